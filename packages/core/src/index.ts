@@ -1,0 +1,2 @@
+export * from './errors.js';
+export * as action from './action/index.js';

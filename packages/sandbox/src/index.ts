@@ -1,0 +1,3 @@
+export * from './paths.js';
+export * from './process.js';
+export * from './runner.js';

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit and integration tests (pnpm test). Integration tests start real servers from packages/sandbox
+// (registry, git, Sigstore stand-in, GitHub emulator) on 127.0.0.1 and stop them in teardown.
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'actions/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
