@@ -4,6 +4,7 @@
 // extension, targeting Node 20 so the bundles run on node20 and node24 runners alike.
 //   node scripts/build.mjs            all actions + CLI
 //   node scripts/build.mjs --cli      CLI only (used by pnpm d2 / pnpm demo)
+//   node scripts/build.mjs push-artifact   only the named action(s)
 //   node scripts/build.mjs --quiet
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -39,7 +40,9 @@ async function bundle(entry, outfile) {
 
 const targets = [];
 if (!args.has('--cli')) {
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   for (const name of readdirSync(join(root, 'actions')).sort()) {
+    if (only.length > 0 && !only.includes(name)) continue;
     const entry = join(root, 'actions', name, 'src', 'index.ts');
     if (!existsSync(entry)) continue;
     const dist = join(root, 'actions', name, 'dist');

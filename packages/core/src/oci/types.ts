@@ -1,0 +1,59 @@
+/**
+ * Public types of the OCI Distribution client (packages/core/src/oci). Other domains (flux artifacts, signing,
+ * image automation, the actions and the CLI) code against these; the implementation is RegistryClient.
+ * Spec: ../shared/specs/oci-distribution.md.
+ */
+
+/** A parsed `[oci://]host[:port]/repo[:tag][@digest]` reference. */
+export interface Reference {
+  /** Registry host as used on the wire, e.g. `ghcr.io`, `registry-1.docker.io`, `127.0.0.1:5001`. */
+  registry: string;
+  /** Repository path, e.g. `org/app`, `library/alpine`. */
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** A repository on a registry (a Reference without tag/digest). */
+export interface Repository {
+  registry: string;
+  repository: string;
+}
+
+export interface Descriptor {
+  mediaType: string;
+  size: number;
+  digest: string;
+  annotations?: Record<string, string>;
+  artifactType?: string;
+}
+
+/** A manifest (or index) exactly as stored: the bytes are never re-serialised. */
+export interface ManifestBytes {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+export interface Credentials {
+  username?: string;
+  password?: string;
+  /** OAuth2 refresh token (docker config `identitytoken`, helper Username `<token>`). */
+  identityToken?: string;
+  /** Sent directly as Bearer (docker config `registrytoken`). */
+  registryToken?: string;
+}
+
+export interface CredentialProvider {
+  /** Credentials for a registry host (as in Reference.registry), or undefined for anonymous. */
+  get(registry: string): Promise<Credentials | undefined>;
+}
+
+/** Blob content to push: bytes in memory, or a file on disk (streamed, replayable). */
+export type BlobSource = { data: Buffer } | { path: string };
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+}
