@@ -1,0 +1,82 @@
+/**
+ * Tiny benchmark harness for `pnpm bench`. Each bench/<name>.bench.ts is bundled and run by scripts/bench.mjs
+ * in its own Node 24 process; it measures our code and a reference tool side by side in the same run and calls
+ * `writeSection` with a markdown section. scripts/bench.mjs assembles the sections into docs/benchmarks.md.
+ * Benchmarks never assert timings.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Stats {
+  runs: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  /** Peak RSS of the measured process in MiB, when known. */
+  peakRssMiB?: number;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Times an async function `runs` times after `warmup` runs (in this process). */
+export async function timeAsync(fn: (i: number) => Promise<unknown>, runs = 5, warmup = 1, prepare?: (i: number) => Promise<void> | void): Promise<Stats> {
+  for (let i = 0; i < warmup; i++) {
+    await prepare?.(-1 - i);
+    await fn(-1 - i);
+  }
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await prepare?.(i);
+    const t0 = performance.now();
+    await fn(i);
+    times.push(performance.now() - t0);
+  }
+  return { runs, medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times) };
+}
+
+/**
+ * Times a whole command (a new process each run) with GNU time for peak RSS. `cmd` is run through bash.
+ */
+export function timeCommand(cmd: string, runs = 5, warmup = 1, prepare?: (i: number) => void, env?: NodeJS.ProcessEnv): Stats {
+  const times: number[] = [];
+  const rss: number[] = [];
+  for (let i = -warmup; i < runs; i++) {
+    prepare?.(i);
+    const t0 = performance.now();
+    const r = spawnSync('bash', ['-c', `command -v /usr/bin/time >/dev/null && exec /usr/bin/time -f '__RSS__%M' bash -c "$0" || exec bash -c "$0"`, cmd], { encoding: 'utf8', env: env ?? process.env, maxBuffer: 1 << 28 });
+    const dt = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`benchmark command failed (${r.status}): ${cmd}\n${r.stderr.slice(-2000)}`);
+    const m = /__RSS__(\d+)/.exec(r.stderr);
+    if (i >= 0) {
+      times.push(dt);
+      if (m) rss.push(Number(m[1]) / 1024);
+    }
+  }
+  return { runs, medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times), peakRssMiB: rss.length ? Math.max(...rss) : undefined };
+}
+
+export function fmtMs(s: Stats): string {
+  return `${s.medianMs.toFixed(1)} ms (min ${s.minMs.toFixed(1)}, max ${s.maxMs.toFixed(1)}, n=${s.runs})`;
+}
+
+export function ratio(ours: Stats, ref: Stats): string {
+  return `${(ours.medianMs / ref.medianMs).toFixed(2)}×`;
+}
+
+/** Peak RSS of this process so far, in MiB (Linux: VmHWM). */
+export function selfPeakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Writes this benchmark's markdown section (picked up by scripts/bench.mjs). */
+export function writeSection(name: string, markdown: string): void {
+  const dir = process.env.D2_BENCH_OUT ?? join(process.cwd(), '.reports', 'bench');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.md`), markdown.trimEnd() + '\n');
+  console.log(markdown);
+}
