@@ -1,0 +1,144 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { D2Error, InputError, formatError } from '@d2/core';
+
+/**
+ * The d2 command: one binary, subcommands, `--help` on each, `--output json|text`.
+ * Progress goes to stderr, results to stdout. Exit codes (docs/cli.md):
+ *   0 success · 1 the operation failed (registry, signature, verification, diff found changes) · 2 usage or input error.
+ */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export type OutputFormat = 'json' | 'text';
+
+export interface CommandContext {
+  args: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  output: OutputFormat;
+  /** Progress and diagnostics (stderr). */
+  log: (msg: string) => void;
+  /** The result (stdout): JSON for --output json, text otherwise. */
+  result: (value: unknown, text?: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Command {
+  /** e.g. 'build' or 'policy select'. */
+  name: string;
+  summary: string;
+  usage: string;
+  /** Extra help text (flags, examples). */
+  help: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** Returns the exit code. */
+  run(ctx: CommandContext): Promise<number>;
+}
+
+const commonOptions: NonNullable<ParseArgsConfig['options']> = {
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+};
+
+export function usageText(commands: Command[], version: string): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    `d2 ${version} — Flux D2 gitless GitOps: build, push, sign, release, update and verify OCI artifacts`,
+    '',
+    'Usage: d2 <command> [flags]      (d2 <command> --help for details)',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Common flags: -o, --output json|text   -h, --help',
+    'Exit codes: 0 success, 1 operation failed, 2 usage or input error.',
+  ].join('\n');
+}
+
+/** Finds the command for argv (longest match of up to two words, e.g. `policy select`). */
+export function findCommand(commands: Command[], argv: string[]): { command?: Command; rest: string[] } {
+  const two = argv.slice(0, 2).join(' ');
+  const c2 = commands.find((c) => c.name === two);
+  if (c2) return { command: c2, rest: argv.slice(2) };
+  const c1 = commands.find((c) => c.name === argv[0]);
+  if (c1) return { command: c1, rest: argv.slice(1) };
+  return { rest: argv };
+}
+
+export async function runCli(commands: Command[], argv: string[], version: string, io: Io = processIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout(usageText(commands, version) + '\n');
+    return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
+  }
+  if (argv[0] === '--version') argv = ['version'];
+  const { command, rest } = findCommand(commands, argv);
+  if (!command) {
+    io.stderr(`d2: unknown command '${argv.join(' ')}'\n\n${usageText(commands, version)}\n`);
+    return EXIT_USAGE;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...commonOptions, ...command.options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    io.stderr(`d2 ${command.name}: ${(err as Error).message}\nUsage: ${command.usage}\n`);
+    return EXIT_USAGE;
+  }
+  if (parsed.values.help) {
+    io.stdout(`Usage: ${command.usage}\n\n${command.summary}\n\n${command.help.trim()}\n\nCommon flags: -o, --output json|text   -h, --help\n`);
+    return EXIT_OK;
+  }
+  const output = (parsed.values.output as string | undefined) ?? 'text';
+  if (output !== 'json' && output !== 'text') {
+    io.stderr(`d2 ${command.name}: --output must be json or text, got '${output}'\n`);
+    return EXIT_USAGE;
+  }
+  const ctx: CommandContext = {
+    args: rest,
+    values: parsed.values as CommandContext['values'],
+    positionals: parsed.positionals,
+    output,
+    env: io.env,
+    log: (msg) => io.stderr(msg.endsWith('\n') ? msg : msg + '\n'),
+    result: (value, text) => {
+      if (output === 'json') io.stdout(JSON.stringify(value, null, 2) + '\n');
+      else io.stdout((text ?? (typeof value === 'string' ? value : JSON.stringify(value, null, 2))) + '\n');
+    },
+  };
+  try {
+    return await command.run(ctx);
+  } catch (err) {
+    io.stderr(`✗ d2 ${command.name}: ${formatError(err)}\n`);
+    return err instanceof InputError ? EXIT_USAGE : err instanceof D2Error && err.code === 'USAGE' ? EXIT_USAGE : EXIT_FAILED;
+  }
+}
+
+/** Helpers for commands. */
+export function str(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function list(ctx: CommandContext, name: string): string[] {
+  const v = ctx.values[name];
+  const raw = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return raw.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+export function requirePositional(ctx: CommandContext, index: number, what: string, usage: string): string {
+  const v = ctx.positionals[index];
+  if (!v) throw new InputError(`missing ${what}`, `usage: ${usage}`);
+  return v;
+}
