@@ -1,3 +1,4 @@
 export * from './paths.js';
 export * from './process.js';
 export * from './runner.js';
+export * from './git-server.js';
