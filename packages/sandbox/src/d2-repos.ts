@@ -1,0 +1,460 @@
+/**
+ * D2-shaped repositories written for this project (not copied from the ControlPlane repositories): a fleet with
+ * clusters/{staging,production,update} and tenants/, an infra repository with two components and update policies,
+ * and an apps repository with two components whose image references carry Flux setter markers in kyaml form.
+ * Used by `d2 demo` and by the end-to-end tests.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface D2RepoOptions {
+  /** GitHub-like owner of the three repositories, e.g. `d2-demo`. */
+  owner: string;
+  /** Registry host (with port) where artifacts and images live, e.g. `127.0.0.1:5001`. */
+  registry: string;
+  /** Git URLs of the apps and infra repositories (for the update cluster's ResourceSet inputs). */
+  appsGitUrl: string;
+  infraGitUrl: string;
+  /** Branch the image update automation pushes to. */
+  pushBranch?: string;
+}
+
+export type FileTree = Record<string, string>;
+
+export function writeTree(dir: string, files: FileTree): void {
+  for (const [path, content] of Object.entries(files)) {
+    const full = join(dir, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  }
+}
+
+/** The commit message template of the D2 update cluster (image-automation.md §4). */
+export const D2_MESSAGE_TEMPLATE = `Automated image update
+
+Files:
+{{ range $filename, $_ := .Changed.FileChanges -}}
+- {{ $filename }}
+{{ end -}}
+
+Objects:
+{{ range $resource, $changes := .Changed.Objects -}}
+- {{ $resource.Kind }} {{ $resource.Name }}
+  Changes:
+{{- range $_, $change := $changes }}
+    - {{ $change.OldValue }} -> {{ $change.NewValue }}
+{{ end -}}
+{{ end -}}
+`;
+
+function indent(text: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return text.split('\n').map((l) => (l === '' ? l : pad + l)).join('\n');
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+/** The Flux verify block a D2 cluster uses for an artifact signed by `workflow` at `gitRef` (a regex fragment). */
+export function verifyBlock(owner: string, repo: string, workflow: string, gitRefRegex: string): string {
+  return [
+    'verify:',
+    '  provider: cosign',
+    '  matchOIDCIdentity:',
+    `    - issuer: ^${escapeRegex('https://token.actions.githubusercontent.com')}$`,
+    `      subject: ^${escapeRegex(`https://github.com/${owner}/${repo}/.github/workflows/${workflow}`)}@${gitRefRegex}$`,
+  ].join('\n');
+}
+
+export function fleetRepo(o: D2RepoOptions): FileTree {
+  const pushBranch = o.pushBranch ?? 'image-updates';
+  const instance = (cluster: string, tag: string, gitRef: string) => `apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution:
+    version: "2.x"
+    registry: "ghcr.io/fluxcd"
+  components:
+    - source-controller
+    - kustomize-controller
+    - helm-controller
+    - notification-controller
+  cluster:
+    type: kubernetes
+    multitenant: true
+    tenantDefaultServiceAccount: flux
+  sync:
+    kind: OCIRepository
+    url: "oci://${o.registry}/${o.owner}/d2-fleet"
+    ref: "${tag}"
+    path: "clusters/${cluster}"
+    pullSecret: "registry-auth"
+  kustomize:
+    patches:
+      - target:
+          kind: OCIRepository
+          name: flux-system
+        patch: |
+          - op: add
+            path: /spec/verify
+            value:
+${indent(verifyBlock(o.owner, 'd2-fleet', 'push-artifact.yaml', gitRef).split('\n').slice(1).join('\n'), 14)}
+`;
+  const runtimeInfo = (env: string, tag: string, workflow: string, gitRef: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: flux-runtime-info
+  namespace: flux-system
+data:
+  ENVIRONMENT: "${env}"
+  CLUSTER_DOMAIN: "${env}.example.com"
+  ARTIFACT_TAG: "${tag}"
+  ARTIFACT_SUBJECT_WORKFLOW: "${workflow}"
+  ARTIFACT_SUBJECT_GIT_REF: "${gitRef}"
+  REGISTRY: "${o.registry}"
+`;
+  const tenant = (repo: string, tenants: string[]) => `apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: ${repo.replace('d2-', '')}
+  namespace: flux-system
+spec:
+  inputs:
+${tenants.map((t) => `    - tenant: "${t}"
+      tag: "\${ARTIFACT_TAG}"
+      environment: "\${ENVIRONMENT}"
+      artifactSubjectWorkflow: "\${ARTIFACT_SUBJECT_WORKFLOW}"
+      artifactSubjectGitRef: "\${ARTIFACT_SUBJECT_GIT_REF}"`).join('\n')}
+  resources:
+    - apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: << inputs.tenant >>
+    - apiVersion: source.toolkit.fluxcd.io/v1
+      kind: OCIRepository
+      metadata:
+        name: ${repo.replace('d2-', '')}
+        namespace: << inputs.tenant >>
+      spec:
+        interval: 5m
+        url: "oci://${o.registry}/${o.owner}/${repo}/<< inputs.tenant >>"
+        ref:
+          tag: << inputs.tag >>
+        verify:
+          provider: cosign
+          matchOIDCIdentity:
+            - issuer: ^<< "https://token.actions.githubusercontent.com" | regexQuoteMeta >>$
+              subject: ^<< printf "https://github.com/${o.owner}/${repo}/.github/workflows/%s.yaml@%s" inputs.artifactSubjectWorkflow inputs.artifactSubjectGitRef | regexQuoteMeta >>$
+    - apiVersion: kustomize.toolkit.fluxcd.io/v1
+      kind: Kustomization
+      metadata:
+        name: ${repo.replace('d2-', '')}
+        namespace: << inputs.tenant >>
+      spec:
+        targetNamespace: << inputs.tenant >>
+        interval: 30m
+        sourceRef:
+          kind: OCIRepository
+          name: ${repo.replace('d2-', '')}
+        path: "./<< inputs.environment >>"
+        prune: true
+        postBuild:
+          substituteFrom:
+            - kind: ConfigMap
+              name: flux-runtime-info
+`;
+  const automation = `apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: image-update-automation
+  namespace: flux-system
+spec:
+  inputs:
+    - namespace: "apps"
+      repository: "${o.appsGitUrl}"
+      pushBranch: "${pushBranch}"
+    - namespace: "infra"
+      repository: "${o.infraGitUrl}"
+      pushBranch: "${pushBranch}"
+  resources:
+    - apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: << inputs.namespace >>
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: flux-runtime-info
+        namespace: << inputs.namespace >>
+        annotations:
+          fluxcd.controlplane.io/copyFrom: "flux-system/flux-runtime-info"
+    - apiVersion: source.toolkit.fluxcd.io/v1
+      kind: GitRepository
+      metadata:
+        name: << inputs.namespace >>
+        namespace: << inputs.namespace >>
+      spec:
+        interval: 10m
+        ref:
+          branch: main
+        secretRef:
+          name: github-auth
+        url: << inputs.repository >>
+    - apiVersion: kustomize.toolkit.fluxcd.io/v1
+      kind: Kustomization
+      metadata:
+        name: << inputs.namespace >>
+        namespace: << inputs.namespace >>
+      spec:
+        targetNamespace: << inputs.namespace >>
+        interval: 30m
+        sourceRef:
+          kind: GitRepository
+          name: << inputs.namespace >>
+        path: "./update-policies"
+        prune: true
+        postBuild:
+          substituteFrom:
+            - kind: ConfigMap
+              name: flux-runtime-info
+    - apiVersion: image.toolkit.fluxcd.io/v1
+      kind: ImageUpdateAutomation
+      metadata:
+        name: << inputs.namespace >>
+        namespace: << inputs.namespace >>
+      spec:
+        interval: 30m
+        sourceRef:
+          kind: GitRepository
+          name: << inputs.namespace >>
+        git:
+          checkout:
+            ref:
+              branch: main
+          commit:
+            author:
+              email: d2-demo-bot@users.noreply.github.com
+              name: d2-demo-bot
+            messageTemplate: |
+${indent(D2_MESSAGE_TEMPLATE, 14)}
+          push:
+            branch: << inputs.pushBranch >>
+        update:
+          path: "./components"
+          strategy: Setters
+`;
+  return {
+    'README.md': `# d2-fleet (demo)\n\nFleet definition for the D2 Actions demo: clusters and tenants.\n`,
+    'clusters/staging/flux-system/flux-instance.yaml': instance('staging', 'latest', 'refs/heads/main'),
+    'clusters/staging/flux-system/runtime-info.yaml': runtimeInfo('staging', 'latest', 'push-artifact', 'refs/heads/main'),
+    'clusters/staging/tenants.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../tenants\n',
+    'clusters/production/flux-system/flux-instance.yaml': instance('production', 'latest-stable', 'refs/heads/main'),
+    'clusters/production/flux-system/runtime-info.yaml': runtimeInfo('production', 'latest-stable', 'release-artifact', 'refs/tags/.*'),
+    'clusters/production/tenants.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../tenants\n',
+    'clusters/update/automation.yaml': automation,
+    'clusters/update/flux-system/runtime-info.yaml': runtimeInfo('update', 'latest', 'push-artifact', 'refs/heads/main'),
+    'tenants/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - apps.yaml\n  - infra.yaml\n',
+    'tenants/apps.yaml': tenant('d2-apps', ['frontend', 'backend']),
+    'tenants/infra.yaml': tenant('d2-infra', ['cert-manager', 'monitoring']),
+  };
+}
+
+/** Initial image versions in the demo (the registry is seeded with these and newer ones). */
+export const DEMO_IMAGES = {
+  podinfo: { repository: 'charts/podinfo', initial: '6.8.0', newer: ['6.8.1', '6.9.0', '7.0.0-rc.1'], range: '6.x' },
+  redis: { repository: 'images/redis', initial: '7.4.1', newer: ['7.4.2', '8.0.0'], range: '~7.4' },
+  certManager: { repository: 'charts/cert-manager', initial: 'v1.16.1', newer: ['v1.16.2', 'v1.17.0'], range: '1.x' },
+  prometheus: { repository: 'charts/kube-prometheus-stack', initial: '75.0.0', newer: ['75.1.0', '76.0.0'], range: '>=75.0.0 <76.0.0' },
+} as const;
+
+function imagePolicy(name: string, image: string, range: string): string {
+  return `apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: ${name}
+spec:
+  image: ${image}
+  interval: 6h
+  insecure: true
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: ${name}
+spec:
+  imageRepositoryRef:
+    name: ${name}
+  policy:
+    semver:
+      range: "${range}"
+`;
+}
+
+export function appsRepo(o: D2RepoOptions): FileTree {
+  const reg = '${REGISTRY}';
+  const img = DEMO_IMAGES;
+  const overlay = (env: string, component: string) => `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../base
+labels:
+  - pairs:
+      environment: ${env}
+      app.kubernetes.io/part-of: ${component}
+`;
+  return {
+    'README.md': '# d2-apps (demo)\n\nApplication components delivered as Flux OCI artifacts.\n',
+    'components/frontend/base/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - podinfo.yaml\n',
+    'components/frontend/base/podinfo.yaml': `apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: podinfo-chart
+spec:
+  interval: 1h
+  url: oci://${o.registry}/${img.podinfo.repository}
+  ref:
+    semver: ${img.podinfo.initial} # {"$imagepolicy": "apps:frontend-podinfo:tag"}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  releaseName: podinfo
+  chartRef:
+    kind: OCIRepository
+    name: podinfo-chart
+  interval: 50m
+  # Default values
+  values:
+    ingress:
+      enabled: true
+      hosts:
+        - host: podinfo.\${CLUSTER_DOMAIN}
+`,
+    'components/frontend/staging/kustomization.yaml': overlay('staging', 'frontend'),
+    'components/frontend/production/kustomization.yaml': overlay('production', 'frontend'),
+    'components/backend/base/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - redis.yaml\n',
+    'components/backend/base/redis.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: redis
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: redis
+  template:
+    metadata:
+      labels:
+        app: redis
+    spec:
+      containers:
+        - name: redis
+          image: ${o.registry}/${img.redis.repository}:${img.redis.initial} # {"$imagepolicy": "apps:backend-redis"}
+          ports:
+            - containerPort: 6379
+`,
+    'components/backend/staging/kustomization.yaml': overlay('staging', 'backend'),
+    'components/backend/production/kustomization.yaml': overlay('production', 'backend'),
+    'update-policies/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - frontend-podinfo.yaml\n  - backend-redis.yaml\n',
+    'update-policies/frontend-podinfo.yaml': imagePolicy('frontend-podinfo', `${reg}/${img.podinfo.repository}`, img.podinfo.range),
+    'update-policies/backend-redis.yaml': imagePolicy('backend-redis', `${reg}/${img.redis.repository}`, img.redis.range),
+  };
+}
+
+export function infraRepo(o: D2RepoOptions): FileTree {
+  const reg = '${REGISTRY}';
+  const img = DEMO_IMAGES;
+  const helm = (name: string, chart: string, version: string, marker: string) => `apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: ${name}
+spec:
+  interval: 24h
+  url: oci://${o.registry}/${chart}
+  ref:
+    semver: "${version}" # {"$imagepolicy": "${marker}"}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: ${name}
+spec:
+  interval: 12h
+  chartRef:
+    kind: OCIRepository
+    name: ${name}
+`;
+  return {
+    'README.md': '# d2-infra (demo)\n\nCluster add-ons delivered as Flux OCI artifacts.\n',
+    'components/cert-manager/controllers/base/cert-manager.yaml': helm('cert-manager', img.certManager.repository, img.certManager.initial, 'infra:cert-manager:tag'),
+    'components/cert-manager/staging/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../controllers/base/cert-manager.yaml\n',
+    'components/monitoring/controllers/base/kube-prometheus-stack.yaml': helm('kube-prometheus-stack', img.prometheus.repository, img.prometheus.initial, 'infra:kube-prometheus-stack:tag'),
+    'components/monitoring/staging/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../controllers/base/kube-prometheus-stack.yaml\n',
+    'update-policies/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - cert-manager.yaml\n  - kube-prometheus-stack.yaml\n',
+    'update-policies/cert-manager.yaml': imagePolicy('cert-manager', `${reg}/${img.certManager.repository}`, img.certManager.range),
+    'update-policies/kube-prometheus-stack.yaml': imagePolicy('kube-prometheus-stack', `${reg}/${img.prometheus.repository}`, img.prometheus.range),
+  };
+}
+
+/** The workflows a D2 repository would run (documentation of what the demo executes, validated by the tests). */
+export function appsWorkflows(owner: string): FileTree {
+  void owner;
+  return {
+    '.github/workflows/push-artifact.yaml': `name: push-artifact
+on:
+  push:
+    branches: [main]
+  workflow_dispatch:
+jobs:
+  push:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      packages: write
+      id-token: write
+    steps:
+      - uses: actions/checkout@v5
+      - uses: d2-actions/d2-actions/actions/push-artifact@v1
+        with:
+          components: '*'
+          diff-tag: latest
+`,
+    '.github/workflows/release-artifact.yaml': `name: release-artifact
+on:
+  push:
+    tags: ['**']
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      packages: write
+      id-token: write
+    steps:
+      - uses: actions/checkout@v5
+      - uses: d2-actions/d2-actions/actions/release-artifact@v1
+`,
+    '.github/workflows/image-updates.yaml': `name: image-updates
+on:
+  create:
+  push:
+    branches: [image-updates]
+  workflow_dispatch:
+jobs:
+  pr:
+    if: github.event_name == 'workflow_dispatch' || github.ref_name == 'image-updates'
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      pull-requests: write
+    steps:
+      - uses: d2-actions/d2-actions/actions/image-updates-pr@v1
+`,
+  };
+}
