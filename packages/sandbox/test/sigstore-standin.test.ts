@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOidc, type SandboxOidc } from '../src/oidc.js';
+import { startSigstore, type SandboxSigstore } from '../src/sigstore.js';
+
+// cosign-signatures.md §5: the stand-in is a real loopback HTTP server around the @sigstore/mock handlers.
+describe('Sigstore stand-in and Actions-like OIDC endpoint (cosign-signatures.md §5.1/§5.2)', () => {
+  let sigstore: SandboxSigstore;
+  let oidc: SandboxOidc;
+  beforeAll(async () => {
+    sigstore = await startSigstore({ tsa: true });
+    oidc = await startOidc();
+  });
+  afterAll(async () => {
+    await sigstore?.stop();
+    await oidc?.stop();
+  });
+
+  const ctx = { repository: 'acme/app', workflow: '.github/workflows/push-artifact.yaml', ref: 'refs/heads/main', sha: 'a'.repeat(40) };
+
+  it('serves tokens with GitHub claims to the bearer of the request token only (github-actions.md §3)', async () => {
+    const env = oidc.envFor(ctx);
+    const bad = await fetch(`${env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=sigstore`, { headers: { authorization: 'Bearer nope' } });
+    expect(bad.status).toBe(401);
+    const res = await fetch(`${env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=sigstore`, { headers: { authorization: `Bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` } });
+    expect(res.status).toBe(200);
+    const { value } = (await res.json()) as { value: string };
+    const claims = JSON.parse(Buffer.from(value.split('.')[1], 'base64url').toString()) as Record<string, string>;
+    expect(claims.iss).toBe('https://token.actions.githubusercontent.com');
+    expect(claims.aud).toBe('sigstore');
+    expect(claims.sub).toBe('repo:acme/app:ref:refs/heads/main');
+    expect(claims.job_workflow_ref).toBe('acme/app/.github/workflows/push-artifact.yaml@refs/heads/main');
+    expect(claims.sha).toBe(ctx.sha);
+    expect(claims.repository_owner).toBe('acme');
+    expect(oidc.expectedIdentity(ctx)).toBe('https://github.com/acme/app/.github/workflows/push-artifact.yaml@refs/heads/main');
+  });
+
+  it('issues a Fulcio leaf whose SAN is https://github.com/ + job_workflow_ref, chained to the trusted root, with an SCT (§3.4)', async () => {
+    const token = oidc.issueToken(ctx);
+    const { publicKey } = await import('node:crypto').then((c) => c.generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+    const res = await fetch(`${sigstore.fulcioURL}/api/v2/signingCert`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        credentials: { oidcIdentityToken: token },
+        publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: 'x' },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } };
+    const [leafPem, rootPem] = body.signedCertificateEmbeddedSct.chain.certificates;
+    const leaf = new X509Certificate(leafPem);
+    expect(leaf.subjectAltName).toBe('URI:https://github.com/acme/app/.github/workflows/push-artifact.yaml@refs/heads/main');
+    const root = new X509Certificate(rootPem);
+    expect(leaf.verify(root.publicKey)).toBe(true);
+    // The trusted root lists this CA, the CT log and the Rekor key, valid from before now.
+    const tr = JSON.parse(readFileSync(sigstore.trustedRootPath, 'utf8')) as typeof sigstore.trustedRoot;
+    expect(new X509Certificate(Buffer.from(tr.certificateAuthorities[0].certChain.certificates[0].rawBytes, 'base64')).fingerprint256).toBe(root.fingerprint256);
+    expect(tr.ctlogs).toHaveLength(1);
+    expect(tr.tlogs[0].baseUrl).toBe(sigstore.rekorURL);
+    expect(Date.parse(tr.tlogs[0].publicKey.validFor.start)).toBeLessThan(Date.now() - 30_000);
+    // SCT list extension (1.3.6.1.4.1.11129.2.4.2) present in the leaf.
+    expect(leaf.raw.includes(Buffer.from([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02]))).toBe(true);
+  });
+
+  it('forces Fulcio failures on demand, then recovers', async () => {
+    sigstore.failFulcio(1, 503);
+    const r1 = await fetch(`${sigstore.fulcioURL}/api/v2/signingCert`, { method: 'POST', body: '{}' });
+    expect(r1.status).toBe(503);
+    const r2 = await fetch(`${sigstore.fulcioURL}/api/v2/signingCert`, { method: 'POST', body: '{}' });
+    expect(r2.status).toBe(400); // the real mock handler again: bad request body
+  });
+});
