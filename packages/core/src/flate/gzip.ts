@@ -1,0 +1,116 @@
+/**
+ * gzip framing exactly as Go's compress/gzip NewWriter writes it (flux-artifact.md §3.4, §8.2): a 10-byte header
+ * `1f 8b 08 00 00000000 00 ff` (no flags, MTIME 0, XFL 0, OS 255 "unknown"), the level-6 deflate stream, then CRC-32
+ * and ISIZE (input length mod 2^32), both little-endian.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { type ByteSink } from './bitwriter.js';
+import { GoDeflater } from './deflater.js';
+
+export const GZIP_HEADER: Readonly<Uint8Array> = Uint8Array.of(0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff);
+
+type Crc32 = (data: Uint8Array, value: number) => number;
+
+/** node:zlib has crc32 since Node 20.15 / 22.2; older Node 20 releases get a table-driven fallback. */
+const crc32: Crc32 = (zlib as { crc32?: Crc32 }).crc32 ?? crc32Fallback();
+
+function crc32Fallback(): Crc32 {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  return (data, value) => {
+    let c = ~value;
+    for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+    return ~c >>> 0;
+  };
+}
+
+/** Incremental Go-compatible gzip member writer. */
+export class GoGzipWriter {
+  private readonly deflater: GoDeflater;
+  private crc = 0;
+  private size = 0;
+  private closed = false;
+
+  constructor(private readonly sink: ByteSink) {
+    sink(GZIP_HEADER.slice());
+    this.deflater = new GoDeflater(sink);
+  }
+
+  /** One call here behaves like one Go gzip.Writer.Write call. */
+  write(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.crc = crc32(data, this.crc);
+    this.size = (this.size + data.length) >>> 0;
+    this.deflater.write(data);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.deflater.close();
+    const trailer = new Uint8Array(8);
+    const view = new DataView(trailer.buffer);
+    view.setUint32(0, this.crc >>> 0, true);
+    view.setUint32(4, this.size, true);
+    this.sink(trailer);
+  }
+}
+
+/**
+ * A Transform stream gzip-compressing its input like Go's gzip.NewWriter (level 6). Each chunk written to the stream
+ * is compressed as one Go Write call; memory stays bounded (about 1 MiB of state plus one output block).
+ */
+export function createGoGzip(): Transform {
+  let writer: GoGzipWriter | undefined;
+  const t: Transform = new Transform({
+    transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback) {
+      try {
+        const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+        writer ??= new GoGzipWriter((b) => t.push(b));
+        writer.write(data);
+        callback();
+      } catch (err) {
+        callback(err as Error);
+      }
+    },
+    flush(callback: TransformCallback) {
+      try {
+        writer ??= new GoGzipWriter((b) => t.push(b));
+        writer.close();
+        callback();
+      } catch (err) {
+        callback(err as Error);
+      }
+    },
+  });
+  return t;
+}
+
+function collect(run: (sink: ByteSink) => void): Buffer {
+  const parts: Uint8Array[] = [];
+  run((b) => parts.push(b));
+  return Buffer.concat(parts);
+}
+
+/** Go's gzip.NewWriter output for `input` written in one Write call. */
+export function goGzipSync(input: Uint8Array): Buffer {
+  return collect((sink) => {
+    const w = new GoGzipWriter(sink);
+    w.write(input);
+    w.close();
+  });
+}
+
+/** Go's flate.NewWriter(w, 6) output (raw DEFLATE, RFC 1951) for `input` written in one Write call. */
+export function goDeflateRawSync(input: Uint8Array): Buffer {
+  return collect((sink) => {
+    const d = new GoDeflater(sink);
+    if (input.length > 0) d.write(input);
+    d.close();
+  });
+}
