@@ -1,0 +1,40 @@
+/**
+ * Flux OCI artifacts (flux-artifact.md): a tar byte-identical to `flux push artifact`'s, gzip framing, the Flux 2.9
+ * manifest and config, ignore rules, extraction. See docs/artifacts.md.
+ */
+export { buildArtifact, writeFluxTar, planEntries, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
+export type { BuildOptions, BuiltArtifact, TarOptions, TarResult } from './build.js';
+export {
+  encodeManifest,
+  fluxAnnotations,
+  parseAnnotations,
+  isRfc3339,
+  formatRfc3339Utc,
+  sha256Digest,
+  FLUX_CONFIG,
+  FLUX_CONFIG_DIGEST,
+  FLUX_CONFIG_MEDIA_TYPE,
+  FLUX_LAYER_MEDIA_TYPE,
+  OCI_MANIFEST_MEDIA_TYPE,
+  ANNOTATION_CREATED,
+  ANNOTATION_SOURCE,
+  ANNOTATION_REVISION,
+  REPRODUCIBLE_CREATED,
+} from './manifest.js';
+export type { AnnotationOptions, Descriptor, EncodedManifest, ManifestInput } from './manifest.js';
+export {
+  IgnoreMatcher,
+  IgnorePattern,
+  readPatterns,
+  ignorePathPatterns,
+  splitIgnorePaths,
+  loadSourceIgnorePatterns,
+  FLUX_DEFAULT_IGNORE_PATHS,
+  SOURCEIGNORE_FILE,
+} from './ignore.js';
+export type { MatchResult, PathComponent } from './ignore.js';
+export { GoGlob, goMatch } from './glob.js';
+export { encodeHeader, walkFluxTree, tarBytes, TarStats, splitUstarPath, TAR_BLOCK, TAR_TRAILER_SIZE } from './tar.js';
+export type { TarEntry, TarEntryType, WalkEntry, SourcedEntry } from './tar.js';
+export { createZlibGzip, crc32, GZIP_HEADER_BYTES, ZLIB_DEFLATE_OPTIONS } from './gzip.js';
+export type { CompressorFactory, CompressorName } from './gzip.js';

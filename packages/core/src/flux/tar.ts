@@ -1,0 +1,365 @@
+/**
+ * A streaming tar writer whose bytes are identical to what Flux writes (fluxcd/pkg `tar/tar.go` on top of Go
+ * `archive/tar`), flux-artifact.md §3.1 and §3.3.
+ *
+ * Written by hand: node-tar, tar-stream and GNU tar all differ from Go's writer in details that change the digest
+ * (§8 item 3): Go's octal field formatting (width-1 digits + NUL, devmajor/devminor `0000000\0`, checksum `NNNNNN\0 `),
+ * its USTAR prefix split, its PAX fallback header (`…/PaxHeaders.0/<name>`), and no record padding after the
+ * 1024-byte trailer. The walk order (per-directory bytewise, depth-first pre-order) is also Go's `filepath.WalkDir`.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { lstat, open, readdir } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { D2Error } from '../errors.js';
+import type { IgnoreMatcher } from './ignore.js';
+
+export const TAR_BLOCK = 512;
+/** USTAR field widths (Go archive/tar `nameSize`, `prefixSize`). */
+const NAME_SIZE = 100;
+const PREFIX_SIZE = 155;
+/** Largest size that fits the 12-byte octal size field (8 GiB - 1); larger files need a PAX `size` record. */
+const MAX_OCTAL_SIZE = 8 ** 11 - 1;
+
+/** Typeflags written (Go `TypeReg`, `TypeDir`, `TypeXHeader`). */
+export type TarEntryType = 'file' | 'dir';
+
+/** One archive entry as Flux writes it: uid/gid 0, empty user/group names, zero mtime. */
+export interface TarEntry {
+  /** Slash-separated path relative to the root (`.` for the root), as raw bytes or a string. */
+  name: Uint8Array | string;
+  type: TarEntryType;
+  /** Permission bits plus setuid/setgid/sticky (12 bits), straight from disk. */
+  mode: number;
+  /** Data size (0 for directories). */
+  size: number;
+}
+
+/** An entry found by the walk, with where to read its data from. */
+export interface WalkEntry extends TarEntry {
+  name: Buffer;
+  /** Absolute path (raw bytes, so names that are not valid UTF-8 survive). */
+  source: Buffer;
+}
+
+// --- header encoding -------------------------------------------------------------------------------------------
+
+/** Writes `value` as Go's formatOctal: zero-padded to width-1 digits and a NUL; a value too large becomes 0. */
+function putOctal(b: Buffer, off: number, width: number, value: number): void {
+  let s = value >= 0 && value < 8 ** (width - 1) ? value.toString(8) : '0';
+  if (s.length < width - 1) s = '0'.repeat(width - 1 - s.length) + s;
+  putString(b, off, width, Buffer.from(s, 'latin1'));
+}
+
+/**
+ * Go's formatString: copy (truncating), NUL-terminate when shorter; a truncated value that would end in `/` loses its
+ * trailing slashes so readers do not take a file for a directory.
+ */
+function putString(b: Buffer, off: number, width: number, s: Uint8Array): void {
+  const n = Math.min(width, s.length);
+  b.set(s.subarray(0, n), off);
+  if (s.length < width) b[off + s.length] = 0;
+  if (s.length > width && b[off + width - 1] === 0x2f) {
+    let end = width - 1;
+    while (end > 0 && s[end - 1] === 0x2f) end--;
+    b[off + end] = 0;
+  }
+}
+
+/** Sets magic/version `ustar\0` `00` and the checksum (6 octal digits, NUL, space). */
+function finishHeader(b: Buffer, off: number): void {
+  b.write('ustar\u000000', off + 257, 'latin1');
+  b.fill(0x20, off + 148, off + 156);
+  let sum = 0;
+  for (let i = off; i < off + TAR_BLOCK; i++) sum += b[i];
+  putOctal(b, off + 148, 7, sum);
+  b[off + 155] = 0x20;
+}
+
+function isAscii(s: Uint8Array): boolean {
+  for (const c of s) if (c >= 0x80 || c === 0) return false;
+  return true;
+}
+
+/** Go's toASCII: drops every rune >= 0x80 (an invalid byte counts as one such rune) and NUL. */
+function toAscii(s: Uint8Array): Buffer {
+  return Buffer.from(s.filter((c) => c < 0x80 && c !== 0));
+}
+
+/** Go's splitUSTARPath: split a long ASCII path at a `/` into prefix (<= 155) and name (<= 100). */
+export function splitUstarPath(name: Uint8Array): [Uint8Array, Uint8Array] | undefined {
+  let length = name.length;
+  if (length <= NAME_SIZE || !isAscii(name)) return undefined;
+  if (length > PREFIX_SIZE + 1) length = PREFIX_SIZE + 1;
+  else if (name[length - 1] === 0x2f) length--;
+  const i = name.subarray(0, length).lastIndexOf(0x2f);
+  const nlen = name.length - i - 1;
+  if (i <= 0 || nlen > NAME_SIZE || nlen === 0 || i > PREFIX_SIZE) return undefined;
+  return [name.subarray(0, i), name.subarray(i + 1)];
+}
+
+/** A PAX record `"<len> key=value\n"` where len counts the whole record including itself. */
+function paxRecord(key: string, value: Uint8Array): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`, 'latin1'), value, Buffer.from('\n')]);
+  let size = body.length + String(body.length).length;
+  if (String(size).length + body.length !== size) size = String(size).length + body.length;
+  return Buffer.concat([Buffer.from(String(size), 'latin1'), body]);
+}
+
+/** Bytes of padding after `size` data bytes. */
+export function tarPadding(size: number): number {
+  return (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK;
+}
+
+/** Size in bytes of the header blocks `encodeHeaderInto` writes for an entry (512, or more with a PAX header). */
+export function headerLength(e: TarEntry): number {
+  const pax = paxRecords(toNameBytes(e.name), e.size);
+  if (!pax) return TAR_BLOCK;
+  return TAR_BLOCK * 2 + pax.length + tarPadding(pax.length);
+}
+
+function toNameBytes(name: Uint8Array | string): Uint8Array {
+  return typeof name === 'string' ? Buffer.from(name, 'utf8') : name;
+}
+
+/**
+ * The PAX records Go would write, or undefined when the header fits USTAR. Go records `path` whenever the name is
+ * non-ASCII or longer than 100 bytes, but only falls back to PAX if USTAR cannot hold it (no valid prefix split) or
+ * the size does not fit in octal.
+ */
+function paxRecords(name: Uint8Array, size: number): Buffer | undefined {
+  const nameNeedsPax = !isAscii(name) || name.length > NAME_SIZE;
+  const ustarName = !nameNeedsPax || splitUstarPath(name) !== undefined;
+  const ustarSize = size <= MAX_OCTAL_SIZE;
+  if (ustarName && ustarSize) return undefined;
+  const recs: Buffer[] = [];
+  // Keys in sorted order: "path" < "size".
+  if (nameNeedsPax) recs.push(paxRecord('path', name));
+  if (!ustarSize) recs.push(paxRecord('size', Buffer.from(String(size), 'latin1')));
+  return Buffer.concat(recs);
+}
+
+/**
+ * Writes the header block(s) of `e` into `b` at `off` (which must be zeroed) and returns the bytes written.
+ * USTAR when possible; otherwise a PAX `x` header (named `<dir>/PaxHeaders.0/<base>`, ASCII only, <= 100 bytes,
+ * all numeric fields 0 except size, devmajor/devminor left as NULs) with its records, then the main header with the
+ * ASCII-stripped, truncated name and no prefix.
+ */
+export function encodeHeaderInto(b: Buffer, off: number, e: TarEntry): number {
+  const name = toNameBytes(e.name);
+  const size = e.type === 'dir' ? 0 : e.size;
+  const pax = paxRecords(name, size);
+  let at = off;
+  let mainName: Uint8Array = name;
+  let prefix: Uint8Array = new Uint8Array(0);
+  if (pax) {
+    const slash = name.lastIndexOf(0x2f);
+    const dir = name.subarray(0, slash + 1);
+    const base = name.subarray(slash + 1);
+    let xName = toAscii(Buffer.concat([dir, Buffer.from('PaxHeaders.0/'), base]));
+    if (xName.length > NAME_SIZE) xName = xName.subarray(0, NAME_SIZE);
+    let end = xName.length;
+    while (end > 0 && xName[end - 1] === 0x2f) end--;
+    putString(b, at, NAME_SIZE, xName.subarray(0, end));
+    putOctal(b, at + 100, 8, 0);
+    putOctal(b, at + 108, 8, 0);
+    putOctal(b, at + 116, 8, 0);
+    putOctal(b, at + 124, 12, pax.length);
+    putOctal(b, at + 136, 12, 0);
+    b[at + 156] = 0x78; // 'x'
+    finishHeader(b, at);
+    at += TAR_BLOCK;
+    b.set(pax, at);
+    at += pax.length + tarPadding(pax.length);
+    mainName = toAscii(name);
+  } else {
+    const split = splitUstarPath(name);
+    if (split) [prefix, mainName] = split;
+  }
+  putString(b, at, NAME_SIZE, mainName);
+  putOctal(b, at + 100, 8, e.mode & 0o7777);
+  putOctal(b, at + 108, 8, 0); // uid
+  putOctal(b, at + 116, 8, 0); // gid
+  putOctal(b, at + 124, 12, size);
+  putOctal(b, at + 136, 12, 0); // mtime: the zero time is written as 0
+  b[at + 156] = e.type === 'dir' ? 0x35 : 0x30;
+  // linkname, uname, gname: empty (NULs)
+  putOctal(b, at + 329, 8, 0); // devmajor
+  putOctal(b, at + 337, 8, 0); // devminor
+  putString(b, at + 345, PREFIX_SIZE, prefix);
+  finishHeader(b, at);
+  return at + TAR_BLOCK - off;
+}
+
+/** The header block(s) of one entry as a new buffer. */
+export function encodeHeader(e: TarEntry): Buffer {
+  const b = Buffer.alloc(headerLength(e));
+  encodeHeaderInto(b, 0, e);
+  return b;
+}
+
+/** The end-of-archive marker: exactly two zero blocks, no record padding. */
+export const TAR_TRAILER_SIZE = TAR_BLOCK * 2;
+
+// --- the walk --------------------------------------------------------------------------------------------------
+
+const SLASH = Buffer.from('/');
+const DOT = Buffer.from('.');
+
+/** The 12 mode bits Go's FileInfoHeader keeps: permissions plus setuid, setgid, sticky. */
+export function tarMode(st: Stats): number {
+  return st.mode & 0o7777;
+}
+
+/**
+ * Walks `root` like Go's `filepath.WalkDir` as used by fluxcd/pkg `tar.Tar` (§3.1): depth-first pre-order, each
+ * directory's entries sorted bytewise by name; only regular files and directories; symlinks and special files are
+ * skipped, never followed; a root that is itself a symlink yields nothing (Go's WalkDir Lstat's the root). Entries the
+ * matcher excludes are skipped but excluded directories are still descended into (no pruning).
+ */
+export async function* walkFluxTree(root: string, matcher?: IgnoreMatcher): AsyncGenerator<WalkEntry> {
+  const rootBuf = Buffer.from(root, 'utf8');
+  const st = await lstat(rootBuf);
+  if (!st.isDirectory()) return;
+  yield { name: DOT, source: rootBuf, type: 'dir', mode: tarMode(st), size: 0 };
+  yield* walkDir(rootBuf, [], matcher);
+}
+
+async function* walkDir(dir: Buffer, rel: Buffer[], matcher: IgnoreMatcher | undefined): AsyncGenerator<WalkEntry> {
+  const dirents = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  const kept = dirents.filter((d) => d.isFile() || d.isDirectory()).map((d) => Buffer.from(d.name));
+  kept.sort(Buffer.compare);
+  // Lstat the whole directory concurrently; entries are still emitted in order.
+  const stats = await Promise.all(kept.map((n) => lstat(Buffer.concat([dir, SLASH, n]))));
+  for (let i = 0; i < kept.length; i++) {
+    const st = stats[i];
+    // The type may have changed since readdir; like Go, trust the Lstat.
+    if (!st.isFile() && !st.isDirectory()) continue;
+    const path = [...rel, kept[i]];
+    const isDir = st.isDirectory();
+    const source = Buffer.concat([dir, SLASH, kept[i]]);
+    if (!matcher?.excludes(path, isDir)) {
+      yield { name: joinPath(path), source, type: isDir ? 'dir' : 'file', mode: tarMode(st), size: isDir ? 0 : st.size };
+    }
+    if (isDir) yield* walkDir(source, path, matcher);
+  }
+}
+
+function joinPath(parts: Buffer[]): Buffer {
+  const out: Buffer[] = [];
+  parts.forEach((p, i) => {
+    if (i > 0) out.push(SLASH);
+    out.push(p);
+  });
+  return Buffer.concat(out);
+}
+
+// --- the byte stream -------------------------------------------------------------------------------------------
+
+/** An entry plus where its data comes from (required for files). */
+export type SourcedEntry = TarEntry & { source?: Buffer | string };
+
+/** Running totals of a tar stream (filled in as it is consumed). */
+export class TarStats {
+  /** Regular files written. */
+  files = 0;
+  /** Entries written (files and directories). */
+  entries = 0;
+  /** Tar bytes so far. */
+  size = 0;
+  private readonly hash: Hash = createHash('sha256');
+  private finalDigest?: string;
+
+  update(chunk: Buffer): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+  }
+
+  /** `sha256:<hex>` of the whole tar (the OCI diffID); valid once the stream has ended. */
+  get digest(): string {
+    this.finalDigest ??= `sha256:${this.hash.digest('hex')}`;
+    return this.finalDigest;
+  }
+}
+
+/** Output chunk size: big enough that per-chunk costs (hashing, compressor calls) stay small. */
+const CHUNK = 256 * 1024;
+
+/**
+ * Produces the tar bytes for `entries`, reading file data as it goes (never more than about one chunk in memory),
+ * and updates `stats`. Small files are read straight into the output chunk; large ones are streamed in chunks.
+ * A file whose size changed since it was listed is an error, as with Go's tar writer.
+ */
+export async function* tarBytes(entries: AsyncIterable<SourcedEntry> | Iterable<SourcedEntry>, stats = new TarStats()): AsyncGenerator<Buffer> {
+  let buf = Buffer.alloc(CHUNK);
+  let used = 0;
+  const flush = function* (): Generator<Buffer> {
+    if (used > 0) {
+      const out = buf.subarray(0, used);
+      stats.update(out);
+      buf = Buffer.alloc(CHUNK);
+      used = 0;
+      yield out;
+    }
+  };
+  for await (const e of entries) {
+    const hlen = headerLength(e);
+    const isFile = e.type === 'file';
+    const dataLen = isFile ? e.size + tarPadding(e.size) : 0;
+    // Small entries (plus one spare byte to detect growth) go into the current chunk.
+    const inline = hlen + dataLen + 1 <= CHUNK;
+    if (used + (inline ? hlen + dataLen + 1 : hlen) > CHUNK) yield* flush();
+    used += encodeHeaderInto(buf, used, e);
+    stats.entries++;
+    if (!isFile) continue;
+    stats.files++;
+    if (!e.source) throw new D2Error(`tar: no data source for ${String(e.name)}`);
+    const fh = await open(e.source, 'r');
+    try {
+      if (inline) {
+        const n = await readFully(fh, buf, used, e.size + 1);
+        checkSize(e, n); // so the spare byte was not written: padding stays zero
+        used += dataLen;
+      } else {
+        let left = e.size;
+        while (left > 0) {
+          if (used === CHUNK) yield* flush();
+          const want = Math.min(left, CHUNK - used);
+          const n = await readFully(fh, buf, used, want);
+          if (n < want) checkSize(e, e.size - left + n);
+          used += n;
+          left -= n;
+        }
+        const probe = Buffer.alloc(1);
+        checkSize(e, e.size + (await readFully(fh, probe, 0, 1)));
+        const pad = tarPadding(e.size);
+        if (used + pad > CHUNK) yield* flush();
+        used += pad; // the chunk is zeroed
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  if (used + TAR_TRAILER_SIZE > CHUNK) yield* flush();
+  used += TAR_TRAILER_SIZE;
+  yield* flush();
+}
+
+async function readFully(fh: import('node:fs/promises').FileHandle, b: Buffer, off: number, len: number): Promise<number> {
+  let got = 0;
+  while (got < len) {
+    const { bytesRead } = await fh.read(b, off + got, len - got, null);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
+function checkSize(e: TarEntry, actual: number): void {
+  if (actual !== e.size) {
+    const name = typeof e.name === 'string' ? e.name : Buffer.from(e.name).toString('utf8');
+    throw new D2Error(`file ${name} changed while it was being archived (expected ${e.size} bytes, read ${actual > e.size ? 'more' : actual})`, {
+      hint: 'do not modify the directory while the artifact is built',
+      code: 'ARTIFACT_SOURCE_CHANGED',
+    });
+  }
+}
