@@ -1,0 +1,51 @@
+/**
+ * Mapping between a sigstore-js messageSignature bundle (hashedrekord on Rekor v1) and the cosign `.sig` layer
+ * annotations (cosign-signatures.md §4.2 table, §1.4, §1.5; traps 1, 2, 12, 14).
+ */
+import type { SerializedBundle } from '@sigstore/bundle';
+import { D2Error } from '../errors.js';
+import {
+  ANNOTATION_BUNDLE,
+  ANNOTATION_CERTIFICATE,
+  ANNOTATION_CHAIN,
+  ANNOTATION_RFC3161,
+  ANNOTATION_SIGNATURE,
+  certificatePem,
+  goJSON,
+  rekorBundleJSON,
+} from './cosign.js';
+
+/** The four (or five, with a TSA) layer annotations cosign writes for a keyless signature. */
+export function cosignAnnotationsFromBundle(bundle: SerializedBundle): Record<string, string> {
+  if (!bundle.messageSignature) {
+    throw new D2Error('internal: the legacy .sig format needs a messageSignature bundle', { code: 'SIGNING_FAILED' });
+  }
+  const vm = bundle.verificationMaterial;
+  const leafB64 = vm.x509CertificateChain?.certificates[0]?.rawBytes ?? vm.certificate?.rawBytes;
+  if (!leafB64) throw new D2Error('the signing bundle has no certificate (keyless signing expected)', { code: 'SIGNING_FAILED' });
+  const entry = vm.tlogEntries[0];
+  if (!entry?.inclusionPromise) {
+    throw new D2Error('the transparency log entry has no signed entry timestamp (SET)', {
+      code: 'SIGNING_FAILED',
+      hint: 'the legacy .sig format needs Rekor API v1 (e.g. https://rekor.sigstore.dev); Rekor v2 has no SET (trap 5)',
+    });
+  }
+  const annotations: Record<string, string> = {
+    [ANNOTATION_SIGNATURE]: bundle.messageSignature.signature,
+    [ANNOTATION_CERTIFICATE]: certificatePem(Buffer.from(leafB64, 'base64')),
+    // FulcioSigner drops the chain; cosign v3 writes "" and every verifier tolerates it (trap 14).
+    [ANNOTATION_CHAIN]: '',
+    [ANNOTATION_BUNDLE]: rekorBundleJSON({
+      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+      Payload: {
+        body: entry.canonicalizedBody,
+        integratedTime: Number(entry.integratedTime),
+        logIndex: Number(entry.logIndex),
+        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
+      },
+    }),
+  };
+  const ts = vm.timestampVerificationData?.rfc3161Timestamps[0]?.signedTimestamp;
+  if (ts) annotations[ANNOTATION_RFC3161] = goJSON({ SignedRFC3161Timestamp: ts });
+  return annotations;
+}

@@ -1,0 +1,237 @@
+/**
+ * The cosign legacy signature layout, byte for byte (cosign-signatures.md §1): the simple-signing payload (§1.3), the
+ * `.sig` image config (§1.2), the `.sig` manifest with one layer per signature and its annotations (§1.4, §1.5), and
+ * appending to an existing `.sig` (§1.6).
+ *
+ * Written by hand because no JS library writes this layout (`@sigstore/oci` only writes referrers, §2.4), and the
+ * bytes must equal what Go's encoding/json produces for cosign's and go-containerregistry's structs.
+ */
+import { createHash } from 'node:crypto';
+import { D2Error } from '../errors.js';
+import type { Descriptor, Repository } from '../oci/types.js';
+
+export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
+export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+export const OCI_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+export const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
+export const DOCKER_MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
+export const DOCKER_CONFIG_MEDIA_TYPE = 'application/vnd.docker.container.image.v1+json';
+
+/** Layer annotation keys (§1.4; note `cosignproject` in the signature key, trap 11). */
+export const ANNOTATION_SIGNATURE = 'dev.cosignproject.cosign/signature';
+export const ANNOTATION_CERTIFICATE = 'dev.sigstore.cosign/certificate';
+export const ANNOTATION_CHAIN = 'dev.sigstore.cosign/chain';
+export const ANNOTATION_BUNDLE = 'dev.sigstore.cosign/bundle';
+export const ANNOTATION_RFC3161 = 'dev.sigstore.cosign/rfc3161timestamp';
+
+/** cosign `maxLayers` (pkg/oci/remote/signatures.go), §1.6. */
+export const MAX_SIGNATURE_LAYERS = 1000;
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Go `json.Marshal` output for values whose key order the caller already arranged: JSON.stringify plus Go's HTML-safe
+ * escaping of `<`, `>`, `&` and U+2028/U+2029 (these characters only occur inside strings in JSON text).
+ */
+export function goJSON(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Object with keys sorted as Go marshals a map. */
+function sortedMap(m: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(m).sort()) out[k] = m[k];
+  return out;
+}
+
+export function assertDigest(digest: string): void {
+  if (!DIGEST_RE.test(digest)) {
+    throw new D2Error(`not a sha256 manifest digest: '${digest}'`, { code: 'INPUT_INVALID', hint: 'pass the manifest digest as sha256:<64 hex>' });
+  }
+}
+
+/**
+ * `docker-reference` as go-containerregistry `Repository.Name()`: registry + repository, with Docker Hub's canonical
+ * host `index.docker.io` and `library/` for official images (§1.3).
+ */
+export function dockerReference(repo: Repository): string {
+  let registry = repo.registry;
+  let repository = repo.repository;
+  if (registry === 'docker.io' || registry === 'registry-1.docker.io' || registry === 'index.docker.io') {
+    registry = 'index.docker.io';
+    if (!repository.includes('/')) repository = `library/${repository}`;
+  }
+  return `${registry}/${repository}`;
+}
+
+/** The legacy signature tag: `sha256-<hex>.sig` (§1.1). */
+export function signatureTag(digest: string): string {
+  assertDigest(digest);
+  return `${digest.replace(':', '-')}.sig`;
+}
+
+/** The referrers fallback tag: `sha256-<hex>` (§2.4). */
+export function referrersFallbackTag(digest: string): string {
+  assertDigest(digest);
+  return digest.replace(':', '-');
+}
+
+/**
+ * The simple-signing payload (§1.3): the signed bytes and the layer blob. `optional` is null unless annotations are given
+ * (then an object with sorted keys).
+ */
+export function simpleSigningPayload(repo: Repository, digest: string, annotations?: Record<string, string>): Buffer {
+  assertDigest(digest);
+  const payload = {
+    critical: {
+      identity: { 'docker-reference': dockerReference(repo) },
+      image: { 'docker-manifest-digest': digest },
+      type: 'cosign container image signature',
+    },
+    optional: annotations && Object.keys(annotations).length ? sortedMap(annotations) : null,
+  };
+  return Buffer.from(goJSON(payload), 'utf8');
+}
+
+export function sha256Digest(data: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** A `.sig` layer to add: the payload and the annotations of §1.4. */
+export interface SignatureLayer {
+  payload: Buffer;
+  annotations: Record<string, string>;
+}
+
+/** What to upload and PUT for a `.sig` tag. */
+export interface SignatureImage {
+  manifest: Buffer;
+  manifestMediaType: string;
+  config: Buffer;
+  configDigest: string;
+  /** Payload blobs (one per new layer). */
+  blobs: { digest: string; data: Buffer }[];
+  layers: Descriptor[];
+}
+
+interface HistoryEntry {
+  created?: string;
+  created_by?: string;
+  author?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+interface ConfigLike {
+  architecture?: string;
+  created?: string;
+  history?: HistoryEntry[];
+  os?: string;
+  rootfs?: { type?: string; diff_ids?: string[] };
+}
+
+/** ggcr `ConfigFile` field order for the fields a cosign `.sig` config has (§1.2). */
+function signatureConfig(c: ConfigLike, diffIds: string[], history: HistoryEntry[]): Buffer {
+  const hist = history.map((h) => {
+    const e: HistoryEntry = { created: h.created ?? ZERO_TIME };
+    if (h.created_by) e.created_by = h.created_by;
+    if (h.author) e.author = h.author;
+    if (h.comment) e.comment = h.comment;
+    if (h.empty_layer) e.empty_layer = true;
+    return e;
+  });
+  const cfg = {
+    architecture: c.architecture ?? '',
+    created: c.created ?? ZERO_TIME,
+    ...(hist.length ? { history: hist } : {}),
+    os: c.os ?? '',
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    config: {},
+  };
+  return Buffer.from(goJSON(cfg), 'utf8');
+}
+
+function descriptorJSON(d: Descriptor): Record<string, unknown> {
+  const o: Record<string, unknown> = { mediaType: d.mediaType, size: d.size, digest: d.digest };
+  if (d.annotations && Object.keys(d.annotations).length) o.annotations = sortedMap(d.annotations);
+  if (d.artifactType) o.artifactType = d.artifactType;
+  return o;
+}
+
+/**
+ * Builds the `.sig` image with `add` appended to `existing` (manifest and config bytes of the current `.sig`, if any),
+ * as cosign's `mutate.Append` does: existing layers kept in order, media types of the existing manifest kept, one
+ * diff_id and one history entry per layer (§1.2, §1.6, trap 13).
+ */
+export function buildSignatureImage(add: SignatureLayer[], existing?: { manifest: Buffer; config: Buffer }): SignatureImage {
+  let manifestMediaType = OCI_MANIFEST_MEDIA_TYPE;
+  let configMediaType = OCI_CONFIG_MEDIA_TYPE;
+  let layers: Descriptor[] = [];
+  let config: ConfigLike = {};
+  if (existing) {
+    const m = parseJSON<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[] }>(existing.manifest, 'existing .sig manifest');
+    manifestMediaType = m.mediaType ?? (m.config?.mediaType === DOCKER_CONFIG_MEDIA_TYPE ? DOCKER_MANIFEST_MEDIA_TYPE : OCI_MANIFEST_MEDIA_TYPE);
+    configMediaType = m.config?.mediaType ?? configMediaType;
+    layers = (m.layers ?? []).map((l) => ({ mediaType: l.mediaType, size: l.size, digest: l.digest, ...(l.annotations ? { annotations: l.annotations } : {}) }));
+    config = parseJSON<ConfigLike>(existing.config, 'existing .sig config');
+  }
+  if (layers.length + add.length > MAX_SIGNATURE_LAYERS) {
+    throw new D2Error(`the .sig image already has ${layers.length} signature layers; cosign reads at most ${MAX_SIGNATURE_LAYERS}`, {
+      code: 'SIGNATURE_LIMIT',
+      hint: 'push a new artifact digest instead of re-signing this one, or delete the old .sig tag',
+    });
+  }
+  const diffIds = [...(config.rootfs?.diff_ids ?? layers.map((l) => l.digest))];
+  const history = [...(config.history ?? layers.map(() => ({ created: ZERO_TIME })))];
+  const blobs: { digest: string; data: Buffer }[] = [];
+  for (const l of add) {
+    const digest = sha256Digest(l.payload);
+    layers.push({ mediaType: SIMPLE_SIGNING_MEDIA_TYPE, size: l.payload.length, digest, annotations: l.annotations });
+    diffIds.push(digest);
+    history.push({ created: ZERO_TIME });
+    blobs.push({ digest, data: l.payload });
+  }
+  const configBytes = signatureConfig(config, diffIds, history);
+  const configDigest = sha256Digest(configBytes);
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: manifestMediaType,
+    config: { mediaType: configMediaType, size: configBytes.length, digest: configDigest },
+    layers: layers.map(descriptorJSON),
+  };
+  return { manifest: Buffer.from(goJSON(manifest), 'utf8'), manifestMediaType, config: configBytes, configDigest, blobs, layers };
+}
+
+function parseJSON<T>(bytes: Buffer, what: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch (err) {
+    throw new D2Error(`${what} is not valid JSON`, { code: 'SIGNATURE_INVALID', cause: err, hint: 'delete the broken .sig tag and sign again' });
+  }
+}
+
+/** PEM `CERTIFICATE` block with 64-character lines and a final newline, as Go's pem.Encode writes it. */
+export function certificatePem(der: Buffer): string {
+  const b64 = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+}
+
+/** DER bytes of the first PEM block in `pem`. */
+export function pemToDer(pem: string): Buffer {
+  const m = /-----BEGIN [A-Z ]+-----([\s\S]*?)-----END [A-Z ]+-----/.exec(pem);
+  if (!m) throw new D2Error('not a PEM block', { code: 'SIGNATURE_INVALID' });
+  return Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
+}
+
+/** The `dev.sigstore.cosign/bundle` value (§1.5), cosign's RekorBundle, in Go's key order with numbers as numbers. */
+export interface RekorBundle {
+  SignedEntryTimestamp: string;
+  Payload: { body: string; integratedTime: number; logIndex: number; logID: string };
+}
+
+export function rekorBundleJSON(b: RekorBundle): string {
+  return goJSON({
+    SignedEntryTimestamp: b.SignedEntryTimestamp,
+    Payload: { body: b.Payload.body, integratedTime: b.Payload.integratedTime, logIndex: b.Payload.logIndex, logID: b.Payload.logID },
+  });
+}

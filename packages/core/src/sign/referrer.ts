@@ -1,0 +1,69 @@
+/**
+ * cosign v3's "new bundle format": a DSSE in-toto statement with predicate `https://sigstore.dev/cosign/sign/v1`
+ * in a v0.3 Sigstore bundle, attached to the signed manifest as an OCI referrer (cosign-signatures.md §2.2, §2.3, §2.4;
+ * traps 7, 8). The referrer manifest is small and fixed-shape, so it is written here rather than through
+ * `@sigstore/oci` (whose registry client is not exported and cannot share our credentials/retries, §2.4).
+ */
+import { goJSON, OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, sha256Digest } from './cosign.js';
+import type { Descriptor } from '../oci/types.js';
+
+export const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
+export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+export const OCI_EMPTY_MEDIA_TYPE = 'application/vnd.oci.empty.v1+json';
+export const OCI_EMPTY_BLOB = Buffer.from('{}');
+export const OCI_EMPTY_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a';
+
+/** The in-toto Statement cosign v3 signs for an image (§2.2): subject without a name, empty predicate. */
+export function cosignSignStatement(digest: string): Buffer {
+  const [alg, hex] = digest.split(':');
+  return Buffer.from(
+    goJSON({ _type: IN_TOTO_STATEMENT_TYPE, subject: [{ digest: { [alg]: hex } }], predicateType: COSIGN_SIGN_PREDICATE_TYPE, predicate: {} }),
+    'utf8',
+  );
+}
+
+/** The referrer manifest (§2.3) for a bundle blob, pointing at `subject`. */
+export function bundleReferrerManifest(bundle: Buffer, subject: Descriptor, created: Date = new Date()): { bytes: Buffer; digest: string } {
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST_MEDIA_TYPE,
+    artifactType: BUNDLE_V03_MEDIA_TYPE,
+    config: { mediaType: OCI_EMPTY_MEDIA_TYPE, size: OCI_EMPTY_BLOB.length, digest: OCI_EMPTY_DIGEST },
+    layers: [{ mediaType: BUNDLE_V03_MEDIA_TYPE, size: bundle.length, digest: sha256Digest(bundle) }],
+    subject: { mediaType: subject.mediaType, size: subject.size, digest: subject.digest },
+    annotations: {
+      'dev.sigstore.bundle.content': 'dsse-envelope',
+      'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE_TYPE,
+      'org.opencontainers.image.created': created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    },
+  };
+  const bytes = Buffer.from(goJSON(manifest), 'utf8');
+  return { bytes, digest: sha256Digest(bytes) };
+}
+
+/**
+ * The fallback referrers index (`sha256-<hex>` tag) with `entry` added unless present, sorted by digest, as ggcr's
+ * `commitSubjectReferrers` maintains it (§2.4).
+ */
+export function addToReferrersIndex(existing: Buffer | undefined, entry: Descriptor): Buffer {
+  let manifests: Descriptor[] = [];
+  if (existing) {
+    const idx = JSON.parse(existing.toString('utf8')) as { manifests?: Descriptor[] };
+    manifests = idx.manifests ?? [];
+  }
+  if (!manifests.some((m) => m.digest === entry.digest)) manifests.push(entry);
+  manifests.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  const index = {
+    schemaVersion: 2,
+    mediaType: OCI_INDEX_MEDIA_TYPE,
+    manifests: manifests.map((m) => {
+      const o: Record<string, unknown> = { mediaType: m.mediaType, size: m.size, digest: m.digest };
+      if (m.annotations && Object.keys(m.annotations).length) o.annotations = m.annotations;
+      if (m.artifactType) o.artifactType = m.artifactType;
+      return o;
+    }),
+  };
+  return Buffer.from(goJSON(index), 'utf8');
+}

@@ -1,0 +1,271 @@
+/**
+ * Keyless, cosign-compatible signing of a pushed artifact's manifest digest (cosign-signatures.md §4): GitHub OIDC →
+ * Fulcio (FulcioSigner) → Rekor v1 (RekorWitness) with `@sigstore/sign`, stored as the legacy `.sig` tag (§4.2) and/or
+ * a DSSE v0.3 bundle referrer (§4.3).
+ *
+ * Ordering is the caller's job (issue 10): push by digest → sign() → only then move tags. sign() throws a D2Error when
+ * Sigstore or the registry fails, after bounded retries.
+ */
+import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
+import { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, RekorWitness, TSAWitness, type Witness } from '@sigstore/sign';
+import { D2Error } from '../errors.js';
+import type { Descriptor, Logger, Repository } from '../oci/types.js';
+import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type IdentityProvider } from '../oidc/github.js';
+import { certificateIdentity, parseCertificate } from '../verify/identity.js';
+import { cosignAnnotationsFromBundle } from './annotations.js';
+import {
+  ANNOTATION_SIGNATURE,
+  assertDigest,
+  buildSignatureImage,
+  OCI_INDEX_MEDIA_TYPE,
+  OCI_MANIFEST_MEDIA_TYPE,
+  pemToDer,
+  ANNOTATION_CERTIFICATE,
+  referrersFallbackTag,
+  sha256Digest,
+  signatureTag,
+  simpleSigningPayload,
+} from './cosign.js';
+import {
+  addToReferrersIndex,
+  BUNDLE_V03_MEDIA_TYPE,
+  bundleReferrerManifest,
+  cosignSignStatement,
+  IN_TOTO_PAYLOAD_TYPE,
+  OCI_EMPTY_BLOB,
+  OCI_EMPTY_DIGEST,
+} from './referrer.js';
+import type { ArtifactSignerOptions, SignatureFormat, SignatureRegistry, SignResult } from './types.js';
+
+export const DEFAULT_FULCIO_URL = 'https://fulcio.sigstore.dev';
+export const DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
+const SIG_WRITE_ATTEMPTS = 3;
+
+const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {} };
+
+export class ArtifactSigner {
+  private readonly registry: SignatureRegistry;
+  private readonly fulcioURL: string;
+  private readonly rekorURL: string;
+  private readonly tsaURL?: string;
+  readonly format: SignatureFormat;
+  private readonly identityProvider: IdentityProvider;
+  private readonly fetchOpts: { timeout: number; retry: { retries: number; factor: number; minTimeout: number; maxTimeout: number } };
+  private readonly dsseEntryType: 'dsse' | 'intoto';
+  private readonly logger: Logger;
+  private readonly env: Record<string, string | undefined>;
+  private readonly now: () => Date;
+  private privacyWarned = false;
+
+  constructor(opts: ArtifactSignerOptions) {
+    const format = opts.format ?? 'legacy';
+    if (!['legacy', 'bundle', 'both'].includes(format)) {
+      throw new D2Error(`signature format must be one of legacy, bundle, both; got '${String(format)}'`, { code: 'INPUT_INVALID' });
+    }
+    this.registry = opts.registry;
+    this.fulcioURL = trimSlash(opts.fulcioURL ?? DEFAULT_FULCIO_URL);
+    this.rekorURL = trimSlash(opts.rekorURL ?? DEFAULT_REKOR_URL);
+    this.tsaURL = opts.tsaURL ? trimSlash(opts.tsaURL) : undefined;
+    for (const [name, u] of [['Fulcio', this.fulcioURL], ['Rekor', this.rekorURL], ['TSA', this.tsaURL]] as const) {
+      if (u !== undefined && !/^https?:\/\/[^/\s]+/.test(u)) {
+        throw new D2Error(`${name} URL is not an http(s) URL: '${u}'`, { code: 'INPUT_INVALID', hint: 'e.g. https://fulcio.sigstore.dev' });
+      }
+    }
+    this.format = format;
+    this.identityProvider = opts.identityProvider ?? githubIdentityProvider();
+    const r = opts.retry ?? {};
+    this.fetchOpts = {
+      timeout: opts.timeoutMs ?? 15_000,
+      retry: { retries: r.retries ?? 3, factor: r.factor ?? 2, minTimeout: r.minTimeoutMs ?? 500, maxTimeout: r.maxTimeoutMs ?? 5_000 },
+    };
+    this.dsseEntryType = opts.dsseEntryType ?? 'dsse';
+    this.logger = opts.logger ?? silent;
+    this.env = opts.env ?? process.env;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** Signs the manifest `digest` in `repo` (which must exist there) in the configured format(s). */
+  async sign(repo: Repository, digest: string): Promise<SignResult> {
+    assertDigest(digest);
+    const subject = await this.registry.headManifest(repo, digest);
+    if (!subject) {
+      throw new D2Error(`cannot sign ${repo.registry}/${repo.repository}@${digest}: the manifest is not in the registry`, {
+        code: 'SIGNING_FAILED',
+        hint: 'push the artifact by digest first, then sign it, then move tags',
+      });
+    }
+    this.warnIfPrivate(undefined);
+    // One ephemeral key per artifact, as cosign does per run; every certificate request fetches a fresh token.
+    const signer = new FulcioSigner({ identityProvider: this.watchingProvider(), fulcioBaseURL: this.fulcioURL, ...this.fetchOpts });
+    const base = `${repo.registry}/${repo.repository}`;
+
+    let legacy: { logIndex: number; certPem: string } | undefined;
+    if (this.format !== 'bundle') legacy = await this.signLegacy(repo, digest, signer);
+    let bundle: { referrer: string; logIndex: number; certDer: Buffer } | undefined;
+    if (this.format !== 'legacy') bundle = await this.signBundle(repo, subject, signer);
+
+    const certDer = legacy ? pemToDer(legacy.certPem) : (bundle as { certDer: Buffer }).certDer;
+    const id = certificateIdentity(parseCertificate(certDer));
+    const result: SignResult = {
+      signature: legacy ? `${base}:${signatureTag(digest)}` : `${base}@${bundle?.referrer}`,
+      rekorLogIndex: legacy ? legacy.logIndex : (bundle as { logIndex: number }).logIndex,
+      certificateIdentity: id.sans[0] ?? '',
+      certificateOidcIssuer: id.issuer ?? '',
+      format: this.format,
+    };
+    if (bundle) result.bundleReferrer = `${base}@${bundle.referrer}`;
+    this.logger.info(`signed ${base}@${digest} as ${result.certificateIdentity} (Rekor log index ${result.rekorLogIndex})`);
+    return result;
+  }
+
+  private witnesses(entryType?: 'dsse' | 'intoto'): Witness[] {
+    const w: Witness[] = [
+      new RekorWitness({ rekorBaseURL: this.rekorURL, majorApiVersion: 1, entryType, fetchOnConflict: true, ...this.fetchOpts }),
+    ];
+    if (this.tsaURL) w.push(new TSAWitness({ tsaBaseURL: this.tsaURL, ...this.fetchOpts }));
+    return w;
+  }
+
+  /** §4.2: hashedrekord message signature over the simple-signing payload, appended to the `.sig` tag. */
+  private async signLegacy(repo: Repository, digest: string, signer: FulcioSigner): Promise<{ logIndex: number; certPem: string }> {
+    const payload = simpleSigningPayload(repo, digest);
+    const builder = new MessageSignatureBundleBuilder({ signer, witnesses: this.witnesses() });
+    const bundle = bundleToJSON(await this.sigstoreCall(() => builder.create({ data: payload }))) as SerializedBundle;
+    const annotations = cosignAnnotationsFromBundle(bundle);
+    await this.appendSignature(repo, digest, { payload, annotations });
+    return { logIndex: Number(bundle.verificationMaterial.tlogEntries[0].logIndex), certPem: annotations[ANNOTATION_CERTIFICATE] };
+  }
+
+  /**
+   * Read-modify-write of `sha256-<hex>.sig` (§1.6): append, never replace. cosign does not lock; we read back after the
+   * PUT and redo the append if a concurrent signer's write replaced ours (last writer wins, trap 13).
+   */
+  private async appendSignature(repo: Repository, digest: string, layer: { payload: Buffer; annotations: Record<string, string> }): Promise<void> {
+    const tag = signatureTag(digest);
+    for (let attempt = 1; ; attempt++) {
+      let existing: { manifest: Buffer; config: Buffer } | undefined;
+      if (await this.registry.headManifest(repo, tag)) {
+        const m = await this.registry.getManifest(repo, tag);
+        const parsed = JSON.parse(m.bytes.toString('utf8')) as { config?: Descriptor };
+        if (!parsed.config?.digest) throw new D2Error(`${tag} is not an image manifest`, { code: 'SIGNATURE_INVALID', hint: `delete the tag ${tag} and sign again` });
+        existing = { manifest: m.bytes, config: await this.registry.fetchBlob(repo, parsed.config.digest) };
+      }
+      const img = buildSignatureImage([layer], existing);
+      for (const b of img.blobs) await this.registry.pushBlob(repo, { data: b.data }, b.digest, b.data.length);
+      await this.registry.pushBlob(repo, { data: img.config }, img.configDigest, img.config.length);
+      await this.registry.putManifest(repo, tag, img.manifest, img.manifestMediaType);
+
+      const after = await this.registry.getManifest(repo, tag);
+      const layers = (JSON.parse(after.bytes.toString('utf8')) as { layers?: Descriptor[] }).layers ?? [];
+      if (layers.some((l) => l.annotations?.[ANNOTATION_SIGNATURE] === layer.annotations[ANNOTATION_SIGNATURE])) return;
+      if (attempt >= SIG_WRITE_ATTEMPTS) {
+        throw new D2Error(`the signature for ${digest} was overwritten by a concurrent writer of ${tag} ${attempt} times`, {
+          code: 'SIGNING_FAILED',
+          hint: 'do not sign the same digest from several jobs at the same time',
+        });
+      }
+      this.logger.warn(`${tag} was replaced by a concurrent signer; appending again`);
+    }
+  }
+
+  /** §4.3 + §2.3/2.4: DSSE in-toto statement in a v0.3 bundle, pushed as a referrer of the signed manifest. */
+  private async signBundle(repo: Repository, subject: Descriptor, signer: FulcioSigner): Promise<{ referrer: string; logIndex: number; certDer: Buffer }> {
+    const builder = new DSSEBundleBuilder({ signer, witnesses: this.witnesses(this.dsseEntryType) });
+    const statement = cosignSignStatement(subject.digest);
+    const bundle = bundleToJSON(await this.sigstoreCall(() => builder.create({ data: statement, type: IN_TOTO_PAYLOAD_TYPE }))) as SerializedBundle;
+    if (bundle.mediaType !== BUNDLE_V03_MEDIA_TYPE || !bundle.verificationMaterial.certificate) {
+      throw new D2Error(`internal: expected a v0.3 bundle with a single certificate, got ${bundle.mediaType}`, { code: 'SIGNING_FAILED' });
+    }
+    const bundleBytes = Buffer.from(JSON.stringify(bundle), 'utf8');
+    const { bytes, digest } = bundleReferrerManifest(bundleBytes, subject, this.now());
+    await this.registry.pushBlob(repo, { data: OCI_EMPTY_BLOB }, OCI_EMPTY_DIGEST, OCI_EMPTY_BLOB.length);
+    await this.registry.pushBlob(repo, { data: bundleBytes }, sha256Digest(bundleBytes), bundleBytes.length);
+    await this.registry.putManifest(repo, digest, bytes, OCI_MANIFEST_MEDIA_TYPE);
+    await this.ensureReferrerListed(repo, subject.digest, { mediaType: OCI_MANIFEST_MEDIA_TYPE, size: bytes.length, digest, artifactType: BUNDLE_V03_MEDIA_TYPE });
+    return {
+      referrer: digest,
+      logIndex: Number(bundle.verificationMaterial.tlogEntries[0].logIndex),
+      certDer: Buffer.from(bundle.verificationMaterial.certificate.rawBytes, 'base64'),
+    };
+  }
+
+  /**
+   * A registry with the referrers API lists the new manifest by itself; otherwise (distribution 2.8, GHCR) add it to the
+   * fallback tag index `sha256-<hex>` (§2.4), read-modify-write with a read-back check like the `.sig` tag.
+   */
+  private async ensureReferrerListed(repo: Repository, subjectDigest: string, entry: Descriptor): Promise<void> {
+    const tag = referrersFallbackTag(subjectDigest);
+    for (let attempt = 1; ; attempt++) {
+      const listed = await this.registry.referrers(repo, subjectDigest);
+      if (listed.some((d) => d.digest === entry.digest)) return;
+      if (attempt > SIG_WRITE_ATTEMPTS) {
+        throw new D2Error(`the bundle referrer ${entry.digest} could not be listed in ${tag}`, { code: 'SIGNING_FAILED', hint: 'retry the job' });
+      }
+      const existing = (await this.registry.headManifest(repo, tag)) ? (await this.registry.getManifest(repo, tag)).bytes : undefined;
+      await this.registry.putManifest(repo, tag, addToReferrersIndex(existing, entry), OCI_INDEX_MEDIA_TYPE);
+    }
+  }
+
+  /** Wraps the identity provider to warn once when the token says the repository is private (trap 22). */
+  private watchingProvider(): IdentityProvider {
+    return {
+      getToken: async () => {
+        const token = await this.identityProvider.getToken();
+        this.warnIfPrivate(decodeJwtClaims(token));
+        return token;
+      },
+    };
+  }
+
+  private warnIfPrivate(claims: Record<string, unknown> | undefined): void {
+    if (this.privacyWarned) return;
+    if (!isPrivateRepository({ claims, env: this.env })) return;
+    this.privacyWarned = true;
+    this.logger.warn(
+      `the repository is private, but keyless signatures are recorded in the public transparency log ${this.rekorURL}: ` +
+        'the entry reveals the repository and workflow names. Set `sign: false` to opt out.',
+    );
+  }
+
+  /** Runs a @sigstore/sign call and turns its errors into D2Errors naming the service and the fix. */
+  private async sigstoreCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof D2Error) throw err;
+      const code = (err as { code?: string }).code ?? '';
+      const cause = (err as { cause?: unknown }).cause;
+      const status = (cause as { statusCode?: number } | undefined)?.statusCode;
+      const detail = `${err instanceof Error ? err.message : String(err)}${status ? ` (HTTP ${status})` : ''}`;
+      if (code === 'CA_CREATE_SIGNING_CERTIFICATE_ERROR') {
+        throw new D2Error(`Fulcio (${this.fulcioURL}) did not issue a signing certificate: ${detail}`, {
+          code: 'SIGNING_FAILED',
+          cause: err,
+          hint: status && status < 500 ? 'check the OIDC token: audience `sigstore` and `permissions: id-token: write`' : 'Sigstore may be unavailable; re-run the job (no tag was moved)',
+        });
+      }
+      if (code === 'TLOG_CREATE_ENTRY_ERROR' || code === 'TLOG_FETCH_ENTRY_ERROR') {
+        throw new D2Error(`Rekor (${this.rekorURL}) did not record the signature: ${detail}`, {
+          code: 'SIGNING_FAILED',
+          cause: err,
+          hint: 'Sigstore may be unavailable; re-run the job (no tag was moved)',
+        });
+      }
+      if (code === 'TSA_CREATE_TIMESTAMP_ERROR') {
+        throw new D2Error(`the timestamp authority (${this.tsaURL}) failed: ${detail}`, { code: 'SIGNING_FAILED', cause: err });
+      }
+      if (code === 'IDENTITY_TOKEN_READ_ERROR' || code === 'IDENTITY_TOKEN_PARSE_ERROR') {
+        throw new D2Error(`could not get an OIDC identity token: ${detail}`, {
+          code: 'SIGNING_FAILED',
+          cause: err,
+          hint: 'add `permissions: id-token: write` to the job, or set `sign: false`',
+        });
+      }
+      throw new D2Error(`signing failed: ${detail}`, { code: 'SIGNING_FAILED', cause: err });
+    }
+  }
+}
+
+function trimSlash(u: string): string {
+  return u.replace(/\/+$/, '');
+}

@@ -1,0 +1,73 @@
+import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../oci/types.js';
+import type { IdentityProvider } from '../oidc/github.js';
+
+/**
+ * The part of `RegistryClient` (@d2/core/oci) that signing and verification use. `RegistryClient` satisfies it
+ * structurally; tests may pass any implementation.
+ */
+export interface SignatureRegistry {
+  pushBlob(repo: Repository, source: BlobSource, digest: string, size?: number): Promise<unknown>;
+  putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<string>;
+  getManifest(repo: Repository, reference: string): Promise<ManifestBytes>;
+  /** undefined when the manifest does not exist. */
+  headManifest(repo: Repository, reference: string): Promise<Descriptor | undefined>;
+  fetchBlob(repo: Repository, digest: string): Promise<Buffer>;
+  /** Referrers of `digest`: the referrers API, else the fallback tag index `sha256-<hex>` (empty when neither exists). */
+  referrers(repo: Repository, digest: string, artifactType?: string): Promise<Descriptor[]>;
+}
+
+/**
+ * `legacy`: the cosign `sha256-<hex>.sig` tag (every Flux and cosign version). `bundle`: cosign v3's DSSE bundle as an
+ * OCI referrer (Flux ≥ 2.8 / cosign v3 then prefer it and never fall back to `.sig`). `both`: the two (spec §2.6).
+ */
+export type SignatureFormat = 'legacy' | 'bundle' | 'both';
+
+export interface RetryOptions {
+  /** Retries after the first attempt on 5xx, 408, 429 and network errors/timeouts. Default 3. */
+  retries?: number;
+  /** First back-off delay. Default 500 ms. */
+  minTimeoutMs?: number;
+  /** Back-off cap. Default 5000 ms. */
+  maxTimeoutMs?: number;
+  factor?: number;
+}
+
+export interface ArtifactSignerOptions {
+  registry: SignatureRegistry;
+  /** Default https://fulcio.sigstore.dev */
+  fulcioURL?: string;
+  /** Rekor API v1 base URL (pinned: the legacy format needs a SET, trap 5). Default https://rekor.sigstore.dev */
+  rekorURL?: string;
+  /** Optional RFC 3161 timestamp authority (adds the `rfc3161timestamp` annotation / bundle timestamps). */
+  tsaURL?: string;
+  /** Default `legacy`. */
+  format?: SignatureFormat;
+  /** Default: GitHub Actions OIDC (`core.getIDToken('sigstore')`) or `SIGSTORE_ID_TOKEN`. Called lazily per signature. */
+  identityProvider?: IdentityProvider;
+  retry?: RetryOptions;
+  /** Per-request timeout for Fulcio/Rekor/TSA. Default 15000 ms. */
+  timeoutMs?: number;
+  /**
+   * Rekor entry kind for the DSSE bundle. Default `dsse` (what cosign writes). The @sigstore/mock stand-in stores `dsse`
+   * proposals unrewritten, which do not verify: use `intoto` against it (spec §5.2, trap 19).
+   */
+  dsseEntryType?: 'dsse' | 'intoto';
+  logger?: Logger;
+  /** Environment for the private-repository check (GITHUB_EVENT_PATH). Default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Clock for the referrer's `org.opencontainers.image.created`. */
+  now?: () => Date;
+}
+
+export interface SignResult {
+  /** `registry/repo:sha256-<hex>.sig` (legacy/both) or `registry/repo@<referrer digest>` (bundle). */
+  signature: string;
+  /** Rekor log index of the legacy signature's entry (or of the bundle's entry for `bundle`). */
+  rekorLogIndex: number;
+  /** The certificate SAN, e.g. https://github.com/org/repo/.github/workflows/push.yaml@refs/heads/main */
+  certificateIdentity: string;
+  certificateOidcIssuer: string;
+  /** `registry/repo@sha256:…` of the bundle referrer manifest (bundle/both). */
+  bundleReferrer?: string;
+  format: SignatureFormat;
+}

@@ -1,0 +1,11 @@
+export { verifyArtifact } from './verify.js';
+export type { VerifyArtifactOptions, VerifyResult } from './verify.js';
+export { verifyLegacyLayer } from './legacy.js';
+export type { LegacyVerifyOptions, VerifiedSignature } from './legacy.js';
+export { verifyBundleBytes } from './bundle.js';
+export { loadTrust } from './trust.js';
+export type { LoadedTrust, TrustedRootInput } from './trust.js';
+export { certificateIdentity, compileRE2, matchIdentity, parseCertificate, OID_ISSUER_V1, OID_ISSUER_V2 } from './identity.js';
+export type { CertificateIdentity, IdentityPolicy } from './identity.js';
+export { VerificationFailure } from './errors.js';
+export type { VerificationCheck } from './errors.js';

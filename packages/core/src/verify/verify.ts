@@ -1,0 +1,112 @@
+/**
+ * `verifyArtifact`: what `cosign verify` (v3) and Flux ≥ 2.8 check for an OCI artifact (cosign-signatures.md §2.5, §3):
+ * the sigstore-bundle referrers first; if at least one exists, only they count (no fallback, traps 3/4); otherwise every
+ * layer of the legacy `sha256-<hex>.sig` is tried and one success suffices.
+ */
+import type { Descriptor, Repository } from '../oci/types.js';
+import { assertDigest, signatureTag } from '../sign/cosign.js';
+import { BUNDLE_V03_MEDIA_TYPE } from '../sign/referrer.js';
+import type { SignatureRegistry } from '../sign/types.js';
+import { verifyBundleBytes } from './bundle.js';
+import { VerificationFailure } from './errors.js';
+import type { IdentityPolicy } from './identity.js';
+import { compileRE2 } from './identity.js';
+import { verifyLegacyLayer, type VerifiedSignature } from './legacy.js';
+import { loadTrust, type TrustedRootInput } from './trust.js';
+
+export interface VerifyArtifactOptions {
+  registry: SignatureRegistry;
+  repo: Repository;
+  /** The manifest digest (`sha256:<hex>`). */
+  digest: string;
+  identity: IdentityPolicy;
+  /** trusted_root.json object or path; default the public-good root via TUF. */
+  trustedRoot?: TrustedRootInput;
+  /** Only look at this format (default: bundle first, then legacy, as cosign v3 / Flux ≥ 2.8). */
+  format?: 'legacy' | 'bundle';
+}
+
+export interface VerifyResult {
+  verified: true;
+  format: 'legacy' | 'bundle';
+  identity: string;
+  issuer: string;
+  logIndex: number;
+}
+
+export async function verifyArtifact(opts: VerifyArtifactOptions): Promise<VerifyResult> {
+  assertDigest(opts.digest);
+  // Bad regexes are input errors: reject them before any request.
+  compileRE2(opts.identity.subjectRegExp, 'the certificate identity regexp');
+  compileRE2(opts.identity.issuerRegExp, 'the certificate OIDC issuer regexp');
+  const { material: trust } = await loadTrust(opts.trustedRoot);
+  const ref = `${opts.repo.registry}/${opts.repo.repository}@${opts.digest}`;
+
+  if (opts.format !== 'legacy') {
+    const bundles = await findBundles(opts);
+    if (bundles.length) {
+      const failures: VerificationFailure[] = [];
+      for (const b of bundles) {
+        try {
+          return done(verifyBundleBytes(b, { digest: opts.digest, trust, identity: opts.identity }));
+        } catch (err) {
+          if (!(err instanceof VerificationFailure)) throw err;
+          failures.push(err);
+        }
+      }
+      throw summarise(ref, 'sigstore bundle referrer', failures);
+    }
+    if (opts.format === 'bundle') throw new VerificationFailure('no-signature', `no sigstore bundle referrer for ${ref}`);
+  }
+
+  const tag = signatureTag(opts.digest);
+  if (!(await opts.registry.headManifest(opts.repo, tag))) {
+    throw new VerificationFailure('no-signature', `no signature found for ${ref} (no sigstore bundle referrer, no ${tag} tag)`, {
+      hint: 'sign the artifact (push-artifact `sign: true`) before verifying',
+    });
+  }
+  const m = await opts.registry.getManifest(opts.repo, tag);
+  const layers = (JSON.parse(m.bytes.toString('utf8')) as { layers?: Descriptor[] }).layers ?? [];
+  const failures: VerificationFailure[] = [];
+  for (const layer of layers) {
+    try {
+      const payload = await opts.registry.fetchBlob(opts.repo, layer.digest);
+      return done(verifyLegacyLayer(layer, payload, { digest: opts.digest, trust, identity: opts.identity }));
+    } catch (err) {
+      if (!(err instanceof VerificationFailure)) throw err;
+      failures.push(err);
+    }
+  }
+  throw summarise(ref, `${tag} layer`, failures);
+}
+
+function done(v: VerifiedSignature): VerifyResult {
+  return { verified: true, format: v.format, identity: v.identity, issuer: v.issuer, logIndex: v.logIndex };
+}
+
+/** cosign `GetBundles`: every referrer that is a one-layer sigstore bundle manifest; anything else is skipped. */
+async function findBundles(opts: VerifyArtifactOptions): Promise<Buffer[]> {
+  const refs = await opts.registry.referrers(opts.repo, opts.digest);
+  const out: Buffer[] = [];
+  for (const d of refs) {
+    if (d.artifactType && d.artifactType !== BUNDLE_V03_MEDIA_TYPE) continue;
+    const m = await opts.registry.getManifest(opts.repo, d.digest);
+    let manifest: { layers?: Descriptor[] };
+    try {
+      manifest = JSON.parse(m.bytes.toString('utf8')) as typeof manifest;
+    } catch {
+      continue;
+    }
+    const layers = manifest.layers ?? [];
+    if (layers.length !== 1 || !layers[0].mediaType.startsWith('application/vnd.dev.sigstore.bundle')) continue;
+    out.push(await opts.registry.fetchBlob(opts.repo, layers[0].digest));
+  }
+  return out;
+}
+
+function summarise(ref: string, what: string, failures: VerificationFailure[]): VerificationFailure {
+  if (failures.length === 1) return failures[0];
+  const first = failures[0];
+  const lines = failures.map((f, i) => `  ${what} ${i + 1}: ${f.message}`).join('\n');
+  return new VerificationFailure(first.check, `none of ${failures.length} signatures of ${ref} verifies:\n${lines}`, { hint: first.hint });
+}
