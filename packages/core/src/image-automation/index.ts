@@ -1,0 +1,4 @@
+/**
+ * Image update automation (image-automation.md): shared barrel. Each part adds its own export lines.
+ */
+export * from './policy/index.js';
