@@ -4,3 +4,5 @@ export * from './runner.js';
 export * from './git-server.js';
 export * from './sigstore.js';
 export * from './oidc.js';
+export { OpenApiValidator, startGitHubEmulator } from './github-emulator.js';
+export type { EmulatorToken, FailureKind, GitHubEmulator, RecordedRequest, StartGitHubEmulatorOptions } from './github-emulator.js';
