@@ -368,10 +368,39 @@ export class OrasCli {
     return assertToolOk(await this.run(['pull', '--plain-http', '--no-tty', '-o', outDir, ref]));
   }
 
-  /** `oras manifest fetch --plain-http <ref>`: the exact manifest bytes as stored. */
+  /** `oras manifest fetch --plain-http <ref> --output -`: the exact manifest bytes as stored. */
   async manifestFetch(ref: string): Promise<Buffer> {
-    const r = assertToolOk(await this.run(['manifest', 'fetch', '--plain-http', ref]));
-    return Buffer.from(r.stdout, 'utf8');
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.bin, ['manifest', 'fetch', '--plain-http', '--output', '-', ref], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`oras manifest fetch ${ref} exited ${code}: ${err}`))));
+    });
+  }
+
+  /** `oras manifest push --plain-http --media-type <mt> <ref> <file>`: PUTs exactly these bytes; returns the digest. */
+  async manifestPush(ref: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'd2-oras-manifest-'));
+    const file = join(dir, 'manifest.json');
+    writeFileSync(file, bytes);
+    const r = assertToolOk(await this.run(['manifest', 'push', '--plain-http', '--no-tty', '--format', 'json', '--media-type', mediaType, ref, file]));
+    return (JSON.parse(r.stdout) as { digest: string }).digest;
+  }
+
+  /** `oras blob fetch --plain-http <repo@digest> --output -`: the blob bytes. */
+  async blobFetch(refWithDigest: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.bin, ['blob', 'fetch', '--plain-http', '--output', '-', refWithDigest], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`oras blob fetch ${refWithDigest} exited ${code}: ${err}`))));
+    });
   }
 
   /** `oras manifest fetch --descriptor`: {mediaType, digest, size}. */
