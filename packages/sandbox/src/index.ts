@@ -6,3 +6,4 @@ export * from './sigstore.js';
 export * from './oidc.js';
 export { OpenApiValidator, startGitHubEmulator } from './github-emulator.js';
 export type { EmulatorToken, FailureKind, GitHubEmulator, RecordedRequest, StartGitHubEmulatorOptions } from './github-emulator.js';
+export * from './reference-tools.js';
