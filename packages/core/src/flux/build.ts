@@ -11,6 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { D2Error, InputError } from '../errors.js';
+import { createGoGzip } from '../flate/index.js';
 import { createZlibGzip, type CompressorFactory, type CompressorName } from './gzip.js';
 import { IgnoreMatcher, ignorePathPatterns, loadSourceIgnorePatterns, type IgnorePattern } from './ignore.js';
 import { encodeManifest, fluxAnnotations, FLUX_LAYER_MEDIA_TYPE } from './manifest.js';
@@ -70,17 +71,17 @@ export interface TarResult {
 }
 
 /**
- * Compressor factories. `go-flate` is the Go compress/flate port (packages/core/src/flate).
- * TODO(issue 9): wire `go-flate` to `createGoGzip` from '../flate/index.js' once that module is committed; until then
- * it falls back to zlib, so the layer digest is deterministic but not Flux's.
+ * Compressor factories. `go-flate` is the port of Go's compress/flate level 6 with Go's gzip framing
+ * (packages/core/src/flate, issue 9): the layer is byte-identical to `flux push artifact`'s. `zlib` frames Node's
+ * deflate the same way: same tar, different (but deterministic for a given zlib build) layer bytes.
  */
 export const COMPRESSORS: Record<CompressorName, CompressorFactory> = {
-  'go-flate': createZlibGzip,
+  'go-flate': () => createGoGzip(),
   zlib: createZlibGzip,
 };
 
-/** The compressor used when none is given. */
-export const DEFAULT_COMPRESSOR: CompressorName = 'zlib';
+/** The compressor used when none is given: Flux's exact bytes. */
+export const DEFAULT_COMPRESSOR: CompressorName = 'go-flate';
 
 function compressorFor(name: CompressorName | undefined): CompressorFactory {
   const n = name ?? DEFAULT_COMPRESSOR;

@@ -38,3 +38,5 @@ export { encodeHeader, walkFluxTree, tarBytes, TarStats, splitUstarPath, TAR_BLO
 export type { TarEntry, TarEntryType, WalkEntry, SourcedEntry } from './tar.js';
 export { createZlibGzip, crc32, GZIP_HEADER_BYTES, ZLIB_DEFLATE_OPTIONS } from './gzip.js';
 export type { CompressorFactory, CompressorName } from './gzip.js';
+export { extractArtifact, tarDigestOfLayer, readTar } from './extract.js';
+export type { ExtractResult, LayerInput, TarHeader } from './extract.js';
