@@ -19,9 +19,9 @@ import { D2Error } from '../errors.js';
 export type LayerInput = string | Uint8Array;
 
 function layerStream(layer: LayerInput): Readable {
-  const raw = typeof layer === 'string' ? createReadStream(layer) : Readable.from([Buffer.from(layer)]);
+  const raw: Readable = typeof layer === 'string' ? createReadStream(layer) : Readable.from([Buffer.from(layer)]);
   const gunzip = createGunzip();
-  raw.on('error', (err) => gunzip.destroy(err));
+  raw.on('error', (err: Error) => gunzip.destroy(err));
   return raw.pipe(gunzip);
 }
 
