@@ -41,6 +41,8 @@ const NO_BLOCK_START = 0x7fffffff;
 
 export class GoDeflater {
   private readonly window = new Uint8Array(BUFFER);
+  /** 32-bit view of the window for comparing four bytes at a time. */
+  private readonly window32 = new DataView(this.window.buffer);
   private readonly head = new Int32Array(HASH_SIZE);
   private readonly prev = new Int32Array(WINDOW);
   private readonly tokens = new Int32Array(MAX_BLOCK_TOKENS + 1);
@@ -125,6 +127,7 @@ export class GoDeflater {
     const windowEnd = this.windowEnd;
     if (windowEnd - this.index < MIN_LOOKAHEAD && !final) return;
     const win = this.window;
+    const win32 = this.window32;
     const head = this.head;
     const prev = this.prev;
     const tokens = this.tokens;
@@ -177,6 +180,7 @@ export class GoDeflater {
         for (let tries = CHAIN; tries > 0; tries--) {
           if (win[pos + best] === endByte) {
             let n = 0;
+            while (n + 4 <= maxLen && win32.getInt32(pos + n) === win32.getInt32(index + n)) n += 4;
             while (n < maxLen && win[pos + n] === win[index + n]) n++;
             if (n > best && (n > MIN_MATCH || index - pos <= 4096)) {
               best = n;
