@@ -2,3 +2,5 @@
  * Image update automation (image-automation.md): shared barrel. Each part adds its own export lines.
  */
 export * from './policy/index.js';
+export * from './reflector/index.js';
+export * from './setters/index.js';
