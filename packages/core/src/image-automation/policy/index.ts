@@ -9,3 +9,5 @@ export * from './regexp.js';
 export * from './filter.js';
 export * from './policer.js';
 export * from './elect.js';
+export * from './manifest.js';
+export * from './select.js';

@@ -1,0 +1,83 @@
+/**
+ * Offline election for `d2 policy select --policy <ImagePolicy yaml> [--repository <ImageRepository yaml>] --tags <file>`
+ * (issue 5 "CLI"): the tags file stands in for the registry listing, so the repository's exclusion list applies to it
+ * before the election, exactly as a scan would (image-automation.md §0 steps 1–2).
+ */
+import { InputError } from '../../errors.js';
+import { parseImageName } from '../reflector/image.js';
+import { parseImageRepository } from '../reflector/manifest.js';
+import { applyExclusionList, compileExclusionList } from '../reflector/scan.js';
+import type { ImageRepository } from '../reflector/types.js';
+import { PolicyElector } from './elect.js';
+import { sortDescendingBytes } from './gostrings.js';
+import { parseImagePolicy, type K8sObject } from './manifest.js';
+import type { ImagePolicy, ImageRef } from './types.js';
+
+export interface SelectPolicyInput {
+  /** The ImagePolicy (YAML text, one policy; or a parsed object). */
+  policyYaml: string | K8sObject;
+  /** Its ImageRepository (YAML text or object): enables the exclusion list and `latestRef.name`. */
+  repositoryYaml?: string | K8sObject;
+  /** The repository's tags, any order (e.g. from `parseTagList`). */
+  tags: readonly string[];
+}
+
+export interface SelectPolicyResult {
+  /** The elected tag. */
+  tag: string;
+  /** `status.latestRef` (digest "": this is offline) — only when the repository is known. */
+  latestRef?: ImageRef;
+  policy: ImagePolicy;
+  repository?: ImageRepository;
+  /** The tags the policy saw: exclusions applied, in storage order (descending bytes). */
+  storedTags: string[];
+  /** Tags the exclusion list dropped. */
+  excluded: string[];
+}
+
+/** A tags file: one tag per line; blank lines, surrounding whitespace, CRs and `#` comment lines are ignored. */
+export function parseTagList(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+function label(obj: { name: string; namespace?: string }): string {
+  return obj.namespace ? `${obj.namespace}/${obj.name}` : obj.name;
+}
+
+/**
+ * Elects the tag an ImagePolicy would choose from `tags`. Throws InputError for invalid manifests or a policy that
+ * refers to another repository, PolicyError when the election fails (message names the policy and the reason).
+ */
+export function selectPolicy(input: SelectPolicyInput): SelectPolicyResult {
+  const policy = parseImagePolicy(input.policyYaml, 'policy');
+  const repository = input.repositoryYaml === undefined ? undefined : parseImageRepository(input.repositoryYaml, 'repository');
+  let tags = [...input.tags];
+  let excluded: string[] = [];
+  if (repository) {
+    const wanted = policy.spec.imageRepositoryRef;
+    const wantedNs = wanted.namespace ?? policy.namespace;
+    if (wanted.name !== repository.name || (wantedNs && repository.namespace && wantedNs !== repository.namespace)) {
+      throw new InputError(
+        `ImagePolicy ${label(policy)} refers to ImageRepository ${wantedNs ? `${wantedNs}/` : ''}${wanted.name}, but the repository file defines ${label(repository)}`,
+        'pass the ImageRepository named in spec.imageRepositoryRef',
+      );
+    }
+    parseImageName(repository.spec.image, repository.spec.insecure === true);
+    const result = applyExclusionList(tags, compileExclusionList(repository.spec.exclusionList));
+    tags = result.kept;
+    excluded = result.excluded;
+  }
+  const storedTags = sortDescendingBytes(tags);
+  const { tag } = new PolicyElector(policy.spec, label(policy)).elect(storedTags, { presorted: true });
+  return {
+    tag,
+    latestRef: repository ? { name: repository.spec.image, tag, digest: '' } : undefined,
+    policy,
+    repository,
+    storedTags,
+    excluded,
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * ImageRepository scanning (IRC `imagerepository_controller.go` `scan`, `filterOutTags`, `sortTagsAndGetLatestTags`;
+ * image-automation.md §1, §0 step 1, trap 19) and digest reflection for an elected tag (IRC `imagepolicy_controller.go`
+ * `fetchDigest`, §2.6, trap 7).
+ */
+import { D2Error, InputError } from '../../errors.js';
+import { PolicyError } from '../policy/errors.js';
+import { sortDescendingBytes } from '../policy/gostrings.js';
+import { compileGoRegexp, GoRegexpError, type GoRegexp } from '../policy/regexp.js';
+import type { DigestReflectionPolicy } from '../policy/types.js';
+import { parseImageName, type ImageName } from './image.js';
+import type { ImageRepository, ImageRepositorySpec, ManifestHeader, ScanRepository, ScanResult, TagLister } from './types.js';
+
+/** IRC `GetExclusionList()` default (also the CRD default). */
+export const DEFAULT_EXCLUSION_LIST: readonly string[] = Object.freeze(['^.*\\.sig$']);
+/** CRD `MaxItems` of `spec.exclusionList`. */
+export const MAX_EXCLUSIONS = 25;
+/** IRC `latestTagsCount`. */
+export const LATEST_TAGS_COUNT = 10;
+
+/**
+ * IRC `GetExclusionList()` + `filterOutTags` compilation: a non-empty list replaces the default, an empty or missing
+ * one yields `^.*\.sig$`; more than 25 entries or an invalid regex is an error (before any registry request).
+ */
+export function compileExclusionList(list: readonly string[] | undefined): GoRegexp[] {
+  if (list && list.length > MAX_EXCLUSIONS) {
+    throw new InputError(
+      `spec.exclusionList has ${list.length} entries; at most ${MAX_EXCLUSIONS} are allowed`,
+      'combine patterns with | (e.g. "^.*\\\\.sig$|-alpha$")',
+    );
+  }
+  const patterns = list && list.length > 0 ? list : DEFAULT_EXCLUSION_LIST;
+  return patterns.map((pattern) => {
+    try {
+      return compileGoRegexp(pattern);
+    } catch (err) {
+      if (!(err instanceof GoRegexpError)) throw err;
+      throw new InputError(
+        `failed to compile regex ${pattern}: ${err.message}`,
+        'spec.exclusionList entries are Go RE2 regular expressions, matched anywhere in the tag',
+      );
+    }
+  });
+}
+
+/** IRC `filterOutTags`: drops every tag that any regex matches anywhere (unanchored `MatchString`). */
+export function applyExclusionList(tags: readonly string[], exclusions: readonly GoRegexp[]): { kept: string[]; excluded: string[] } {
+  const kept: string[] = [];
+  const excluded: string[] = [];
+  for (const tag of tags) (exclusions.some((re) => re.test(tag)) ? excluded : kept).push(tag);
+  return { kept, excluded };
+}
+
+function specOf(repo: ImageRepositorySpec | ImageRepository): { spec: ImageRepositorySpec; label: string } {
+  if ('kind' in repo && repo.kind === 'ImageRepository') {
+    return { spec: repo.spec, label: repo.namespace ? `${repo.namespace}/${repo.name}` : repo.name };
+  }
+  return { spec: repo as ImageRepositorySpec, label: (repo as ImageRepositorySpec).image };
+}
+
+/** The repository argument for the registry client. */
+export function scanRepositoryOf(name: ImageName): ScanRepository {
+  return { registry: name.registry, repository: name.repository, insecure: name.insecure };
+}
+
+/**
+ * Scans an ImageRepository: validates `spec.image` and the exclusion list (no request is made if either is invalid),
+ * lists all tags through the registry client, drops excluded tags and sorts the rest descending by bytes.
+ */
+export async function scanImageRepository(repo: ImageRepositorySpec | ImageRepository, client: TagLister): Promise<ScanResult> {
+  const { spec, label } = specOf(repo);
+  const name = parseImageName(spec.image, spec.insecure === true);
+  const exclusions = compileExclusionList(spec.exclusionList);
+  let listed: string[];
+  try {
+    listed = await client.listTags(scanRepositoryOf(name));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new D2Error(`ImageRepository ${label}: scan failed: ${message}`, {
+      code: err instanceof D2Error ? err.code : 'SCAN_FAILED',
+      hint: err instanceof D2Error && err.hint ? err.hint : `check that ${name.canonicalName} exists and the credentials can read it`,
+      cause: err,
+    });
+  }
+  const { kept, excluded } = applyExclusionList(listed, exclusions);
+  const tags = sortDescendingBytes(kept);
+  return {
+    canonicalImageName: name.canonicalName,
+    tags,
+    latestTags: tags.slice(0, LATEST_TAGS_COUNT),
+    tagCount: tags.length,
+    excluded,
+  };
+}
+
+/**
+ * Digest reflection for an elected tag: `Never` (the default) gives "", `IfNotPresent` and `Always` HEAD
+ * `<spec.image>:<tag>` (a stateless run has no previous status to keep, trap 7). The digest is the index digest for a
+ * multi-arch image. Throws PolicyError(DigestFailed).
+ */
+export async function resolveDigest(
+  image: string | ImageName,
+  tag: string,
+  client: ManifestHeader,
+  policy: DigestReflectionPolicy = 'Always',
+): Promise<string> {
+  if (policy === 'Never') return '';
+  const name = typeof image === 'string' ? parseImageName(image) : image;
+  const ref = `${name.image}:${tag}`;
+  let head: { digest: string } | undefined;
+  try {
+    // IRC does not pass name.Insecure to this request; our client decides the scheme per registry as GGCR does.
+    head = await client.headManifest(scanRepositoryOf(name), tag);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new PolicyError('DigestFailed', `failed fetching digest of ${ref}: ${message}`, {
+      hint: err instanceof D2Error ? err.hint : undefined,
+      cause: err,
+    });
+  }
+  if (!head) {
+    throw new PolicyError('DigestFailed', `failed fetching digest of ${ref}: manifest unknown`, {
+      hint: 'the elected tag disappeared from the registry between listing and HEAD; run again',
+    });
+  }
+  if (!/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(head.digest)) {
+    throw new PolicyError('DigestFailed', `failed fetching digest of ${ref}: the registry returned no valid Docker-Content-Digest`);
+  }
+  return head.digest;
+}
