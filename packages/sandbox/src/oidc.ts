@@ -40,10 +40,10 @@ export interface OidcContext {
   claims?: Record<string, unknown>;
 }
 
-export interface OidcEnv {
+export type OidcEnv = {
   ACTIONS_ID_TOKEN_REQUEST_URL: string;
   ACTIONS_ID_TOKEN_REQUEST_TOKEN: string;
-}
+};
 
 export interface SandboxOidc {
   url: string;

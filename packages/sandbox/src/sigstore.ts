@@ -166,7 +166,10 @@ export async function startSigstore(opts: SigstoreOptions = {}): Promise<Sandbox
       res.end(JSON.stringify({ code: failure.status, message: `sandbox: forced ${route.service} failure` }));
       return;
     }
-    const result = await route.fn(body);
+    let result = await route.fn(body);
+    // @sigstore/mock's TSA encodes genTime with the milliseconds' trailing zeros dropped (".12Z"), which sigstore-js
+    // (@sigstore/core) cannot parse: about 1 timestamp in 10. Ask the mock again until the time has 0 or 3 digits.
+    for (let i = 0; route.service === 'tsa' && i < 10 && !tsaTimeParsable(result.response); i++) result = await route.fn(body);
     const headers: Record<string, string> = {};
     if (result.contentType) headers['content-type'] = result.contentType;
     res.writeHead(result.statusCode, headers);
@@ -214,6 +217,19 @@ function certificateAuthority(chain: Buffer[], url: string, start: string): Cert
     certChain: { certificates: chain.map((c) => ({ rawBytes: c.toString('base64') })) },
     validFor: { start },
   };
+}
+
+/** Whether every DER GeneralizedTime in `der` has 0 or 3 fractional digits (what @sigstore/core accepts). */
+function tsaTimeParsable(der: string | ArrayBufferView): boolean {
+  const buf = typeof der === 'string' ? Buffer.from(der) : bytes(der);
+  for (let i = 0; i + 2 < buf.length; i++) {
+    if (buf[i] !== 0x18) continue;
+    const len = buf[i + 1];
+    const text = buf.subarray(i + 2, i + 2 + len).toString('latin1');
+    const m = /^\d{14}(?:\.(\d+))?Z$/.exec(text);
+    if (m && m[1] !== undefined && m[1].length !== 3) return false;
+  }
+  return true;
 }
 
 function bytes(view: ArrayBufferView): Buffer {

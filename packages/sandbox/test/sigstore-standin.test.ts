@@ -72,3 +72,30 @@ describe('Sigstore stand-in and Actions-like OIDC endpoint (cosign-signatures.md
     expect(r2.status).toBe(400); // the real mock handler again: bad request body
   });
 });
+
+describe('Sigstore stand-in TSA (cosign-signatures.md §1.4 rfc3161timestamp)', () => {
+  it('answers RFC 3161 requests with genTime that sigstore-js can parse (0 or 3 fractional digits), every time', async () => {
+    const s = await startSigstore({ tsa: true });
+    try {
+      expect(s.tsaURL).toBe(s.url);
+      expect(s.trustedRoot.timestampAuthorities).toHaveLength(1);
+      const { createHash, randomBytes } = await import('node:crypto');
+      for (let i = 0; i < 30; i++) {
+        // The timestamp-authority JSON API that @sigstore/sign's TSAWitness uses.
+        const hash = createHash('sha256').update(randomBytes(8)).digest('base64');
+        const res = await fetch(`${s.tsaURL}/api/v1/timestamp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ artifactHash: hash, hashAlgorithm: 'sha256', certificates: true }),
+        });
+        expect(res.status).toBe(201);
+        const der = Buffer.from(await res.arrayBuffer());
+        const times = [...der.toString('latin1').matchAll(/\x18[\x0f-\x13](\d{14}(?:\.\d+)?Z)/g)].map((m) => m[1]);
+        expect(times.length).toBeGreaterThan(0);
+        for (const t of times) expect(t).toMatch(/^\d{14}(\.\d{3})?Z$/);
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+});

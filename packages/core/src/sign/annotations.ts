@@ -45,7 +45,7 @@ export function cosignAnnotationsFromBundle(bundle: SerializedBundle): Record<st
       },
     }),
   };
-  const ts = vm.timestampVerificationData?.rfc3161Timestamps[0]?.signedTimestamp;
+  const ts = vm.timestampVerificationData?.rfc3161Timestamps?.[0]?.signedTimestamp;
   if (ts) annotations[ANNOTATION_RFC3161] = goJSON({ SignedRFC3161Timestamp: ts });
   return annotations;
 }
