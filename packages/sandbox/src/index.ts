@@ -7,3 +7,5 @@ export * from './oidc.js';
 export { OpenApiValidator, startGitHubEmulator } from './github-emulator.js';
 export type { EmulatorToken, FailureKind, GitHubEmulator, RecordedRequest, StartGitHubEmulatorOptions } from './github-emulator.js';
 export * from './reference-tools.js';
+export * from './registry.js';
+export * from './token-server.js';
