@@ -1,0 +1,248 @@
+/**
+ * Tar writer details (flux-artifact.md §3.3, §8 items 3-6, 13) and the reading side: PAX fallback bytes, prefix
+ * split, special mode bits, specials skipped, round trip build → extract, unsafe names rejected, tar digest of a layer
+ * independent of the compressor.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildArtifact, encodeHeader, extractArtifact, splitUstarPath, tarDigestOfLayer, writeFluxTar } from '@d2/core/flux';
+import { D2Error } from '@d2/core';
+import { tempDir, writeTree } from './fixtures.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeAll(() => {
+  tmp = tempDir();
+});
+afterAll(() => tmp.cleanup());
+
+async function tarBytesOf(path: string, ignorePaths?: string[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await writeFluxTar(path, { ignorePaths }, new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }));
+  return Buffer.concat(chunks);
+}
+
+const field = (b: Buffer, off: number, len: number): string => b.subarray(off, off + len).toString('latin1');
+
+/** Independent checksum: unsigned byte sum with the checksum field counted as spaces. */
+function checksum(h: Buffer): number {
+  let s = 0;
+  for (let i = 0; i < 512; i++) s += i >= 148 && i < 156 ? 32 : h[i];
+  return s;
+}
+
+describe('USTAR headers (§3.3)', () => {
+  it('numeric fields are width-1 octal digits + NUL; checksum is 6 digits, NUL, space', () => {
+    const h = encodeHeader({ name: 'a/b.txt', type: 'file', mode: 0o644, size: 5 });
+    expect(h.length).toBe(512);
+    expect(field(h, 0, 8)).toBe('a/b.txt\0');
+    expect(field(h, 100, 8)).toBe('0000644\0');
+    expect(field(h, 124, 12)).toBe('00000000005\0');
+    expect(field(h, 148, 8)).toBe(`${checksum(h).toString(8).padStart(6, '0')}\0 `);
+    expect(field(h, 257, 8)).toBe('ustar\u000000');
+    expect(field(h, 329, 16)).toBe('0000000\u00000000000\u0000');
+  });
+
+  it('setuid/setgid/sticky bits are kept in the mode (§3.3 "plus setuid/setgid/sticky")', () => {
+    expect(field(encodeHeader({ name: 'x', type: 'file', mode: 0o104755, size: 0 }), 100, 8)).toBe('0004755\0');
+    expect(field(encodeHeader({ name: 'd', type: 'dir', mode: 0o41777, size: 0 }), 100, 8)).toBe('0001777\0');
+  });
+
+  it('paths over 100 bytes split at a / into prefix (<= 155) and name (<= 100), like Go', () => {
+    const long = `${'p'.repeat(150)}/${'q'.repeat(100)}`;
+    const [prefix, name] = splitUstarPath(Buffer.from(long)) ?? [];
+    expect(Buffer.from(prefix ?? []).toString()).toBe('p'.repeat(150));
+    expect(Buffer.from(name ?? []).toString()).toBe('q'.repeat(100));
+    expect(splitUstarPath(Buffer.from(`${'p'.repeat(150)}/${'q'.repeat(101)}`))).toBeUndefined(); // name part too long
+    expect(splitUstarPath(Buffer.from(`${'s'.repeat(160)}/k`))).toBeUndefined(); // prefix too long
+    expect(splitUstarPath(Buffer.from('n'.repeat(100)))).toBeUndefined(); // fits as is
+  });
+});
+
+describe('PAX fallback exactly as Go emits it (§3.3)', () => {
+  it('non-ASCII name: an x header "PaxHeaders.0/<ascii basename>" with a path record, then the ASCII-stripped name', () => {
+    const name = 'ünïcödé.yaml';
+    const b = encodeHeader({ name, type: 'file', mode: 0o644, size: 1 });
+    expect(b.length).toBe(512 * 3);
+    const x = b.subarray(0, 512);
+    expect(field(x, 0, 24)).toBe('PaxHeaders.0/ncd.yaml\0\0\0');
+    expect(field(x, 156, 1)).toBe('x');
+    for (const [off, len] of [[100, 8], [108, 8], [116, 8]]) expect(field(x, off, len)).toBe('0000000\0');
+    expect(field(x, 136, 12)).toBe('00000000000\0');
+    expect(field(x, 329, 16)).toBe('\0'.repeat(16)); // devmajor/devminor not formatted in the x header
+    expect(field(x, 257, 8)).toBe('ustar\u000000');
+    const record = `path=${name}\n`;
+    const recLen = Buffer.byteLength(record) + 3; // "NN " prefix: two digits + space
+    const rec = `${recLen} ${record}`;
+    expect(Buffer.byteLength(rec)).toBe(recLen);
+    expect(parseInt(field(x, 124, 12), 8)).toBe(recLen);
+    expect(b.subarray(512, 512 + recLen).toString('utf8')).toBe(rec);
+    expect(b.subarray(512 + recLen, 1024).every((c) => c === 0)).toBe(true);
+    const main = b.subarray(1024);
+    expect(field(main, 0, 12)).toBe('ncd.yaml\0\0\0\0');
+    expect(field(main, 257, 8)).toBe('ustar\u000000');
+    expect(field(main, 329, 16)).toBe('0000000\u00000000000\u0000');
+    expect(parseInt(field(main, 148, 7), 8)).toBe(checksum(main));
+    expect(parseInt(field(x, 148, 7), 8)).toBe(checksum(x));
+  });
+
+  it('nested long unsplittable path: x header named <dir>/PaxHeaders.0/<base>, truncated to 100 ASCII bytes', () => {
+    const name = `${'p'.repeat(150)}/${'q'.repeat(101)}`;
+    const b = encodeHeader({ name, type: 'file', mode: 0o644, size: 0 });
+    expect(field(b, 0, 100)).toBe(`${'p'.repeat(150)}/PaxHeaders.0/`.slice(0, 100));
+    const recLen = Buffer.byteLength(` path=${name}\n`) + 3;
+    expect(b.subarray(512, 512 + recLen).toString()).toBe(`${recLen} path=${name}\n`);
+    expect(field(b, 1024, 100)).toBe('p'.repeat(100)); // main header: truncated, no prefix
+    expect(field(b, 1024 + 345, 1)).toBe('\0');
+  });
+
+  it('a truncated main-header name that would end in "/" loses the slash (Go formatString)', () => {
+    const name = `${'d'.repeat(99)}/ü`; // not ASCII: PAX; toASCII gives d×99 + "/" → 100 bytes fits exactly
+    const b = encodeHeader({ name, type: 'file', mode: 0o644, size: 0 });
+    expect(field(b, 1024, 100)).toBe(`${'d'.repeat(99)}/`);
+    const longer = `${'d'.repeat(99)}/x${'ü'.repeat(2)}y`; // toASCII = d×99 + "/xy" (102 bytes): byte 99 is "/"
+    const c = encodeHeader({ name: longer, type: 'file', mode: 0o644, size: 0 });
+    expect(field(c, 1024, 100)).toBe(`${'d'.repeat(99)}\0`);
+  });
+});
+
+describe('the walk on disk', () => {
+  it('skips FIFOs and keeps special mode bits from disk', async () => {
+    const root = join(tmp.dir, 'special');
+    writeTree(root, { 'suid': ['x', 0o644], 'sticky/f': ['f', 0o644] });
+    chmodSync(join(root, 'suid'), 0o4755);
+    chmodSync(join(root, 'sticky'), 0o1777);
+    execFileSync('mkfifo', [join(root, 'fifo')]);
+    const tar = await tarBytesOf(root, []);
+    expect(tar.includes(Buffer.from('fifo\0'))).toBe(false);
+    const at = (n: string): Buffer => {
+      const i = tar.indexOf(Buffer.from(`${n}\0`));
+      expect(i % 512).toBe(0);
+      return tar.subarray(i, i + 512);
+    };
+    expect(field(at('suid'), 100, 8)).toBe('0004755\0');
+    expect(field(at('sticky'), 100, 8)).toBe('0001777\0');
+    expect(tar.length % 512).toBe(0);
+    expect(tar.subarray(tar.length - 1024).every((c) => c === 0)).toBe(true);
+  });
+
+  it('streams files larger than one chunk and rejects nothing about them', async () => {
+    const root = join(tmp.dir, 'large');
+    mkdirSync(root);
+    const big = Buffer.alloc(700_001);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+    writeFileSync(join(root, 'big.bin'), big);
+    const tar = await tarBytesOf(root, []);
+    const i = tar.indexOf(Buffer.from('big.bin\0'));
+    expect(tar.subarray(i + 512, i + 512 + big.length).equals(big)).toBe(true);
+    expect(tar.length).toBe(512 + 512 + 512 * Math.ceil(big.length / 512) + 1024);
+  });
+});
+
+describe('round trip and extraction', () => {
+  it('build then extract gives the same files, bytes and modes (both compressors)', async () => {
+    const src = join(tmp.dir, 'rt-src');
+    writeTree(src, {
+      'a.yaml': ['a: 1\n', 0o644],
+      'bin/run.sh': ['#!/bin/sh\n', 0o755],
+      'ro/secret.txt': ['ro\n', 0o400],
+      'ünï/ça.yaml': ['u\n', 0o640],
+      [`${'l'.repeat(120)}/${'m'.repeat(90)}.yaml`]: ['long\n', 0o644],
+      'empty.txt': ['', 0o600],
+    });
+    chmodSync(join(src, 'ro'), 0o500);
+    mkdirSync(join(src, 'emptydir'), { mode: 0o750 });
+    chmodSync(join(src, 'emptydir'), 0o750);
+    for (const compressor of ['go-flate', 'zlib'] as const) {
+      const a = await buildArtifact(src, { compressor, ignorePaths: [], reproducible: true });
+      const out = join(tmp.dir, `rt-out-${compressor}`);
+      try {
+        const r = await extractArtifact(a.layerPath, out);
+        expect(r).toEqual({ files: 6, dirs: 5, skipped: [] });
+        expect(listTree(out)).toEqual(listTree(src));
+        expect(await tarDigestOfLayer(a.layerPath)).toEqual({ digest: a.tarDigest, size: a.tarSize });
+      } finally {
+        await a.cleanup();
+        chmodSync(join(out, 'ro'), 0o700); // so the temp dir can be removed without root
+      }
+    }
+  });
+
+  it('the tar digest of a layer ignores the compressor: go-flate and zlib layers differ, tar digests agree', async () => {
+    const src = join(tmp.dir, 'rt-src');
+    const g = await buildArtifact(src, { compressor: 'go-flate', reproducible: true });
+    const z = await buildArtifact(src, { compressor: 'zlib', reproducible: true });
+    try {
+      expect(g.layerDigest).not.toBe(z.layerDigest);
+      const [tg, tz] = [await tarDigestOfLayer(readFileSync(g.layerPath)), await tarDigestOfLayer(z.layerPath)];
+      expect(tg).toEqual(tz);
+      expect(tg.digest).toBe(g.tarDigest);
+    } finally {
+      await g.cleanup();
+      await z.cleanup();
+      chmodSync(join(src, 'ro'), 0o700);
+    }
+  });
+
+  it.each([['../evil'], ['/etc/evil'], ['a/../../evil'], ['a\\b']])('rejects the unsafe name %j before writing it', async (name) => {
+    const tar = Buffer.concat([encodeHeader({ name, type: 'file', mode: 0o644, size: 4 }), Buffer.from('evil'), Buffer.alloc(508), Buffer.alloc(1024)]);
+    const out = join(tmp.dir, `unsafe-${Math.random().toString(36).slice(2)}`);
+    const err = await extractArtifact(gzipSync(tar), out).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(D2Error);
+    expect((err as D2Error).code).toBe('ARTIFACT_UNSAFE_PATH');
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('skips symlinks and hard links instead of creating them', async () => {
+    const link = encodeHeader({ name: 'link', type: 'file', mode: 0o777, size: 0 });
+    link[156] = 0x32; // '2' symlink
+    link.write('/etc/passwd\0', 157, 'latin1');
+    const hard = encodeHeader({ name: 'hard', type: 'file', mode: 0o644, size: 0 });
+    hard[156] = 0x31; // '1' hard link
+    for (const h of [link, hard]) {
+      h.fill(0x20, 148, 156);
+      const sum = checksum(h);
+      h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    }
+    const tar = Buffer.concat([link, hard, encodeHeader({ name: 'ok', type: 'file', mode: 0o644, size: 0 }), Buffer.alloc(1024)]);
+    const out = join(tmp.dir, 'links-out');
+    const r = await extractArtifact(gzipSync(tar), out);
+    expect(r).toEqual({ files: 1, dirs: 0, skipped: ['link', 'hard'] });
+    expect(readdirSync(out)).toEqual(['ok']);
+  });
+
+  it('a layer that is not gzip is reported as such', async () => {
+    const err = await tarDigestOfLayer(Buffer.from('not gzip')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(D2Error);
+    expect((err as D2Error).code).toBe('ARTIFACT_LAYER_INVALID');
+  });
+});
+
+/** Relative path → [type, mode, content] of everything below `root` (not the root itself). */
+function listTree(root: string): Record<string, [string, number, string]> {
+  const out: Record<string, [string, number, string]> = {};
+  const walk = (d: string, rel: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(p);
+      if (st.isDirectory()) {
+        out[r] = ['dir', st.mode & 0o7777, ''];
+        if (st.mode & 0o100) walk(p, r);
+        else {
+          chmodSync(p, 0o700);
+          walk(p, r);
+          chmodSync(p, st.mode & 0o7777);
+        }
+      } else {
+        const content = st.mode & 0o400 ? readFileSync(p, 'utf8') : `(${statSync(p).size} bytes)`;
+        out[r] = ['file', st.mode & 0o7777, content];
+      }
+    }
+  };
+  walk(root, '');
+  return out;
+}
