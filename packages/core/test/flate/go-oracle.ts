@@ -72,6 +72,8 @@ export interface GoOracle {
   /** flate.NewWriter(w, 6) output. */
   deflateRaw(input: Uint8Array, chunks?: number[]): Buffer;
   version: string;
+  /** The oracle binary: reads stdin, writes gzip to stdout (args -raw, -chunks=a,b,c). */
+  binary: string;
   dispose(): void;
 }
 
@@ -98,6 +100,7 @@ export function goOracle(): GoOracle | undefined {
   const chunkArgs = (chunks?: number[]) => (chunks ? [`-chunks=${chunks.join(',')}`] : []);
   cached = {
     version: v.stdout.trim(),
+    binary: join(dir, 'oracle'),
     gzip: (input, chunks) => run(chunkArgs(chunks), input),
     deflateRaw: (input, chunks) => run(['-raw', ...chunkArgs(chunks)], input),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
