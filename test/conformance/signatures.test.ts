@@ -61,7 +61,15 @@ interface VerifyApi {
   }): Promise<unknown>;
 }
 
-const oci = await PendingModule.probe<OciApi>('@d2/core/oci', 'packages/core/src/oci/index.ts', ['RegistryClient']);
+/** The signing e2e tests' interim client (packages/core/test/sign/mini-registry.ts), used only until RegistryClient lands. */
+interface MiniRegistryApi {
+  MiniRegistry: new (base: string) => unknown;
+}
+
+const realOci = await PendingModule.probe<OciApi>('@d2/core/oci', 'packages/core/src/oci/index.ts', ['RegistryClient']);
+const mini = await PendingModule.probe<MiniRegistryApi>('../../packages/core/test/sign/mini-registry.ts', 'packages/core/test/sign/mini-registry.ts', ['MiniRegistry']);
+/** Our registry client for the signer and verifier: RegistryClient, or the interim MiniRegistry until it exists. */
+const oci = realOci.available ? realOci : mini;
 const sign = await PendingModule.probe<SignApi>('@d2/core/sign', 'packages/core/src/sign/index.ts', ['ArtifactSigner']);
 const verify = await PendingModule.probe<VerifyApi>('@d2/core/verify', 'packages/core/src/verify/index.ts', ['verifyArtifact']);
 
@@ -99,8 +107,8 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
   }
 
   function makeClient(): unknown {
-    const { RegistryClient } = oci.get();
-    return new RegistryClient({ insecure: true });
+    if (realOci.available) return new (realOci.get().RegistryClient)({ insecure: true });
+    return new (mini.get().MiniRegistry)(registry.url);
   }
 
   async function d2Sign(repo: Repository, digest: string, format: 'legacy' | 'bundle' | 'both'): Promise<void> {
@@ -168,6 +176,21 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
     expect(wrongIss.stderr).toMatch(IDENTITY_MISMATCH);
   });
 
+  it('oracle self-check: cosign sign (3.x default: DSSE bundle referrer) against the stand-in; cosign verify accepts it, oras discover lists it (§2.2–§2.4)', async () => {
+    const a = await artifact();
+    ok(await cosign.sign(a.ref, { identityToken: oidc.issueToken(IDENTITY), format: 'bundle' }));
+    // No legacy tag: the bundle is a referrer in the sha256-<hex> fallback index (distribution 2.8.2 has no referrers API).
+    const tags = await oras.repoTags(`${registry.host}/${a.repo.repository}`);
+    expect(tags).toContain(a.digest.replace(':', '-'));
+    expect(tags).not.toContain(`${a.digest.replace(':', '-')}.sig`);
+    const found = await oras.discover(a.ref);
+    expect((found.referrers ?? found.manifests ?? []).map((r) => r.artifactType)).toContain('application/vnd.dev.sigstore.bundle.v0.3+json');
+    const good = await cosign.verify(a.ref, { ...GOOD, newBundleFormat: true });
+    ok(good);
+    const wrongId = await cosign.verify(a.ref, { ...WRONG_IDENTITY, newBundleFormat: true });
+    expect(wrongId.code).not.toBe(0);
+  });
+
   it('oracle self-check: an unsigned artifact is rejected by cosign verify', async () => {
     const a = await artifact();
     const r = await cosign.verify(a.ref, GOOD);
@@ -217,6 +240,14 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
   itWith([oci, verify], 'd2 verify accepts a signature made by cosign sign (legacy) against the same stand-in', async () => {
     const a = await artifact();
     ok(await cosign.sign(a.ref, { identityToken: oidc.issueToken(IDENTITY), format: 'legacy' }));
+    const r = await d2Verify(a.repo, a.digest, GOOD);
+    expect(r, r.error).toEqual({ ok: true });
+    expect((await d2Verify(a.repo, a.digest, WRONG_IDENTITY)).ok).toBe(false);
+  });
+
+  itWith([oci, verify], 'd2 verify accepts a signature made by cosign sign in the bundle format (DSSE referrer) against the same stand-in', async () => {
+    const a = await artifact();
+    ok(await cosign.sign(a.ref, { identityToken: oidc.issueToken(IDENTITY), format: 'bundle' }));
     const r = await d2Verify(a.repo, a.digest, GOOD);
     expect(r, r.error).toEqual({ ok: true });
     expect((await d2Verify(a.repo, a.digest, WRONG_IDENTITY)).ok).toBe(false);

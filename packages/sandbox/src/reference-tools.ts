@@ -309,9 +309,14 @@ export class FluxCli {
     return JSON.parse(r.stdout) as FluxPushResult;
   }
 
-  /** `flux pull artifact oci://<ref> --output <dir> --insecure-registry` */
+  /** `flux pull artifact oci://<ref> --output <dir> --insecure-registry`; throws on failure. */
   async pull(ref: string, outDir: string): Promise<ToolResult> {
-    return assertToolOk(await runTool(this.bin, ['pull', 'artifact', `oci://${ref}`, `--output=${outDir}`, '--insecure-registry'], { env: this.env }));
+    return assertToolOk(await this.pullResult(ref, outDir));
+  }
+
+  /** Same as pull() but returns a failed run instead of throwing (Flux's refusals are part of the oracle). */
+  pullResult(ref: string, outDir: string): Promise<ToolResult> {
+    return runTool(this.bin, ['pull', 'artifact', `oci://${ref}`, `--output=${outDir}`, '--insecure-registry'], { env: this.env });
   }
 
   /** `flux diff artifact oci://<ref> --path <path>`: equal = exit 0 ("✔ no changes detected"), anything else exit 1. */
@@ -320,9 +325,12 @@ export class FluxCli {
     return { ...r, equal: r.code === 0 };
   }
 
-  /** `flux tag artifact oci://<ref> --tag <t>… --insecure-registry` */
+  /**
+   * `flux tag artifact oci://<ref> --tag <t>…`. Flux 2.9 has no `--insecure-registry` on this command; ggcr talks plain
+   * HTTP to loopback registries anyway (`name.Registry.Scheme()`), so the sandbox works without it.
+   */
   async tag(ref: string, tags: string[]): Promise<ToolResult> {
-    return assertToolOk(await runTool(this.bin, ['tag', 'artifact', `oci://${ref}`, ...tags.map((t) => `--tag=${t}`), '--insecure-registry'], { env: this.env }));
+    return assertToolOk(await runTool(this.bin, ['tag', 'artifact', `oci://${ref}`, ...tags.map((t) => `--tag=${t}`)], { env: this.env }));
   }
 
   async version(): Promise<string> {
@@ -635,7 +643,11 @@ export class CosignCli {
 
   /** `cosign sign <image@digest>` with the stand-in; the exit code and output are returned, not thrown. */
   sign(imageRef: string, o: CosignSignOptions): Promise<ToolResult> {
-    const args = ['sign', '--yes', ...this.registryArgs(), `--fulcio-url=${this.sigstore.fulcioURL}`, `--rekor-url=${this.sigstore.rekorURL}`, `--identity-token=${o.identityToken}`];
+    // cosign treats --identity-token as a file when it can stat it, and fails on a long JWT ("file name too long"):
+    // pass a 0600 file (also keeps the token out of the process list).
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'd2-cosign-token-')), 'token');
+    writeFileSync(tokenFile, o.identityToken, { mode: 0o600 });
+    const args = ['sign', '--yes', ...this.registryArgs(), `--fulcio-url=${this.sigstore.fulcioURL}`, `--rekor-url=${this.sigstore.rekorURL}`, `--identity-token=${tokenFile}`];
     if (this.major === 3) {
       args.push('--use-signing-config=false', `--trusted-root=${this.sigstore.trustedRootPath}`, `--new-bundle-format=${o.format === 'bundle'}`);
     } else if (o.format === 'bundle') {
