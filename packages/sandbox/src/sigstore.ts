@@ -8,12 +8,14 @@
  *   `https://github.com/` + `job_workflow_ref`, as real Fulcio does for GitHub Actions (§3.4). The mock never verifies
  *   the JWT signature.
  * - Rekor v1 (`/api/v1/log/entries`): SET over canonical {body, integratedTime, logID, logIndex}, one-leaf inclusion
- *   proof. Mock limitation (§5.2, trap 19): `dsse` entries are stored unrewritten and do not verify; sign DSSE with
- *   entryType `intoto` against this stand-in.
+ *   proof. The mock stores a `dsse` proposal unrewritten, which no verifier accepts (§5.2, trap 19); the stand-in
+ *   therefore does what real Rekor does first (rekor `pkg/types/dsse/v0.0.1` Unmarshal/Canonicalize): verify the
+ *   envelope with the proposed verifier and replace the proposal by {envelopeHash, payloadHash, signatures}. So `dsse`
+ *   (cosign's and sigstore-js' default) works here end to end; `intoto` still works too.
  * - TSA (`/api/v1/timestamp`), optional.
  * One P-256 key pair serves CA, CT log, tlog and TSA (as sigstore-js' mock-server does).
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, verify as verifySignature } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -157,7 +159,7 @@ export async function startSigstore(opts: SigstoreOptions = {}): Promise<Sandbox
       res.end(JSON.stringify({ code: 404, message: `no such endpoint: ${req.method} ${path}` }));
       return;
     }
-    const body = await readBody(req);
+    let body = await readBody(req);
     requests[route.service]++;
     const failure = failures[route.service];
     if (failure.n > 0) {
@@ -165,6 +167,15 @@ export async function startSigstore(opts: SigstoreOptions = {}): Promise<Sandbox
       res.writeHead(failure.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ code: failure.status, message: `sandbox: forced ${route.service} failure` }));
       return;
+    }
+    if (route.service === 'rekor') {
+      const rewritten = canonicalDsseProposal(body);
+      if (rewritten instanceof Error) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ code: 400, message: rewritten.message }));
+        return;
+      }
+      body = rewritten;
     }
     let result = await route.fn(body);
     // @sigstore/mock's TSA encodes genTime with the milliseconds' trailing zeros dropped (".12Z"), which sigstore-js
@@ -217,6 +228,58 @@ function certificateAuthority(chain: Buffer[], url: string, start: string): Cert
     certChain: { certificates: chain.map((c) => ({ rawBytes: c.toString('base64') })) },
     validFor: { start },
   };
+}
+
+/**
+ * Real Rekor's treatment of a `dsse` v0.0.1 proposal: every envelope signature must verify with one of the proposed
+ * verifiers (PEM, base64), then the entry is stored as {envelopeHash: sha256(envelope string), payloadHash:
+ * sha256(payload), signatures: [{signature, verifier}] sorted by signature}. Other kinds pass through unchanged.
+ * Written by hand: the mock has no such step and no library offers one.
+ */
+function canonicalDsseProposal(body: string): string | Error {
+  let entry: { kind?: string; apiVersion?: string; spec?: { proposedContent?: { envelope?: string; verifiers?: string[] } } };
+  try {
+    entry = JSON.parse(body) as typeof entry;
+  } catch {
+    return body; // let the mock answer the parse error
+  }
+  const proposed = entry.spec?.proposedContent;
+  if (entry.kind !== 'dsse' || !proposed?.envelope) return body;
+  let env: { payload?: string; payloadType?: string; signatures?: { sig?: string }[] };
+  try {
+    env = JSON.parse(proposed.envelope) as typeof env;
+  } catch {
+    return new Error('proposedContent.envelope is not a DSSE envelope');
+  }
+  const payload = Buffer.from(env.payload ?? '', 'base64');
+  const type = env.payloadType ?? '';
+  const pae = Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${payload.length} `), payload]);
+  const verifiers = (proposed.verifiers ?? []).map((v) => Buffer.from(v, 'base64').toString('utf8'));
+  const signatures: { signature: string; verifier: string }[] = [];
+  for (const s of env.signatures ?? []) {
+    const sig = Buffer.from(s.sig ?? '', 'base64');
+    const verifier = verifiers.find((pem) => {
+      try {
+        return verifySignature('sha256', pae, createPublicKey(pem), sig);
+      } catch {
+        return false;
+      }
+    });
+    if (!verifier) return new Error('all signatures must have a key that verifies it');
+    signatures.push({ signature: s.sig ?? '', verifier: Buffer.from(verifier).toString('base64') });
+  }
+  if (!signatures.length) return new Error('the envelope has no signatures');
+  signatures.sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
+  const sha256hex = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+  return JSON.stringify({
+    apiVersion: entry.apiVersion ?? '0.0.1',
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256hex(proposed.envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha256hex(payload) },
+      signatures,
+    },
+  });
 }
 
 /** Whether every DER GeneralizedTime in `der` has 0 or 3 fractional digits (what @sigstore/core accepts). */

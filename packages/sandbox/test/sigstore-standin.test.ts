@@ -99,3 +99,38 @@ describe('Sigstore stand-in TSA (cosign-signatures.md §1.4 rfc3161timestamp)', 
     }
   });
 });
+
+describe('Sigstore stand-in Rekor: dsse proposals are canonicalized as real Rekor does (cosign-signatures.md §5.2)', () => {
+  it('stores {envelopeHash, payloadHash, signatures}; rejects an envelope whose signature does not verify', async () => {
+    const s = await startSigstore();
+    try {
+      const { createHash, generateKeyPairSync, sign } = await import('node:crypto');
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const payload = Buffer.from('{"_type":"https://in-toto.io/Statement/v1"}');
+      const type = 'application/vnd.in-toto+json';
+      const pae = Buffer.concat([Buffer.from(`DSSEv1 ${type.length} ${type} ${payload.length} `), payload]);
+      const sig = sign('sha256', pae, privateKey).toString('base64');
+      const verifier = Buffer.from(publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString('base64');
+      const propose = (signature: string) => {
+        const envelope = JSON.stringify({ payload: payload.toString('base64'), payloadType: type, signatures: [{ sig: signature, keyid: '' }] });
+        return { envelope, req: fetch(`${s.rekorURL}/api/v1/log/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope, verifiers: [verifier] } } }) }) };
+      };
+      const good = propose(sig);
+      const res = await good.req;
+      expect(res.status).toBe(201);
+      const entry = Object.values((await res.json()) as Record<string, { body: string }>)[0];
+      const body = JSON.parse(Buffer.from(entry.body, 'base64').toString()) as { kind: string; spec: Record<string, unknown> };
+      expect(body.kind).toBe('dsse');
+      expect(body.spec).toEqual({
+        envelopeHash: { algorithm: 'sha256', value: createHash('sha256').update(good.envelope).digest('hex') },
+        payloadHash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') },
+        signatures: [{ signature: sig, verifier }],
+      });
+      const forged = Buffer.from(sig, 'base64');
+      forged[forged.length - 1] ^= 1;
+      expect((await propose(forged.toString('base64')).req).status).toBe(400);
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -4,8 +4,7 @@
  * layer of the legacy `sha256-<hex>.sig` is tried and one success suffices.
  */
 import type { Descriptor, Repository } from '../oci/types.js';
-import { assertDigest, signatureTag } from '../sign/cosign.js';
-import { BUNDLE_V03_MEDIA_TYPE } from '../sign/referrer.js';
+import { assertDigest, OCI_MANIFEST_MEDIA_TYPE, signatureTag } from '../sign/cosign.js';
 import type { SignatureRegistry } from '../sign/types.js';
 import { verifyBundleBytes } from './bundle.js';
 import { VerificationFailure } from './errors.js';
@@ -84,12 +83,16 @@ function done(v: VerifiedSignature): VerifyResult {
   return { verified: true, format: v.format, identity: v.identity, issuer: v.issuer, logIndex: v.logIndex };
 }
 
-/** cosign `GetBundles`: every referrer that is a one-layer sigstore bundle manifest; anything else is skipped. */
+/**
+ * cosign `GetBundles`: loads EVERY referrer and keeps the one-layer sigstore bundle manifests. The listed artifactType
+ * is not a usable filter: cosign v3's own referrers appear in the fallback index with artifactType
+ * `application/vnd.oci.empty.v1+json` (its config media type).
+ */
 async function findBundles(opts: VerifyArtifactOptions): Promise<Buffer[]> {
   const refs = await opts.registry.referrers(opts.repo, opts.digest);
   const out: Buffer[] = [];
   for (const d of refs) {
-    if (d.artifactType && d.artifactType !== BUNDLE_V03_MEDIA_TYPE) continue;
+    if (d.mediaType && d.mediaType !== OCI_MANIFEST_MEDIA_TYPE) continue;
     const m = await opts.registry.getManifest(opts.repo, d.digest);
     let manifest: { layers?: Descriptor[] };
     try {

@@ -2,7 +2,8 @@
  * End to end against REAL parts: the sandbox registry (CNCF distribution on loopback), the Sigstore stand-in
  * (@sigstore/mock Fulcio with CT log + Rekor v1 behind a real HTTP server) and the Actions-like OIDC endpoint.
  * Spec: cosign-signatures.md §1 (legacy .sig), §2.3/2.4 (bundle referrer + fallback index), §3 (verification), §5.2
- * (DSSE entries use `intoto` against the mock). Nothing is mocked in-process.
+ * (the stand-in canonicalizes `dsse` Rekor entries as real Rekor does, so the production default `dsse` is used).
+ * Nothing is mocked in-process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
@@ -71,7 +72,6 @@ function signerFor(ctx: OidcContext, format: SignatureFormat = 'legacy', s: Sand
     tsaURL: s.tsaURL,
     format,
     identityProvider: githubIdentityProvider({ env: oidc.envFor(ctx) }),
-    dsseEntryType: 'intoto', // @sigstore/mock stores dsse proposals unrewritten (spec §5.2)
     retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 50 },
     env: {},
     ...extra,
@@ -260,6 +260,13 @@ describe('bundle format: DSSE v0.3 referrer (cosign-signatures.md §2.2–2.4)',
     const v = await verifyArtifact({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot });
     expect(v).toMatchObject({ verified: true, format: 'bundle', identity: oidc.expectedIdentity(MAIN), logIndex: r.rekorLogIndex });
     expect((await verifyFails({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity({ ...MAIN, ref: 'refs/heads/x' }), trustedRoot: sigstore.trustedRoot })).check).toBe('identity');
+  });
+
+  it('bundle with the legacy `intoto` Rekor entry type also verifies', async () => {
+    const art = await pushArtifact();
+    await signerFor(MAIN, 'bundle', sigstore, { dsseEntryType: 'intoto' }).sign(art.repo, art.digest);
+    const v = await verifyArtifact({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot });
+    expect(v.format).toBe('bundle');
   });
 
   it('both: .sig and referrer; the bundle takes precedence and a failing bundle does not fall back to .sig (traps 3/4)', async () => {
