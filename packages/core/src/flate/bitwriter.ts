@@ -2,6 +2,8 @@
  * LSB-first bit packing for DEFLATE (RFC 1951 §3.1.1) into a reusable output buffer that is handed to a sink in
  * chunks. The byte stream depends only on the bits written, not on how they are buffered.
  */
+import { D2Error } from '../errors.js';
+
 export type ByteSink = (chunk: Uint8Array) => void;
 
 const BUFFER_SIZE = 1 << 16;
@@ -42,7 +44,7 @@ export class BitWriter {
 
   /** Appends raw bytes; the writer must be byte-aligned. */
   writeBytes(bytes: Uint8Array): void {
-    if (this.nbits !== 0) throw new Error('flate: writeBytes with pending bits');
+    if (this.nbits !== 0) throw new D2Error('flate: internal error: stored bytes written at a non-byte boundary', { code: 'FLATE_INTERNAL' });
     if (bytes.length > BUFFER_SIZE - this.pos) this.drain();
     if (bytes.length > BUFFER_SIZE) {
       this.sink(bytes.slice());

@@ -18,6 +18,7 @@
  *  - A block is emitted after 16384 tokens, and at close() with whatever remains; close() then appends an empty
  *    final stored block.
  */
+import { D2Error } from '../errors.js';
 import { BitWriter, type ByteSink } from './bitwriter.js';
 import { BlockWriter, matchToken } from './block-writer.js';
 
@@ -71,7 +72,9 @@ export class GoDeflater {
 
   /** Compresses `data`. Output is handed to the sink as it becomes available (whole blocks). */
   write(data: Uint8Array): void {
-    if (this.closed) throw new Error('flate: write after close');
+    if (this.closed) {
+      throw new D2Error('flate: write after close', { code: 'FLATE_CLOSED', hint: 'create a new compressor for each gzip stream' });
+    }
     let off = 0;
     while (off < data.length) {
       this.compress(false);

@@ -15,7 +15,8 @@ type Crc32 = (data: Uint8Array, value: number) => number;
 /** node:zlib has crc32 since Node 20.15 / 22.2; older Node 20 releases get a table-driven fallback. */
 const crc32: Crc32 = (zlib as { crc32?: Crc32 }).crc32 ?? crc32Fallback();
 
-function crc32Fallback(): Crc32 {
+/** Table-driven CRC-32 (IEEE), for Node releases without zlib.crc32. Exported for tests. */
+export function crc32Fallback(): Crc32 {
   const table = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;

@@ -53,6 +53,15 @@ const cases: [string, () => Uint8Array][] = [
   ['Fibonacci-distributed symbols (length-limited Huffman codes)', () => fibonacciSymbols(6)],
   ['fx big/data.txt lines (flux-artifact.md §7.2)', () => new TextEncoder().encode(Array.from({ length: 10000 }, (_, i) => `line ${String(i).padStart(6, '0')}\n`).join(''))],
 ];
+cases.push([
+  '17 MiB periodic input (stored positions rebased after 512 window slides)',
+  () => {
+    const block = mixed(20000, 77);
+    const out = new Uint8Array(17 << 20);
+    for (let off = 0; off < out.length; off += block.length) out.set(block.subarray(0, Math.min(block.length, out.length - off)), off);
+    return out;
+  },
+]);
 for (const size of [32767, 32768, 32769, 65273, 65274, 65275, 65535, 65536, 65537, 98304, 131071, 131072, 131073]) {
   cases.push([`${size} bytes (window/buffer boundary)`, () => mixed(size, size)]);
 }
