@@ -4,7 +4,7 @@
  * `extract` is set, and map the elected key back to its original tag.
  */
 import { PolicyError } from './errors.js';
-import { compareBytes, sortDescendingBytes } from './gostrings.js';
+import { sortDescendingBytes } from './gostrings.js';
 import { compileGoRegexp, GoRegexpError, type GoRegexp } from './regexp.js';
 
 const NAME_CHAR = /^[\p{L}\p{Nd}_]$/u;
@@ -126,7 +126,7 @@ export class TagFilter {
       const key = this.extract !== '' ? expandTemplate(this.regexp, this.extract, tag, match) : tag;
       original.set(key, tag);
     }
-    const candidates = [...original.keys()].sort((a, b) => compareBytes(b, a));
+    const candidates = sortDescendingBytes([...original.keys()]);
     return { candidates, original };
   }
 }

@@ -24,12 +24,16 @@ export function compareBytes(a: string, b: string): number {
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
+const HIGH_UNITS = /[\uD800-\uFFFF]/;
+
 /**
  * IRC `sortTagsAndGetLatestTags`: a copy of the tags sorted descending by bytes (stable, as `slices.SortStableFunc`).
  * Every policy sees tags in this order (image-automation.md §1, trap 1).
  */
 export function sortDescendingBytes(tags: readonly string[]): string[] {
-  return [...tags].sort((a, b) => compareBytes(b, a));
+  // Without surrogates or U+E000–U+FFFF (tags are ASCII in practice), UTF-16 order is byte order: use the native compare.
+  const simple = tags.every((t) => !HIGH_UNITS.test(t));
+  return [...tags].sort(simple ? (a, b) => (a < b ? 1 : a > b ? -1 : 0) : (a, b) => compareBytes(b, a));
 }
 
 /** UTF-8 length in bytes (Go's `len(s)`). */

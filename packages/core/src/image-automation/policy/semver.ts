@@ -48,66 +48,75 @@ export interface SemVersion {
 const LOOSE_VERSION = /^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?$/;
 const DIGITS = /^[0-9]+$/;
 
-function parseUint64(s: string): bigint {
+/** Parses a uint64 segment, or returns Go's error text (`strconv.ParseUint` range error). */
+function parseUint64(s: string): bigint | string {
   const n = BigInt(s);
-  if (n > UINT64_MAX) {
-    throw new SemverSyntaxError(`error parsing version segment: strconv.ParseUint: parsing ${goQuote(s)}: value out of range`);
-  }
-  return n;
+  return n > UINT64_MAX ? `error parsing version segment: strconv.ParseUint: parsing ${goQuote(s)}: value out of range` : n;
 }
 
-/** Masterminds `validatePrerelease`: no empty identifiers, no leading zeros in numeric ones. */
-function validatePrerelease(p: string): void {
+/** Masterminds `validatePrerelease`: no empty identifiers, no leading zeros in numeric ones. Returns the error text. */
+function prereleaseError(p: string): string | undefined {
   for (const part of p.split('.')) {
-    if (part === '') throw new SemverSyntaxError('invalid prerelease string');
-    if (DIGITS.test(part) && part.length > 1 && part[0] === '0') throw new SemverSyntaxError('version segment starts with 0');
+    if (part === '') return 'invalid prerelease string';
+    if (part.length > 1 && part[0] === '0' && DIGITS.test(part)) return 'version segment starts with 0';
   }
+  return undefined;
 }
 
-function validateMetadata(m: string): void {
-  for (const part of m.split('.')) if (part === '') throw new SemverSyntaxError('invalid metadata string');
+function metadataError(m: string): string | undefined {
+  for (const part of m.split('.')) if (part === '') return 'invalid metadata string';
+  return undefined;
+}
+
+/**
+ * Masterminds `NewVersion` (coerce mode) without exceptions: the version, or Masterminds' error text. Tags that do not
+ * parse are common (Flux ignores them silently), so the hot path builds no Error objects.
+ */
+function parseVersion(v: string): SemVersion | string {
+  if (v.length > MAX_VERSION_LEN || (v.length * 3 > MAX_VERSION_LEN && byteLength(v) > MAX_VERSION_LEN)) {
+    return `version string is too long (max ${MAX_VERSION_LEN} bytes)`;
+  }
+  const m = LOOSE_VERSION.exec(v);
+  if (!m) return 'invalid semantic version';
+  const major = parseUint64(m[1]);
+  if (typeof major === 'string') return major;
+  const minor = m[2] ? parseUint64(m[2].slice(1)) : 0n;
+  if (typeof minor === 'string') return minor;
+  const patch = m[3] ? parseUint64(m[3].slice(1)) : 0n;
+  if (typeof patch === 'string') return patch;
+  const pre = m[5] ?? '';
+  const metadata = m[8] ?? '';
+  const err = (pre !== '' ? prereleaseError(pre) : undefined) ?? (metadata !== '' ? metadataError(metadata) : undefined);
+  return err ?? { major, minor, patch, pre, metadata, original: v };
 }
 
 /** Masterminds `NewVersion` with `CoerceNewVersion = true` (the default): `1`, `1.2`, `v1.2.3`, `2022.04.1` all parse. */
 export function newVersion(v: string): SemVersion {
-  if (v.length > MAX_VERSION_LEN || byteLength(v) > MAX_VERSION_LEN) {
-    throw new SemverSyntaxError(`version string is too long (max ${MAX_VERSION_LEN} bytes)`);
-  }
-  const m = LOOSE_VERSION.exec(v);
-  if (!m) throw new SemverSyntaxError('invalid semantic version');
-  const pre = m[5] ?? '';
-  const metadata = m[8] ?? '';
-  const version: SemVersion = {
-    major: parseUint64(m[1]),
-    minor: m[2] ? parseUint64(m[2].slice(1)) : 0n,
-    patch: m[3] ? parseUint64(m[3].slice(1)) : 0n,
-    pre,
-    metadata,
-    original: v,
-  };
-  if (pre !== '') validatePrerelease(pre);
-  if (metadata !== '') validateMetadata(metadata);
-  return version;
+  const r = parseVersion(v);
+  if (typeof r === 'string') throw new SemverSyntaxError(r);
+  return r;
+}
+
+/** fluxcd/pkg `ParseVersion`'s first rule: the text must split on `.` into three parts (at least two dots). */
+function hasThreeParts(tag: string): boolean {
+  const first = tag.indexOf('.');
+  return first >= 0 && tag.indexOf('.', first + 1) >= 0;
 }
 
 /**
- * fluxcd/pkg `version.ParseVersion`, the parser image-reflector-controller applies to every tag: the text must split
- * on `.` into three parts (at least two dots), then `newVersion`. Throws SemverSyntaxError.
+ * fluxcd/pkg `version.ParseVersion`, the parser image-reflector-controller applies to every tag: three parts, then
+ * `newVersion`. Throws SemverSyntaxError.
  */
 export function parseTagVersion(tag: string): SemVersion {
-  const first = tag.indexOf('.');
-  if (first < 0 || tag.indexOf('.', first + 1) < 0) throw new SemverSyntaxError('invalid semantic version');
+  if (!hasThreeParts(tag)) throw new SemverSyntaxError('invalid semantic version');
   return newVersion(tag);
 }
 
 /** `parseTagVersion`, or undefined for a tag Flux silently ignores. */
 export function tryParseTagVersion(tag: string): SemVersion | undefined {
-  try {
-    return parseTagVersion(tag);
-  } catch (err) {
-    if (err instanceof SemverSyntaxError) return undefined;
-    throw err;
-  }
+  if (!hasThreeParts(tag)) return undefined;
+  const r = parseVersion(tag);
+  return typeof r === 'string' ? undefined : r;
 }
 
 function cmpBig(a: bigint, b: bigint): number {

@@ -160,6 +160,8 @@ export interface OracleResponse {
 }
 
 export interface PolicyOracle {
+  /** The built program (reads requests on stdin, one JSON object per line). */
+  binary: string;
   run(requests: OracleRequest[]): OracleResponse[];
   dispose(): void;
 }
@@ -179,6 +181,7 @@ export function policyOracle(): PolicyOracle | string {
     return `building the Go oracle failed (module cache/proxy unavailable?): ${b.stderr.trim().split('\n').at(-1)}`;
   }
   return {
+    binary: join(dir, 'oracle'),
     run(requests) {
       const input = requests.map((r) => JSON.stringify(r)).join('\n') + '\n';
       const r = spawnSync(join(dir, 'oracle'), { input, maxBuffer: 1 << 28 });

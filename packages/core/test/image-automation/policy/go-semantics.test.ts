@@ -177,6 +177,8 @@ describe('byte order (§1, trap 1)', () => {
     expect(compareBytes('v1.10', 'v1.9')).toBe(-1);
     expect(compareBytes('\uff01', '\u{1f600}')).toBe(-1); // EF BC 81 < F0 9F 98 80, though 0xFF01 > 0xD83D in UTF-16
     expect(compareBytes('abc', 'ab')).toBe(1);
+    // The sort takes its slow (code point) path when such characters are present.
+    expect(sortDescendingBytes(['\uff01', 'a', '\u{1f600}', 'B'])).toEqual(['\u{1f600}', '\uff01', 'a', 'B']);
   });
   it('L1 storage order of the numerical tags', () => {
     const tags = ['-62', '-88', '73', '72', '15', '16', '15', '29', '-33', '-91', '100', '101'];
