@@ -1,10 +1,124 @@
-import { Inputs, NotImplementedError, runAction } from '@d2/core/action';
+import * as core from '@actions/core';
+import { Inputs, runAction } from '@d2/core/action';
+import { InputError } from '@d2/core';
+import {
+  createOctokit,
+  ImageUpdatesPr,
+  PullRequests,
+  renderChangeTable,
+  type E2eChange,
+  type ImageUpdatesPrOptions,
+  type ImageUpdatesPrResult,
+  type MergeMethod,
+} from '@d2/core/github';
+
+/** A branch name git and GitHub accept (git check-ref-format --branch, the common cases). */
+function checkBranch(input: string, value: string): string {
+  if (
+    value === '' ||
+    value.startsWith('-') ||
+    value.startsWith('/') ||
+    value.endsWith('/') ||
+    value.endsWith('.') ||
+    value.endsWith('.lock') ||
+    value.includes('..') ||
+    value.includes('//') ||
+    value.includes('@{') ||
+    /[\s~^:?*[\\\x00-\x1f\x7f]/.test(value)
+  ) {
+    throw new InputError(`input '${input}' is not a valid branch name: '${value}'`, 'use a plain branch name such as image-updates (no refs/heads/ prefix)');
+  }
+  return value.replace(/^refs\/heads\//, '');
+}
+
+function parseChanges(raw: string): E2eChange[] | undefined {
+  if (raw.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new InputError(`input 'changes' is not JSON: ${(err as Error).message}`, "pass e2e-update's output: changes: ${{ steps.<id>.outputs.changes }}");
+  }
+  if (!Array.isArray(parsed) || parsed.some((c) => !c || typeof c !== 'object' || Array.isArray(c))) {
+    throw new InputError("input 'changes' must be a JSON array of objects {repository, file, object, setter, old, new}");
+  }
+  const fields = ['repository', 'file', 'object', 'setter', 'old', 'new'] as const;
+  return (parsed as Record<string, unknown>[]).map((c, i) => {
+    const out: E2eChange = {};
+    for (const f of fields) {
+      if (c[f] === undefined || c[f] === null) continue;
+      if (typeof c[f] !== 'string') throw new InputError(`input 'changes'[${i}].${f} must be a string`);
+      out[f] = c[f] as string;
+    }
+    return out;
+  });
+}
+
+export interface ParsedInputs extends ImageUpdatesPrOptions {
+  token: string;
+}
+
+/** Reads and validates every input before any request (bad input fails with no side effect). */
+export function parseInputs(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): ParsedInputs {
+  const repository = env.GITHUB_REPOSITORY ?? '';
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) {
+    throw new InputError(`GITHUB_REPOSITORY must be owner/name, got '${repository}'`, 'run the action inside GitHub Actions, or set GITHUB_REPOSITORY');
+  }
+  const token = inputs.string('token');
+  if (token === '') {
+    throw new InputError("input 'token' is empty", 'leave token unset to use github.token, or pass an App installation token / PAT (secrets from forks are empty)');
+  }
+  const autoMerge = inputs.oneOf('auto-merge', ['false', 'merge', 'squash', 'rebase'], 'false');
+  const base = inputs.string('base');
+  return {
+    token,
+    repository,
+    head: checkBranch('head', inputs.string('head', 'image-updates')),
+    ...(base !== '' ? { base: checkBranch('base', base) } : {}),
+    title: inputs.string('title'),
+    body: inputs.string('body'),
+    changes: parseChanges(inputs.string('changes')),
+    labels: inputs.list('labels'),
+    assignees: inputs.list('assignees'),
+    reviewers: inputs.list('reviewers'),
+    teamReviewers: inputs.list('team-reviewers'),
+    draft: inputs.boolean('draft', false),
+    autoMerge: autoMerge === 'false' ? false : (autoMerge.toUpperCase() as MergeMethod),
+    closeWhenEmpty: inputs.boolean('close-when-empty', true),
+    deleteBranchWhenEmpty: inputs.boolean('delete-branch-when-empty', false),
+  };
+}
+
+const VERB: Record<ImageUpdatesPrResult['operation'], string> = { created: 'Created', updated: 'Updated', closed: 'Closed', none: 'No change to' };
+
+export async function writeSummary(r: ImageUpdatesPrResult, head: string): Promise<void> {
+  const pr = r.number !== undefined && r.url ? `[#${r.number}${r.title ? ` ${r.title.replace(/[[\]]/g, '')}` : ''}](${r.url})` : 'the pull request';
+  const lines = [
+    '## Image updates pull request',
+    '',
+    `**${VERB[r.operation]}** ${pr}: \`${head}\` → \`${r.base}\`${r.headSha ? ` at \`${r.headSha.slice(0, 12)}\`` : ''}.`,
+    '',
+    `Reason: ${r.reason}.${r.branchDeleted ? ` Branch \`${head}\` deleted.` : ''}${r.autoMerge ? ` Auto-merge enabled (${r.autoMerge.mergeMethod.toLowerCase()}).` : ''}`,
+  ];
+  const table = renderChangeTable(r.rows);
+  if (table) lines.push('', table);
+  if (r.warnings.length > 0) lines.push('', '### Warnings', '', ...r.warnings.map((w) => `- ${w}`));
+  await core.summary.addRaw(`${lines.join('\n')}\n`).write();
+}
 
 export async function run(): Promise<void> {
   await runAction(async () => {
-    const inputs = new Inputs();
-    inputs.boolean('draft', false);
-    inputs.oneOf('auto-merge', ['false', 'merge', 'squash', 'rebase'], 'false');
-    throw new NotImplementedError('image-updates-pr');
+    const opts = parseInputs(new Inputs());
+    core.setSecret(opts.token);
+    core.info(`Event ${process.env.GITHUB_EVENT_NAME ?? '?'} on ${process.env.GITHUB_REF ?? '?'}; head ${opts.head}, base ${opts.base ?? '(default branch)'}.`);
+    const octokit = createOctokit(opts.token);
+    const flow = new ImageUpdatesPr(new PullRequests(octokit, opts.repository), { info: (m) => core.info(m), warning: (m) => core.warning(m) });
+    const result = await flow.run(opts);
+    core.setOutput('operation', result.operation);
+    core.setOutput('pull-request-number', result.number !== undefined ? String(result.number) : '');
+    core.setOutput('pull-request-url', result.url ?? '');
+    core.setOutput('head-sha', result.headSha);
+    core.info(`operation: ${result.operation}${result.url ? ` (${result.url})` : ''}: ${result.reason}`);
+    await writeSummary(result, opts.head);
   });
 }

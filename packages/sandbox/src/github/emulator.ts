@@ -689,7 +689,8 @@ export async function startGitHubEmulator(opts: StartGitHubEmulatorOptions): Pro
     const input = (vars.input && typeof vars.input === 'object' && !Array.isArray(vars.input) ? vars.input : {}) as JsonObject;
     const arg = (name: string): string | undefined => {
       if (typeof input[name] === 'string') return input[name] as string;
-      const m = new RegExp(`\\b${name}:\\s*(?:"([^"]*)"|\\$(\\w+)|([A-Z_]+))`).exec(query);
+      // Not the variable declarations ($mergeMethod: PullRequestMergeMethod!), only the arguments.
+      const m = new RegExp(`(?<![$\\w])${name}:\\s*(?:"([^"]*)"|\\$(\\w+)|([A-Z_]+)\\b)`).exec(query);
       if (!m) return undefined;
       return m[1] ?? (m[2] !== undefined ? str(vars[m[2]]) : m[3]);
     };
