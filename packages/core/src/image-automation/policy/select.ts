@@ -6,12 +6,13 @@
 import { InputError } from '../../errors.js';
 import { parseImageName } from '../reflector/image.js';
 import { parseImageRepository } from '../reflector/manifest.js';
-import { applyExclusionList, compileExclusionList } from '../reflector/scan.js';
-import type { ImageRepository } from '../reflector/types.js';
+import { applyExclusionList, compileExclusionList, resolveDigest } from '../reflector/scan.js';
+import type { ImageRepository, ManifestHeader } from '../reflector/types.js';
 import { PolicyElector } from './elect.js';
+import { PolicyError } from './errors.js';
 import { sortDescendingBytes } from './gostrings.js';
 import { parseImagePolicy, type K8sObject } from './manifest.js';
-import type { ImagePolicy, ImageRef } from './types.js';
+import type { ImagePolicy, ImagePolicySpec, ImageRef } from './types.js';
 
 export interface SelectPolicyInput {
   /** The ImagePolicy (YAML text, one policy; or a parsed object). */
@@ -80,4 +81,38 @@ export function selectPolicy(input: SelectPolicyInput): SelectPolicyResult {
     storedTags,
     excluded,
   };
+}
+
+export interface ElectLatestRefInput {
+  policy: ImagePolicySpec;
+  /** `<namespace>/<name>` for error messages. */
+  name?: string;
+  /** The ImageRepository's `spec.image` (becomes `latestRef.name` verbatim). */
+  image: string;
+  /** The repository's stored tags (`scanImageRepository().tags`, or any order without `presorted`). */
+  tags: readonly string[];
+  presorted?: boolean;
+  /** Needed when `digestReflectionPolicy` is `IfNotPresent` or `Always`. */
+  registry?: ManifestHeader;
+}
+
+/**
+ * Election plus digest reflection: the ImagePolicy's `status.latestRef` for a stateless run (image-automation.md §2.6,
+ * traps 6–7). `IfNotPresent` behaves as `Always` because there is no previous status to keep.
+ */
+export async function electLatestRef(input: ElectLatestRefInput): Promise<ImageRef> {
+  const { tag } = new PolicyElector(input.policy, input.name).elect(input.tags, { presorted: input.presorted });
+  const reflection = input.policy.digestReflectionPolicy ?? 'Never';
+  if (reflection === 'Never') return { name: input.image, tag, digest: '' };
+  if (!input.registry) {
+    throw new PolicyError('DigestFailed', `digestReflectionPolicy ${reflection} needs registry access to HEAD ${input.image}:${tag}`, {
+      policy: input.name,
+      hint: 'pass a registry client (or set digestReflectionPolicy: Never)',
+    });
+  }
+  try {
+    return { name: input.image, tag, digest: await resolveDigest(input.image, tag, input.registry, reflection) };
+  } catch (err) {
+    throw err instanceof PolicyError ? err.withPolicy(input.name) : err;
+  }
 }

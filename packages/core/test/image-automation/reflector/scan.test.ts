@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import {
   electLatest,
+  electLatestRef,
   PolicyError,
   resolveDigest,
   scanImageRepository,
@@ -142,6 +143,21 @@ describe('scanImageRepository + resolveDigest against the sandbox registry (§1,
     expect(await resolveDigest(`${reg.host}/acme/app`, tag, client, 'IfNotPresent')).toBe(imageDigest);
     expect(await resolveDigest(`${reg.host}/acme/app`, tag, client, 'Always')).toBe(imageDigest);
     expect(await resolveDigest(`${reg.host}/acme/app`, tag, client, 'Never')).toBe('');
+  });
+
+  it('electLatestRef: latestRef {name: spec.image verbatim, tag, digest} per digestReflectionPolicy (traps 6, 7)', async () => {
+    const scan = await scanImageRepository({ image: `${reg.host}/acme/app` }, client);
+    const policy = { imageRepositoryRef: { name: 'app' }, policy: { semver: { range: '>=2.0.0' } } };
+    const base = { name: 'apps/app', image: `${reg.host}/acme/app`, tags: scan.tags, presorted: true };
+    expect(await electLatestRef({ ...base, policy, registry: client })).toEqual({ name: `${reg.host}/acme/app`, tag: '2.0.0', digest: '' });
+    expect(await electLatestRef({ ...base, policy: { ...policy, digestReflectionPolicy: 'IfNotPresent' }, registry: client })).toEqual({
+      name: `${reg.host}/acme/app`,
+      tag: '2.0.0',
+      digest: indexDigest,
+    });
+    await expect(electLatestRef({ ...base, policy: { ...policy, digestReflectionPolicy: 'Always', interval: '5m' } })).rejects.toThrow(
+      'ImagePolicy apps/app: digestReflectionPolicy Always needs registry access',
+    );
   });
 
   it('a multi-arch tag reflects the index digest', async () => {
