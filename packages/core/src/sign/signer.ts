@@ -118,6 +118,30 @@ export class ArtifactSigner {
     return result;
   }
 
+  /**
+   * Signs several artifacts with bounded concurrency (default 4); results in input order. All-or-nothing for the
+   * caller: if any signature fails, the remaining in-flight ones finish and the first error is thrown, so no tag
+   * should be moved.
+   */
+  async signAll(items: { repo: Repository; digest: string }[], concurrency = 4): Promise<SignResult[]> {
+    const results: SignResult[] = new Array(items.length);
+    let next = 0;
+    let failure: unknown;
+    const worker = async (): Promise<void> => {
+      while (failure === undefined && next < items.length) {
+        const i = next++;
+        try {
+          results[i] = await this.sign(items[i].repo, items[i].digest);
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+    if (failure !== undefined) throw failure;
+    return results;
+  }
+
   private witnesses(entryType?: 'dsse' | 'intoto'): Witness[] {
     const w: Witness[] = [
       new RekorWitness({ rekorBaseURL: this.rekorURL, majorApiVersion: 1, entryType, fetchOnConflict: true, ...this.fetchOpts }),

@@ -375,3 +375,19 @@ describe('timestamp authority (optional, §1.4 rfc3161timestamp)', () => {
     }
   });
 });
+
+describe('signAll (several artifacts in one step)', () => {
+  it('signs every artifact with bounded concurrency, results in input order, each verifiable', async () => {
+    const arts = [await pushArtifact(), await pushArtifact(), await pushArtifact()];
+    const results = await signerFor(MAIN).signAll(arts, 2);
+    expect(results.map((r) => r.signature)).toEqual(arts.map((a) => `${host}/${a.repo.repository}:${a.digest.replace(':', '-')}.sig`));
+    for (const a of arts) {
+      await expect(verifyArtifact({ registry: client, repo: a.repo, digest: a.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot })).resolves.toMatchObject({ verified: true });
+    }
+  });
+
+  it('throws when one artifact cannot be signed', async () => {
+    const arts = [await pushArtifact(), { repo: { registry: host, repository: 'acme/missing' }, digest: sha256Digest('missing') }];
+    await expect(signerFor(MAIN).signAll(arts)).rejects.toThrow(/not in the registry/);
+  });
+});
