@@ -4,3 +4,4 @@
 export * from './policy/index.js';
 export * from './reflector/index.js';
 export * from './setters/index.js';
+export * from './template/index.js';
