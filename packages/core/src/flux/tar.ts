@@ -8,8 +8,7 @@
  * 1024-byte trailer. The walk order (per-directory bytewise, depth-first pre-order) is also Go's `filepath.WalkDir`.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { lstat, open, readdir } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readSync, type Stats } from 'node:fs';
 import { D2Error } from '../errors.js';
 import type { IgnoreMatcher } from './ignore.js';
 
@@ -218,18 +217,22 @@ export function tarMode(st: Stats): number {
  */
 export async function* walkFluxTree(root: string, matcher?: IgnoreMatcher): AsyncGenerator<WalkEntry> {
   const rootBuf = Buffer.from(root, 'utf8');
-  const st = await lstat(rootBuf);
+  const st = lstatSync(rootBuf);
   if (!st.isDirectory()) return;
   yield { name: DOT, source: rootBuf, type: 'dir', mode: tarMode(st), size: 0 };
   yield* walkDir(rootBuf, [], matcher);
 }
 
+/**
+ * One directory at a time, with synchronous readdir/lstat: for trees of many small files the libuv thread-pool
+ * round-trips of the async API cost an order of magnitude more than the system calls themselves (bench/build.bench.ts),
+ * and the generator still yields to the event loop between directories and output chunks.
+ */
 async function* walkDir(dir: Buffer, rel: Buffer[], matcher: IgnoreMatcher | undefined): AsyncGenerator<WalkEntry> {
-  const dirents = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  const dirents = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
   const kept = dirents.filter((d) => d.isFile() || d.isDirectory()).map((d) => Buffer.from(d.name));
   kept.sort(Buffer.compare);
-  // Lstat the whole directory concurrently; entries are still emitted in order.
-  const stats = await Promise.all(kept.map((n) => lstat(Buffer.concat([dir, SLASH, n]))));
+  const stats = kept.map((n) => lstatSync(Buffer.concat([dir, SLASH, n])));
   for (let i = 0; i < kept.length; i++) {
     const st = stats[i];
     // The type may have changed since readdir; like Go, trust the Lstat.
@@ -313,10 +316,11 @@ export async function* tarBytes(entries: AsyncIterable<SourcedEntry> | Iterable<
     if (!isFile) continue;
     stats.files++;
     if (!e.source) throw new D2Error(`tar: no data source for ${String(e.name)}`);
-    const fh = await open(e.source, 'r');
+    // Synchronous reads, one chunk at a time (see walkDir for why); the generator yields between chunks.
+    const fd = openSync(e.source, 'r');
     try {
       if (inline) {
-        const n = await readFully(fh, buf, used, e.size + 1);
+        const n = readFully(fd, buf, used, e.size + 1);
         checkSize(e, n); // so the spare byte was not written: padding stays zero
         used += dataLen;
       } else {
@@ -324,19 +328,18 @@ export async function* tarBytes(entries: AsyncIterable<SourcedEntry> | Iterable<
         while (left > 0) {
           if (used === CHUNK) yield* flush();
           const want = Math.min(left, CHUNK - used);
-          const n = await readFully(fh, buf, used, want);
+          const n = readFully(fd, buf, used, want);
           if (n < want) checkSize(e, e.size - left + n);
           used += n;
           left -= n;
         }
-        const probe = Buffer.alloc(1);
-        checkSize(e, e.size + (await readFully(fh, probe, 0, 1)));
+        checkSize(e, e.size + readFully(fd, Buffer.alloc(1), 0, 1));
         const pad = tarPadding(e.size);
         if (used + pad > CHUNK) yield* flush();
         used += pad; // the chunk is zeroed
       }
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
   if (used + TAR_TRAILER_SIZE > CHUNK) yield* flush();
@@ -344,10 +347,10 @@ export async function* tarBytes(entries: AsyncIterable<SourcedEntry> | Iterable<
   yield* flush();
 }
 
-async function readFully(fh: import('node:fs/promises').FileHandle, b: Buffer, off: number, len: number): Promise<number> {
+function readFully(fd: number, b: Buffer, off: number, len: number): number {
   let got = 0;
   while (got < len) {
-    const { bytesRead } = await fh.read(b, off + got, len - got, null);
+    const bytesRead = readSync(fd, b, off + got, len - got, null);
     if (bytesRead === 0) break;
     got += bytesRead;
   }
