@@ -18,6 +18,8 @@ export interface Reference {
 export interface Repository {
   registry: string;
   repository: string;
+  /** Plain HTTP for this registry even if it is not loopback (Flux `spec.insecure`, `--insecure`). */
+  insecure?: boolean;
 }
 
 export interface Descriptor {
