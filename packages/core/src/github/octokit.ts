@@ -28,7 +28,7 @@ export function apiUrl(env: NodeJS.ProcessEnv = process.env): string {
 export function graphqlUrl(env: NodeJS.ProcessEnv = process.env): string {
   if (env.GITHUB_GRAPHQL_URL) return env.GITHUB_GRAPHQL_URL;
   const api = apiUrl(env);
-  return api.endsWith('/api/v3') ? `${api.slice(0, -3)}graphql` : `${api}/graphql`;
+  return api.endsWith('/api/v3') ? `${api.slice(0, -3)}/graphql` : `${api}/graphql`;
 }
 
 /** GITHUB_SERVER_URL, else https://github.com. */
