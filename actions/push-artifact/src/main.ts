@@ -1,17 +1,87 @@
-import { Inputs, NotImplementedError, runAction } from '@d2/core/action';
-import { InputError } from '@d2/core';
+import * as core from '@actions/core';
+import { D2Error, InputError } from '@d2/core';
+import { Inputs, runAction } from '@d2/core/action';
+import {
+  actionsLogger,
+  publishAll,
+  publishSummary,
+  readCommonInputs,
+  resolveTargets,
+  validateTags,
+  wirePublish,
+  type PublishResult,
+} from '@d2/core/publish';
 
+/**
+ * push-artifact: package each component as a Flux OCI artifact, skip unchanged content, push by digest, sign, verify,
+ * then move the tags (issue 4, issue 10). Input-compatible with controlplaneio-fluxcd/distribution/actions/push.
+ */
 export async function run(): Promise<void> {
   await runAction(async () => {
+    const env = process.env;
     const inputs = new Inputs();
+    const workspace = env.GITHUB_WORKSPACE || process.cwd();
     const components = inputs.list('components');
-    const repository = inputs.string('repository');
-    if (components.length === 0 && repository === '') {
-      throw new InputError("input 'repository' is required when 'components' is empty", 'set repository: ghcr.io/<owner>/<repo>');
+    let repository = inputs.string('repository');
+    if (!repository) {
+      if (components.length === 0) {
+        throw new InputError("input 'repository' is required when 'components' is empty", 'set repository: ghcr.io/<owner>/<repo> (lowercase)');
+      }
+      if (!env.GITHUB_REPOSITORY) throw new InputError("input 'repository' is required outside GitHub Actions (GITHUB_REPOSITORY is not set)");
+      repository = `ghcr.io/${env.GITHUB_REPOSITORY.toLowerCase()}/{component}`;
     }
-    inputs.boolean('reproducible', true);
-    inputs.boolean('sign', true);
-    inputs.oneOf('signature-format', ['legacy', 'bundle', 'both'], 'legacy');
-    throw new NotImplementedError('push-artifact');
+    const path = inputs.string('path') || (components.length ? 'components/{component}' : '.');
+    const diffTag = inputs.string('diff-tag') || undefined;
+    const tags = inputs.list('tags');
+    validateTags(diffTag ? [diffTag, ...tags] : tags);
+    const provider = inputs.string('provider', 'generic');
+    if (provider !== 'generic') core.warning(`provider '${provider}' is not used: credentials come from registry-username/registry-password or the Docker config`);
+    const common = readCommonInputs(inputs, env);
+    const concurrency = inputs.integer('concurrency', 4, 1, 64);
+
+    // Everything above is validation; nothing has been built or sent yet.
+    const targets = resolveTargets({ workspace, components, repository, path });
+    const wiring = wirePublish(targets.map((t) => t.repository.split('/')[0]), common, env);
+    core.info(`publishing ${targets.length} artifact(s): ${targets.map((t) => `${t.displayPath} → ${t.repository}`).join(', ')}`);
+
+    const { results, failures } = await publishAll(
+      wiring.client,
+      targets,
+      { diffTag, tags, build: common.build, signer: wiring.signer, verifier: wiring.verifier, logger: actionsLogger },
+      concurrency,
+    );
+
+    const artifacts = results.map((r: PublishResult) => ({
+      component: r.component ?? '',
+      repository: r.repository,
+      path: r.path,
+      pushed: r.pushed,
+      digest: r.digest,
+      'digest-url': r.digestUrl,
+      tags: r.tags,
+      'layer-digest': r.layerDigest,
+      'tar-digest': r.tarDigest,
+      signature: r.signature?.signature ?? '',
+    }));
+    core.setOutput('artifacts', JSON.stringify(artifacts));
+    core.setOutput('pushed', String(results.some((r) => r.pushed)));
+    if (targets.length === 1 && results.length === 1) {
+      const r = results[0];
+      // As the distribution action: digest and digest-url are empty when nothing was pushed.
+      core.setOutput('digest', r.pushed ? r.digest : '');
+      core.setOutput('digest-url', r.pushed ? r.digestUrl : '');
+      if (r.signature) {
+        core.setOutput('signature', r.signature.signature);
+        core.setOutput('rekor-log-index', String(r.signature.rekorLogIndex));
+        core.setOutput('certificate-identity', r.signature.certificateIdentity);
+        core.setOutput('certificate-oidc-issuer', r.signature.certificateOidcIssuer);
+      }
+    }
+    await core.summary.addRaw(publishSummary('push-artifact', results, failures)).write();
+
+    if (failures.length) {
+      const report = failures.map((f) => `  - ${f.component ?? f.path} (${f.repository}): ${f.error.message}`).join('\n');
+      throw new D2Error(`${failures.length} of ${targets.length} artifact(s) failed; no tag was moved for them:\n${report}`, { code: 'PUBLISH_FAILED' });
+    }
   });
 }

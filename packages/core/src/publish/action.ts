@@ -1,0 +1,166 @@
+/**
+ * The action layer shared by push-artifact and release-artifact: reading the common inputs (registry credentials,
+ * build options, signing options), wiring the registry client, signer and verifier, and rendering the job summary.
+ * Entry points stay thin (actions/<name>/src/main.ts).
+ */
+import * as core from '@actions/core';
+import type { Inputs } from '../action/inputs.js';
+import { InputError } from '../errors.js';
+import type { BuildOptions } from '../flux/build.js';
+import { parseAnnotations } from '../flux/manifest.js';
+import { ChainCredentials, DockerConfigCredentials, GitHubTokenCredentials, RegistryClient, StaticCredentials } from '../oci/index.js';
+import type { CredentialProvider, Logger } from '../oci/types.js';
+import { assertIdTokenAvailable } from '../oidc/github.js';
+import { ArtifactSigner } from '../sign/signer.js';
+import { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from '../sign/flux.js';
+import type { SignatureFormat, SignResult } from '../sign/types.js';
+import { verifyArtifact } from '../verify/verify.js';
+import type { DigestSigner, DigestVerifier, PublishResult } from './types.js';
+
+type Env = Record<string, string | undefined>;
+
+export interface SigningInputs {
+  enabled: boolean;
+  format: SignatureFormat;
+  verifyAfterSign: boolean;
+  fulcioURL: string;
+  rekorURL: string;
+  tsaURL?: string;
+  trustedRoot?: string;
+}
+
+export interface CommonPublishInputs {
+  build: BuildOptions;
+  signing: SigningInputs;
+  username?: string;
+  password?: string;
+}
+
+/** The GitHub repository URL used as `org.opencontainers.image.source` (the distribution action's rule). */
+export function defaultSource(env: Env): string | undefined {
+  if (!env.GITHUB_REPOSITORY) return undefined;
+  const server = (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/$/, '');
+  return `${server}/${env.GITHUB_REPOSITORY}`;
+}
+
+export function defaultRevision(env: Env): string | undefined {
+  if (!env.GITHUB_REF || !env.GITHUB_SHA) return undefined;
+  return `${env.GITHUB_REF}@sha1:${env.GITHUB_SHA}`;
+}
+
+export function readCommonInputs(inputs: Inputs, env: Env = process.env): CommonPublishInputs {
+  const annotations = parseAnnotations(inputs.lines('annotations'));
+  const ignore = inputs.list('ignore-paths');
+  const signing: SigningInputs = {
+    enabled: inputs.boolean('sign', true),
+    format: inputs.oneOf('signature-format', ['legacy', 'bundle', 'both'] as const, 'legacy'),
+    verifyAfterSign: inputs.boolean('verify-after-sign', true),
+    fulcioURL: inputs.string('fulcio-url', 'https://fulcio.sigstore.dev'),
+    rekorURL: inputs.string('rekor-url', 'https://rekor.sigstore.dev'),
+    tsaURL: inputs.string('tsa-url') || undefined,
+    trustedRoot: inputs.string('trusted-root') || undefined,
+  };
+  const password = inputs.string('registry-password');
+  if (password) core.setSecret(password);
+  return {
+    build: {
+      ignorePaths: ignore.length ? ignore : undefined,
+      sourceignore: inputs.boolean('sourceignore', false),
+      compressor: inputs.oneOf('compressor', ['go-flate', 'zlib'] as const, 'go-flate'),
+      reproducible: inputs.boolean('reproducible', true),
+      source: inputs.string('source') || defaultSource(env),
+      revision: inputs.string('revision') || defaultRevision(env),
+      annotations,
+    },
+    signing,
+    username: inputs.string('registry-username') || undefined,
+    password: password || undefined,
+  };
+}
+
+/**
+ * Credentials: explicit registry-username/password for the target registries; for ghcr.io the workflow's actor and
+ * token by default (github-actions.md §2.1); otherwise the Docker config (DOCKER_CONFIG, credential helpers).
+ */
+export function credentialsFor(registries: string[], common: CommonPublishInputs, env: Env = process.env): CredentialProvider {
+  if (common.username && !common.password) {
+    throw new InputError('registry-username is set but registry-password is empty', 'pass the token or password in registry-password (a secret)');
+  }
+  const explicit =
+    common.username && common.password
+      ? new StaticCredentials(Object.fromEntries([...new Set(registries)].map((r) => [r, { username: common.username, password: common.password }])))
+      : undefined;
+  // Without a username the password is the workflow token: used for ghcr.io only, never sent to another registry.
+  const ghcr = !common.username && common.password ? new GitHubTokenCredentials({ token: common.password, actor: env.GITHUB_ACTOR }) : undefined;
+  return new ChainCredentials([explicit, ghcr, new DockerConfigCredentials({ env })]);
+}
+
+export const actionsLogger: Logger = {
+  debug: (m) => core.debug(m),
+  info: (m) => core.info(m),
+  warn: (m) => core.warning(m),
+};
+
+export interface PublishWiring {
+  client: RegistryClient;
+  signer?: DigestSigner;
+  verifier?: DigestVerifier;
+}
+
+/** Creates the client, and the signer + verifier when signing is on (failing before anything is pushed without id-token). */
+export function wirePublish(registries: string[], common: CommonPublishInputs, env: Env = process.env, logger: Logger = actionsLogger): PublishWiring {
+  if (common.signing.enabled) assertIdTokenAvailable(env);
+  const client = new RegistryClient({ credentials: credentialsFor(registries, common, env), logger });
+  if (!common.signing.enabled) return { client };
+  const signer = new ArtifactSigner({
+    registry: client,
+    fulcioURL: common.signing.fulcioURL,
+    rekorURL: common.signing.rekorURL,
+    tsaURL: common.signing.tsaURL,
+    format: common.signing.format,
+    logger,
+  });
+  const verifier: DigestVerifier | undefined = common.signing.verifyAfterSign
+    ? async (repo, digest, signed) => {
+        await verifyArtifact({
+          registry: client,
+          repo,
+          digest,
+          identity: { subjectRegExp: exactRegExp(signed.certificateIdentity), issuerRegExp: exactRegExp(signed.certificateOidcIssuer) },
+          trustedRoot: common.signing.trustedRoot,
+        });
+        logger.info(`verified the new signature of ${repo.registry}/${repo.repository}@${digest} as Flux would (identity ${signed.certificateIdentity})`);
+      }
+    : undefined;
+  return { client, signer, verifier };
+}
+
+function kib(n: number): string {
+  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+/** Markdown table of the published artifacts, and the Flux verify block for the signing identity. */
+export function publishSummary(title: string, results: PublishResult[], failures: { component?: string; path: string; error: Error }[]): string {
+  const rows = results.map((r) =>
+    `| ${r.component ?? r.path} | \`${r.repository}\` | \`${r.digest.slice(0, 19)}…\` | ${r.tags.map((t) => `\`${t}\``).join(' ')} | ${r.pushed ? 'pushed' : 'unchanged'} | ${kib(r.size)} | ${r.signature ? `\`${r.signature.signature}\` (Rekor ${r.signature.rekorLogIndex})` : r.alreadySigned ? 'already signed' : '—'} |`,
+  );
+  const parts = [`## ${title}`, '', '| component / path | repository | digest | tags | result | layer | signature |', '|---|---|---|---|---|---|---|', ...rows];
+  if (failures.length) {
+    parts.push('', '### Failed', '', ...failures.map((f) => `- **${f.component ?? f.path}**: ${f.error.message.replace(/\n/g, ' ')}`));
+  }
+  const signed = results.find((r) => r.signature)?.signature;
+  if (signed) parts.push('', verifySection(signed));
+  return parts.join('\n') + '\n';
+}
+
+export function verifySection(signed: SignResult, subjectRegExp?: string): string {
+  return [
+    '### Flux verification',
+    '',
+    `Signed by \`${signed.certificateIdentity}\` (issuer \`${signed.certificateOidcIssuer}\`). Paste into the OCIRepository spec:`,
+    '',
+    '```yaml',
+    fluxVerifyBlock(signed.certificateIdentity, signed.certificateOidcIssuer, { subjectRegExp: subjectRegExp ?? generalisedIdentityRegExp(signed.certificateIdentity) }).trimEnd(),
+    '```',
+  ].join('\n');
+}

@@ -1,0 +1,155 @@
+/**
+ * Publishing a Flux artifact (issue 4, issue 10 ordering): build → compare with diff-tag by content → push blobs and
+ * the manifest BY DIGEST → sign → verify → only then move the tags. Nothing is half-done: when any step before the
+ * tag moves fails, no tag changes; a tag moves only to a digest that was pushed (and signed, when signing).
+ */
+import { buildArtifact, type BuiltArtifact } from '../flux/build.js';
+import { D2Error } from '../errors.js';
+import type { Logger, Repository } from '../oci/types.js';
+import { signatureTag } from '../sign/cosign.js';
+import { inspectRemote } from './remote.js';
+import type { ComponentFailure, PublishAllResult, PublishOptions, PublishRegistry, PublishResult, PublishTarget, RemoteArtifact } from './types.js';
+
+const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {} };
+
+export function splitRepository(repository: string): Repository {
+  const i = repository.indexOf('/');
+  if (i <= 0) throw new D2Error(`'${repository}' is not a repository reference (host/path)`, { code: 'INPUT_INVALID' });
+  return { registry: repository.slice(0, i), repository: repository.slice(i + 1) };
+}
+
+/** The tags a publish moves: diffTag first, then tags, de-duplicated; `latest` when none is given (Flux's default). */
+export function effectiveTags(opts: Pick<PublishOptions, 'diffTag' | 'tags'>): string[] {
+  const all = [opts.diffTag, ...(opts.tags ?? [])].filter((t): t is string => !!t);
+  const unique = [...new Set(all)];
+  return unique.length ? unique : ['latest'];
+}
+
+export async function publishArtifact(registry: PublishRegistry, target: PublishTarget, opts: PublishOptions): Promise<PublishResult> {
+  const log = opts.logger ?? silent;
+  const repo = splitRepository(target.repository);
+  const tags = effectiveTags(opts);
+  const built = await buildArtifact(target.path, opts.build);
+  try {
+    log.info(`built ${target.displayPath ?? target.path}: ${built.files} files, layer ${built.layerDigest} (${built.layerSize} bytes), tar ${built.tarDigest}`);
+    const current = opts.diffTag
+      ? await inspectRemote(registry, repo, opts.diffTag, { withTar: true, knownLayer: { digest: built.layerDigest, tarDigest: built.tarDigest } })
+      : undefined;
+    const unchanged = !!current && current.tarDigest === built.tarDigest;
+    if (opts.diffTag) {
+      log.info(current ? (unchanged ? `no changes against :${opts.diffTag} (${current.digest})` : `changes against :${opts.diffTag} (${current.digest})`) : `:${opts.diffTag} does not exist yet`);
+    }
+    await opts.guard?.({
+      repo,
+      built: { tarDigest: built.tarDigest, manifestDigest: built.manifestDigest, annotations: built.annotations },
+      current,
+      unchanged,
+      inspect: (reference) => inspectRemote(registry, repo, reference, { withTar: true, knownLayer: { digest: built.layerDigest, tarDigest: built.tarDigest } }),
+    });
+
+    let digest: string;
+    let manifest: { bytes: Buffer; mediaType: string };
+    let pushed = false;
+    if (unchanged && current) {
+      digest = current.digest;
+      manifest = current.manifest;
+    } else {
+      digest = await pushBuilt(registry, repo, built);
+      manifest = { bytes: built.manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+      pushed = true;
+      log.info(`pushed ${target.repository}@${digest}`);
+    }
+
+    let signature: PublishResult['signature'];
+    let alreadySigned: boolean | undefined;
+    if (opts.signer) {
+      // An unchanged artifact was signed when it was first published by us; sign it now only if it has no
+      // signature yet (e.g. it was pushed by another tool), so that no tag ever points at unsigned content.
+      if (!pushed && (await hasSignature(registry, repo, digest, opts.signer.format))) {
+        alreadySigned = true;
+        log.info(`${target.repository}@${digest} is already signed`);
+      } else {
+        signature = await opts.signer.sign(repo, digest);
+        log.info(`signed ${target.repository}@${digest}: ${signature.signature} (Rekor log index ${signature.rekorLogIndex})`);
+        if (opts.verifier) await opts.verifier(repo, digest, signature);
+      }
+    }
+
+    const movedTags = await moveTags(registry, repo, tags, digest, manifest);
+    if (movedTags.length) log.info(`tagged ${target.repository}@${digest} as ${movedTags.map((t) => `:${t}`).join(', ')}`);
+    return {
+      component: target.component,
+      repository: target.repository,
+      path: target.displayPath ?? target.path,
+      pushed,
+      digest,
+      digestUrl: `${target.repository}@${digest}`,
+      tags,
+      movedTags,
+      layerDigest: built.layerDigest,
+      tarDigest: built.tarDigest,
+      size: built.layerSize,
+      files: built.files,
+      signature,
+      alreadySigned,
+    };
+  } finally {
+    await built.cleanup();
+  }
+}
+
+/** Blobs first (config and layer), then the manifest by digest: nothing ever points at missing blobs. */
+export async function pushBuilt(registry: PublishRegistry, repo: Repository, built: BuiltArtifact): Promise<string> {
+  await Promise.all([
+    registry.pushBlob(repo, { data: built.config }, built.configDigest, built.config.length),
+    registry.pushBlob(repo, { path: built.layerPath }, built.layerDigest, built.layerSize),
+  ]);
+  const digest = await registry.putManifest(repo, built.manifestDigest, built.manifest, 'application/vnd.oci.image.manifest.v1+json');
+  if (digest !== built.manifestDigest) {
+    throw new D2Error(`the registry stored ${repo.registry}/${repo.repository} under ${digest}, expected ${built.manifestDigest}`, { code: 'REGISTRY_DIGEST_MISMATCH' });
+  }
+  return digest;
+}
+
+async function hasSignature(registry: PublishRegistry, repo: Repository, digest: string, format: 'legacy' | 'bundle' | 'both'): Promise<boolean> {
+  if (format === 'bundle') return false; // a bundle referrer is cheap to add and must exist for bundle-only users
+  return (await registry.headManifest(repo, signatureTag(digest))) !== undefined;
+}
+
+/** Re-PUTs the exact manifest bytes under each tag that does not already point at digest; returns the moved tags. */
+export async function moveTags(registry: PublishRegistry, repo: Repository, tags: string[], digest: string, manifest: { bytes: Buffer; mediaType: string }): Promise<string[]> {
+  const moved: string[] = [];
+  for (const tag of tags) {
+    const head = await registry.headManifest(repo, tag);
+    if (head?.digest === digest) continue;
+    const got = await registry.putManifest(repo, tag, manifest.bytes, manifest.mediaType);
+    if (got !== digest) throw new D2Error(`tag ${tag} of ${repo.registry}/${repo.repository} resolved to ${got}, expected ${digest}`, { code: 'REGISTRY_DIGEST_MISMATCH' });
+    moved.push(tag);
+  }
+  return moved;
+}
+
+/**
+ * Publishes several targets with bounded concurrency. One failing target does not stop the others; failures are
+ * collected (the caller fails the step at the end with a per-component report).
+ */
+export async function publishAll(registry: PublishRegistry, targets: PublishTarget[], opts: PublishOptions, concurrency = 4): Promise<PublishAllResult> {
+  const results: (PublishResult | undefined)[] = new Array(targets.length);
+  const failures: ComponentFailure[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const i = next++;
+      const t = targets[i];
+      try {
+        results[i] = await publishArtifact(registry, t, opts);
+      } catch (err) {
+        failures.push({ component: t.component, repository: t.repository, path: t.displayPath ?? t.path, error: err instanceof Error ? err : new Error(String(err)) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, targets.length)) }, worker));
+  return { results: results.filter((r): r is PublishResult => !!r), failures };
+}
+
+export type { RemoteArtifact };

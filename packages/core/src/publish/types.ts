@@ -1,0 +1,110 @@
+import type { BuildOptions } from '../flux/build.js';
+import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../oci/types.js';
+import type { SignResult } from '../sign/types.js';
+
+/**
+ * The part of RegistryClient (@d2/core/oci) that publishing uses; RegistryClient satisfies it structurally.
+ */
+export interface PublishRegistry {
+  pushBlob(repo: Repository, source: BlobSource, digest: string, size?: number): Promise<unknown>;
+  putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<string>;
+  getManifest(repo: Repository, reference: string): Promise<ManifestBytes>;
+  headManifest(repo: Repository, reference: string): Promise<Descriptor | undefined>;
+  fetchBlobToFile(repo: Repository, digest: string, path: string): Promise<unknown>;
+}
+
+/** Signs a pushed manifest digest (ArtifactSigner satisfies it). */
+export interface DigestSigner {
+  readonly format: 'legacy' | 'bundle' | 'both';
+  sign(repo: Repository, digest: string): Promise<SignResult>;
+}
+
+/** Verifies a signature right after signing (throws when Flux would not accept it). */
+export type DigestVerifier = (repo: Repository, digest: string, signed: SignResult) => Promise<void>;
+
+/** One artifact to publish. */
+export interface PublishTarget {
+  /** Component name (matrix entry), when publishing components. */
+  component?: string;
+  /** `host/repo` without tag or digest (validated before anything is built). */
+  repository: string;
+  /** Directory or file to package (absolute, or relative to the cwd). */
+  path: string;
+  /** Path as the user wrote it (for reports). */
+  displayPath?: string;
+}
+
+export interface PublishOptions {
+  /** Compare with the artifact at this tag by content; equal → nothing pushed, tags moved to the existing digest. */
+  diffTag?: string;
+  /** Tags to point at the result (besides diffTag). With neither, `latest` (Flux's default). */
+  tags?: string[];
+  build: BuildOptions;
+  signer?: DigestSigner;
+  verifier?: DigestVerifier;
+  /**
+   * Called after the build and the comparison, before anything is written: a guard may throw to refuse the publish
+   * (release-artifact's immutable versions and downgrade protection).
+   */
+  guard?: (ctx: GuardContext) => Promise<void>;
+  logger?: Logger;
+}
+
+export interface RemoteArtifact {
+  /** The tag or digest that was resolved. */
+  reference: string;
+  digest: string;
+  manifest: ManifestBytes;
+  layerDigest?: string;
+  /** sha256 of the uncompressed tar of layers[0], when the artifact has a gzip layer. */
+  tarDigest?: string;
+  annotations: Record<string, string>;
+}
+
+export interface GuardContext {
+  repo: Repository;
+  built: { tarDigest: string; manifestDigest: string; annotations: Record<string, string> };
+  /** The artifact at diffTag, if any. */
+  current?: RemoteArtifact;
+  /** Content of `current` equals the built artifact. */
+  unchanged: boolean;
+  /** Reads another tag's artifact (for guards that look at e.g. latest-stable). */
+  inspect(reference: string): Promise<RemoteArtifact | undefined>;
+}
+
+export interface PublishResult {
+  component?: string;
+  /** `host/repo`. */
+  repository: string;
+  path: string;
+  /** true when a new manifest was pushed. */
+  pushed: boolean;
+  /** The digest every tag now points at. */
+  digest: string;
+  /** `host/repo@digest`. */
+  digestUrl: string;
+  /** Tags that point at digest after the run. */
+  tags: string[];
+  /** Tags whose target changed in this run. */
+  movedTags: string[];
+  layerDigest: string;
+  tarDigest: string;
+  /** Compressed layer size in bytes. */
+  size: number;
+  files: number;
+  signature?: SignResult;
+  /** The content was signed earlier (unchanged artifact with an existing signature). */
+  alreadySigned?: boolean;
+}
+
+export interface ComponentFailure {
+  component?: string;
+  repository: string;
+  path: string;
+  error: Error;
+}
+
+export interface PublishAllResult {
+  results: PublishResult[];
+  failures: ComponentFailure[];
+}
