@@ -1,0 +1,237 @@
+/**
+ * Credential sources (oci-distribution.md §1.3, trap 19): explicit credentials, the GitHub workflow token for GHCR,
+ * docker's config.json (`DOCKER_CONFIG` or ~/.docker; `credHelpers` before `credsStore` before `auths`; `auth`,
+ * `identitytoken`, `registrytoken`), docker credential helpers (`docker-credential-<name> get`) and the strict
+ * `DOCKER_AUTH_CONFIG` overlay. All are CredentialProviders, combined with ChainCredentials.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { D2Error, InputError } from '../errors.js';
+import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_HOST, isDockerHub } from './references.js';
+import type { CredentialProvider, Credentials } from './types.js';
+
+type Env = Record<string, string | undefined>;
+
+/** docker/cli `ConvertToHostname`: strip the scheme and any path from a config key. */
+export function convertToHostname(key: string): string {
+  let s = key.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '');
+  const slash = s.indexOf('/');
+  if (slash >= 0) s = s.slice(0, slash);
+  return s.toLowerCase();
+}
+
+/** The key/server URL docker uses for a registry: Docker Hub's is https://index.docker.io/v1/. */
+export function credentialKey(registry: string): string {
+  return isDockerHub(registry) ? DOCKER_HUB_CREDENTIALS_KEY : registry.toLowerCase();
+}
+
+function sameRegistry(a: string, b: string): boolean {
+  const ha = convertToHostname(a);
+  const hb = convertToHostname(b);
+  return ha === hb || (isDockerHub(ha) && isDockerHub(hb));
+}
+
+function decodeAuth(auth: string, where: string): { username: string; password: string } {
+  const decoded = Buffer.from(auth, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) throw new InputError(`${where}: 'auth' is not base64 of 'username:password'`, 'recreate it with `docker login` or `echo -n user:password | base64`');
+  return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
+}
+
+function empty(c: Credentials | undefined): boolean {
+  return !c || (!c.username && !c.password && !c.identityToken && !c.registryToken);
+}
+
+/** Fixed credentials per registry host (Docker Hub aliases match each other). */
+export class StaticCredentials implements CredentialProvider {
+  private readonly entries: [string, Credentials][];
+
+  constructor(entries: Record<string, Credentials>) {
+    this.entries = Object.entries(entries);
+  }
+
+  /** The same credentials for exactly one registry. */
+  static for(registry: string, credentials: Credentials): StaticCredentials {
+    return new StaticCredentials({ [registry]: credentials });
+  }
+
+  get(registry: string): Promise<Credentials | undefined> {
+    const hit = this.entries.find(([k]) => sameRegistry(k, registry));
+    return Promise.resolve(hit && !empty(hit[1]) ? { ...hit[1] } : undefined);
+  }
+}
+
+/**
+ * GHCR with the workflow's GITHUB_TOKEN (github-actions.md §2.1): username = the actor, password = the token, for
+ * ghcr.io only (a workflow token must never be sent to another registry).
+ */
+export class GitHubTokenCredentials implements CredentialProvider {
+  constructor(private readonly opts: { token?: string; actor?: string; registry?: string }) {}
+
+  /** From GITHUB_TOKEN (or INPUT_GITHUB-TOKEN) and GITHUB_ACTOR; undefined when no token is set. */
+  static fromEnv(env: Env = process.env): GitHubTokenCredentials | undefined {
+    const token = env.GITHUB_TOKEN || env['INPUT_GITHUB-TOKEN'];
+    return token ? new GitHubTokenCredentials({ token, actor: env.GITHUB_ACTOR }) : undefined;
+  }
+
+  get(registry: string): Promise<Credentials | undefined> {
+    if (!this.opts.token || registry.toLowerCase() !== (this.opts.registry ?? 'ghcr.io')) return Promise.resolve(undefined);
+    // GHCR ignores the username but requires one; the actor is what docker/login-action sends.
+    return Promise.resolve({ username: this.opts.actor || 'github-actions', password: this.opts.token });
+  }
+}
+
+/** The first provider that has credentials for the registry wins. */
+export class ChainCredentials implements CredentialProvider {
+  private readonly providers: CredentialProvider[];
+
+  constructor(providers: (CredentialProvider | undefined)[]) {
+    this.providers = providers.filter((p): p is CredentialProvider => p !== undefined);
+  }
+
+  async get(registry: string): Promise<Credentials | undefined> {
+    for (const p of this.providers) {
+      const c = await p.get(registry);
+      if (!empty(c)) return c;
+    }
+    return undefined;
+  }
+}
+
+interface DockerConfigFile {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
+
+/**
+ * Parses DOCKER_AUTH_CONFIG strictly (docker CLI ≥ v28.3.0): `{"auths":{"<host>":{"auth":"<b64>"}}}` and nothing
+ * else. Returns credentials per key.
+ */
+export function parseDockerAuthConfig(value: string): Record<string, Credentials> {
+  const fail = (why: string): never => {
+    throw new InputError(`DOCKER_AUTH_CONFIG is invalid: ${why}`, 'it must be JSON of the form {"auths":{"<registry>":{"auth":"<base64 of user:password>"}}} with no other fields');
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return fail('not JSON');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('not a JSON object');
+  const extra = Object.keys(parsed).filter((k) => k !== 'auths');
+  if (extra.length) fail(`unknown field(s) ${extra.map((k) => `'${k}'`).join(', ')}`);
+  const auths = (parsed as { auths?: unknown }).auths;
+  if (!auths || typeof auths !== 'object' || Array.isArray(auths)) return fail("missing 'auths' object");
+  const out: Record<string, Credentials> = {};
+  for (const [key, entry] of Object.entries(auths as Record<string, unknown>)) {
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail(`auths['${key}'] is not an object`);
+    const fields = Object.keys(entry as object);
+    const unknown = fields.filter((f) => f !== 'auth');
+    if (unknown.length) fail(`auths['${key}'] has unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')}`);
+    const auth = (entry as { auth?: unknown }).auth;
+    if (typeof auth !== 'string' || auth === '') fail(`auths['${key}'] has no 'auth'`);
+    out[key] = decodeAuth(auth as string, `DOCKER_AUTH_CONFIG auths['${key}']`);
+  }
+  return out;
+}
+
+export interface DockerConfigCredentialsOptions {
+  /** Environment (DOCKER_CONFIG, DOCKER_AUTH_CONFIG, PATH, HOME). Default process.env. */
+  env?: Env;
+  /** Directory holding config.json; default $DOCKER_CONFIG or ~/.docker. */
+  configDir?: string;
+  /** Credential helper timeout (default 30 s). */
+  helperTimeoutMs?: number;
+}
+
+/** A docker credential helper: `docker-credential-<name> get`, server URL on stdin, JSON on stdout. */
+export function runCredentialHelper(name: string, serverUrl: string, env: Env, timeoutMs = 30_000): Promise<Credentials | undefined> {
+  const bin = `docker-credential-${name}`;
+  return new Promise((resolve, reject) => {
+    const child = execFile(bin, ['get'], { env: env as NodeJS.ProcessEnv, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 1 << 20 }, (error, stdout) => {
+      if (error) {
+        if (/credentials not found/i.test(stdout)) return resolve(undefined);
+        const e = error as NodeJS.ErrnoException;
+        if (e.code === 'ENOENT') {
+          return reject(new D2Error(`docker credential helper '${bin}' is not installed (configured in docker config.json)`, { code: 'CREDENTIALS_HELPER', hint: `install ${bin} or remove it from credHelpers/credsStore in config.json` }));
+        }
+        // stdout/stderr may echo the request; never include a helper's output in the message.
+        return reject(new D2Error(`docker credential helper '${bin}' failed for ${serverUrl} (exit ${String(e.code ?? 'unknown')})`, { code: 'CREDENTIALS_HELPER', hint: `run 'echo ${serverUrl} | ${bin} get' to see why` }));
+      }
+      try {
+        const out = JSON.parse(stdout) as { Username?: string; Secret?: string };
+        if (!out.Secret) return resolve(undefined);
+        if (out.Username === '<token>') return resolve({ identityToken: out.Secret });
+        resolve({ username: out.Username ?? '', password: out.Secret });
+      } catch {
+        reject(new D2Error(`docker credential helper '${bin}' returned invalid JSON for ${serverUrl}`, { code: 'CREDENTIALS_HELPER' }));
+      }
+    });
+    child.stdin?.end(serverUrl);
+  });
+}
+
+/** docker's own credential lookup: DOCKER_AUTH_CONFIG overlay, then config.json helpers, then `auths`. */
+export class DockerConfigCredentials implements CredentialProvider {
+  private readonly env: Env;
+  private readonly configDir: string;
+  private readonly helperTimeoutMs: number;
+  private config?: Promise<DockerConfigFile | undefined>;
+  private overlay?: Record<string, Credentials>;
+
+  constructor(opts: DockerConfigCredentialsOptions = {}) {
+    this.env = opts.env ?? process.env;
+    this.configDir = opts.configDir ?? this.env.DOCKER_CONFIG ?? join(this.env.HOME ?? homedir(), '.docker');
+    this.helperTimeoutMs = opts.helperTimeoutMs ?? 30_000;
+  }
+
+  /** The config.json path this provider reads. */
+  get path(): string {
+    return join(this.configDir, 'config.json');
+  }
+
+  private load(): Promise<DockerConfigFile | undefined> {
+    this.config ??= readFile(this.path, 'utf8').then(
+      (text) => {
+        try {
+          return JSON.parse(text) as DockerConfigFile;
+        } catch {
+          throw new InputError(`docker config ${this.path} is not valid JSON`, 'fix or delete the file, or point DOCKER_CONFIG at another directory');
+        }
+      },
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+        throw err;
+      },
+    );
+    return this.config;
+  }
+
+  async get(registry: string): Promise<Credentials | undefined> {
+    const raw = this.env.DOCKER_AUTH_CONFIG;
+    if (raw) {
+      this.overlay ??= parseDockerAuthConfig(raw);
+      const hit = Object.entries(this.overlay).find(([k]) => sameRegistry(k, registry));
+      if (hit) return { ...hit[1] };
+    }
+    const cfg = await this.load();
+    if (!cfg) return undefined;
+    const host = isDockerHub(registry) ? convertToHostname(DOCKER_HUB_CREDENTIALS_KEY) : registry.toLowerCase();
+    const helper = Object.entries(cfg.credHelpers ?? {}).find(([k]) => sameRegistry(k, host))?.[1] ?? cfg.credsStore;
+    if (helper) return runCredentialHelper(helper, credentialKey(registry), this.env, this.helperTimeoutMs);
+    const entries = Object.entries(cfg.auths ?? {});
+    const exact = entries.find(([k]) => k === registry || k === credentialKey(registry));
+    const hit = exact ?? entries.find(([k]) => sameRegistry(k, registry === DOCKER_HUB_HOST ? DOCKER_HUB_CREDENTIALS_KEY : registry));
+    if (!hit) return undefined;
+    const [key, e] = hit;
+    const creds: Credentials = {};
+    if (e.auth) Object.assign(creds, decodeAuth(e.auth, `${this.path} auths['${key}']`));
+    else if (e.username) Object.assign(creds, { username: e.username, password: e.password ?? '' });
+    if (e.identitytoken) creds.identityToken = e.identitytoken;
+    if (e.registrytoken) creds.registryToken = e.registrytoken;
+    return empty(creds) ? undefined : creds;
+  }
+}

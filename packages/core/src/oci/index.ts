@@ -1,0 +1,14 @@
+export * from './types.js';
+export { parseReference, formatReference, validateTag, validateRepository, validateDigest, isLoopback, isDockerHub, referrersTag, DOCKER_HUB_HOST, DOCKER_HUB_CREDENTIALS_KEY } from './references.js';
+export type { ParseReferenceOptions } from './references.js';
+export { StaticCredentials, DockerConfigCredentials, ChainCredentials, GitHubTokenCredentials, parseDockerAuthConfig, runCredentialHelper, credentialKey, convertToHostname } from './credentials.js';
+export type { DockerConfigCredentialsOptions } from './credentials.js';
+export { parseChallenge, bearerOf, mergeScopes, repositoryScope } from './challenge.js';
+export type { Challenge, BearerChallenge } from './challenge.js';
+export { RegistryError, RegistryErrorCode, isNotFound, parseErrorBody } from './errors.js';
+export type { RegistryErrorDetail, RegistryErrorInit } from './errors.js';
+export { RegistryClient, MediaType, MANIFEST_ACCEPT } from './client.js';
+export type { RegistryClientOptions, RetryOptions, PushedBlob, PushImageBlob, PushImageOptions, FallbackIndexUpdate } from './client.js';
+export type { TokenFetch } from './auth.js';
+export { readOciLayout } from './layout.js';
+export type { LayoutImage } from './layout.js';
