@@ -14,7 +14,7 @@ import { DockerConfigCredentials, StaticCredentials } from '../../src/oci/creden
 import { isNotFound, RegistryError } from '../../src/oci/errors.js';
 import { readOciLayout } from '../../src/oci/layout.js';
 import type { Repository } from '../../src/oci/types.js';
-import { CaptureLogger, makeArtifact, OCI_INDEX, OCI_MANIFEST, sha256, skopeo, skopeoOk, tempDir, writeLayout } from './helpers.js';
+import { CaptureLogger, makeArtifact, OCI_INDEX, OCI_MANIFEST, sha256, skopeoOk, tempDir, writeLayout } from './helpers.js';
 
 const MODES: RegistryAuthMode[] = ['anonymous', 'htpasswd', 'token'];
 
