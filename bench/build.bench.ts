@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { buildArtifact, writeFluxTar } from '../packages/core/src/flux/index.js';
 import { fmtMs, ratio, timeCommand, writeSection, type Stats } from './harness.js';
 
@@ -73,6 +74,19 @@ async function child(mode: string, dir: string, work: string): Promise<void> {
   await a.cleanup();
 }
 
+/**
+ * CPU time (user + system, children included) of one run of `cmd`, via bash's `times` builtin: on a shared machine
+ * wall time mostly measures how much of a core we were given, CPU time what the work costs.
+ */
+function cpuMs(cmd: string): number {
+  const r = spawnSync('bash', ['-c', `${cmd}\ntimes`], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`command failed: ${cmd}\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(lines[lines.length - 1]);
+  if (!m) throw new Error(`cannot parse times output: ${r.stdout}`);
+  return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
+}
+
 const rss = (s: Stats): string => (s.peakRssMiB !== undefined ? `${s.peakRssMiB.toFixed(0)} MiB` : '?');
 
 async function main(): Promise<void> {
@@ -85,12 +99,20 @@ async function main(): Promise<void> {
     const { files, bytes } = generateTree(tree);
     const node = JSON.stringify(process.execPath);
     const q = JSON.stringify;
-    const ours = (mode: string, runs: number): Stats => timeCommand(`${node} ${q(self)} --child ${mode} ${q(tree)} ${q(work)} >/dev/null`, runs, 1);
-    const gnuGz = timeCommand(`cd ${q(tree)} && tar --sort=name -cf - . | gzip -6 > ${q(join(work, 'gnu.tgz'))}`, 3, 1);
-    const gnuTar = timeCommand(`cd ${q(tree)} && tar --sort=name -cf - . > /dev/null`, 3, 1);
-    const zlib = ours('zlib', 3);
-    const goFlate = ours('go-flate', 3);
-    const tarOnly = ours('tar', 3);
+    const cmds = {
+      zlib: `${node} ${q(self)} --child zlib ${q(tree)} ${q(work)} >/dev/null`,
+      goFlate: `${node} ${q(self)} --child go-flate ${q(tree)} ${q(work)} >/dev/null`,
+      tarOnly: `${node} ${q(self)} --child tar ${q(tree)} ${q(work)} >/dev/null`,
+      gnuGz: `cd ${q(tree)} && tar --sort=name -cf - . | gzip -6 > ${q(join(work, 'gnu.tgz'))}`,
+      gnuTar: `cd ${q(tree)} && tar --sort=name -cf - . > /dev/null`,
+    };
+    const gnuGz = timeCommand(cmds.gnuGz, 3, 1);
+    const gnuTar = timeCommand(cmds.gnuTar, 3, 1);
+    const zlib = timeCommand(cmds.zlib, 3, 1);
+    const goFlate = timeCommand(cmds.goFlate, 3, 1);
+    const tarOnly = timeCommand(cmds.tarOnly, 3, 1);
+    const cpu = Object.fromEntries(Object.entries(cmds).map(([k, c]) => [k, cpuMs(c)])) as Record<keyof typeof cmds, number>;
+    const cpuCell = (k: keyof typeof cmds, ref: keyof typeof cmds): string => `${cpu[k].toFixed(0)} ms (${(cpu[k] / cpu[ref]).toFixed(2)}×)`;
     const { statSync } = await import('node:fs');
     const gnuSize = statSync(join(work, 'gnu.tgz')).size;
     const { execFileSync } = await import('node:child_process');
@@ -98,20 +120,22 @@ async function main(): Promise<void> {
     const zSize = summary('zlib').layerSize;
     const gSize = summary('go-flate').layerSize;
     const rows = [
-      `| ours, buildArtifact compressor zlib | ${fmtMs(zlib)} | ${ratio(zlib, gnuGz)} | ${rss(zlib)} | ${zSize} |`,
-      `| ours, buildArtifact compressor go-flate (Flux-identical) | ${fmtMs(goFlate)} | ${ratio(goFlate, gnuGz)} | ${rss(goFlate)} | ${gSize} |`,
-      `| GNU \`tar --sort=name -cf - . \\| gzip -6\` | ${fmtMs(gnuGz)} | 1.00× | ${rss(gnuGz)} | ${gnuSize} |`,
-      `| ours, tar only (writeFluxTar, no compression) | ${fmtMs(tarOnly)} | ${ratio(tarOnly, gnuTar)} vs GNU tar | ${rss(tarOnly)} | – |`,
-      `| GNU \`tar --sort=name -cf - .\` (no compression) | ${fmtMs(gnuTar)} | 1.00× | ${rss(gnuTar)} | – |`,
+      `| ours, buildArtifact compressor zlib | ${fmtMs(zlib)} | ${ratio(zlib, gnuGz)} | ${cpuCell('zlib', 'gnuGz')} | ${rss(zlib)} | ${zSize} |`,
+      `| ours, buildArtifact compressor go-flate (Flux-identical) | ${fmtMs(goFlate)} | ${ratio(goFlate, gnuGz)} | ${cpuCell('goFlate', 'gnuGz')} | ${rss(goFlate)} | ${gSize} |`,
+      `| GNU \`tar --sort=name -cf - . \\| gzip -6\` | ${fmtMs(gnuGz)} | 1.00× | ${cpuCell('gnuGz', 'gnuGz')} | ${rss(gnuGz)} | ${gnuSize} |`,
+      `| ours, tar only (writeFluxTar, no compression) | ${fmtMs(tarOnly)} | ${ratio(tarOnly, gnuTar)} vs GNU tar | ${cpuCell('tarOnly', 'gnuTar')} | ${rss(tarOnly)} | – |`,
+      `| GNU \`tar --sort=name -cf - .\` (no compression) | ${fmtMs(gnuTar)} | 1.00× | ${cpuCell('gnuTar', 'gnuTar')} | ${rss(gnuTar)} | – |`,
     ];
     writeSection(
       'build',
       `## build: Flux artifact from a ${files}-file / ${(bytes / 1e6).toFixed(0)} MB tree (issue 4)\n\n` +
         `Tree: ${DIRS} component directories × ${FILES / DIRS} files (YAML-like text, compressible binary, 10 % random). ` +
         `Each row is a separate process (Node start-up included for ours), medians of 3 runs after a warm-up; peak RSS by GNU time ` +
-        `(for the GNU pipeline: the largest process). Ratio = ours ÷ GNU tar | gzip -6 (below 1 = faster). The layer is streamed to a ` +
-        `temp file, so RSS does not grow with the tree size.\n\n` +
-        `| Tool | Wall time | Ratio | Peak RSS | Layer bytes |\n|---|---|---|---|---|\n${rows.join('\n')}\n`,
+        `(for the GNU pipeline: the largest process). Ratio = ours ÷ GNU tar | gzip -6 (below 1 = faster). CPU = user + system time ` +
+        `of one extra run (all processes of the pipeline; Node's start-up and thread pool included), steadier than wall time on a shared ` +
+        `machine. The layer is streamed to a temp file, so RSS does not grow with the tree size (about one 256 KiB chunk in flight ` +
+        `plus stream buffers over Node's baseline).\n\n` +
+        `| Tool | Wall time | Ratio | CPU (ratio) | Peak RSS | Layer bytes |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
     );
   } finally {
     rmSync(base, { recursive: true, force: true });
