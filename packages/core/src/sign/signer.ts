@@ -7,7 +7,8 @@
  * Sigstore or the registry fails, after bounded retries.
  */
 import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
-import { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, RekorWitness, TSAWitness, type Witness } from '@sigstore/sign';
+import { DSSEBundleBuilder, MessageSignatureBundleBuilder, RekorWitness, TSAWitness, type Signer, type Witness } from '@sigstore/sign';
+import { ReusableCertificateSigner } from './keyholder.js';
 import { D2Error } from '../errors.js';
 import type { Descriptor, Logger, Repository } from '../oci/types.js';
 import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type IdentityProvider } from '../oidc/github.js';
@@ -86,6 +87,10 @@ export class ArtifactSigner {
 
   /** Signs the manifest `digest` in `repo` (which must exist there) in the configured format(s). */
   async sign(repo: Repository, digest: string): Promise<SignResult> {
+    return this.signOne(repo, digest);
+  }
+
+  private async signOne(repo: Repository, digest: string, signer?: Signer): Promise<SignResult> {
     assertDigest(digest);
     const subject = await this.registry.headManifest(repo, digest);
     if (!subject) {
@@ -95,8 +100,15 @@ export class ArtifactSigner {
       });
     }
     this.warnIfPrivate(undefined);
-    // One ephemeral key per artifact, as cosign does per run; every certificate request fetches a fresh token.
-    const signer = new FulcioSigner({ identityProvider: this.watchingProvider(), fulcioBaseURL: this.fulcioURL, ...this.fetchOpts });
+    // One ephemeral key and certificate per call (shared by the legacy and bundle recipes), as cosign does per run.
+    return this.signWith(repo, digest, subject, signer ?? this.newSigner());
+  }
+
+  private newSigner(): ReusableCertificateSigner {
+    return new ReusableCertificateSigner({ identityProvider: this.watchingProvider(), fulcioBaseURL: this.fulcioURL, ...this.fetchOpts });
+  }
+
+  private async signWith(repo: Repository, digest: string, subject: Descriptor, signer: Signer): Promise<SignResult> {
     const base = `${repo.registry}/${repo.repository}`;
 
     let legacy: { logIndex: number; certPem: string } | undefined;
@@ -119,11 +131,12 @@ export class ArtifactSigner {
   }
 
   /**
-   * Signs several artifacts with bounded concurrency (default 4); results in input order. All-or-nothing for the
-   * caller: if any signature fails, the remaining in-flight ones finish and the first error is thrown, so no tag
-   * should be moved.
+   * Signs several artifacts with bounded concurrency (default 4) and ONE ephemeral key and Fulcio certificate, as
+   * `cosign sign ref1 ref2 …` does (renewed when it has under 3 minutes left); results in input order. All-or-nothing
+   * for the caller: if any signature fails, the in-flight ones finish and the first error is thrown, so no tag moves.
    */
   async signAll(items: { repo: Repository; digest: string }[], concurrency = 4): Promise<SignResult[]> {
+    const shared = this.newSigner();
     const results: SignResult[] = new Array(items.length);
     let next = 0;
     let failure: unknown;
@@ -131,7 +144,7 @@ export class ArtifactSigner {
       while (failure === undefined && next < items.length) {
         const i = next++;
         try {
-          results[i] = await this.sign(items[i].repo, items[i].digest);
+          results[i] = await this.signOne(items[i].repo, items[i].digest, shared);
         } catch (err) {
           failure ??= err;
         }
@@ -151,7 +164,7 @@ export class ArtifactSigner {
   }
 
   /** §4.2: hashedrekord message signature over the simple-signing payload, appended to the `.sig` tag. */
-  private async signLegacy(repo: Repository, digest: string, signer: FulcioSigner): Promise<{ logIndex: number; certPem: string }> {
+  private async signLegacy(repo: Repository, digest: string, signer: Signer): Promise<{ logIndex: number; certPem: string }> {
     const payload = simpleSigningPayload(repo, digest);
     const builder = new MessageSignatureBundleBuilder({ signer, witnesses: this.witnesses() });
     const bundle = bundleToJSON(await this.sigstoreCall(() => builder.create({ data: payload }))) as SerializedBundle;
@@ -175,8 +188,10 @@ export class ArtifactSigner {
         existing = { manifest: m.bytes, config: await this.registry.fetchBlob(repo, parsed.config.digest) };
       }
       const img = buildSignatureImage([layer], existing);
-      for (const b of img.blobs) await this.registry.pushBlob(repo, { data: b.data }, b.digest, b.data.length);
-      await this.registry.pushBlob(repo, { data: img.config }, img.configDigest, img.config.length);
+      await Promise.all([
+        ...img.blobs.map((b) => this.registry.pushBlob(repo, { data: b.data }, b.digest, b.data.length)),
+        this.registry.pushBlob(repo, { data: img.config }, img.configDigest, img.config.length),
+      ]);
       await this.registry.putManifest(repo, tag, img.manifest, img.manifestMediaType);
 
       const after = await this.registry.getManifest(repo, tag);
@@ -193,7 +208,7 @@ export class ArtifactSigner {
   }
 
   /** §4.3 + §2.3/2.4: DSSE in-toto statement in a v0.3 bundle, pushed as a referrer of the signed manifest. */
-  private async signBundle(repo: Repository, subject: Descriptor, signer: FulcioSigner): Promise<{ referrer: string; logIndex: number; certDer: Buffer }> {
+  private async signBundle(repo: Repository, subject: Descriptor, signer: Signer): Promise<{ referrer: string; logIndex: number; certDer: Buffer }> {
     const builder = new DSSEBundleBuilder({ signer, witnesses: this.witnesses(this.dsseEntryType) });
     const statement = cosignSignStatement(subject.digest);
     const bundle = bundleToJSON(await this.sigstoreCall(() => builder.create({ data: statement, type: IN_TOTO_PAYLOAD_TYPE }))) as SerializedBundle;
@@ -202,8 +217,10 @@ export class ArtifactSigner {
     }
     const bundleBytes = Buffer.from(JSON.stringify(bundle), 'utf8');
     const { bytes, digest } = bundleReferrerManifest(bundleBytes, subject, this.now());
-    await this.registry.pushBlob(repo, { data: OCI_EMPTY_BLOB }, OCI_EMPTY_DIGEST, OCI_EMPTY_BLOB.length);
-    await this.registry.pushBlob(repo, { data: bundleBytes }, sha256Digest(bundleBytes), bundleBytes.length);
+    await Promise.all([
+      this.registry.pushBlob(repo, { data: OCI_EMPTY_BLOB }, OCI_EMPTY_DIGEST, OCI_EMPTY_BLOB.length),
+      this.registry.pushBlob(repo, { data: bundleBytes }, sha256Digest(bundleBytes), bundleBytes.length),
+    ]);
     await this.registry.putManifest(repo, digest, bytes, OCI_MANIFEST_MEDIA_TYPE);
     await this.ensureReferrerListed(repo, subject.digest, { mediaType: OCI_MANIFEST_MEDIA_TYPE, size: bytes.length, digest, artifactType: BUNDLE_V03_MEDIA_TYPE });
     return {

@@ -271,7 +271,9 @@ describe('bundle format: DSSE v0.3 referrer (cosign-signatures.md §2.2–2.4)',
 
   it('both: .sig and referrer; the bundle takes precedence and a failing bundle does not fall back to .sig (traps 3/4)', async () => {
     const art = await pushArtifact();
+    const fulcioBefore = sigstore.requests.fulcio;
     const r = await signerFor(MAIN, 'both').sign(art.repo, art.digest);
+    expect(sigstore.requests.fulcio - fulcioBefore).toBe(1); // one certificate for both recipes
     expect(r.signature).toContain('.sig');
     expect(r.bundleReferrer).toMatch(/@sha256:/);
     const v = await verifyArtifact({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot });
@@ -377,9 +379,14 @@ describe('timestamp authority (optional, §1.4 rfc3161timestamp)', () => {
 });
 
 describe('signAll (several artifacts in one step)', () => {
-  it('signs every artifact with bounded concurrency, results in input order, each verifiable', async () => {
+  it('signs every artifact with bounded concurrency and one Fulcio certificate (like cosign with several refs)', async () => {
     const arts = [await pushArtifact(), await pushArtifact(), await pushArtifact()];
+    const before = sigstore.requests.fulcio;
     const results = await signerFor(MAIN).signAll(arts, 2);
+    expect(sigstore.requests.fulcio - before).toBe(1);
+    const certs = new Set<string>();
+    for (const a of arts) certs.add((await sigManifest(a.repo, a.digest)).layers[0].annotations![ANNOTATION_CERTIFICATE]);
+    expect(certs.size).toBe(1);
     expect(results.map((r) => r.signature)).toEqual(arts.map((a) => `${host}/${a.repo.repository}:${a.digest.replace(':', '-')}.sig`));
     for (const a of arts) {
       await expect(verifyArtifact({ registry: client, repo: a.repo, digest: a.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot })).resolves.toMatchObject({ verified: true });
