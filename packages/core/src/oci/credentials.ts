@@ -170,6 +170,8 @@ export function runCredentialHelper(name: string, serverUrl: string, env: Env, t
         reject(new D2Error(`docker credential helper '${bin}' returned invalid JSON for ${serverUrl}`, { code: 'CREDENTIALS_HELPER' }));
       }
     });
+    // A helper may exit without reading stdin (or not exist): ignore EPIPE, the exit status tells the story.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(serverUrl);
   });
 }
