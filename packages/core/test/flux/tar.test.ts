@@ -109,6 +109,30 @@ describe('PAX fallback exactly as Go emits it (§3.3)', () => {
   });
 });
 
+describe('files of 8 GiB or more (§3.3 "a file is >= 8 GiB")', () => {
+  it('get a PAX size record; the main header size field falls back to 0 (checked against Go archive/tar by hand)', () => {
+    const size = 8 * 2 ** 30;
+    const b = encodeHeader({ name: 'big.bin', type: 'file', mode: 0o644, size });
+    expect(field(b, 0, 21)).toBe('PaxHeaders.0/big.bin\0');
+    expect(b.subarray(512, 512 + 19).toString()).toBe('19 size=8589934592\n');
+    expect(field(b, 1024, 8)).toBe('big.bin\0');
+    expect(field(b, 1024 + 124, 12)).toBe('00000000000\0');
+    // Just below the limit: plain USTAR with 11 octal digits.
+    const ok = encodeHeader({ name: 'big.bin', type: 'file', mode: 0o644, size: size - 1 });
+    expect(ok.length).toBe(512);
+    expect(field(ok, 124, 12)).toBe('77777777777\0');
+  });
+
+  it('with a non-ASCII name: records sorted by key (path, then size)', () => {
+    const name = `dir/ü/${'x'.repeat(120)}`;
+    const b = encodeHeader({ name, type: 'file', mode: 0o644, size: 8 * 2 ** 30 });
+    const path = ` path=${name}\n`;
+    const pathRec = `${Buffer.byteLength(path) + 3}${path}`;
+    expect(b.subarray(512, 512 + Buffer.byteLength(pathRec) + 19).toString()).toBe(`${pathRec}19 size=8589934592\n`);
+    expect(field(b, 0, 100)).toBe(`dir//PaxHeaders.0/${'x'.repeat(82)}`);
+  });
+});
+
 describe('the walk on disk', () => {
   it('skips FIFOs and keeps special mode bits from disk', async () => {
     const root = join(tmp.dir, 'special');
