@@ -32,6 +32,8 @@ export interface Command {
   /** Extra help text (flags, examples). */
   help: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** Output format without --output (default text). */
+  defaultOutput?: OutputFormat;
   /** Returns the exit code. */
   run(ctx: CommandContext): Promise<number>;
 }
@@ -100,7 +102,7 @@ export async function runCli(commands: Command[], argv: string[], version: strin
     io.stdout(`Usage: ${command.usage}\n\n${command.summary}\n\n${command.help.trim()}\n\nCommon flags: -o, --output json|text   -h, --help\n`);
     return EXIT_OK;
   }
-  const output = (parsed.values.output as string | undefined) ?? 'text';
+  const output = (parsed.values.output as string | undefined) ?? command.defaultOutput ?? 'text';
   if (output !== 'json' && output !== 'text') {
     io.stderr(`d2 ${command.name}: --output must be json or text, got '${output}'\n`);
     return EXIT_USAGE;

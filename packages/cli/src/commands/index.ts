@@ -1,5 +1,25 @@
 import type { Command } from '../cli.js';
+import { buildCommand } from './build.js';
+import { diffCommand } from './diff.js';
+import { policySelectCommand } from './policy-select.js';
+import { prCommand } from './pr.js';
+import { pushCommand } from './push.js';
+import { releaseCommand } from './release.js';
+import { signCommand } from './sign.js';
+import { tagCommand } from './tag.js';
+import { verifyCommand } from './verify.js';
 import { versionCommand } from './version.js';
 
 /** Every d2 subcommand, in help order. */
-export const commands: Command[] = [versionCommand];
+export const commands: Command[] = [
+  buildCommand,
+  pushCommand,
+  diffCommand,
+  tagCommand,
+  releaseCommand,
+  signCommand,
+  verifyCommand,
+  policySelectCommand,
+  prCommand,
+  versionCommand,
+];

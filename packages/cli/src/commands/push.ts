@@ -1,0 +1,134 @@
+import { resolve } from 'node:path';
+import { D2Error, InputError } from '@d2/core';
+import { COMPONENT_PLACEHOLDER, publishAll, resolveTargets, validateTags, type PublishResult, type PublishTarget } from '@d2/core/publish';
+import { EXIT_FAILED, EXIT_OK, list, requirePositional, str, type Command, type CommandContext } from '../cli.js';
+import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, parseOci, registryClient, registryOptions, signOptions, signingFrom } from '../wiring.js';
+
+const USAGE = 'd2 push <dir> oci://<host>/<repo>[:tag] [--diff-tag latest] [--tags t1,t2] [--sign]';
+
+/** Splits `oci://host/repo[:tag]` (a `{component}` template is kept as is) into repository and an optional tag. */
+export function repositoryAndTag(ref: string): { repository: string; tag?: string } {
+  const raw = ref.replace(/^oci:\/\//, '');
+  if (raw.includes(COMPONENT_PLACEHOLDER)) {
+    const slash = raw.lastIndexOf('/');
+    const colon = raw.lastIndexOf(':');
+    if (colon > slash) return { repository: raw.slice(0, colon), tag: raw.slice(colon + 1) };
+    return { repository: raw };
+  }
+  const parsed = parseOci(ref, 'repository');
+  if (parsed.digest) throw new InputError(`'${ref}' names a digest; push to a repository (optionally with a tag)`, `use oci://${parsed.registry}/${parsed.repository}`);
+  return { repository: `${parsed.registry}/${parsed.repository}`, ...(parsed.tag ? { tag: parsed.tag } : {}) };
+}
+
+/** The targets of push/diff: one directory, or `--components` with `{component}` in the path and repository. */
+export function targetsOf(ctx: CommandContext, dirArg: string, repository: string): PublishTarget[] {
+  const components = list(ctx, 'components');
+  if (components.length === 0) {
+    const dir = resolve(dirArg);
+    return resolveTargets({ workspace: dir, components: [], repository, path: '.' }).map((t) => ({ ...t, displayPath: dirArg }));
+  }
+  const workspace = resolve(str(ctx, 'workspace') ?? '.');
+  return resolveTargets({ workspace, components, repository, path: dirArg });
+}
+
+export function artifactJson(r: PublishResult): Record<string, unknown> {
+  return {
+    component: r.component ?? '',
+    repository: r.repository,
+    path: r.path,
+    pushed: r.pushed,
+    digest: r.digest,
+    digestUrl: r.digestUrl,
+    tags: r.tags,
+    movedTags: r.movedTags,
+    layerDigest: r.layerDigest,
+    tarDigest: r.tarDigest,
+    size: r.size,
+    files: r.files,
+    signature: r.signature?.signature ?? '',
+    ...(r.signature
+      ? { rekorLogIndex: r.signature.rekorLogIndex, certificateIdentity: r.signature.certificateIdentity, certificateOidcIssuer: r.signature.certificateOidcIssuer }
+      : {}),
+    ...(r.alreadySigned ? { alreadySigned: true } : {}),
+  };
+}
+
+export const pushCommand: Command = {
+  name: 'push',
+  summary: 'Build and push Flux OCI artifacts by digest, skip unchanged content, sign, then move tags',
+  usage: USAGE,
+  help: `The push-artifact action as a command (flux-artifact.md, issue 4; signing: cosign-signatures.md, issue 10).
+Order: build → compare with --diff-tag by content (uncompressed tar digest) → push blobs and manifest by digest →
+sign (--sign) → verify the signature as Flux would → only then move the tags. Unchanged content is not pushed; the tags
+still point at the existing digest. With no tag at all, 'latest' is used (Flux's default).
+
+  --diff-tag TAG              compare with the artifact at this tag; push only when the content differs
+  --tags T1,T2                tags to move (repeatable); a tag in the reference (oci://r/x:t) counts too
+  --components LIST           names or globs: <dir> and the repository then contain {component}, e.g.
+                              d2 push 'components/{component}' 'oci://ghcr.io/org/app/{component}' --components '*'
+  --workspace DIR             where component paths are resolved (default: the current directory)
+  --concurrency N             components built and pushed at once (default 4)
+  --sign                      sign each pushed digest keylessly before the tags move
+${SIGN_HELP}
+${BUILD_HELP}
+${REGISTRY_HELP}
+
+Exit codes: 0 every artifact published, 1 one or more failed (no tag moved for those), 2 usage or input error
+(nothing was built or sent).
+
+Examples:
+  d2 push . oci://ghcr.io/org/fleet --diff-tag latest --creds "$USER:$TOKEN"
+  SIGSTORE_ID_TOKEN=$CI_JOB_JWT d2 push components/frontend oci://registry.gitlab.com/org/apps/frontend --diff-tag latest --sign`,
+  options: {
+    ...buildOptions,
+    ...registryOptions,
+    ...signOptions,
+    'diff-tag': { type: 'string' },
+    tags: { type: 'string', short: 't', multiple: true },
+    tag: { type: 'string', multiple: true },
+    components: { type: 'string', short: 'c', multiple: true },
+    workspace: { type: 'string' },
+    concurrency: { type: 'string' },
+  },
+  async run(ctx) {
+    const dirArg = requirePositional(ctx, 0, 'the directory to package', USAGE);
+    const refArg = requirePositional(ctx, 1, 'the target repository (oci://host/repo)', USAGE);
+    if (ctx.positionals.length > 2) throw new InputError(`unexpected argument '${ctx.positionals[2]}'`, `usage: ${USAGE}`);
+    const { repository, tag } = repositoryAndTag(refArg);
+    const diffTag = str(ctx, 'diff-tag');
+    const tags = [...(tag ? [tag] : []), ...list(ctx, 'tags'), ...list(ctx, 'tag')];
+    validateTags(diffTag ? [diffTag, ...tags] : tags);
+    const concurrency = Number(str(ctx, 'concurrency') ?? '4');
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new InputError('--concurrency must be an integer from 1 to 64');
+    const build = buildOptionsFrom(ctx);
+    const targets = targetsOf(ctx, dirArg, repository);
+    const client = registryClient(ctx, targets.map((t) => t.repository.split('/')[0]));
+    const signing = ctx.values.sign === true ? signingFrom(ctx, client) : undefined;
+    // Validation done: nothing has been built or sent before this line.
+    const logger = cliLogger(ctx);
+    ctx.log(`→ publishing ${targets.map((t) => `${t.displayPath} → ${t.repository}`).join(', ')}`);
+    const { results, failures } = await publishAll(
+      client,
+      targets,
+      { diffTag, tags, build, signer: signing?.signer, verifier: signing?.verify, logger },
+      concurrency,
+    );
+    client.close();
+    const artifacts = results.map(artifactJson);
+    const single = targets.length === 1 && results.length === 1 ? results[0] : undefined;
+    ctx.result(
+      {
+        pushed: results.some((r) => r.pushed),
+        ...(single ? { digest: single.digest, digestUrl: single.digestUrl } : {}),
+        artifacts,
+        failures: failures.map((f) => ({ component: f.component ?? '', repository: f.repository, path: f.path, error: f.error.message })),
+      },
+      results.map((r) => `${r.pushed ? 'pushed   ' : 'unchanged'} ${r.digestUrl} ${r.tags.map((t) => `:${t}`).join(' ')}${r.signature ? ` signed ${r.signature.signature}` : ''}`).join('\n'),
+    );
+    if (failures.length) {
+      const report = failures.map((f) => `  - ${f.component ?? f.path} (${f.repository}): ${f.error.message}`).join('\n');
+      throw new D2Error(`${failures.length} of ${targets.length} artifact(s) failed; no tag was moved for them:\n${report}`, { code: 'PUBLISH_FAILED' });
+    }
+    return failures.length ? EXIT_FAILED : EXIT_OK;
+  },
+};

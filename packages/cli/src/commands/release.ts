@@ -1,0 +1,106 @@
+import { resolve } from 'node:path';
+import { InputError } from '@d2/core';
+import {
+  ANNOTATION_VERSION,
+  defaultTagPattern,
+  parseReleaseRef,
+  publishArtifact,
+  releaseGuard,
+  resolveTargets,
+  validateTags,
+  type ReleaseMode,
+  type RemoteArtifact,
+} from '@d2/core/publish';
+import { EXIT_OK, requirePositional, str, type Command } from '../cli.js';
+import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, registryClient, registryOptions, signOptions, signingFrom } from '../wiring.js';
+import { artifactJson, repositoryAndTag } from './push.js';
+
+const USAGE = 'd2 release <component>/<version> oci://<host>/<repo>/{component} [--path components/{component}] [--sign]';
+
+export const releaseCommand: Command = {
+  name: 'release',
+  summary: 'Promote a component version: push, sign, then move the version tag and latest-stable',
+  usage: USAGE,
+  help: `The release-artifact action as a command (issue 6). The release tag (a git tag name, or refs/tags/<name>) is parsed
+with --tag-pattern (default {component}/{version}; fleet mode: {version}); the component is built exactly as push does,
+compared with the version tag by content, pushed by digest, signed (--sign), and only then the version tag and the
+stable tag move. Guards: an existing version tag with other content is never overwritten (--overwrite-version), and
+the stable tag never moves to a lower semver version (--allow-downgrade). Re-running a release is idempotent.
+The artifact gets the annotation ${ANNOTATION_VERSION}=<version>.
+
+  --mode component|fleet      fleet: no component, the whole --path (default '.'), tags {version} and latest-stable
+  --path TEMPLATE             default components/{component} ('.' in fleet mode), relative to --workspace
+  --workspace DIR             default: the current directory
+  --tag-pattern P             default {component}/{version} ({version} in fleet mode)
+  --version-tag T             default {version}
+  --stable-tag T              default latest-stable
+  --allow-downgrade  --overwrite-version
+  --sign
+${SIGN_HELP}
+${BUILD_HELP}
+${REGISTRY_HELP}
+
+Exit codes: 0 released, 1 refused (downgrade, immutable version) or failed — no tag moved, 2 usage or input error.
+
+Example:
+  d2 release frontend/v1.2.0 'oci://ghcr.io/org/apps/{component}' --sign`,
+  options: {
+    ...buildOptions,
+    ...registryOptions,
+    ...signOptions,
+    mode: { type: 'string' },
+    path: { type: 'string' },
+    workspace: { type: 'string' },
+    'tag-pattern': { type: 'string' },
+    'version-tag': { type: 'string' },
+    'stable-tag': { type: 'string' },
+    'allow-downgrade': { type: 'boolean' },
+    'overwrite-version': { type: 'boolean' },
+  },
+  async run(ctx) {
+    const tagArg = requirePositional(ctx, 0, 'the release tag (e.g. frontend/v1.0.0)', USAGE);
+    const refArg = requirePositional(ctx, 1, 'the repository (oci://host/repo/{component})', USAGE);
+    const mode = (str(ctx, 'mode') ?? 'component') as ReleaseMode;
+    if (mode !== 'component' && mode !== 'fleet') throw new InputError(`--mode must be component or fleet, got '${String(mode)}'`);
+    const pattern = str(ctx, 'tag-pattern') ?? defaultTagPattern(mode);
+    const release = parseReleaseRef(tagArg.startsWith('refs/') ? tagArg : `refs/tags/${tagArg}`, pattern, mode);
+    const fill = (t: string): string => t.split('{version}').join(release.version).split('{component}').join(release.component ?? '');
+    const versionTag = fill(str(ctx, 'version-tag') ?? '{version}');
+    const stableTag = str(ctx, 'stable-tag') ?? 'latest-stable';
+    validateTags([versionTag, stableTag]);
+    const { repository, tag } = repositoryAndTag(refArg);
+    if (tag) throw new InputError(`'${refArg}' has a tag; the release tags are --version-tag and --stable-tag`);
+    const path = str(ctx, 'path') ?? (mode === 'fleet' ? '.' : 'components/{component}');
+    const build = buildOptionsFrom(ctx);
+    build.annotations = { ...build.annotations, [ANNOTATION_VERSION]: release.version };
+    const workspace = resolve(str(ctx, 'workspace') ?? '.');
+    const [target] = resolveTargets({ workspace, components: release.component ? [release.component] : [], repository, path });
+    const client = registryClient(ctx, [target.repository.split('/')[0]]);
+    const signing = ctx.values.sign === true ? signingFrom(ctx, client) : undefined;
+    ctx.log(`→ releasing ${release.component ? `${release.component} ` : ''}${release.version} from ${target.displayPath} to ${target.repository}`);
+    let stableBefore: RemoteArtifact | undefined;
+    const r = await publishArtifact(client, target, {
+      diffTag: versionTag,
+      tags: [stableTag],
+      build,
+      signer: signing?.signer,
+      verifier: signing?.verify,
+      logger: cliLogger(ctx),
+      guard: releaseGuard({
+        version: release.version,
+        versionTag,
+        stableTag,
+        allowDowngrade: ctx.values['allow-downgrade'] === true,
+        overwriteVersion: ctx.values['overwrite-version'] === true,
+        onStable: (s) => (stableBefore = s),
+      }),
+    });
+    client.close();
+    const before = stableBefore ? { digest: stableBefore.digest, version: stableBefore.annotations[ANNOTATION_VERSION] ?? null } : null;
+    ctx.result(
+      { component: release.component ?? '', version: release.version, stableBefore: before, ...artifactJson(r) },
+      `${r.pushed ? 'pushed' : 'unchanged'} ${r.digestUrl} :${versionTag} :${stableTag} (stable was ${before ? `${before.version ?? 'unversioned'} ${before.digest.slice(0, 19)}…` : 'unset'})`,
+    );
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,210 @@
+/**
+ * What several d2 commands share: registry credentials (flags, env, docker config — the same lookup as the actions),
+ * the registry client, the keyless signer (OIDC from `SIGSTORE_ID_TOKEN` or the GitHub Actions token endpoint), the
+ * build options of a Flux artifact and `oci://` references.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { InputError } from '@d2/core';
+import { parseAnnotations, type BuildOptions, type CompressorName } from '@d2/core/flux';
+import {
+  ChainCredentials,
+  DockerConfigCredentials,
+  RegistryClient,
+  StaticCredentials,
+  parseReference,
+  type CredentialProvider,
+  type Logger,
+  type Reference,
+  type Repository,
+} from '@d2/core/oci';
+import { githubIdentityProvider } from '@d2/core/oidc';
+import { ArtifactSigner, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, exactRegExp, type SignatureFormat, type SignResult } from '@d2/core/sign';
+import { verifyArtifact } from '@d2/core/verify';
+import { list, str, type CommandContext } from './cli.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export const registryOptions: Options = {
+  creds: { type: 'string' },
+  insecure: { type: 'boolean' },
+};
+
+export const REGISTRY_HELP = `Registry credentials (first match wins):
+  --creds USER:PASS           for the registries of this command (or D2_REGISTRY_USERNAME / D2_REGISTRY_PASSWORD)
+  DOCKER_AUTH_CONFIG, DOCKER_CONFIG/config.json (credential helpers included), ~/.docker/config.json
+  --insecure                  plain HTTP for a non-loopback registry (loopback registries always use HTTP)`;
+
+export const buildOptions: Options = {
+  'ignore-paths': { type: 'string', multiple: true },
+  sourceignore: { type: 'boolean' },
+  annotations: { type: 'string', short: 'a', multiple: true },
+  source: { type: 'string' },
+  revision: { type: 'string' },
+  created: { type: 'string' },
+  compressor: { type: 'string' },
+};
+
+export const BUILD_HELP = `Build flags (flux-artifact.md; same meaning as the push-artifact inputs):
+  --ignore-paths P[,P…]       gitignore patterns relative to the directory (repeatable); default: Flux's list
+  --sourceignore              also honour .sourceignore files (as source-controller does)
+  -a, --annotations K=V       extra manifest annotation (repeatable)
+  --source URL                org.opencontainers.image.source (default: the CI repository URL, if known)
+  --revision REV              org.opencontainers.image.revision (default: <ref>@sha1:<sha> from the CI env)
+  --created RFC3339|now       org.opencontainers.image.created (default 1970-01-01T00:00:00Z: reproducible)
+  --compressor go-flate|zlib  go-flate (default) writes Flux's exact layer bytes`;
+
+export const signOptions: Options = {
+  sign: { type: 'boolean' },
+  'signature-format': { type: 'string' },
+  'fulcio-url': { type: 'string' },
+  'rekor-url': { type: 'string' },
+  'tsa-url': { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'skip-verify': { type: 'boolean' },
+};
+
+export const SIGN_HELP = `Signing (cosign-signatures.md; keyless, cosign-compatible):
+  --signature-format legacy|bundle|both   default legacy (the .sig tag every Flux version verifies)
+  --fulcio-url URL --rekor-url URL --tsa-url URL   private Sigstore (default: the public-good instance)
+  --trusted-root FILE         trusted_root.json for the verification right after signing (default: public-good TUF)
+  --skip-verify               do not verify the new signature as Flux would
+  The OIDC identity token comes from SIGSTORE_ID_TOKEN (GitLab CI: id_tokens with aud: sigstore), or inside GitHub
+  Actions from ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (the job needs permissions: id-token: write).`;
+
+type Env = Record<string, string | undefined>;
+
+/** Progress on stderr; debug lines only with D2_DEBUG=1. */
+export function cliLogger(ctx: CommandContext): Logger {
+  const debug = ctx.env.D2_DEBUG === '1' || ctx.env.RUNNER_DEBUG === '1';
+  return {
+    debug: (m) => (debug ? ctx.log(`  · ${m}`) : undefined),
+    info: (m) => ctx.log(`  ${m}`),
+    warn: (m) => ctx.log(`  ! ${m}`),
+  };
+}
+
+/**
+ * `oci://host/repo[:tag][@digest]` (the scheme is optional). Upper-case letters are refused (OCI names are lowercase).
+ */
+export function parseOci(input: string, what = 'reference'): Reference {
+  if (/[A-Z]/.test(input.replace(/^oci:\/\//i, '').split(/[:@]/)[0])) {
+    throw new InputError(`${what} '${input}' contains upper-case letters; OCI repository names must be lowercase`, `use '${input.toLowerCase()}'`);
+  }
+  return parseReference(input, { what });
+}
+
+export function repoOf(ref: Reference, insecure = false): Repository {
+  return { registry: ref.registry, repository: ref.repository, ...(insecure ? { insecure: true } : {}) };
+}
+
+/** `--creds user:pass`, else D2_REGISTRY_USERNAME/PASSWORD, for `registries`; then the docker config. */
+export function credentialsFor(ctx: CommandContext, registries: string[]): CredentialProvider {
+  let username: string | undefined;
+  let password: string | undefined;
+  const creds = str(ctx, 'creds');
+  if (creds !== undefined) {
+    const i = creds.indexOf(':');
+    if (i <= 0) throw new InputError('--creds must be USER:PASSWORD', 'e.g. --creds "$REGISTRY_USER:$REGISTRY_TOKEN" (or set D2_REGISTRY_USERNAME / D2_REGISTRY_PASSWORD)');
+    username = creds.slice(0, i);
+    password = creds.slice(i + 1);
+  } else if (ctx.env.D2_REGISTRY_USERNAME || ctx.env.D2_REGISTRY_PASSWORD) {
+    username = ctx.env.D2_REGISTRY_USERNAME;
+    password = ctx.env.D2_REGISTRY_PASSWORD;
+    if (!username || !password) {
+      throw new InputError('D2_REGISTRY_USERNAME and D2_REGISTRY_PASSWORD must be set together');
+    }
+  }
+  const explicit =
+    username && password
+      ? new StaticCredentials(Object.fromEntries([...new Set(registries)].map((r) => [r, { username, password }])))
+      : undefined;
+  return new ChainCredentials([explicit, new DockerConfigCredentials({ env: ctx.env })]);
+}
+
+export function registryClient(ctx: CommandContext, registries: string[]): RegistryClient {
+  const insecure = ctx.values.insecure === true ? registries : undefined;
+  return new RegistryClient({ credentials: credentialsFor(ctx, registries), logger: cliLogger(ctx), ...(insecure ? { insecure } : {}) });
+}
+
+function ciSource(env: Env): string | undefined {
+  if (env.GITHUB_REPOSITORY) return `${(env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/$/, '')}/${env.GITHUB_REPOSITORY}`;
+  if (env.CI_PROJECT_URL) return env.CI_PROJECT_URL; // GitLab CI
+  return undefined;
+}
+
+function ciRevision(env: Env): string | undefined {
+  if (env.GITHUB_REF && env.GITHUB_SHA) return `${env.GITHUB_REF}@sha1:${env.GITHUB_SHA}`;
+  if (env.CI_COMMIT_REF_NAME && env.CI_COMMIT_SHA) return `${env.CI_COMMIT_REF_NAME}@sha1:${env.CI_COMMIT_SHA}`;
+  return undefined;
+}
+
+/** BuildOptions from the build flags; reproducible (`created` = 1970-01-01T00:00:00Z) unless `--created` says otherwise. */
+export function buildOptionsFrom(ctx: CommandContext): BuildOptions {
+  const compressor = str(ctx, 'compressor') ?? 'go-flate';
+  if (compressor !== 'go-flate' && compressor !== 'zlib') throw new InputError(`--compressor must be go-flate or zlib, got '${compressor}'`);
+  const created = str(ctx, 'created');
+  const annotations = parseAnnotations((ctx.values.annotations as string[] | undefined) ?? []);
+  const ignore = list(ctx, 'ignore-paths');
+  return {
+    ignorePaths: ignore.length ? ignore : undefined,
+    sourceignore: ctx.values.sourceignore === true,
+    compressor: compressor as CompressorName,
+    ...(created === undefined ? { reproducible: true } : created === 'now' ? { reproducible: false } : { created }),
+    source: str(ctx, 'source') ?? ciSource(ctx.env),
+    revision: str(ctx, 'revision') ?? ciRevision(ctx.env),
+    annotations,
+  };
+}
+
+export interface CliSigning {
+  signer: ArtifactSigner;
+  /** Verifies a new signature as Flux would (exact identity of the signature), unless --skip-verify. */
+  verify?: (repo: Repository, digest: string, signed: SignResult) => Promise<void>;
+}
+
+/** Fails before anything is pushed when no OIDC token can be had. */
+export function assertIdentityAvailable(env: Env): void {
+  if (env.SIGSTORE_ID_TOKEN) return;
+  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) return;
+  throw new InputError(
+    'keyless signing needs an OIDC identity token, and none is available',
+    'set SIGSTORE_ID_TOKEN (GitLab CI: `id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`), or run inside GitHub Actions with `permissions: id-token: write`; or drop --sign',
+  );
+}
+
+export function signingFrom(ctx: CommandContext, client: RegistryClient): CliSigning {
+  assertIdentityAvailable(ctx.env);
+  const format = (str(ctx, 'signature-format') ?? 'legacy') as SignatureFormat;
+  if (!['legacy', 'bundle', 'both'].includes(format)) throw new InputError(`--signature-format must be legacy, bundle or both, got '${format}'`);
+  const logger = cliLogger(ctx);
+  const signer = new ArtifactSigner({
+    registry: client,
+    fulcioURL: str(ctx, 'fulcio-url') ?? ctx.env.D2_FULCIO_URL ?? DEFAULT_FULCIO_URL,
+    rekorURL: str(ctx, 'rekor-url') ?? ctx.env.D2_REKOR_URL ?? DEFAULT_REKOR_URL,
+    tsaURL: str(ctx, 'tsa-url') ?? ctx.env.D2_TSA_URL,
+    format,
+    identityProvider: githubIdentityProvider({ env: ctx.env }),
+    logger,
+    env: ctx.env,
+  });
+  const trustedRoot = str(ctx, 'trusted-root') ?? ctx.env.D2_TRUSTED_ROOT;
+  const verify =
+    ctx.values['skip-verify'] === true
+      ? undefined
+      : async (repo: Repository, digest: string, signed: SignResult) => {
+          await verifyArtifact({
+            registry: client,
+            repo,
+            digest,
+            identity: { subjectRegExp: exactRegExp(signed.certificateIdentity), issuerRegExp: exactRegExp(signed.certificateOidcIssuer) },
+            trustedRoot,
+          });
+          logger.info(`verified the new signature of ${repo.registry}/${repo.repository}@${digest} as Flux would`);
+        };
+  return { signer, verify };
+}
+
+/** `1.2 s` / `350 ms` */
+export function ms(n: number): string {
+  return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
+}
