@@ -5,13 +5,12 @@
  * many tags and an image index under one tag. (distribution 2.8.2 returns tags/list in one page and in no particular
  * order, which exercises the sort.)
  *
- * The registry client here is a small stand-in written on the Distribution API (GET tags/list following any `Link`, HEAD
- * manifests with every manifest and index media type) because @d2/core/oci's RegistryClient is being written in
- * parallel; it satisfies the same `TagLister`/`ManifestHeader` interface the reflector declares.
+ * The registry client is @d2/core/oci's RegistryClient, which satisfies the reflector's `TagLister`/`ManifestHeader`.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
+import { RegistryClient } from '@d2/core/oci';
 import {
   electLatest,
   electLatestRef,
@@ -19,45 +18,14 @@ import {
   resolveDigest,
   scanImageRepository,
   type ReflectorRegistry,
-  type ScanRepository,
 } from '@d2/core/image-automation';
 
-const MANIFEST_TYPES = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-].join(', ');
 
 const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** Stand-in registry client (see the header). `pageSize` forces several Link pages. */
-function standInClient(reg: SandboxRegistry, pageSize: number, requests: string[]): ReflectorRegistry {
-  return {
-    async listTags(repo: ScanRepository) {
-      expect(repo.registry).toBe(reg.host);
-      const tags: string[] = [];
-      let url: string | undefined = `${reg.url}/v2/${repo.repository}/tags/list?n=${pageSize}`;
-      while (url) {
-        requests.push(url);
-        const res: Response = await fetch(url);
-        if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
-        tags.push(...((await res.json()) as { tags: string[] | null }).tags ?? []);
-        const link = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '');
-        url = link ? new URL(link[1], reg.url).toString() : undefined;
-      }
-      return tags;
-    },
-    async headManifest(repo: ScanRepository, reference: string) {
-      const res = await fetch(`${reg.url}/v2/${repo.repository}/manifests/${reference}`, {
-        method: 'HEAD',
-        headers: { accept: MANIFEST_TYPES },
-      });
-      if (res.status === 404) return undefined;
-      if (!res.ok) throw new Error(`HEAD ${reference}: ${res.status}`);
-      return { digest: res.headers.get('docker-content-digest') ?? '' };
-    },
-  };
+/** The real registry client, recording the tag-list requests it makes (through its logger). */
+function realClient(requests: string[]): ReflectorRegistry {
+  return new RegistryClient({ logger: { debug: (m) => (/tags\/list/.test(m) ? requests.push(m) : undefined), info: () => {}, warn: () => {} } });
 }
 
 async function pushBlob(reg: SandboxRegistry, repo: string, data: Buffer): Promise<string> {
@@ -88,7 +56,7 @@ describe('scanImageRepository + resolveDigest against the sandbox registry (§1,
 
   beforeAll(async () => {
     reg = await startRegistry({ auth: 'anonymous' });
-    client = standInClient(reg, 7, requests);
+    client = realClient(requests);
     const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
     const configDigest = await pushBlob(reg, 'acme/app', config);
     const manifest = Buffer.from(
