@@ -5,3 +5,6 @@ export * from './policy/index.js';
 export * from './reflector/index.js';
 export * from './setters/index.js';
 export * from './template/index.js';
+export * from './config/index.js';
+export * from './git/index.js';
+export * from './engine/index.js';

@@ -5,7 +5,7 @@
  */
 import { TemplateError } from './errors.js';
 import { goQuote, sprint, sprintf, sprintln } from './fmt.js';
-import { parseTemplate, type ArgNode, type Command, type Node, type ParsedTemplates, type Pipeline } from './parse.js';
+import { parseTemplate, type ArgNode, type Command, type Delims, type Node, type ParsedTemplates, type Pipeline } from './parse.js';
 import { compareKeys, formatValue, isStruct, isTrue, mapGet, NO_VALUE, sortedEntries, typeName, type GoValue } from './values.js';
 
 /** A template function. `lazy` functions (and/or) receive thunks. */
@@ -27,8 +27,8 @@ export class Template {
   private readonly parsed: ParsedTemplates;
   private readonly funcs: FuncMap;
 
-  constructor(src: string, funcs: FuncMap = {}) {
-    this.parsed = parseTemplate(src);
+  constructor(src: string, funcs: FuncMap = {}, delims?: Delims) {
+    this.parsed = parseTemplate(src, delims);
     this.funcs = { ...builtins(), ...funcs };
     this.checkFunctions(this.parsed.main);
     for (const body of this.parsed.defines.values()) this.checkFunctions(body);

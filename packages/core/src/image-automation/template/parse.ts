@@ -86,19 +86,26 @@ function unquoteGo(raw: string, line: number): string {
   return out;
 }
 
-function lex(src: string): Tok[] {
+export interface Delims {
+  left: string;
+  right: string;
+}
+
+function lex(src: string, delims: Delims = { left: '{{', right: '}}' }): Tok[] {
+  const L = delims.left;
+  const R = delims.right;
   const toks: Tok[] = [];
   let i = 0;
   let line = 1;
   const countLines = (s: string) => (line += s.split('\n').length - 1);
   while (i < src.length) {
-    const open = src.indexOf('{{', i);
+    const open = src.indexOf(L, i);
     if (open < 0) {
       toks.push({ t: 'text', v: src.slice(i) });
       break;
     }
     let text = src.slice(i, open);
-    let j = open + 2;
+    let j = open + L.length;
     const trimLeft = src[j] === '-' && isSpace(src[j + 1] ?? '');
     if (trimLeft) {
       text = text.replace(/[ \t\r\n]+$/, '');
@@ -116,10 +123,10 @@ function lex(src: string): Tok[] {
       if (end < 0) throw new TemplateError(`line ${line}: unclosed comment`);
       let p = end + 2;
       let trimRight = false;
-      if (src.startsWith(' -}}', p) || src.startsWith('\t-}}', p) || src.startsWith('\n-}}', p) || src.startsWith('\r-}}', p)) {
+      if (isSpace(src[p] ?? '') && src.startsWith(`-${R}`, p + 1)) {
         trimRight = true;
-        p += 4;
-      } else if (src.startsWith('}}', p)) p += 2;
+        p += 2 + R.length;
+      } else if (src.startsWith(R, p)) p += R.length;
       else throw new TemplateError(`line ${line}: comment ends before closing delimiter`);
       countLines(src.slice(open, p));
       toks.pop();
@@ -134,10 +141,10 @@ function lex(src: string): Tok[] {
       const c = src[j];
       if (isSpace(c)) {
         // Right trim marker: space, '-', '}}'.
-        if (src[j + 1] === '-' && src.startsWith('}}', j + 2)) {
+        if (src[j + 1] === '-' && src.startsWith(R, j + 2)) {
           toks.push({ t: 'close', trim: true });
-          countLines(src.slice(open, j + 4));
-          j += 4;
+          countLines(src.slice(open, j + 2 + R.length));
+          j += 2 + R.length;
           j = skipSpace(src, j);
           break;
         }
@@ -147,10 +154,10 @@ function lex(src: string): Tok[] {
         j = k2;
         continue;
       }
-      if (src.startsWith('}}', j)) {
+      if (src.startsWith(R, j)) {
         toks.push({ t: 'close', trim: false });
-        countLines(src.slice(open, j + 2));
-        j += 2;
+        countLines(src.slice(open, j + R.length));
+        j += R.length;
         break;
       }
       if (c === '"') {
@@ -481,8 +488,8 @@ class Parser {
   }
 }
 
-export function parseTemplate(src: string): ParsedTemplates {
-  const p = new Parser(lex(src));
+export function parseTemplate(src: string, delims?: Delims): ParsedTemplates {
+  const p = new Parser(lex(src, delims));
   const { nodes } = p.parseList([], true);
   return { main: nodes, defines: p.defines };
 }

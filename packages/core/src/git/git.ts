@@ -1,0 +1,225 @@
+/**
+ * A small wrapper around the git CLI (present on every GitHub runner): explicit argument arrays, never a shell.
+ * Credentials travel in the environment as a per-origin `http.<origin>/.extraHeader` (GIT_CONFIG_COUNT/KEY/VALUE),
+ * so a token never appears in argv, in the repository's config, in logs or in error messages.
+ * We use the CLI rather than isomorphic-git because it is faster on large repositories and supports shallow
+ * fetches, push options and every auth/proxy setting users already have.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { D2Error } from '../errors.js';
+
+export interface GitAuth {
+  /** Password or token (GitHub: a PAT, App installation token or GITHUB_TOKEN). */
+  token: string;
+  /** Basic-auth user; GitHub accepts `x-access-token` for every token kind. */
+  username?: string;
+}
+
+export interface GitOptions {
+  auth?: GitAuth;
+  /** Extra environment for every git process. */
+  env?: NodeJS.ProcessEnv;
+  /** Receives each git command line (without secrets) for logging. */
+  log?: (line: string) => void;
+  /** Kill a git process after this many ms (default 5 minutes). */
+  timeoutMs?: number;
+}
+
+export interface CloneOptions extends GitOptions {
+  /** Branch to check out; default the remote's default branch. */
+  branch?: string;
+  /** Shallow clone depth (Flux clones with depth 1). */
+  depth?: number;
+}
+
+export interface CommitAuthor {
+  name: string;
+  email: string;
+}
+
+export interface CommitOptions {
+  /** Used verbatim: `--cleanup=verbatim -F -` (image-automation.md trap 15). */
+  message: string;
+  author: CommitAuthor;
+  /** Commit time (UTC is written); default now. */
+  date?: Date;
+  /** Paths to stage first (relative to the work tree). */
+  paths?: string[];
+}
+
+export interface PushOptions {
+  force?: boolean;
+  /** `git push -o <option>` for each entry. */
+  pushOptions?: string[];
+  remote?: string;
+}
+
+export class GitError extends D2Error {
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'GIT_FAILED', hint });
+    this.name = 'GitError';
+  }
+}
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** The origin (`scheme://host[:port]`) of an http(s) URL, or undefined for other transports. */
+function httpOrigin(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? `${u.protocol}//${u.host}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses URLs that carry credentials: they would end up in .git/config and in logs. */
+function checkUrl(url: string): void {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) throw new GitError('the git URL must not contain credentials', 'pass the token separately (the `token` input)');
+  } catch (err) {
+    if (err instanceof GitError) throw err;
+  }
+}
+
+export class Git {
+  constructor(
+    readonly dir: string,
+    private readonly opts: GitOptions = {},
+    private readonly remoteUrl?: string,
+  ) {}
+
+  /** Clones `url` into `dir` (created) and returns a Git for it. */
+  static async clone(url: string, dir: string, opts: CloneOptions = {}): Promise<Git> {
+    checkUrl(url);
+    await mkdir(dir, { recursive: true });
+    const git = new Git(dir, opts, url);
+    const args = ['clone', '--no-tags', '--quiet'];
+    if (opts.depth) args.push('--depth', String(opts.depth));
+    if (opts.branch) args.push('--branch', opts.branch, '--single-branch');
+    args.push('--', url, '.');
+    await git.run(args);
+    return git;
+  }
+
+  /** Environment with the auth header scoped to the remote's origin. */
+  private env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', LC_ALL: 'C' };
+    const origin = this.remoteUrl ? httpOrigin(this.remoteUrl) : undefined;
+    if (this.opts.auth?.token && origin) {
+      const basic = Buffer.from(`${this.opts.auth.username ?? 'x-access-token'}:${this.opts.auth.token}`).toString('base64');
+      const n = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;
+      env[`GIT_CONFIG_KEY_${n}`] = `http.${origin}/.extraHeader`;
+      env[`GIT_CONFIG_VALUE_${n}`] = `Authorization: Basic ${basic}`;
+      env.GIT_CONFIG_COUNT = String(n + 1);
+    }
+    return env;
+  }
+
+  private redact(s: string): string {
+    const t = this.opts.auth?.token;
+    return t ? s.split(t).join('***') : s;
+  }
+
+  /** Runs `git <args>` in the work tree. Throws GitError (stderr included, secrets redacted) unless allowFail. */
+  async run(args: string[], o: { input?: string; allowFail?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+    this.opts.log?.(`git ${args.join(' ')}`);
+    const child = spawn('git', args, { cwd: this.dir, env: { ...this.env(), ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.opts.timeoutMs ?? 300_000);
+    child.stdin.end(o.input ?? '');
+    const code: number = await new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (c) => resolve(c ?? 1));
+    }).finally(() => clearTimeout(timer)) as number;
+    if (code !== 0 && !o.allowFail) {
+      const msg = this.redact(stderr.trim() || stdout.trim());
+      const hint = /Authentication failed|403|401|could not read Username|terminal prompts disabled/i.test(stderr)
+        ? 'the token cannot access this repository: use a PAT or GitHub App token with contents: write'
+        : /non-fast-forward|rejected/.test(stderr)
+          ? 'the remote branch moved; run again'
+          : undefined;
+      throw new GitError(`git ${args[0]} failed (exit ${code}): ${msg}`, hint);
+    }
+    return { stdout, stderr, code };
+  }
+
+  /** Whether `refs/heads/<branch>` exists on the remote. */
+  async remoteBranchExists(branch: string, remote = 'origin'): Promise<boolean> {
+    const r = await this.run(['ls-remote', '--heads', remote, `refs/heads/${branch}`]);
+    return r.stdout.trim() !== '';
+  }
+
+  /** Fetches `branch` into `refs/remotes/<remote>/<branch>`; false when it does not exist remotely. */
+  async fetchBranch(branch: string, opts: { depth?: number; remote?: string } = {}): Promise<boolean> {
+    const remote = opts.remote ?? 'origin';
+    if (!(await this.remoteBranchExists(branch, remote))) return false;
+    const args = ['fetch', '--no-tags', '--quiet'];
+    if (opts.depth) args.push('--depth', String(opts.depth));
+    args.push(remote, `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`);
+    await this.run(args);
+    return true;
+  }
+
+  /** Creates or resets the local `branch` at `startPoint` and checks it out. */
+  async switchBranch(branch: string, startPoint = 'HEAD'): Promise<void> {
+    await this.run(['checkout', '--quiet', '-B', branch, startPoint]);
+  }
+
+  async currentBranch(): Promise<string | undefined> {
+    const r = await this.run(['symbolic-ref', '--quiet', '--short', 'HEAD'], { allowFail: true });
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  }
+
+  async revParse(ref: string): Promise<string> {
+    return (await this.run(['rev-parse', '--verify', `${ref}^{commit}`])).stdout.trim();
+  }
+
+  /** `git status --porcelain` paths (changed, staged or untracked). */
+  async status(): Promise<string[]> {
+    const r = await this.run(['status', '--porcelain', '-z']);
+    return r.stdout.split('\0').filter(Boolean).map((l) => l.slice(3));
+  }
+
+  /**
+   * Stages `paths` (or everything) and commits with the message verbatim; author = committer, UTC time.
+   * Returns the new commit's SHA, or undefined when nothing was staged (Flux's ErrNoStagedFiles no-op).
+   */
+  async commit(o: CommitOptions): Promise<string | undefined> {
+    if (o.paths && o.paths.length > 0) await this.run(['add', '--', ...o.paths]);
+    else await this.run(['add', '--all']);
+    const staged = await this.run(['diff', '--cached', '--quiet'], { allowFail: true });
+    if (staged.code === 0) return undefined;
+    const when = `@${Math.floor((o.date ?? new Date()).getTime() / 1000)} +0000`;
+    // git refuses an empty name; go-git does not. Fall back to the email so the commit can be made.
+    const name = o.author.name || o.author.email;
+    const env = {
+      GIT_AUTHOR_NAME: name,
+      GIT_AUTHOR_EMAIL: o.author.email,
+      GIT_AUTHOR_DATE: when,
+      GIT_COMMITTER_NAME: name,
+      GIT_COMMITTER_EMAIL: o.author.email,
+      GIT_COMMITTER_DATE: when,
+    };
+    await this.run(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '--allow-empty-message', '--cleanup=verbatim', '-F', '-'], { input: o.message, env });
+    return this.revParse('HEAD');
+  }
+
+  /** `git push [--force] [-o opt]… <remote> <refspec>`. */
+  async push(refspec: string, o: PushOptions = {}): Promise<void> {
+    const args = ['push', '--quiet', '--porcelain'];
+    if (o.force) args.push('--force');
+    for (const opt of o.pushOptions ?? []) args.push('-o', opt);
+    args.push(o.remote ?? 'origin', refspec);
+    await this.run(args);
+  }
+}

@@ -1,0 +1,3 @@
+export { parseObjects, readManifestDir, substituteVariables, substitutionDisabled, expandResourceSet, type SourcedObject } from './manifests.js';
+export * from './fleet.js';
+export * from './policies.js';

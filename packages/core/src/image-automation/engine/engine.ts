@@ -1,0 +1,222 @@
+/**
+ * One Flux "run" without a cluster (image-automation.md §0): per automation target, clone → read policies → scan →
+ * elect → switch to the push branch → setters → render the message → commit → push. A failing policy is reported
+ * and skipped (a stateless run has no stale latestRef to fall back on, trap 8); the others are still applied.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { D2Error, formatError } from '../../errors.js';
+import type { GitOptions } from '../../git/index.js';
+import type { AutomationTarget } from '../config/fleet.js';
+import { loadPolicies } from '../config/policies.js';
+import { AutomationCheckout } from '../git/checkout.js';
+import { electLatestRef } from '../policy/select.js';
+import type { ImagePolicy } from '../policy/types.js';
+import { scanImageRepository } from '../reflector/scan.js';
+import type { ImageRepository, ReflectorRegistry, ScanResult } from '../reflector/types.js';
+import { resolveUpdatePath, updateWithSetters, type FileUpdate } from '../setters/apply.js';
+import type { ObjectIdentifier, PolicySetterSource } from '../setters/types.js';
+import { renderCommitMessage } from '../template/commit.js';
+
+export interface EngineLogger {
+  info(msg: string): void;
+  warning(msg: string): void;
+  /** Wraps one repository's work (core.group in the action). */
+  group?<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface EngineDeps {
+  registry: ReflectorRegistry;
+  /** Git options (auth) per target. */
+  gitOptions?: (target: AutomationTarget) => GitOptions;
+  /** Parent directory for clones (default the OS temp dir); clones are removed afterwards. */
+  workDir?: string;
+  log?: EngineLogger;
+  /** Commit time (default now). */
+  now?: () => Date;
+  /** Parallel registry scans (default 8). */
+  scanConcurrency?: number;
+  /** Keep the clones (for debugging and tests). */
+  keepClones?: boolean;
+}
+
+export interface EngineConfig {
+  targets: AutomationTarget[];
+  /** Compute the changes and the message only: no commit, no push. */
+  dryRun?: boolean;
+}
+
+export interface ChangeRow {
+  repository: string;
+  file: string;
+  /** `Kind/namespace/name` (empty parts kept), e.g. `OCIRepository//podinfo-chart`. */
+  object: string;
+  setter: string;
+  old: string;
+  new: string;
+}
+
+export interface PolicyErrorRow {
+  repository: string;
+  policy: string;
+  message: string;
+}
+
+export interface TargetReport {
+  automation: string;
+  repository: string;
+  checkoutBranch: string;
+  pushBranch: string;
+  /** Whether the push branch already existed (updates were computed on top of it). */
+  pushBranchExisted: boolean;
+  latestRefs: Array<{ policy: string; ref: string }>;
+  files: FileUpdate[];
+  problemFiles: Array<{ path: string; reason: string }>;
+  skippedPolicies: Array<{ name: string; reason: string }>;
+  message?: string;
+  commit?: { sha: string; branch: string };
+  error?: string;
+}
+
+export interface EngineResult {
+  changed: boolean;
+  commits: Array<{ repository: string; branch: string; sha: string }>;
+  changes: ChangeRow[];
+  policyErrors: PolicyErrorRow[];
+  targets: TargetReport[];
+  /** Targets that failed as a whole (clone, template, push). */
+  errors: Array<{ repository: string; message: string }>;
+}
+
+export function objectLabel(o: ObjectIdentifier): string {
+  return `${o.Kind}/${o.Namespace}/${o.Name}`;
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Scans each distinct ImageRepository once and elects every policy; failures become policy errors. */
+export async function electPolicies(
+  repositories: readonly ImageRepository[],
+  policies: readonly ImagePolicy[],
+  registry: ReflectorRegistry,
+  concurrency = 8,
+): Promise<{ sources: PolicySetterSource[]; errors: Array<{ policy: string; message: string }> }> {
+  const scans = new Map<string, Promise<ScanResult>>();
+  const scanOf = (repo: ImageRepository): Promise<ScanResult> => {
+    const key = JSON.stringify([repo.namespace, repo.name]);
+    let p = scans.get(key);
+    if (!p) scans.set(key, (p = scanImageRepository(repo, registry)));
+    return p;
+  };
+  const errors: Array<{ policy: string; message: string }> = [];
+  const results = await mapLimit(policies, concurrency, async (p) => {
+    const id = `${p.namespace}/${p.name}`;
+    const refName = p.spec.imageRepositoryRef.name;
+    const refNs = p.spec.imageRepositoryRef.namespace ?? p.namespace;
+    const repo = repositories.find((r) => r.name === refName && r.namespace === refNs);
+    try {
+      if (!repo) throw new D2Error(`ImagePolicy ${id}: ImageRepository ${refNs}/${refName} not found`, { hint: 'add the ImageRepository next to the policy' });
+      const scan = await scanOf(repo);
+      const ref = await electLatestRef({ policy: p.spec, name: id, image: repo.spec.image, tags: scan.tags, presorted: true, registry });
+      return { namespace: p.namespace ?? '', name: p.name, latestRef: ref } satisfies PolicySetterSource;
+    } catch (err) {
+      errors.push({ policy: id, message: formatError(err) });
+      return undefined;
+    }
+  });
+  return { sources: results.filter((r): r is NonNullable<typeof r> => r !== undefined), errors };
+}
+
+async function runTarget(target: AutomationTarget, config: EngineConfig, deps: EngineDeps, out: EngineResult): Promise<void> {
+  const log = deps.log;
+  const report: TargetReport = {
+    automation: `${target.automation.namespace}/${target.automation.name}`,
+    repository: target.repository,
+    checkoutBranch: target.git.checkoutBranch ?? '',
+    pushBranch: target.git.pushBranch ?? '',
+    pushBranchExisted: false,
+    latestRefs: [],
+    files: [],
+    problemFiles: [],
+    skippedPolicies: [],
+  };
+  out.targets.push(report);
+  const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'd2-update-'));
+  try {
+    const checkout = await AutomationCheckout.clone(target.git, dir, deps.gitOptions?.(target) ?? {});
+    report.checkoutBranch = checkout.checkoutBranch;
+    report.pushBranch = checkout.pushBranch;
+    const loaded = loadPolicies(dir, target);
+    report.skippedPolicies = loaded.skipped;
+    for (const s of loaded.skipped) log?.info(`skipping ImagePolicy ${s.name}: ${s.reason}`);
+    const { sources, errors } = await electPolicies(loaded.repositories, loaded.policies, deps.registry, deps.scanConcurrency);
+    for (const e of errors) {
+      out.policyErrors.push({ repository: target.repository, ...e });
+      log?.warning(e.message);
+    }
+    for (const s of sources) {
+      const ref = s.latestRef ? `${s.latestRef.name}:${s.latestRef.tag}${s.latestRef.digest ? `@${s.latestRef.digest}` : ''}` : '';
+      report.latestRefs.push({ policy: `${s.namespace}/${s.name}`, ref });
+      log?.info(`ImagePolicy ${s.namespace}/${s.name}: latest ${ref}`);
+    }
+    const { existed } = await checkout.switchToPushBranch();
+    report.pushBranchExisted = existed;
+    if (checkout.switchBranch) log?.info(existed ? `building on the existing ${checkout.pushBranch} branch` : `creating ${checkout.pushBranch} from ${checkout.checkoutBranch}`);
+    const updateRoot = resolveUpdatePath(dir, target.update.path);
+    const run = await updateWithSetters(updateRoot, sources, { dryRun: config.dryRun });
+    report.files = run.files;
+    report.problemFiles = run.problemFiles;
+    for (const p of run.problemFiles) log?.warning(`${p.path}: not readable as YAML, skipped (${p.reason})`);
+    for (const r of run.result.rows()) {
+      out.changes.push({ repository: target.repository, file: r.file, object: objectLabel(r.object), setter: r.change.Setter, old: r.change.OldValue, new: r.change.NewValue });
+    }
+    if (run.result.empty) {
+      log?.info('no changes: nothing to commit');
+      return;
+    }
+    out.changed = true;
+    report.message = renderCommitMessage(target.commit.messageTemplate, { automation: target.automation, values: target.commit.values, result: run.result });
+    if (config.dryRun) {
+      log?.info(`dry run: ${run.files.length} file(s) would change`);
+      return;
+    }
+    const rel = relative(dir, updateRoot);
+    const paths = run.files.map((f) => (rel ? join(rel, ...f.path.split('/')) : join(...f.path.split('/'))).split(sep).join('/'));
+    const pushed = await checkout.commitAndPush({ message: report.message, author: target.commit.author, paths, date: deps.now?.() });
+    if (pushed) {
+      report.commit = { sha: pushed.sha, branch: pushed.branch };
+      out.commits.push({ repository: target.repository, branch: pushed.branch, sha: pushed.sha });
+      log?.info(`pushed ${pushed.sha} to ${pushed.branch}`);
+    }
+  } catch (err) {
+    report.error = formatError(err);
+    out.errors.push({ repository: target.repository, message: report.error });
+    log?.warning(`${report.automation}: ${report.error}`);
+  } finally {
+    if (!deps.keepClones) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs every target; see EngineResult. Never throws for per-target failures (they are in `errors`). */
+export async function runImageUpdate(config: EngineConfig, deps: EngineDeps): Promise<EngineResult> {
+  const out: EngineResult = { changed: false, commits: [], changes: [], policyErrors: [], targets: [], errors: [] };
+  for (const target of config.targets) {
+    const name = `${target.automation.namespace}/${target.automation.name} → ${target.repository}`;
+    const work = () => runTarget(target, config, deps, out);
+    if (deps.log?.group) await deps.log.group(name, work);
+    else await work();
+  }
+  return out;
+}
