@@ -229,10 +229,13 @@ export async function* walkFluxTree(root: string, matcher?: IgnoreMatcher): Asyn
  * and the generator still yields to the event loop between directories and output chunks.
  */
 async function* walkDir(dir: Buffer, rel: Buffer[], matcher: IgnoreMatcher | undefined): AsyncGenerator<WalkEntry> {
-  const dirents = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+  const dirents = fsCall(dir, () => readdirSync(dir, { withFileTypes: true, encoding: 'buffer' }));
   const kept = dirents.filter((d) => d.isFile() || d.isDirectory()).map((d) => Buffer.from(d.name));
   kept.sort(Buffer.compare);
-  const stats = kept.map((n) => lstatSync(Buffer.concat([dir, SLASH, n])));
+  const stats = kept.map((n) => {
+    const p = Buffer.concat([dir, SLASH, n]);
+    return fsCall(p, () => lstatSync(p));
+  });
   for (let i = 0; i < kept.length; i++) {
     const st = stats[i];
     // The type may have changed since readdir; like Go, trust the Lstat.
@@ -317,7 +320,8 @@ export async function* tarBytes(entries: AsyncIterable<SourcedEntry> | Iterable<
     stats.files++;
     if (!e.source) throw new D2Error(`tar: no data source for ${String(e.name)}`);
     // Synchronous reads, one chunk at a time (see walkDir for why); the generator yields between chunks.
-    const fd = openSync(e.source, 'r');
+    const src = e.source;
+    const fd = fsCall(src, () => openSync(src, 'r'));
     try {
       if (inline) {
         const n = readFully(fd, buf, used, e.size + 1);
@@ -355,6 +359,21 @@ function readFully(fd: number, b: Buffer, off: number, len: number): number {
     got += bytesRead;
   }
   return got;
+}
+
+/** Runs a file-system call, turning its error into an actionable D2Error naming the path. */
+function fsCall<T>(path: Buffer | string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const p = typeof path === 'string' ? path : path.toString('utf8');
+    throw new D2Error(`cannot read ${p} (${code}) while building the artifact`, {
+      hint: code === 'EACCES' ? 'make it readable, or exclude it with ignore-paths' : 'check that the directory is not modified during the build',
+      code: 'ARTIFACT_SOURCE_UNREADABLE',
+      cause: err,
+    });
+  }
 }
 
 function checkSize(e: TarEntry, actual: number): void {

@@ -153,6 +153,32 @@ describe('the walk on disk', () => {
     expect(tar.subarray(tar.length - 1024).every((c) => c === 0)).toBe(true);
   });
 
+  it('an unreadable file fails the build with an actionable error (as Go fails), unless it is ignored', async () => {
+    if (process.getuid?.() === 0) {
+      // root reads mode-000 files anyway; simulate unreadability with a file that vanishes between walk and read.
+      const root = join(tmp.dir, 'vanish');
+      writeTree(root, { 'a.yaml': ['a', 0o644] });
+      const { walkFluxTree, tarBytes } = await import('@d2/core/flux');
+      const { rmSync } = await import('node:fs');
+      const entries = [];
+      for await (const e of walkFluxTree(root)) entries.push(e);
+      rmSync(join(root, 'a.yaml'));
+      const err = await (async () => {
+        for await (const _c of tarBytes(entries)) void _c;
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(D2Error);
+      expect((err as D2Error).code).toBe('ARTIFACT_SOURCE_UNREADABLE');
+      expect((err as Error).message).toContain('a.yaml');
+      return;
+    }
+    const root = join(tmp.dir, 'unreadable');
+    writeTree(root, { 'secret.yaml': ['s', 0o000], 'ok.yaml': ['o', 0o644] });
+    const err = await tarBytesOf(root, []).catch((e: unknown) => e);
+    expect((err as D2Error).code).toBe('ARTIFACT_SOURCE_UNREADABLE');
+    expect((err as D2Error).hint).toMatch(/ignore-paths/);
+    expect((await tarBytesOf(root, ['secret.yaml'])).includes(Buffer.from('ok.yaml\0'))).toBe(true);
+  });
+
   it('streams files larger than one chunk and rejects nothing about them', async () => {
     const root = join(tmp.dir, 'large');
     mkdirSync(root);
