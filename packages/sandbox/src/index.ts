@@ -9,3 +9,4 @@ export type { EmulatorToken, FailureKind, GitHubEmulator, RecordedRequest, Start
 export * from './reference-tools.js';
 export * from './registry.js';
 export * from './token-server.js';
+export * from './fault-proxy.js';
