@@ -11,7 +11,7 @@ import { startSigstore } from '../packages/sandbox/src/sigstore.js';
 import { CosignCli, referenceTools, runTool, startFulcioV1Bridge } from '../packages/sandbox/src/reference-tools.js';
 import { ArtifactSigner, githubIdentityProvider, type SignatureFormat } from '../packages/core/src/sign/index.js';
 import { sha256Digest } from '../packages/core/src/sign/cosign.js';
-import { MiniRegistry } from '../packages/core/test/sign/mini-registry.js';
+import { RegistryClient } from '../packages/core/src/oci/index.js';
 import { fmtMs, ratio, timeAsync, writeSection, type Stats } from './harness.js';
 
 const RUNS = 5;
@@ -20,7 +20,7 @@ const MAIN = { repository: 'acme/app', workflow: '.github/workflows/push-artifac
 async function main(): Promise<void> {
   const [registry, sigstore, oidc] = await Promise.all([startRegistry(), startSigstore(), startOidc()]);
   const bridge = await startFulcioV1Bridge(sigstore.fulcioURL);
-  const client = new MiniRegistry(registry.url);
+  const client = new RegistryClient({ credentials: { get: async () => undefined } });
   const rows: string[] = [];
   try {
     let n = 0;

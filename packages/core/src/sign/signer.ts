@@ -221,8 +221,12 @@ export class ArtifactSigner {
       this.registry.pushBlob(repo, { data: OCI_EMPTY_BLOB }, OCI_EMPTY_DIGEST, OCI_EMPTY_BLOB.length),
       this.registry.pushBlob(repo, { data: bundleBytes }, sha256Digest(bundleBytes), bundleBytes.length),
     ]);
-    await this.registry.putManifest(repo, digest, bytes, OCI_MANIFEST_MEDIA_TYPE);
-    await this.ensureReferrerListed(repo, subject.digest, { mediaType: OCI_MANIFEST_MEDIA_TYPE, size: bytes.length, digest, artifactType: BUNDLE_V03_MEDIA_TYPE });
+    if (this.registry.pushReferrer) {
+      await this.registry.pushReferrer(repo, bytes, OCI_MANIFEST_MEDIA_TYPE, subject);
+    } else {
+      await this.registry.putManifest(repo, digest, bytes, OCI_MANIFEST_MEDIA_TYPE);
+      await this.ensureReferrerListed(repo, subject.digest, { mediaType: OCI_MANIFEST_MEDIA_TYPE, size: bytes.length, digest, artifactType: BUNDLE_V03_MEDIA_TYPE });
+    }
     return {
       referrer: digest,
       logIndex: Number(bundle.verificationMaterial.tlogEntries[0].logIndex),

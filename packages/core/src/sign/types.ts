@@ -14,6 +14,11 @@ export interface SignatureRegistry {
   fetchBlob(repo: Repository, digest: string): Promise<Buffer>;
   /** Referrers of `digest`: the referrers API, else the fallback tag index `sha256-<hex>` (empty when neither exists). */
   referrers(repo: Repository, digest: string, artifactType?: string): Promise<Descriptor[]>;
+  /**
+   * Optional (RegistryClient has it): PUT a referrer manifest by digest and maintain the fallback index when the
+   * registry has no referrers API. Without it, the signer does the same with the methods above.
+   */
+  pushReferrer?(repo: Repository, manifestBytes: Buffer, mediaType: string, subject: Descriptor): Promise<string>;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Repository } from '../../src/oci/types.js';
 import { ArtifactSigner, exactRegExp, githubIdentityProvider, type SignatureFormat } from '../../src/sign/index.js';
 import { sha256Digest } from '../../src/sign/cosign.js';
 import { verifyArtifact } from '../../src/verify/index.js';
-import { MiniRegistry } from './mini-registry.js';
+import { RegistryClient } from '../../src/oci/index.js';
 
 const cosignBin = referenceTools().cosign;
 const ISSUER_RE = exactRegExp('https://token.actions.githubusercontent.com');
@@ -25,14 +25,14 @@ describe.skipIf(!cosignBin)('cosign 3 interoperability (needs the reference tool
   let sigstore: SandboxSigstore;
   let oidc: SandboxOidc;
   let bridge: FulcioV1Bridge;
-  let client: MiniRegistry;
+  let client: RegistryClient;
   let cosign: CosignCli;
   let n = 0;
 
   beforeAll(async () => {
     [registry, sigstore, oidc] = await Promise.all([startRegistry(), startSigstore(), startOidc()]);
     bridge = await startFulcioV1Bridge(sigstore.fulcioURL);
-    client = new MiniRegistry(registry.url);
+    client = new RegistryClient({ credentials: { get: async () => undefined } });
     cosign = new CosignCli(cosignBin!, { ...sigstore, fulcioURL: bridge.url });
   });
   afterAll(async () => {

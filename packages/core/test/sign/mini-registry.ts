@@ -1,6 +1,6 @@
 /**
- * A deliberately small OCI Distribution client for the signing e2e tests, used until @d2/core/oci RegistryClient lands
- * (it implements the same SignatureRegistry subset). It talks to the REAL sandbox registry (CNCF distribution) over
+ * A deliberately small OCI Distribution client for the signing e2e tests: it has no `pushReferrer`, so the signer's own
+ * fallback-index path is exercised (RegistryClient has one). It talks to the REAL sandbox registry (CNCF distribution) over
  * loopback HTTP, anonymous mode only; it is test scaffolding, not product code.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,6 @@
 /**
- * End to end against REAL parts: the sandbox registry (CNCF distribution on loopback), the Sigstore stand-in
+ * End to end against REAL parts: the sandbox registry (CNCF distribution on loopback) through the product
+ * RegistryClient (@d2/core/oci; one test uses the minimal test client without `pushReferrer`), the Sigstore stand-in
  * (@sigstore/mock Fulcio with CT log + Rekor v1 behind a real HTTP server) and the Actions-like OIDC endpoint.
  * Spec: cosign-signatures.md §1 (legacy .sig), §2.3/2.4 (bundle referrer + fallback index), §3 (verification), §5.2
  * (the stand-in canonicalizes `dsse` Rekor entries as real Rekor does, so the production default `dsse` is used).
@@ -26,6 +27,7 @@ import {
 } from '../../src/sign/index.js';
 import { sha256Digest } from '../../src/sign/cosign.js';
 import { verifyArtifact, VerificationFailure, type IdentityPolicy } from '../../src/verify/index.js';
+import { RegistryClient } from '../../src/oci/index.js';
 import { MiniRegistry } from './mini-registry.js';
 
 const ISSUER_RE = exactRegExp('https://token.actions.githubusercontent.com');
@@ -34,12 +36,12 @@ const MAIN: OidcContext = { repository: 'acme/app', workflow: '.github/workflows
 let registry: SandboxRegistry;
 let sigstore: SandboxSigstore;
 let oidc: SandboxOidc;
-let client: MiniRegistry;
+let client: RegistryClient;
 let host: string;
 
 beforeAll(async () => {
   [registry, sigstore, oidc] = await Promise.all([startRegistry(), startSigstore(), startOidc()]);
-  client = new MiniRegistry(registry.url);
+  client = new RegistryClient({ credentials: { get: async () => undefined } });
   host = registry.host;
 });
 afterAll(async () => {
@@ -260,6 +262,16 @@ describe('bundle format: DSSE v0.3 referrer (cosign-signatures.md §2.2–2.4)',
     const v = await verifyArtifact({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot });
     expect(v).toMatchObject({ verified: true, format: 'bundle', identity: oidc.expectedIdentity(MAIN), logIndex: r.rekorLogIndex });
     expect((await verifyFails({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity({ ...MAIN, ref: 'refs/heads/x' }), trustedRoot: sigstore.trustedRoot })).check).toBe('identity');
+  });
+
+  it('a registry client without pushReferrer: the signer maintains the fallback index itself (§2.4)', async () => {
+    const art = await pushArtifact();
+    const mini = new MiniRegistry(registry.url);
+    const r = await signerFor(MAIN, 'bundle', sigstore, { registry: mini }).sign(art.repo, art.digest);
+    expect(mini.log).toContain(`PUT /v2/${art.repo.repository}/manifests/${art.digest.replace(':', '-')}`);
+    const refs = await client.referrers(art.repo, art.digest);
+    expect(refs.map((d) => d.digest)).toEqual([r.bundleReferrer!.split('@')[1]]);
+    await expect(verifyArtifact({ registry: mini, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot })).resolves.toMatchObject({ format: 'bundle' });
   });
 
   it('bundle with the legacy `intoto` Rekor entry type also verifies', async () => {
