@@ -42,7 +42,7 @@ export function githubIdentityProvider(opts: { env?: Env; audience?: string } = 
     async getToken() {
       if (env.SIGSTORE_ID_TOKEN) return env.SIGSTORE_ID_TOKEN;
       assertIdTokenAvailable(env);
-      if (opts.env) {
+      if (opts.env && opts.env !== process.env) {
         // An explicit env (tests, CLI) is not process.env, which @actions/core reads: fetch the token ourselves.
         return fetchActionsIdToken(env, opts.audience ?? SIGSTORE_AUDIENCE);
       }

@@ -42,7 +42,11 @@ export async function verifyArtifact(opts: VerifyArtifactOptions): Promise<Verif
   const ref = `${opts.repo.registry}/${opts.repo.repository}@${opts.digest}`;
 
   if (opts.format !== 'legacy') {
-    const bundles = await findBundles(opts);
+    // cosign v3 falls back to .sig when the bundle lookup errors, not only when it finds none (§2.1).
+    const bundles = await findBundles(opts).catch((err: unknown) => {
+      if (opts.format === 'bundle') throw err;
+      return [] as Buffer[];
+    });
     if (bundles.length) {
       const failures: VerificationFailure[] = [];
       for (const b of bundles) {

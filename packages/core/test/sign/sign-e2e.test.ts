@@ -214,6 +214,15 @@ describe('legacy verification rejects manipulated signatures (cosign-signatures.
     expect(e.check).toBe('payload-claims');
   });
 
+  it('a referrers lookup that errors (fallback tag holds no index) falls back to the .sig, as cosign v3 does', async () => {
+    const c = await pushArtifact('odd-fallback-tag');
+    await signerFor(MAIN).sign(c.repo, c.digest);
+    const m = await client.getManifest(c.repo, c.digest);
+    await client.putManifest(c.repo, c.digest.replace(':', '-'), m.bytes, m.mediaType); // an image manifest, not an index
+    await expect(client.referrers(c.repo, c.digest)).rejects.toThrow();
+    await expect(verifyArtifact({ registry: client, repo: c.repo, digest: c.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot })).resolves.toMatchObject({ format: 'legacy' });
+  });
+
   it('no signature at all is reported as such', async () => {
     const c = await pushArtifact('unsigned');
     const e = await verifyFails({ registry: client, repo: c.repo, digest: c.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot });
