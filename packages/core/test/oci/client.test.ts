@@ -40,6 +40,10 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
     await reg?.stop();
   });
 
+  it('ping: GET /v2/ with authentication succeeds', async () => {
+    await expect(client.ping(reg.host)).resolves.toBeUndefined();
+  });
+
   it('pushes blobs then the manifest; skopeo reads the exact bytes and config (§5 cross-checks)', async () => {
     const r = repo();
     const a = makeArtifact(50_000);
@@ -231,6 +235,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
       expect(err.hint).toMatch(/credentials|docker login/);
       expect(err.message).not.toContain('wrong-secret-pw');
       expect(log.lines.join('\n')).not.toMatch(/wrong-secret-pw|d3Jvbmctc2VjcmV0LXB3/);
+      await expect(c.ping(reg.host)).rejects.toMatchObject({ status: 401 });
       c.close();
     });
 
