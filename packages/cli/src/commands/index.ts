@@ -1,5 +1,6 @@
 import type { Command } from '../cli.js';
 import { buildCommand } from './build.js';
+import { demoCommand } from './demo.js';
 import { diffCommand } from './diff.js';
 import { policySelectCommand } from './policy-select.js';
 import { prCommand } from './pr.js';
@@ -21,5 +22,6 @@ export const commands: Command[] = [
   verifyCommand,
   policySelectCommand,
   prCommand,
+  demoCommand,
   versionCommand,
 ];
