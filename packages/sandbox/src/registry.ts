@@ -171,6 +171,11 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Sa
     writeFileSync(configPath, config);
 
     proc = ManagedProcess.start('docker-registry', 'docker-registry', ['serve', configPath], { cwd: workDir });
+    // If the test process exits without stop() (a crashed suite), do not leave the registry running.
+    const child = proc.child;
+    const onExit = () => child.kill('SIGKILL');
+    process.once('exit', onExit);
+    child.once('exit', () => process.removeListener('exit', onExit));
     const direct = `http://127.0.0.1:${port}`;
     await waitFor('docker-registry', () => probe(direct), 15_000, proc);
 
