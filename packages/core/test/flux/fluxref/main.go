@@ -3,12 +3,17 @@
 // It runs Flux's own code — fluxcd/pkg tar v1.2.0 (tar.Tar) and sourceignore v0.18.0, the versions Flux 2.9.x
 // uses (flux-artifact.md §0) — wired the way fluxcd/pkg oci v0.69.0 build() wires them: `--path` made absolute,
 // a single file staged in os.MkdirTemp, patterns joined with "\n" and read with the absolute directory as domain.
-// It writes the plain tar (or, with "gz", Flux's gzip layer) to stdout.
+// It writes the plain tar (or, with "gz", Flux's gzip layer) to stdout. With "writes" it prints instead the size of
+// each non-empty Write call tar.Tar's archive/tar writer makes, one per line: with WithSkipGzip those calls reach our
+// writer exactly as they would reach gzip.Writer otherwise, and Go's deflate output can depend on where they end
+// (docs/flate.md, "Write boundaries"). Empty writes (archive/tar flushes a zero-length padding) are left out: both
+// gzip.Writer and flate ignore them.
 //
-// Usage: fluxref <path> <ignore-paths: "-" for Flux's default, "" for none, else comma-separated> [gz]
+// Usage: fluxref <path> <ignore-paths: "-" for Flux's default, "" for none, else comma-separated> [gz|writes]
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -65,11 +70,36 @@ func run() error {
 	opts := []tar.Option{tar.WithFilter(func(p string, fi os.FileInfo) bool {
 		return matcher.Match(strings.Split(p, string(filepath.Separator)), fi.IsDir())
 	})}
-	if len(os.Args) < 4 || os.Args[3] != "gz" {
+	mode := ""
+	if len(os.Args) > 3 {
+		mode = os.Args[3]
+	}
+	if mode != "gz" {
 		opts = append(opts, tar.WithSkipGzip())
+	}
+	if mode == "writes" {
+		rec := &writeRecorder{}
+		if _, err := tar.Tar(tarDir, rec, opts...); err != nil {
+			return err
+		}
+		out := bufio.NewWriter(os.Stdout)
+		for _, n := range rec.sizes {
+			fmt.Fprintln(out, n)
+		}
+		return out.Flush()
 	}
 	_, err = tar.Tar(tarDir, os.Stdout, opts...)
 	return err
+}
+
+// writeRecorder records the size of every non-empty Write call.
+type writeRecorder struct{ sizes []int }
+
+func (r *writeRecorder) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		r.sizes = append(r.sizes, len(p))
+	}
+	return len(p), nil
 }
 
 func stageFile(dst, src string, mode os.FileMode) error {
