@@ -11,11 +11,11 @@ import { basename, join, resolve } from 'node:path';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { D2Error, InputError } from '../errors.js';
-import { createGoGzip } from '../flate/index.js';
+import { createGoGzip, GoGzipWriter } from '../flate/index.js';
 import { createZlibGzip, type CompressorFactory, type CompressorName } from './gzip.js';
 import { IgnoreMatcher, ignorePathPatterns, loadSourceIgnorePatterns, type IgnorePattern } from './ignore.js';
 import { encodeManifest, fluxAnnotations, FLUX_LAYER_MEDIA_TYPE } from './manifest.js';
-import { TarStats, tarBytes, tarMode, walkFluxTree, type SourcedEntry } from './tar.js';
+import { TarStats, tarBytes, tarChunks, tarMode, walkFluxTree, type SourcedEntry, type TarChunk } from './tar.js';
 
 export interface TarOptions {
   /** `--ignore-paths`: undefined gives Flux's default list; a given list replaces it (§3.2). */
@@ -71,14 +71,53 @@ export interface TarResult {
 }
 
 /**
- * Compressor factories. `go-flate` is the port of Go's compress/flate level 6 with Go's gzip framing
- * (packages/core/src/flate, issue 9): the layer is byte-identical to `flux push artifact`'s. `zlib` frames Node's
- * deflate the same way: same tar, different (but deterministic for a given zlib build) layer bytes.
+ * Compressor factories over plain tar bytes. `go-flate` is the port of Go's compress/flate level 6 with Go's gzip
+ * framing (packages/core/src/flate, issue 9); each chunk written is one Go Write call. `zlib` frames Node's deflate
+ * the same way: same tar, different (but deterministic for a given zlib build) layer bytes. `buildArtifact` does not
+ * give `go-flate` plain chunks: it replays Go's exact Write calls (`createGoTarGzip`), so its layer is byte-identical
+ * to `flux push artifact`'s in every case.
  */
 export const COMPRESSORS: Record<CompressorName, CompressorFactory> = {
   'go-flate': () => createGoGzip(),
   zlib: createZlibGzip,
 };
+
+/**
+ * The go-flate layer writer of `buildArtifact`: a Transform taking `TarChunk` objects and giving each Go Write call in
+ * them to `GoGzipWriter.write` on its own. Go's deflate output can depend on where its Write calls end (a write that
+ * leaves the compressor at buffer position 65274 moves the window one step early; docs/flate.md), so only the same
+ * Write sequence as fluxcd/pkg `tar.Tar` on `gzip.Writer` gives Flux's bytes in every case (flux-artifact.md §3.4).
+ * Chunks stay coalesced on the way (hashing, stream overhead); only the compressor sees the individual writes.
+ */
+export function createGoTarGzip(): Transform {
+  let writer: GoGzipWriter | undefined;
+  const t: Transform = new Transform({
+    writableObjectMode: true,
+    transform(chunk: TarChunk, _enc: BufferEncoding, cb: TransformCallback) {
+      try {
+        writer ??= new GoGzipWriter((b) => t.push(b));
+        let start = 0;
+        for (const end of chunk.writeEnds) {
+          writer.write(chunk.data.subarray(start, end));
+          start = end;
+        }
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+    flush(cb: TransformCallback) {
+      try {
+        writer ??= new GoGzipWriter((b) => t.push(b));
+        writer.close();
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+  });
+  return t;
+}
 
 /** The compressor used when none is given: Flux's exact bytes. */
 export const DEFAULT_COMPRESSOR: CompressorName = 'go-flate';
@@ -181,7 +220,12 @@ export async function buildArtifact(path: string, opts: BuildOptions = {}): Prom
     const layerPath = join(dir, 'layer.tar.gz');
     const stats = new TarStats();
     const tap = new DigestTap();
-    await pipeline(Readable.from(tarBytes(plan.entries, stats), { objectMode: false }), compress(), tap, createWriteStream(layerPath));
+    // go-flate replays Go's Write calls; other compressors take the coalesced bytes.
+    const [tar, gzip] =
+      compressorName === 'go-flate'
+        ? [Readable.from(tarChunks(plan.entries, stats)), createGoTarGzip()]
+        : [Readable.from(tarBytes(plan.entries, stats), { objectMode: false }), compress()];
+    await pipeline(tar, gzip, tap, createWriteStream(layerPath));
     const layerDigest = tap.digest();
     const m = encodeManifest({ layerDigest, layerSize: tap.size, annotations });
     return {

@@ -289,66 +289,118 @@ export class TarStats {
 
 /** Output chunk size: big enough that per-chunk costs (hashing, compressor calls) stay small. */
 const CHUNK = 256 * 1024;
+/**
+ * fluxcd/pkg `tar.Tar` copies file data with a 32 KiB buffer (its `copyBuffer`): one read of a regular file returns
+ * min(32 KiB, remaining), and each read becomes one Write on the gzip writer.
+ */
+export const GO_COPY_BUFFER = 32 * 1024;
 
 /**
- * Produces the tar bytes for `entries`, reading file data as it goes (never more than about one chunk in memory),
- * and updates `stats`. Small files are read straight into the output chunk; large ones are streamed in chunks.
+ * A piece of the tar stream made of whole Write calls of Go's archive/tar writer, coalesced. Go's deflate output can
+ * depend on where its Write calls end (docs/flate.md, "Write boundaries"), so a compressor that must match Flux byte
+ * for byte replays them: `data.subarray(writeEnds[i-1] ?? 0, writeEnds[i])` is one Write.
+ */
+export interface TarChunk {
+  data: Buffer;
+  /** End offset in `data` of each Write call, ascending; the last one is `data.length`. */
+  writeEnds: number[];
+}
+
+/**
+ * The sizes of the Write calls Go's archive/tar makes for the header of `e` (flux-artifact.md §3.3): one 512-byte
+ * block for USTAR; for PAX the `x` header block, the records in one Write, their zero padding as its own Write (the
+ * flush before the next header), then the main header block.
+ */
+export function headerWrites(e: TarEntry): number[] {
+  const pax = paxRecords(toNameBytes(e.name), e.type === 'dir' ? 0 : e.size);
+  if (!pax) return [TAR_BLOCK];
+  const pad = tarPadding(pax.length);
+  return pad ? [TAR_BLOCK, pax.length, pad, TAR_BLOCK] : [TAR_BLOCK, pax.length, TAR_BLOCK];
+}
+
+/**
+ * Produces the tar bytes for `entries` as chunks of whole Go Write calls, in exactly the sequence fluxcd/pkg `tar.Tar`
+ * makes them on its gzip writer (Go archive/tar `writer.go`): the header Write(s) (see `headerWrites`), file data in
+ * `GO_COPY_BUFFER` pieces, a file's zero padding as its own Write just before the next header (or the trailer), and
+ * the two 512-byte trailer blocks as two Writes. Empty Writes (archive/tar flushes a zero-length padding) are left
+ * out: gzip and flate ignore them.
+ *
+ * File data is read as it goes (never more than about one chunk in memory) and `stats` is updated. Small files are
+ * read straight into the output chunk with one spare byte to detect growth; large ones are streamed in 32 KiB reads.
  * A file whose size changed since it was listed is an error, as with Go's tar writer.
  */
-export async function* tarBytes(entries: AsyncIterable<SourcedEntry> | Iterable<SourcedEntry>, stats = new TarStats()): AsyncGenerator<Buffer> {
+export async function* tarChunks(entries: AsyncIterable<SourcedEntry> | Iterable<SourcedEntry>, stats = new TarStats()): AsyncGenerator<TarChunk> {
   let buf = Buffer.alloc(CHUNK);
   let used = 0;
-  const flush = function* (): Generator<Buffer> {
+  let writeEnds: number[] = [];
+  /** Appends a Write of `n` bytes already in (or, for zeros, already zero in) `buf` at `used`. */
+  const write = (n: number): void => {
+    used += n;
+    writeEnds.push(used);
+  };
+  const flush = function* (): Generator<TarChunk> {
     if (used > 0) {
-      const out = buf.subarray(0, used);
-      stats.update(out);
+      const data = buf.subarray(0, used);
+      stats.update(data);
+      const chunk = { data, writeEnds };
       buf = Buffer.alloc(CHUNK);
       used = 0;
-      yield out;
+      writeEnds = [];
+      yield chunk;
     }
   };
+  /** Zero padding owed by the previous file: Go writes it when the next header (or the trailer) flushes. */
+  let pad = 0;
   for await (const e of entries) {
-    const hlen = headerLength(e);
+    const writes = headerWrites(e);
+    const hlen = writes.reduce((a, b) => a + b, 0);
     const isFile = e.type === 'file';
-    const dataLen = isFile ? e.size + tarPadding(e.size) : 0;
-    // Small entries (plus one spare byte to detect growth) go into the current chunk.
-    const inline = hlen + dataLen + 1 <= CHUNK;
-    if (used + (inline ? hlen + dataLen + 1 : hlen) > CHUNK) yield* flush();
-    used += encodeHeaderInto(buf, used, e);
+    // Small entries (plus one spare byte to detect growth) go into the current chunk whole.
+    const inline = isFile ? pad + hlen + e.size + 1 <= CHUNK : true;
+    if (used + pad + hlen + (isFile && inline ? e.size + 1 : 0) > CHUNK) yield* flush();
+    if (pad > 0) write(pad); // the chunk is zeroed
+    encodeHeaderInto(buf, used, e);
+    for (const n of writes) write(n);
     stats.entries++;
+    pad = 0;
     if (!isFile) continue;
     stats.files++;
     if (!e.source) throw new D2Error(`tar: no data source for ${String(e.name)}`);
-    // Synchronous reads, one chunk at a time (see walkDir for why); the generator yields between chunks.
+    // Synchronous reads (see walkDir for why); the generator yields between chunks.
     const src = e.source;
     const fd = fsCall(src, () => openSync(src, 'r'));
     try {
       if (inline) {
         const n = readFully(fd, buf, used, e.size + 1);
-        checkSize(e, n); // so the spare byte was not written: padding stays zero
-        used += dataLen;
+        checkSize(e, n); // so the spare byte was not written: the padding after the data stays zero
+        for (let left = e.size; left > 0; left -= GO_COPY_BUFFER) write(Math.min(left, GO_COPY_BUFFER));
       } else {
         let left = e.size;
         while (left > 0) {
-          if (used === CHUNK) yield* flush();
-          const want = Math.min(left, CHUNK - used);
+          const want = Math.min(left, GO_COPY_BUFFER);
+          if (used + want > CHUNK) yield* flush();
           const n = readFully(fd, buf, used, want);
           if (n < want) checkSize(e, e.size - left + n);
-          used += n;
+          write(n);
           left -= n;
         }
         checkSize(e, e.size + readFully(fd, Buffer.alloc(1), 0, 1));
-        const pad = tarPadding(e.size);
-        if (used + pad > CHUNK) yield* flush();
-        used += pad; // the chunk is zeroed
       }
     } finally {
       closeSync(fd);
     }
+    pad = tarPadding(e.size);
   }
-  if (used + TAR_TRAILER_SIZE > CHUNK) yield* flush();
-  used += TAR_TRAILER_SIZE;
+  if (used + pad + TAR_TRAILER_SIZE > CHUNK) yield* flush();
+  if (pad > 0) write(pad);
+  write(TAR_BLOCK);
+  write(TAR_BLOCK);
   yield* flush();
+}
+
+/** The tar bytes for `entries` as plain chunks (see `tarChunks`), for hashing, zlib and plain tar output. */
+export async function* tarBytes(entries: AsyncIterable<SourcedEntry> | Iterable<SourcedEntry>, stats = new TarStats()): AsyncGenerator<Buffer> {
+  for await (const c of tarChunks(entries, stats)) yield c.data;
 }
 
 function readFully(fd: number, b: Buffer, off: number, len: number): number {

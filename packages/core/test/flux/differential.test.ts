@@ -4,16 +4,24 @@
  * be byte-identical for a tree full of edge cases (non-ASCII and invalid UTF-8 names, 100/101-byte names, USTAR
  * prefix split, PAX fallback, special mode bits, symlinks, a FIFO, empty directories) and many ignore pattern sets.
  *
+ * Go's deflate output can depend on where its Write calls end (docs/flate.md), so the go-flate layer is also checked
+ * against the Write calls fluxcd/pkg `tar.Tar` really makes (`fluxref … writes`), and on a tree built to hit the
+ * write-boundary case.
+ *
  * Needs Go and the two fluxcd modules in the Go module cache (it builds with GOPROXY=off, so no network is used);
  * populate once with `cd packages/core/test/flux/fluxref && go mod download`. Skipped when they are not available.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildArtifact, writeFluxTar } from '@d2/core/flux';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GoGzipWriter, goGzipSync } from '@d2/core/flate';
+import { buildArtifact, COMPRESSORS, planEntries, tarBytes, writeFluxTar } from '@d2/core/flux';
+import { randomBytes } from '../flate/fixtures.js';
 import { tempDir } from './fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -26,7 +34,7 @@ function dir(p: Buffer, mode = 0o755): void {
   mkdirSync(p, { recursive: true });
   chmodSync(p, mode);
 }
-function file(p: Buffer, c: string, mode = 0o644): void {
+function file(p: Buffer, c: string | Buffer, mode = 0o644): void {
   writeFileSync(p, c);
   chmodSync(p, mode);
 }
@@ -105,6 +113,40 @@ function reference(path: string, set: string, gz = false): Buffer {
   return execFileSync(fluxref as string, gz ? [path, set, 'gz'] : [path, set], { maxBuffer: 1 << 28 });
 }
 
+/** The sizes of the non-empty Write calls fluxcd/pkg tar.Tar makes on its (gzip) writer. */
+function referenceWrites(path: string, set: string): number[] {
+  return execFileSync(fluxref as string, [path, set, 'writes'], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim().split('\n').map(Number);
+}
+
+/**
+ * A tree whose Flux layer hits Go's write-boundary case (docs/flate.md, "Write boundaries"): the headers of `.` and
+ * `f` (2 × 512), then the 64,511 random bytes of `f`, read as 32,768 + 31,743, so a Write ends at tar offset 65,535.
+ * Go's compressor then stops at buffer position 65,535 - 261 = 65,274 with the window not full, and the 1-byte
+ * padding Write slides the window before position 65,274 is compressed. 20 bytes copied there from 32,674 bytes back
+ * (file offsets 31,576 → 64,250) give a match that only an unsplit stream can use.
+ */
+function makeWriteBoundaryTree(r: string): void {
+  dir(Buffer.from(r));
+  const data = Buffer.from(randomBytes(64511, 2026));
+  data.copyWithin(64250, 31576, 31596);
+  file(Buffer.from(join(r, 'f')), data);
+}
+
+/** Sizes of the GoGzipWriter.write calls buildArtifact makes (a spy on the real compressor, which still runs). */
+async function buildWrites(path: string, ignorePaths: string[] | undefined): Promise<{ writes: number[]; layer: Buffer }> {
+  const spy = vi.spyOn(GoGzipWriter.prototype, 'write');
+  try {
+    const a = await buildArtifact(path, { ignorePaths, reproducible: true, compressor: 'go-flate' });
+    try {
+      return { writes: spy.mock.calls.map(([d]) => d.length), layer: readFileSync(a.layerPath) };
+    } finally {
+      await a.cleanup();
+    }
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 async function ours(path: string, ignorePaths: string[] | undefined): Promise<Buffer> {
   const chunks: Buffer[] = [];
   await writeFluxTar(path, { ignorePaths }, new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }));
@@ -139,6 +181,41 @@ describe('byte-identical to fluxcd/pkg tar + sourceignore (Flux 2.9)', () => {
     const a = await buildArtifact(root, { ignorePaths: ignoreOf(set), reproducible: true, compressor: 'go-flate' });
     try {
       expect(readFileSync(a.layerPath).equals(reference(root, set, true))).toBe(true);
+    } finally {
+      await a.cleanup();
+    }
+  });
+
+  it.for(['-', '', 'big'])('go-flate gets exactly the Write calls fluxcd/pkg tar.Tar makes (ignore-paths %j, §3.3, §3.4)', async (set, ctx) => {
+    if (!fluxref) return ctx.skip();
+    // The edge tree has small files, a 304,000-byte file (32 KiB reads), PAX headers, empty directories.
+    const { writes, layer } = await buildWrites(root, ignoreOf(set));
+    const theirs = referenceWrites(root, set);
+    expect(theirs.length).toBeGreaterThan(100);
+    expect(writes).toEqual(theirs);
+    expect(layer.equals(reference(root, set, true))).toBe(true);
+  });
+
+  it('write-boundary case: the go-flate layer equals Flux even where one coalesced Write would not (§3.4)', async (ctx) => {
+    if (!fluxref) return ctx.skip();
+    const path = join(tmp.dir, 'write-boundary');
+    makeWriteBoundaryTree(path);
+    const flux = reference(path, '', true);
+    const tar = reference(path, '');
+    expect(tar.length).toBe(66560);
+    expect(referenceWrites(path, '')).toEqual([512, 512, 32768, 31743, 1, 512, 512]);
+    // The tree really is the rare case: Go's gzip of the same tar in one Write gives other bytes …
+    expect(goGzipSync(tar).equals(flux)).toBe(false);
+    // … and so does the go-flate compressor fed the coalesced tar chunks (what buildArtifact did before).
+    const coalesced: Buffer[] = [];
+    const plan = await planEntries(path, { ignorePaths: [] });
+    await pipeline(Readable.from(tarBytes(plan.entries), { objectMode: false }), COMPRESSORS['go-flate'](), new Writable({ write: (c: Buffer, _e, cb) => (coalesced.push(c), cb()) }));
+    expect(gunzipSync(Buffer.concat(coalesced)).equals(tar)).toBe(true);
+    expect(Buffer.concat(coalesced).equals(flux)).toBe(false);
+    // buildArtifact replays Go's Write calls and gets Flux's layer.
+    const a = await buildArtifact(path, { ignorePaths: [], reproducible: true, compressor: 'go-flate' });
+    try {
+      expect(readFileSync(a.layerPath).equals(flux)).toBe(true);
     } finally {
       await a.cleanup();
     }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildArtifact, encodeHeader, extractArtifact, splitUstarPath, tarDigestOfLayer, writeFluxTar } from '@d2/core/flux';
+import { buildArtifact, encodeHeader, extractArtifact, planEntries, splitUstarPath, tarChunks, tarDigestOfLayer, writeFluxTar, type TarChunk } from '@d2/core/flux';
 import { D2Error } from '@d2/core';
 import { tempDir, writeTree } from './fixtures.js';
 
@@ -189,6 +189,31 @@ describe('the walk on disk', () => {
     const i = tar.indexOf(Buffer.from('big.bin\0'));
     expect(tar.subarray(i + 512, i + 512 + big.length).equals(big)).toBe(true);
     expect(tar.length).toBe(512 + 512 + 512 * Math.ceil(big.length / 512) + 1024);
+  });
+});
+
+describe("Go's Write calls (flux-artifact.md §3.3, §3.4; docs/flate.md \"Write boundaries\")", () => {
+  it('tarChunks splits the stream exactly where archive/tar + fluxcd/pkg copyBuffer end their Writes', async () => {
+    const root = join(tmp.dir, 'writes');
+    writeTree(root, { a: ['hello', 0o644], big: [Buffer.alloc(600_000, 7), 0o644], z: ['', 0o644], 'ü.yaml': ['k: ', 0o644] });
+    mkdirSync(join(root, 'empty'));
+    const { entries } = await planEntries(root, { ignorePaths: [] });
+    const chunks: TarChunk[] = [];
+    for await (const c of tarChunks(entries)) chunks.push(c);
+    const writes = chunks.flatMap((c) => c.writeEnds.map((end, i) => end - (c.writeEnds[i - 1] ?? 0)));
+    // Walk order is bytewise: ., a, big, empty, z, ü.yaml (0xc3 > 'z').
+    expect(writes).toEqual([
+      512, // .
+      512, 5, // a: header, data
+      507, 512, ...Array<number>(18).fill(32768), 10176, // a's padding, big: header, 600,000 bytes in 32 KiB reads
+      64, 512, // big's padding (600,000 = 1171 × 512 + 448), empty/
+      512, // z (no data, no Write)
+      512, 16, 496, 512, 3, // ü.yaml: PAX x header, "16 path=ü.yaml\n", its padding, main header, data
+      509, 512, 512, // ü.yaml's padding, then the two trailer blocks as two Writes
+    ]);
+    expect(chunks.length).toBeGreaterThan(1); // big spans chunks: each chunk ends on a Write boundary
+    for (const c of chunks) expect(c.writeEnds[c.writeEnds.length - 1]).toBe(c.data.length);
+    expect(Buffer.concat(chunks.map((c) => c.data)).equals(await tarBytesOf(root, []))).toBe(true);
   });
 });
 
