@@ -92,7 +92,9 @@ export const COMPRESSORS: Record<CompressorName, CompressorFactory> = {
 export function createGoTarGzip(): Transform {
   let writer: GoGzipWriter | undefined;
   const t: Transform = new Transform({
+    // Object mode counts chunks, not bytes: keep at most one 256 KiB chunk queued, as the byte-mode path does.
     writableObjectMode: true,
+    writableHighWaterMark: 1,
     transform(chunk: TarChunk, _enc: BufferEncoding, cb: TransformCallback) {
       try {
         writer ??= new GoGzipWriter((b) => t.push(b));
@@ -220,10 +222,10 @@ export async function buildArtifact(path: string, opts: BuildOptions = {}): Prom
     const layerPath = join(dir, 'layer.tar.gz');
     const stats = new TarStats();
     const tap = new DigestTap();
-    // go-flate replays Go's Write calls; other compressors take the coalesced bytes.
+    // go-flate replays Go's Write calls (object-mode chunks, one queued at a time); other compressors take the bytes.
     const [tar, gzip] =
       compressorName === 'go-flate'
-        ? [Readable.from(tarChunks(plan.entries, stats)), createGoTarGzip()]
+        ? [Readable.from(tarChunks(plan.entries, stats), { highWaterMark: 1 }), createGoTarGzip()]
         : [Readable.from(tarBytes(plan.entries, stats), { objectMode: false }), compress()];
     await pipeline(tar, gzip, tap, createWriteStream(layerPath));
     const layerDigest = tap.digest();
