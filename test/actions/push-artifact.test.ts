@@ -147,6 +147,9 @@ describe('push-artifact (component matrix in one step)', () => {
     expect(r.exitCode).toBe(1);
     expect(r.errors.join('\n')).toMatch(/1 of 5 artifact\(s\) failed[\s\S]*alpha/);
     expect(skopeoDigest(`${registry.host}/acme/d2-apps/alpha:latest`)).toBe(before.alpha);
+    // Each component's log is one group, with its outcome in the title.
+    expect(r.stdout).toContain(`::group::alpha → ${registry.host}/acme/d2-apps/alpha: failed`);
+    expect(r.stdout).toContain(`::group::bravo → ${registry.host}/acme/d2-apps/bravo: pushed`);
     for (const n of names.slice(1)) expect(skopeoDigest(`${registry.host}/acme/d2-apps/${n}:latest`)).not.toBe(before[n]);
   });
 });

@@ -44,11 +44,28 @@ export async function run(): Promise<void> {
     const wiring = wirePublish(targets.map((t) => t.repository.split('/')[0]), common, env);
     core.info(`publishing ${targets.length} artifact(s): ${targets.map((t) => `${t.displayPath} → ${t.repository}`).join(', ')}`);
 
+    // Components run concurrently: each one's log is buffered and printed as one group when it is done.
+    const logs = new Map<string, string[]>();
+    const key = (t: { component?: string; repository: string }) => t.component ?? t.repository;
     const { results, failures } = await publishAll(
       wiring.client,
       targets,
       { diffTag, tags, build: common.build, signer: wiring.signer, verifier: wiring.verifier, logger: actionsLogger },
       concurrency,
+      {
+        loggerFor: (t) => {
+          const lines: string[] = [];
+          logs.set(key(t), lines);
+          return { debug: (m) => core.debug(`[${key(t)}] ${m}`), info: (m) => lines.push(m), warn: (m) => core.warning(`[${key(t)}] ${m}`) };
+        },
+        onSettled: (t, { result, error }) => {
+          const status = error ? 'failed' : result?.pushed ? 'pushed' : 'unchanged';
+          core.startGroup(`${t.component ?? t.displayPath} → ${t.repository}: ${status}`);
+          for (const line of logs.get(key(t)) ?? []) core.info(line);
+          if (error) core.error(`${key(t)}: ${error.message}`);
+          core.endGroup();
+        },
+      },
     );
 
     const artifacts = results.map((r: PublishResult) => ({

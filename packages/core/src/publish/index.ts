@@ -1,4 +1,5 @@
 export { publishArtifact, publishAll, pushBuilt, moveTags, effectiveTags, splitRepository } from './publish.js';
+export type { PublishAllHooks } from './publish.js';
 export { inspectRemote } from './remote.js';
 export { resolveTargets, listComponents, validateRepositoryInput, validateTags, COMPONENT_PLACEHOLDER } from './targets.js';
 export type { TargetSpec } from './targets.js';

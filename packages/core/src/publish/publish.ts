@@ -133,7 +133,14 @@ export async function moveTags(registry: PublishRegistry, repo: Repository, tags
  * Publishes several targets with bounded concurrency. One failing target does not stop the others; failures are
  * collected (the caller fails the step at the end with a per-component report).
  */
-export async function publishAll(registry: PublishRegistry, targets: PublishTarget[], opts: PublishOptions, concurrency = 4): Promise<PublishAllResult> {
+export interface PublishAllHooks {
+  /** A logger per target (e.g. buffered, to print each component's log as one group when it is done). */
+  loggerFor?: (target: PublishTarget) => Logger;
+  /** Called when a target is done, with its result or error. */
+  onSettled?: (target: PublishTarget, outcome: { result?: PublishResult; error?: Error }) => void;
+}
+
+export async function publishAll(registry: PublishRegistry, targets: PublishTarget[], opts: PublishOptions, concurrency = 4, hooks: PublishAllHooks = {}): Promise<PublishAllResult> {
   const results: (PublishResult | undefined)[] = new Array(targets.length);
   const failures: ComponentFailure[] = [];
   let next = 0;
@@ -142,9 +149,12 @@ export async function publishAll(registry: PublishRegistry, targets: PublishTarg
       const i = next++;
       const t = targets[i];
       try {
-        results[i] = await publishArtifact(registry, t, opts);
+        results[i] = await publishArtifact(registry, t, hooks.loggerFor ? { ...opts, logger: hooks.loggerFor(t) } : opts);
+        hooks.onSettled?.(t, { result: results[i] });
       } catch (err) {
-        failures.push({ component: t.component, repository: t.repository, path: t.displayPath ?? t.path, error: err instanceof Error ? err : new Error(String(err)) });
+        const error = err instanceof Error ? err : new Error(String(err));
+        failures.push({ component: t.component, repository: t.repository, path: t.displayPath ?? t.path, error });
+        hooks.onSettled?.(t, { error });
       }
     }
   };
