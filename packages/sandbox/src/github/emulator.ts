@@ -421,7 +421,8 @@ export async function startGitHubEmulator(opts: StartGitHubEmulatorOptions): Pro
         list = list.filter((p) => owner.toLowerCase() === r.owner.toLowerCase() && p.head === branch);
       }
       if (base) list = list.filter((p) => p.base === base);
-      const direction = query.get('direction') ?? ((query.get('sort') ?? 'created') === 'created' ? 'desc' : 'desc');
+      // GitHub: desc by default when sorting by created (the default), asc otherwise.
+      const direction = query.get('direction') ?? ((query.get('sort') ?? 'created') === 'created' ? 'desc' : 'asc');
       list = [...list].sort((x, y) => (direction === 'asc' ? x.number - y.number : y.number - x.number));
       const perPage = Math.min(Number(query.get('per_page') ?? 30) || 30, 100);
       const page = Math.max(Number(query.get('page') ?? 1) || 1, 1);
@@ -723,7 +724,7 @@ export async function startGitHubEmulator(opts: StartGitHubEmulatorOptions): Pro
     };
   }
 
-  function injected(kind: FailureKind, op: Operation | undefined, docUrl: string, r?: { owner: string; head?: string; base?: string }): HttpError | undefined {
+  function injected(kind: FailureKind, docUrl: string, r?: { owner: string; head?: string; base?: string }): HttpError | undefined {
     switch (kind) {
       case 'not-permitted':
         return new HttpError(403, errorBody(403, 'GitHub Actions is not permitted to create or approve pull requests.', docUrl));
@@ -754,7 +755,7 @@ export async function startGitHubEmulator(opts: StartGitHubEmulatorOptions): Pro
       case 'server-error':
         return new HttpError(500, { message: 'Server Error' });
       default:
-        void op;
+        // invalid-response, auto-merge-not-allowed and clean-status are applied by the handlers themselves.
         return undefined;
     }
   }
@@ -821,7 +822,7 @@ export async function startGitHubEmulator(opts: StartGitHubEmulatorOptions): Pro
       const failure = failures.find((f) => f.route === 'graphql');
       if (failure && !['auto-merge-not-allowed', 'clean-status'].includes(failure.kind)) {
         takeFailure('graphql');
-        const err = injected(failure.kind, undefined, 'https://docs.github.com/graphql');
+        const err = injected(failure.kind, 'https://docs.github.com/graphql');
         if (err) return reply(err.status, err.body, err.headers);
       }
       const answer = await graphql({ body: body && !Array.isArray(body) ? body : {}, login, readOnly: tok.readOnly === true });
@@ -852,7 +853,7 @@ export async function startGitHubEmulator(opts: StartGitHubEmulatorOptions): Pro
     try {
       if (failure && failure !== 'invalid-response') {
         const b = body && !Array.isArray(body) ? body : {};
-        const err = injected(failure, op, docUrl, { owner: op.params.owner, head: str(b.head)?.replace(/^[^:]*:/, ''), base: str(b.base) });
+        const err = injected(failure, docUrl, { owner: op.params.owner, head: str(b.head)?.replace(/^[^:]*:/, ''), base: str(b.base) });
         if (err) throw err;
       }
       if (!handler) throw new HttpError(404, errorBody(404, `Not Found (the emulator does not implement ${op.operationId})`, docUrl));
