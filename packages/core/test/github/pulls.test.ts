@@ -155,6 +155,13 @@ describe('GitHub helpers against the emulator', () => {
     expect(warnings[0]).toMatch(/^GitHub primary rate limit on GET/);
   });
 
+  it('retries a 500 once through @octokit/plugin-retry', async () => {
+    const before = gh.requests.length;
+    gh.failNext('repos/get', 'server-error', 1);
+    expect((await pulls.repository()).defaultBranch).toBe('main');
+    expect(gh.requests.slice(before).map((r) => `${r.operationId} ${r.status}`)).toEqual(['repos/get 500', 'repos/get 200']);
+  });
+
   it('recovers from a create race: GitHub\'s own 422 "already exists" switches to updating that PR', async () => {
     // Mocked part: which run lists first cannot be timed here, so the first list "misses" the PR another run
     // opened; the 422 itself is the emulator's real duplicate check.
