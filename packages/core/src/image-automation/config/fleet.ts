@@ -176,6 +176,7 @@ export interface DirectInputs {
   namespace: string;
   updatePath?: string;
   checkoutBranch?: string;
+  /** Default `image-updates`. */
   pushBranch?: string;
   commitTemplate?: string;
   authorName?: string;
@@ -193,7 +194,7 @@ export function directTarget(i: DirectInputs): AutomationTarget {
   return {
     automation: { namespace: i.namespace, name: i.namespace },
     repository: i.repository,
-    git: { url: i.repository, checkoutBranch: i.checkoutBranch || undefined, pushBranch: i.pushBranch || undefined },
+    git: { url: i.repository, checkoutBranch: i.checkoutBranch || undefined, pushBranch: i.pushBranch || 'image-updates' },
     policies: { path: i.policiesPath, namespace: i.namespace, substitute: i.substitute },
     update: { path: i.updatePath || './', strategy: 'Setters' },
     commit: { author: { name: i.authorName ?? '', email: i.authorEmail }, messageTemplate: i.commitTemplate || undefined, values: {} },

@@ -141,7 +141,9 @@ export function expandResourceSet(rs: K8sObject, source: string): K8sObject[] {
       const text = stringify(res);
       let rendered: string;
       try {
-        rendered = new Template(text, sprigFuncs(), { left: '<<', right: '>>' }).execute(new Map([['inputs', toGo(input)]]));
+        // Flux Operator exposes the input as the function `inputs` (`<< inputs.name >>`).
+        const data = toGo(input);
+        rendered = new Template(text, { ...sprigFuncs(), inputs: () => data }, { left: '<<', right: '>>' }).execute(data);
       } catch (err) {
         throw new InputError(`ResourceSet ${name} (${source}): template error: ${err instanceof Error ? err.message : String(err)}`);
       }

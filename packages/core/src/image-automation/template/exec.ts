@@ -226,6 +226,10 @@ class State {
         return this.evalFields(dot, v, first.fields, rest, final, line);
       }
       case 'identifier':
+        if (first.fields.length > 0) {
+          // `fn.Field args`: the function is called without arguments, then the field chain is evaluated.
+          return this.evalFields(dot, this.evalFunction(dot, first.name, [], [], line), first.fields, rest, final, line);
+        }
         return this.evalFunction(dot, first.name, rest, final, line);
       case 'dot':
         noArgs();
@@ -256,8 +260,10 @@ class State {
         const v = this.evalPipeline(dot, a.pipe);
         return a.fields.length ? this.evalFields(dot, v, a.fields, [], [], line) : v;
       }
-      case 'identifier':
-        return this.evalFunction(dot, a.name, [], [], line);
+      case 'identifier': {
+        const v = this.evalFunction(dot, a.name, [], [], line);
+        return a.fields.length ? this.evalFields(dot, v, a.fields, [], [], line) : v;
+      }
     }
   }
 

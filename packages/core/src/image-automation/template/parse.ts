@@ -14,7 +14,7 @@ export type ArgNode =
   | { type: 'bool'; value: boolean }
   | { type: 'number'; value: number; text: string }
   | { type: 'string'; value: string }
-  | { type: 'identifier'; name: string }
+  | { type: 'identifier'; name: string; fields: string[] }
   | { type: 'pipe'; pipe: Pipeline; fields: string[] };
 
 export interface Command {
@@ -481,7 +481,7 @@ class Parser {
       case 'word':
         if (t.v === 'true' || t.v === 'false') return { type: 'bool', value: t.v === 'true' };
         if (t.v === 'nil') return { type: 'nil' };
-        return { type: 'identifier', name: t.v };
+        return { type: 'identifier', name: t.v, fields: this.parseFields() };
       default:
         throw this.err('unexpected token in operand');
     }
