@@ -1,10 +1,153 @@
-import { Inputs, NotImplementedError, runAction } from '@d2/core/action';
+import { isAbsolute, resolve } from 'node:path';
+import * as core from '@actions/core';
+import { D2Error, InputError } from '@d2/core';
+import { Inputs, runAction } from '@d2/core/action';
+import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
+import { ChainCredentials, DockerConfigCredentials, RegistryClient, StaticCredentials, type Credentials } from '@d2/core/oci';
+
+/**
+ * `registry-credentials`: a Docker config (`{"auths":{"host":{"auth":"b64"}|{"username","password"}}}`) or a map
+ * `{"host":{"username","password"}}`. Validated before anything runs; values are registered as secrets.
+ */
+export function parseRegistryCredentials(raw: string): Record<string, Credentials> {
+  if (raw.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InputError("input 'registry-credentials' is not JSON", 'pass a Docker config ({"auths":{...}}) or {"<registry>":{"username":"…","password":"…"}}');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError("input 'registry-credentials' must be a JSON object");
+  const obj = parsed as Record<string, unknown>;
+  const entries = obj.auths && typeof obj.auths === 'object' ? (obj.auths as Record<string, unknown>) : obj;
+  const out: Record<string, Credentials> = {};
+  for (const [host, v] of Object.entries(entries)) {
+    if (!v || typeof v !== 'object') throw new InputError(`registry-credentials: entry '${host}' must be an object`);
+    const e = v as Record<string, unknown>;
+    let username = typeof e.username === 'string' ? e.username : undefined;
+    let password = typeof e.password === 'string' ? e.password : undefined;
+    if (typeof e.auth === 'string') {
+      const dec = Buffer.from(e.auth, 'base64').toString('utf8');
+      const i = dec.indexOf(':');
+      if (i < 0) throw new InputError(`registry-credentials: auths['${host}'].auth is not base64 of user:password`);
+      username = dec.slice(0, i);
+      password = dec.slice(i + 1);
+    }
+    if (!username || password === undefined) throw new InputError(`registry-credentials: entry '${host}' needs username and password (or auth)`);
+    core.setSecret(password);
+    out[host] = { username, password };
+  }
+  return out;
+}
+
+function defaultRepository(): string {
+  const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+  const repo = process.env.GITHUB_REPOSITORY;
+  if (!repo) throw new InputError("input 'repository' is required outside GitHub Actions");
+  return `${server}/${repo}.git`;
+}
+
+export function targetsFromInputs(inputs: Inputs, workspace: string): AutomationTarget[] {
+  const automation = inputs.string('automation');
+  if (automation) {
+    if (isAbsolute(automation) || automation.split(/[\\/]/).includes('..')) {
+      throw new InputError(`input 'automation' must be a path inside the workspace, got '${automation}'`, 'e.g. clusters/update');
+    }
+    return readFleetConfig(workspace, automation);
+  }
+  return [
+    directTarget({
+      repository: inputs.string('repository') || defaultRepository(),
+      policiesPath: inputs.required('policies-path'),
+      namespace: inputs.required('namespace'),
+      updatePath: inputs.string('update-path', '.'),
+      checkoutBranch: inputs.string('checkout-branch'),
+      pushBranch: inputs.string('push-branch', 'image-updates'),
+      commitTemplate: inputs.string('commit-template'),
+      authorName: inputs.string('author-name'),
+      authorEmail: inputs.string('author-email', 'fluxcdbot@users.noreply.github.com'),
+    }),
+  ];
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The job summary: one table per repository, then the policy errors. */
+export function summaryMarkdown(r: EngineResult, dryRun: boolean): string {
+  const lines: string[] = [`## Image updates${dryRun ? ' (dry run)' : ''}`, ''];
+  for (const t of r.targets) {
+    lines.push(`### ${t.repository}`, '');
+    lines.push(`Automation \`${t.automation}\`, checkout \`${t.checkoutBranch}\`, push \`${t.pushBranch}\`${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
+    if (t.error) lines.push(`**Failed:** ${cell(t.error)}`, '');
+    const rows = r.changes.filter((c) => c.repository === t.repository);
+    if (rows.length === 0 && !t.error) lines.push('No changes.', '');
+    if (rows.length > 0) {
+      lines.push('| File | Object | Setter | Old | New |', '| --- | --- | --- | --- | --- |');
+      for (const c of rows) lines.push(`| ${cell(c.file)} | ${cell(c.object)} | \`${cell(c.setter)}\` | \`${cell(c.old)}\` | \`${cell(c.new)}\` |`);
+      lines.push('');
+    }
+    if (t.commit) lines.push(`Commit \`${t.commit.sha}\` pushed to \`${t.commit.branch}\`.`, '');
+    for (const p of t.problemFiles) lines.push(`- ⚠️ \`${p.path}\` skipped: ${cell(p.reason)}`);
+  }
+  if (r.policyErrors.length > 0) {
+    lines.push('### Policy errors', '', '| Repository | Policy | Error |', '| --- | --- | --- |');
+    for (const e of r.policyErrors) lines.push(`| ${cell(e.repository)} | ${cell(e.policy)} | ${cell(e.message)} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
 
 export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = new Inputs();
-    inputs.boolean('dry-run', false);
-    inputs.boolean('fail-on-policy-error', false);
-    throw new NotImplementedError('e2e-update');
+    // Validate everything before any clone, scan or push.
+    const dryRun = inputs.boolean('dry-run', false);
+    const failOnPolicyError = inputs.boolean('fail-on-policy-error', false);
+    const token = inputs.string('token');
+    if (token) core.setSecret(token);
+    const creds = parseRegistryCredentials(inputs.string('registry-credentials'));
+    const workspace = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd());
+    const targets = targetsFromInputs(inputs, workspace);
+
+    const registry = new RegistryClient({
+      credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
+      logger: { debug: (m) => core.debug(m), info: (m) => core.info(m), warn: (m) => core.warning(m) },
+    });
+    let result: EngineResult;
+    try {
+      result = await runImageUpdate(
+        { targets, dryRun },
+        {
+          registry,
+          workDir: process.env.RUNNER_TEMP || undefined,
+          gitOptions: () => (token ? { auth: { token } } : {}),
+          log: { info: (m) => core.info(m), warning: (m) => core.warning(m), group: (name, fn) => core.group(name, fn) },
+        },
+      );
+    } finally {
+      registry.close();
+    }
+
+    core.setOutput('changed', String(result.changed));
+    core.setOutput('commits', JSON.stringify(result.commits));
+    core.setOutput('changes', JSON.stringify(result.changes));
+    await core.summary.addRaw(summaryMarkdown(result, dryRun), true).write();
+
+    if (result.commits.length > 0 && token.startsWith('ghs_')) {
+      core.warning(
+        'Pushed with a GitHub-issued installation token. If this is the workflow GITHUB_TOKEN, the push to the push branch does not trigger ' +
+          'other workflows (the image-updates PR workflow will not run): use a PAT or a GitHub App token for `token`.',
+      );
+    }
+    if (result.errors.length > 0) {
+      throw new D2Error(`${result.errors.length} repositor${result.errors.length === 1 ? 'y' : 'ies'} failed: ${result.errors.map((e) => `${e.repository}: ${e.message}`).join('; ')}`);
+    }
+    if (failOnPolicyError && result.policyErrors.length > 0) {
+      throw new D2Error(`${result.policyErrors.length} ImagePolicy error(s): ${result.policyErrors.map((e) => e.policy).join(', ')}`, {
+        code: 'POLICY_FAILED',
+        hint: 'see the job summary; set fail-on-policy-error: false to only report them',
+      });
+    }
   });
 }
+
