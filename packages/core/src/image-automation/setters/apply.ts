@@ -2,7 +2,7 @@
  * Setters over a directory tree (image-automation.md §3.2; IAC ScreeningLocalReader + kio.LocalPackageWriter),
  * writing minimal diffs.
  */
-import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { D2Error } from '../../errors.js';
 import { updateText } from './document.js';
@@ -45,16 +45,17 @@ export function isCandidateFile(path: string): boolean {
  * are never followed: a link to a directory is not entered (as in Go) and, unlike Flux, a link to a file is not read
  * either, so a write can never land outside the tree.
  */
-export async function* walkFiles(root: string): AsyncGenerator<string> {
-  const st = await lstat(root);
+export function* walkFiles(root: string): Generator<string> {
+  // Synchronous fs: for thousands of small files the thread-pool round trips of fs/promises dominate.
+  const st = lstatSync(root);
   if (!st.isDirectory()) {
     if (st.isFile()) yield root;
     return;
   }
-  const names = (await readdir(root)).sort(compareUtf8);
+  const names = readdirSync(root).sort(compareUtf8);
   for (const name of names) {
     const p = join(root, name);
-    const s = await lstat(p);
+    const s = lstatSync(p);
     if (s.isSymbolicLink()) continue;
     if (s.isDirectory()) yield* walkFiles(p);
     else if (s.isFile()) yield p;
@@ -80,15 +81,15 @@ export async function updateWithSetters(updatePath: string, policies: readonly P
   const run: SettersRun = { result: new UpdateResult(), files: [], problemFiles: [], scannedFiles: 0 };
   let rootIsDir: boolean;
   try {
-    rootIsDir = (await lstat(updatePath)).isDirectory();
+    rootIsDir = lstatSync(updatePath).isDirectory();
   } catch (err) {
     throw new D2Error(`update path ${updatePath} does not exist`, { code: 'SETTER_PATH', cause: err, hint: 'check spec.update.path of the ImageUpdateAutomation (or the update-path input)' });
   }
   const base = rootIsDir ? updatePath : resolve(updatePath, '..');
   if (setters.size === 0) return run;
-  for await (const file of walkFiles(updatePath)) {
+  for (const file of walkFiles(updatePath)) {
     if (!isCandidateFile(file)) continue;
-    const text = await readFile(file, 'utf8');
+    const text = readFileSync(file, 'utf8');
     if (!text.includes(SCREENING_TOKEN)) continue;
     run.scannedFiles++;
     const rel = relative(base, file).split(sep).join('/');
@@ -100,7 +101,7 @@ export async function updateWithSetters(updatePath: string, policies: readonly P
     if (upd.status !== 'updated') continue;
     for (const c of upd.changes) run.result.addChange(rel, c.object, c.change);
     run.files.push({ path: rel, before: text, after: upd.text });
-    if (!opts.dryRun) await writeFile(file, upd.text);
+    if (!opts.dryRun) writeFileSync(file, upd.text);
   }
   return run;
 }

@@ -170,6 +170,18 @@ export type ScalarStyle = 'PLAIN' | 'QUOTE_SINGLE' | 'QUOTE_DOUBLE';
  * back to double quotes when single quotes cannot hold the text).
  */
 export function formatScalar(value: string, style: ScalarStyle): string {
+  const key = `${style}\u0000${value}`;
+  let out = formatCache.get(key);
+  if (out === undefined) {
+    if (formatCache.size > 10_000) formatCache.clear();
+    formatCache.set(key, (out = formatScalarUncached(value, style)));
+  }
+  return out;
+}
+
+const formatCache = new Map<string, string>();
+
+function formatScalarUncached(value: string, style: ScalarStyle): string {
   if (style === 'QUOTE_DOUBLE') return doubleQuote(value);
   const singleOk = isPrintable(value) && !/[\n\r\u0085\u2028\u2029]/.test(value);
   if (style === 'QUOTE_SINGLE') return singleOk ? singleQuote(value) : doubleQuote(value);
