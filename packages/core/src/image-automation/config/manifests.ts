@@ -67,8 +67,10 @@ export function readManifestDir(root: string, dir: string, transform: (text: str
   const visit = (d: string) => {
     const kfile = kustomizationFile(d);
     if (kfile) {
-      const docs = parseObjects(readFileSync(kfile, 'utf8'), relative(root, kfile));
-      const k = docs[0] ?? {};
+      const kdoc = parseAllDocuments(readFileSync(kfile, 'utf8'))[0];
+      if (kdoc && kdoc.errors.length > 0) throw new InputError(`${relative(root, kfile)}: invalid YAML: ${kdoc.errors[0].message.split('\n')[0]}`);
+      const kv: unknown = kdoc?.toJS();
+      const k: K8sObject = isObject(kv) ? kv : {};
       const resources = Array.isArray(k.resources) ? k.resources : [];
       for (const r of resources) {
         if (typeof r !== 'string') continue;

@@ -1,0 +1,194 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkStrategy, expandResourceSet, loadPolicies, matchesSelector, readFleetConfig, readManifestDir, substituteVariables } from '../../../src/image-automation/config/index.js';
+import { writeTree } from '@d2/sandbox/d2-repos';
+
+const dirs: string[] = [];
+function tree(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'd2-config-'));
+  dirs.push(d);
+  writeTree(d, files);
+  return d;
+}
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop() as string, { recursive: true, force: true });
+});
+
+const IUA = (extra = '') => `apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata:
+  name: auto
+  namespace: team
+spec:
+  sourceRef:
+    kind: GitRepository
+    name: repo
+  git:
+    commit:
+      author:
+        email: bot@example.com
+      messageTemplateValues:
+        env: prod
+    push:
+      branch: updates
+      refspec: refs/heads/updates:refs/heads/auto
+      options:
+        merge_request.create: ""
+        ci.skip: "true"
+  update:
+    path: ./deploy
+${extra}`;
+
+const SOURCES = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: repo
+  namespace: team
+spec:
+  url: https://git.example.com/team/repo.git
+  ref:
+    branch: develop
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: policies
+  namespace: team
+spec:
+  path: ./flux/policies
+  sourceRef:
+    kind: GitRepository
+    name: repo
+  postBuild:
+    substitute:
+      REGISTRY: registry.example.com
+`;
+
+describe('readFleetConfig (trap 9, §5)', () => {
+  it('joins the automation with its GitRepository (checkout = its ref) and the Kustomization (path, namespace, substitution)', () => {
+    const dir = tree({ 'cluster/sources.yaml': SOURCES, 'cluster/auto.yaml': IUA('    strategy: Setters\n') });
+    const [t] = readFleetConfig(dir, 'cluster');
+    expect(t.automation).toEqual({ namespace: 'team', name: 'auto' });
+    expect(t.git).toEqual({
+      url: 'https://git.example.com/team/repo.git',
+      checkoutBranch: 'develop',
+      pushBranch: 'updates',
+      refspec: 'refs/heads/updates:refs/heads/auto',
+      pushOptions: ['ci.skip=true', 'merge_request.create'],
+    });
+    expect(t.policies).toEqual({ path: './flux/policies', namespace: 'team', substitute: { REGISTRY: 'registry.example.com' } });
+    expect(t.update).toEqual({ path: './deploy', strategy: 'Setters' });
+    expect(t.commit).toEqual({ author: { name: '', email: 'bot@example.com' }, messageTemplate: undefined, values: { env: 'prod' } });
+  });
+
+  it('U13: a missing or unknown update strategy is an error', () => {
+    expect(() => readFleetConfig(tree({ 'c/s.yaml': SOURCES, 'c/a.yaml': IUA() }), 'c')).toThrow(/update strategy is missing/);
+    expect(() => readFleetConfig(tree({ 'c/s.yaml': SOURCES, 'c/a.yaml': IUA('    strategy: foo\n') }), 'c')).toThrow(/'foo' is not supported/);
+    expect(checkStrategy('Setters', 'x')).toBe('Setters');
+  });
+
+  it('a missing Kustomization or GitRepository is reported with a hint', () => {
+    expect(() => readFleetConfig(tree({ 'c/a.yaml': IUA('    strategy: Setters\n') }), 'c')).toThrow(/GitRepository team\/repo not found/);
+    expect(() => readFleetConfig(tree({ 'c/s.yaml': SOURCES.split('---')[0], 'c/a.yaml': IUA('    strategy: Setters\n') }), 'c')).toThrow(/no Kustomization/);
+  });
+});
+
+describe('ResourceSet, substitution, kustomization resources', () => {
+  it('expands << inputs.x >> per input with sprig functions', () => {
+    const objs = expandResourceSet(
+      {
+        apiVersion: 'fluxcd.controlplane.io/v1',
+        kind: 'ResourceSet',
+        metadata: { name: 'rs' },
+        spec: {
+          inputs: [{ ns: 'a', tag: 'v1' }, { ns: 'b', tag: 'v2' }],
+          resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: '<< inputs.ns | upper >>', namespace: '<< inputs.ns >>' }, data: { tag: '<< inputs.tag | quote >>' } }],
+        },
+      },
+      'rs.yaml',
+    );
+    expect(objs).toEqual([
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'A', namespace: 'a' }, data: { tag: 'v1' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'B', namespace: 'b' }, data: { tag: 'v2' } },
+    ]);
+  });
+
+  it('Flux post-build substitution: ${VAR}, defaults, escapes; $VAR without braces is kept', () => {
+    expect(substituteVariables('a ${A} b ${B:=dflt} c ${C:-x} d $${A} e $A f ${MISSING}|', { A: '1', C: '' })).toBe('a 1 b dflt c x d ${A} e $A f |');
+  });
+
+  it('follows kustomization.yaml resources (files and directories), never outside the repository', () => {
+    const dir = tree({
+      'p/kustomization.yaml': 'resources:\n  - a.yaml\n  - sub\n',
+      'p/a.yaml': 'kind: A\nmetadata:\n  name: a\n',
+      'p/ignored.yaml': 'kind: Ignored\n',
+      'p/sub/b.yaml': 'kind: B\nmetadata:\n  name: b\n',
+      'q/kustomization.yaml': 'resources:\n  - ../../outside.yaml\n',
+    });
+    expect(readManifestDir(dir, 'p').map((o) => [o.file, o.object.kind])).toEqual([
+      ['p/a.yaml', 'A'],
+      ['p/sub/b.yaml', 'B'],
+    ]);
+    expect(() => readManifestDir(dir, 'q')).toThrow(/outside the repository/);
+    expect(() => readManifestDir(dir, '../x')).toThrow(/outside the repository/);
+  });
+
+  it('loadPolicies applies targetNamespace and substitution and filters by policySelector', () => {
+    const dir = tree({
+      'pol/all.yaml': `apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: app
+spec:
+  image: \${REGISTRY}/team/app
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: app
+  labels:
+    update: weekly
+spec:
+  imageRepositoryRef:
+    name: app
+  policy:
+    semver:
+      range: 1.x
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: other
+spec:
+  imageRepositoryRef:
+    name: app
+  policy:
+    alphabetical: {}
+`,
+    });
+    const target = {
+      automation: { namespace: 'team', name: 'auto' },
+      repository: 'x',
+      git: { url: 'x' },
+      policies: { path: 'pol', namespace: 'team', substitute: { REGISTRY: 'reg.example.com' } },
+      update: { path: '.', strategy: 'Setters' as const },
+      commit: { author: { name: '', email: 'a@b' }, values: {} },
+      policySelector: { matchLabels: { update: 'weekly' } },
+    };
+    const r = loadPolicies(dir, target);
+    expect(r.repositories.map((x) => [x.namespace, x.spec.image])).toEqual([['team', 'reg.example.com/team/app']]);
+    expect(r.policies.map((p) => `${p.namespace}/${p.name}`)).toEqual(['team/app']);
+    expect(r.skipped).toEqual([{ name: 'team/other', reason: 'not selected by policySelector' }]);
+    expect(loadPolicies(dir, { ...target, policies: { ...target.policies, namespace: 'elsewhere' } }).policies).toEqual([]);
+  });
+
+  it('label selectors: matchLabels and matchExpressions', () => {
+    expect(matchesSelector({ a: '1' }, undefined)).toBe(true);
+    expect(matchesSelector({ a: '1' }, { matchExpressions: [{ key: 'a', operator: 'In', values: ['1', '2'] }] })).toBe(true);
+    expect(matchesSelector({ a: '3' }, { matchExpressions: [{ key: 'a', operator: 'In', values: ['1'] }] })).toBe(false);
+    expect(matchesSelector({}, { matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] })).toBe(true);
+    expect(matchesSelector({ a: '1' }, { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] })).toBe(false);
+  });
+});
