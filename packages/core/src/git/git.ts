@@ -130,13 +130,17 @@ export class Git {
   /** Runs `git <args>` in the work tree. Throws GitError (stderr included, secrets redacted) unless allowFail. */
   async run(args: string[], o: { input?: string; allowFail?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
     this.opts.log?.(`git ${args.join(' ')}`);
-    const child = spawn('git', args, { cwd: this.dir, env: { ...this.env(), ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', args, { cwd: this.dir, env: { ...this.env(), ...o.env }, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), this.opts.timeoutMs ?? 300_000);
-    child.stdin.end(o.input ?? '');
+    if (child.stdin) {
+      // git may exit before reading its input (e.g. on an auth error): ignore EPIPE, the exit code tells.
+      child.stdin.on('error', () => {});
+      child.stdin.end(o.input);
+    }
     const code: number = await new Promise((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (c) => resolve(c ?? 1));
