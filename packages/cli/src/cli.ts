@@ -123,7 +123,7 @@ export async function runCli(commands: Command[], argv: string[], version: strin
     return await command.run(ctx);
   } catch (err) {
     io.stderr(`✗ d2 ${command.name}: ${formatError(err)}\n`);
-    return err instanceof InputError ? EXIT_USAGE : err instanceof D2Error && err.code === 'USAGE' ? EXIT_USAGE : EXIT_FAILED;
+    return err instanceof InputError || (err instanceof D2Error && (err.code === 'USAGE' || err.code === 'INPUT_INVALID')) ? EXIT_USAGE : EXIT_FAILED;
   }
 }
 

@@ -76,7 +76,7 @@ Exit codes: 0 every step and verification passed, 1 a step failed (report.json s
         `  GitHub API  ${stack.github.url}   e.g. curl -H "Authorization: Bearer $(jq -r .gitToken ${join(out, 'sandbox.json')})" ${stack.github.url}/repos/d2-demo/d2-apps/pulls?state=all`,
         `  Sigstore    ${stack.sigstore.url} · OIDC ${stack.oidc.url}`,
         `  verify      d2 verify oci://${stack.registry}/d2-demo/d2-apps/frontend:latest-stable --trusted-root ${join(out, 'trusted_root.json')} \\`,
-        `                --certificate-identity-regexp "$(jq -r '.identities[] | select(.name=="production") | .subjectRegExp' ${join(out, 'identities.json')} | sed s/'<repo>'/d2-apps/)" \\`,
+        `                --certificate-identity-regexp "$(jq -r '.identities[] | select(.name=="production") | .subjects[0].subjectRegExp' ${join(out, 'identities.json')})" \\`,
         `                --certificate-oidc-issuer-regexp "$(jq -r .issuerRegExp ${join(out, 'identities.json')})"`,
         `Stop them with: kill ${process.pid}   (or: kill $(cat ${join(out, 'demo.pid')}), or Ctrl-C)`,
       ].join('\n'),

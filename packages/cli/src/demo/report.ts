@@ -130,5 +130,14 @@ export interface DemoReport {
 
 export interface IdentitiesFile {
   issuerRegExp: string;
-  identities: { name: string; tag: string; repositories: string[]; subjectRegExp: string; expected: 'verified' | 'rejected' }[];
+  identities: {
+    /** staging | production | wrong-workflow | wrong-repository */
+    name: string;
+    /** The tag verified with this identity (the cluster's ARTIFACT_TAG). */
+    tag: string;
+    expected: 'verified' | 'rejected';
+    issuerRegExp: string;
+    /** One subject regex per source repository (Flux matchOIDCIdentity.subject). */
+    subjects: { repository: string; subjectRegExp: string }[];
+  }[];
 }

@@ -447,7 +447,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           report.verifications.push({ repository: art.repository, reference, digest: art.digest, identity: p.name, subjectRegExp, issuerRegExp, expected: p.expected, result: v.result, ok, message: v.message });
           s.details.push(`${ok ? '✓' : '✗'} ${p.name.padEnd(16)} ${art.repository.slice(reg.length + 1)}:${p.tag} ${v.result}${v.result === 'verified' ? '' : `: ${v.message.split('\n')[0].slice(0, 110)}`}`);
         }
-        if (used.size) identities.identities.push({ name: p.name, tag: p.tag, repositories: [...used], subjectRegExp: p.subject('<repo>').replace(quoteMeta('<repo>'), '<repo>'), expected: p.expected });
+        if (used.size) {
+          identities.identities.push({
+            name: p.name,
+            tag: p.tag,
+            expected: p.expected,
+            issuerRegExp,
+            subjects: [...used].map((repository) => ({ repository, subjectRegExp: p.subject(repository.split('/')[1]) })),
+          });
+        }
       }
       const bad = report.verifications.filter((v) => !v.ok);
       if (bad.length) throw new StepFailure(`${bad.length} verification(s) did not give the expected result: ${bad.map((b) => `${b.identity} ${b.reference}`).join(', ')}`);
