@@ -79,3 +79,12 @@ export async function commitsAhead(authUrl: string, base: string, branch: string
     .filter(Boolean)
     .map((l) => ({ sha: l.slice(0, 40), subject: l.slice(41) }));
 }
+
+/** Paths that differ between two commits of the remote (`git diff --name-only from to`). */
+export async function changedPaths(authUrl: string, from: string, to: string, baseDir?: string): Promise<string[]> {
+  const dir = await tempDir('d2-demo-diff-', baseDir);
+  await git(dir, ['init', '--quiet', '--bare']);
+  await git(dir, ['fetch', '--quiet', authUrl, 'refs/heads/*:refs/heads/*']);
+  const out = await git(dir, ['diff', '--name-only', from, to]);
+  return out.split('\n').filter(Boolean);
+}

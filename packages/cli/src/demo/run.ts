@@ -21,7 +21,7 @@ import { appsRepo, appsWorkflows, fleetRepo, infraRepo, type FileTree } from '@d
 import { runActionBundle, type ActionRun, type RunActionOptions } from '@d2/sandbox/runner';
 import { runCli, type Io } from '../cli.js';
 import { verifyCommand } from '../commands/verify.js';
-import { checkout, commitsAhead, pushTag, remoteBranchSha, seedRepository, tempDir } from './git.js';
+import { changedPaths, checkout, commitsAhead, pushTag, remoteBranchSha, seedRepository, tempDir } from './git.js';
 import { seedImages } from './images.js';
 import type {
   ActionRunReport,
@@ -170,7 +170,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const steps: { title: string; run: (s: StepReport) => Promise<void> }[] = [];
   const latestBefore = new Map<string, string>();
   let e2eChanges = '';
-  const changedComponents = new Set<string>();
 
   const runAction = async (step: number, action: string, repo: string, o: RunActionOptions & { ref: string; sha: string }): Promise<ActionRun> => {
     const run = await runActionBundle(action, { ...o, repository: repo, timeoutMs: 120_000 });
@@ -307,11 +306,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       });
       e2eChanges = run.outputs.changes ?? '';
       const changes = JSON.parse(e2eChanges || '[]') as { repository?: string; file?: string; old?: string; new?: string }[];
-      for (const c of changes) {
-        const m = /(?:^|\/)components\/([^/]+)\//.exec(c.file ?? '');
-        const repoName = /d2-(apps|infra)/.exec(c.repository ?? '')?.[0];
-        if (m && repoName) changedComponents.add(`${reg}/${owner}/${repoName}/${m[1]}`);
-      }
       const commits = JSON.parse(run.outputs.commits || '[]') as { repository?: string; branch?: string; sha?: string }[];
       for (const name of [appsName, infraName]) {
         const ahead = await commitsAhead(authUrl(name), 'main', 'image-updates', work).catch(() => []);
@@ -366,15 +360,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         s.details.push(`${name.split('/')[1]}: PR #${number} created (${pr.url}) and merged → main ${body.sha?.slice(0, 7)} (${ms(run.durationMs)})`);
         const a = pushActions.find((p) => p.repo === name);
         if (!a) continue;
+        // The components the merge changed, from git itself: they, and only they, must get a new digest.
+        const initial = report.commits.find((c) => c.repository === name && c.kind === 'initial')?.sha ?? 'main';
+        const touched = new Set((await changedPaths(authUrl(name), initial, body.sha ?? 'main', work)).map((f) => /^components\/([^/]+)\//.exec(f)?.[1]).filter(Boolean));
         const artifacts = await pushArtifact(4, 'after-merge', a, s);
         for (const x of artifacts) {
           const before = latestBefore.get(x.repository) ?? '';
-          report.merges.push({ repository: x.repository, component: x.component, before, after: x.digest, changed: before !== x.digest, expectedChange: changedComponents.has(x.repository) });
+          report.merges.push({ repository: x.repository, component: x.component, before, after: x.digest, changed: before !== x.digest, expectedChange: touched.has(x.component) });
         }
       }
       if (report.pullRequests.length === 0) throw new StepFailure('no pull request was created');
-      const missed = report.merges.filter((m) => m.expectedChange && !m.changed);
-      if (missed.length) throw new StepFailure(`merged image updates gave no new digest for ${missed.map((m) => m.repository).join(', ')}`);
+      const missed = report.merges.filter((m) => m.expectedChange !== m.changed);
+      if (missed.length) {
+        throw new StepFailure(`after the merge, the digest changes do not follow the content changes for ${missed.map((m) => `${m.repository} (${m.changed ? 'new digest, content unchanged' : 'content changed, same digest'})`).join(', ')}`);
+      }
       if (!report.merges.some((m) => m.changed)) throw new StepFailure('no artifact changed after the merge');
     },
   });
