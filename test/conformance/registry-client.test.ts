@@ -8,7 +8,8 @@
  * names (pushBlob, putManifest, getManifest, headManifest, fetchBlob, referrers) plus listTags; until it lands these
  * are `it.todo`. The oracle self-checks (ORAS against skopeo, ORAS against flux) run now.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -104,7 +105,8 @@ for (const mode of ['anonymous', 'htpasswd'] as const) {
       const fetched = await oras.manifestFetch(ref);
       expect(sha256(fetched)).toBe(pushed.digest);
       const skopeoArgs = ['inspect', '--raw', '--tls-verify=false', ...(mode === 'htpasswd' ? ['--creds', 'testuser:testpass'] : []), `docker://${ref}`];
-      const viaSkopeo = execFileSync('skopeo', skopeoArgs, { env: { ...process.env, HOME: tempDir('skopeo-home') } });
+      // Async on purpose: in htpasswd mode the sandbox's read-only gate runs in this process, so a sync exec would deadlock.
+      const { stdout: viaSkopeo } = await promisify(execFile)('skopeo', skopeoArgs, { env: { ...process.env, HOME: tempDir('skopeo-home') }, encoding: 'buffer', timeout: 60_000 });
       expect(Buffer.compare(viaSkopeo, fetched)).toBe(0);
     });
 

@@ -183,8 +183,18 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
     const tags = await oras.repoTags(`${registry.host}/${a.repo.repository}`);
     expect(tags).toContain(a.digest.replace(':', '-'));
     expect(tags).not.toContain(`${a.digest.replace(':', '-')}.sig`);
+    // (observed) cosign 3.0.6's fallback-index entry carries artifactType application/vnd.oci.empty.v1+json (the config
+    // media type), not the bundle type: identify the bundle by the referrer manifest itself (§2.3).
     const found = await oras.discover(a.ref);
-    expect((found.referrers ?? found.manifests ?? []).map((r) => r.artifactType)).toContain('application/vnd.dev.sigstore.bundle.v0.3+json');
+    const referrers = found.referrers ?? found.manifests ?? [];
+    expect(referrers).toHaveLength(1);
+    const referrer = JSON.parse((await oras.manifestFetch(`${registry.host}/${a.repo.repository}@${referrers[0].digest}`)).toString('utf8')) as {
+      artifactType?: string;
+      layers: { mediaType: string }[];
+      subject?: { digest: string };
+    };
+    expect(referrer.layers.map((l) => l.mediaType)).toEqual(['application/vnd.dev.sigstore.bundle.v0.3+json']);
+    expect(referrer.subject?.digest).toBe(a.digest);
     const good = await cosign.verify(a.ref, { ...GOOD, newBundleFormat: true });
     ok(good);
     const wrongId = await cosign.verify(a.ref, { ...WRONG_IDENTITY, newBundleFormat: true });

@@ -394,7 +394,7 @@ export class OrasCli {
     const dir = mkdtempSync(join(tmpdir(), 'd2-oras-manifest-'));
     const file = join(dir, 'manifest.json');
     writeFileSync(file, bytes);
-    const r = assertToolOk(await this.run(['manifest', 'push', '--plain-http', '--no-tty', '--format', 'json', '--media-type', mediaType, ref, file]));
+    const r = assertToolOk(await this.run(['manifest', 'push', '--plain-http', '--descriptor', '--media-type', mediaType, ref, file]));
     return (JSON.parse(r.stdout) as { digest: string }).digest;
   }
 
