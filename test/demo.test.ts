@@ -1,0 +1,166 @@
+/**
+ * `d2 demo` end to end: the BUILT binary (packages/cli/dist/d2.cjs, bundled by `node scripts/build.mjs --cli`) runs
+ * the whole D2 loop on the local real stack, driving the four actions through their committed bundles. The checks
+ * read what the demo wrote (report.json, trusted_root.json, identities.json) and re-check the registry state with
+ * the real registry client and the verifier — the demo's own claims are not taken on trust.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '@d2/core/oci';
+import { verifyArtifact } from '@d2/core/verify';
+import { repoRoot } from '@d2/sandbox/paths';
+import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
+import type { DemoReport, IdentitiesFile } from '../packages/cli/src/demo/report.js';
+
+const execFileAsync = promisify(execFile);
+const root = repoRoot();
+const bin = join(root, 'packages', 'cli', 'dist', 'd2.cjs');
+
+function runD2(args: string[], timeoutMs = 110_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+describe('d2 demo (issue 8)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'd2-demo-test-'));
+  let registry: SandboxRegistry;
+  let run: { code: number; stdout: string; stderr: string };
+  let report: DemoReport;
+
+  beforeAll(async () => {
+    await execFileAsync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--cli', '--quiet'], { cwd: root });
+    // --registry: the demo uses this registry instead of starting its own, so the test can inspect it afterwards.
+    registry = await startRegistry({ auth: 'anonymous' });
+    run = await runD2(['demo', '--registry', registry.host, '--out', out, '-o', 'json']);
+    report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as DemoReport;
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('exits 0 with every step passed, progress on stderr and the result on stdout', () => {
+    const failed = report.steps.filter((s) => !s.ok).map((s) => `${s.id}: ${s.error}`);
+    expect(failed).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(report.ok).toBe(true);
+    expect(report.steps.map((s) => s.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, out });
+    expect(run.stderr).toMatch(/\[1\/5\] push-artifact/);
+    expect(run.stderr).toMatch(/every step and verification passed/);
+    expect(report.registry).toBe(registry.host);
+  });
+
+  it('ran the actions through their bundles: push, release, e2e-update, image-updates-pr', () => {
+    const actions = new Set(report.runs.map((r) => r.action));
+    expect([...actions].sort()).toEqual(['e2e-update', 'image-updates-pr', 'push-artifact', 'release-artifact']);
+    expect(report.runs.every((r) => r.exitCode === 0)).toBe(true);
+    // the second push on unchanged content pushed nothing
+    const unchanged = report.pushes.filter((p) => p.pass === 'unchanged');
+    expect(unchanged.length).toBe(5);
+    expect(unchanged.every((p) => !p.pushed)).toBe(true);
+  });
+
+  it('every artifact is signed, and the signatures are really in the registry and verify (cosign-signatures.md §3)', async () => {
+    expect(report.artifacts.length).toBeGreaterThanOrEqual(6);
+    const client = new RegistryClient({ credentials: { get: async () => undefined } });
+    try {
+      for (const a of report.artifacts) {
+        expect(a.signature, a.repository).toBe(`${a.repository}:sha256-${a.digest.slice(7)}.sig`);
+        const repo = { registry: registry.host, repository: a.repository.slice(registry.host.length + 1) };
+        for (const t of a.tags) expect((await client.headManifest(repo, t))?.digest).toBe(a.digest);
+        expect(await client.headManifest(repo, `sha256-${a.digest.slice(7)}.sig`)).toBeDefined();
+      }
+      // Independent re-check of the production artifact with the written trusted root and identities.
+      const ids = JSON.parse(readFileSync(join(out, 'identities.json'), 'utf8')) as IdentitiesFile;
+      const prod = ids.identities.find((i) => i.name === 'production');
+      const stable = report.artifacts.find((a) => a.tags.includes('latest-stable'));
+      expect(prod && stable).toBeTruthy();
+      const subject = prod!.subjects.find((s) => s.repository === stable!.source)!.subjectRegExp;
+      const trustedRoot = JSON.parse(readFileSync(join(out, 'trusted_root.json'), 'utf8')) as object;
+      const v = await verifyArtifact({
+        registry: client,
+        repo: { registry: registry.host, repository: stable!.repository.slice(registry.host.length + 1) },
+        digest: stable!.digest,
+        identity: { subjectRegExp: subject, issuerRegExp: ids.issuerRegExp },
+        trustedRoot,
+      });
+      expect(v.identity).toBe(`https://github.com/${report.owner}/d2-apps/.github/workflows/release-artifact.yaml@refs/tags/frontend/v1.0.0`);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('latest-stable moved to the release digest, signed with the release workflow identity', () => {
+    const r = report.release!;
+    expect(r).toMatchObject({ component: 'frontend', version: 'v1.0.0', tag: 'frontend/v1.0.0', moved: true, stableBefore: null });
+    expect(r.stableAfter).toBe(r.digest);
+    expect(r.certificateIdentity).toMatch(/\/\.github\/workflows\/release-artifact\.yaml@refs\/tags\/frontend\/v1\.0\.0$/);
+    const stable = report.artifacts.find((a) => a.tags.includes('latest-stable'));
+    expect(stable?.digest).toBe(r.digest);
+    expect(stable?.tags).toContain('v1.0.0');
+  });
+
+  it('e2e-update committed on image-updates; the PR was created and merged; the merge gave new digests', () => {
+    const updates = report.commits.filter((c) => c.kind === 'image-update');
+    expect(updates.map((c) => c.repository).sort()).toEqual([`${report.owner}/d2-apps`, `${report.owner}/d2-infra`]);
+    expect(updates.every((c) => c.branch === 'image-updates' && /^[0-9a-f]{40}$/.test(c.sha))).toBe(true);
+    expect(report.pullRequests.length).toBe(2);
+    for (const pr of report.pullRequests) {
+      expect(pr).toMatchObject({ operation: 'created', merged: true });
+      expect(pr.headSha).toBe(updates.find((u) => u.repository === pr.repository)?.sha);
+      expect(report.commits.some((c) => c.kind === 'merge' && c.sha === pr.mergeCommitSha)).toBe(true);
+    }
+    expect(report.merges.length).toBe(4);
+    for (const m of report.merges) {
+      expect(m.changed, m.repository).toBe(true);
+      expect(m.after).not.toBe(m.before);
+      expect(report.artifacts.find((a) => a.repository === m.repository && a.tags.includes('latest'))?.digest).toBe(m.after);
+    }
+  });
+
+  it('verified as a D2 cluster would, and wrong identities were rejected', () => {
+    const v = report.verifications;
+    expect(v.every((x) => x.ok)).toBe(true);
+    const staging = v.filter((x) => x.identity === 'staging');
+    expect(staging.length).toBe(5); // apps ×2, infra ×2, fleet: every `latest`
+    expect(staging.every((x) => x.result === 'verified' && x.reference.endsWith(':latest'))).toBe(true);
+    expect(v.filter((x) => x.identity === 'production').map((x) => [x.result, x.reference.split(':').pop()])).toEqual([['verified', 'latest-stable']]);
+    const wrong = v.filter((x) => x.expected === 'rejected');
+    expect(wrong.length).toBeGreaterThanOrEqual(2);
+    for (const w of wrong) {
+      expect(w.result).toBe('rejected');
+      expect(w.message).toMatch(/signature verification failed \[identity\]/);
+    }
+  });
+
+  it('writes trusted_root.json and identities.json with the regexes used', () => {
+    const root = JSON.parse(readFileSync(join(out, 'trusted_root.json'), 'utf8')) as { mediaType: string; certificateAuthorities: unknown[]; tlogs: unknown[]; ctlogs: unknown[] };
+    expect(root.mediaType).toMatch(/^application\/vnd\.dev\.sigstore\.trustedroot\+json/);
+    expect(root.certificateAuthorities.length).toBeGreaterThan(0);
+    expect(root.tlogs.length).toBeGreaterThan(0);
+    expect(root.ctlogs.length).toBeGreaterThan(0);
+    const ids = JSON.parse(readFileSync(join(out, 'identities.json'), 'utf8')) as IdentitiesFile;
+    expect(ids.issuerRegExp).toBe('^https://token\\.actions\\.githubusercontent\\.com$');
+    expect(ids.identities.map((i) => i.name)).toEqual(['staging', 'production', 'wrong-workflow', 'wrong-repository']);
+    const used = new Set(report.verifications.map((x) => x.subjectRegExp));
+    for (const i of ids.identities) for (const s of i.subjects) expect(used.has(s.subjectRegExp)).toBe(true);
+    expect(ids.identities[0].subjects.find((s) => s.repository.endsWith('/d2-apps'))?.subjectRegExp).toBe(
+      `^https://github\\.com/${report.owner}/d2-apps/\\.github/workflows/push-artifact\\.yaml@refs/heads/main$`,
+    );
+  });
+});
