@@ -570,7 +570,10 @@ export interface CosignSignOptions {
 export interface CosignVerifyOptions {
   identityRegexp: string;
   issuerRegexp: string;
-  /** cosign 3: `--new-bundle-format` is auto-detected; pass false to force the legacy path. Ignored for cosign 2. */
+  /**
+   * cosign 3: `--new-bundle-format=<v>` (auto-detected when unset). cosign 2: true adds `--trusted-root`, which its
+   * auto-detected bundle path needs.
+   */
   newBundleFormat?: boolean;
 }
 
@@ -665,6 +668,9 @@ export class CosignCli {
       if (o.newBundleFormat !== undefined) args.push(`--new-bundle-format=${o.newBundleFormat}`);
     } else {
       args.push(`--rekor-url=${this.sigstore.rekorURL}`);
+      // (observed) cosign 2.6.5 also switches to a bundle referrer when one exists (GetBundles in verify.go) and then
+      // needs the trusted root; SIGSTORE_* variables serve only its legacy path. Pass it when a bundle is expected.
+      if (o.newBundleFormat) args.push(`--trusted-root=${this.sigstore.trustedRootPath}`);
     }
     args.push(imageRef);
     return runTool(this.bin, args, { env: this.env });
