@@ -19,6 +19,8 @@ import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { startSigstore, type SandboxSigstore } from '@d2/sandbox/sigstore';
 import { runCli, type Io } from '../packages/cli/src/cli.js';
 import { commands } from '../packages/cli/src/commands/index.js';
+import { remoteBranchSha, seedRepository } from '../packages/cli/src/demo/git.js';
+import { seedImages } from '../packages/cli/src/demo/images.js';
 import { fxFiles, VECTOR_META, writeTree as writeModeTree } from '../packages/core/test/flux/fixtures.js';
 
 interface Run {
@@ -361,5 +363,85 @@ describe('d2 pr against the GitHub API emulator (github-actions.md §4)', () => 
     const denied = await d2(['pr', '--repository', 'acme/apps', '--token', 'not-a-valid-token'], { GITHUB_API_URL: github.url });
     expect(denied.code).toBe(1);
     expect(denied.err).not.toContain('not-a-valid-token');
+  });
+});
+
+describe('d2 update (direct mode) against the sandbox git server and registry (image-automation.md)', () => {
+  let git: SandboxGitServer;
+  let registry: SandboxRegistry;
+  beforeAll(async () => {
+    [git, registry] = await Promise.all([startGitServer(), startRegistry({ auth: 'anonymous' })]);
+  });
+  afterAll(async () => {
+    await Promise.all([git?.stop(), registry?.stop()]);
+  });
+
+  it('--dry-run prints the diff and pushes nothing; a real run commits on image-updates; a re-run changes nothing', async () => {
+    const client = new RegistryClient({ credentials: { get: async () => undefined } });
+    await seedImages(client, registry.host, 'initial');
+    await seedImages(client, registry.host, 'newer'); // images/redis: 7.4.1, 7.4.2, 8.0.0
+    client.close();
+    const app = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: redis
+spec:
+  template:
+    spec:
+      containers:
+        - name: redis
+          image: ${registry.host}/images/redis:7.4.1 # {"$imagepolicy": "apps:redis"}
+`;
+    const policies = `apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata:
+  name: redis
+  namespace: apps
+spec:
+  image: ${registry.host}/images/redis
+  insecure: true
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata:
+  name: redis
+  namespace: apps
+spec:
+  imageRepositoryRef:
+    name: redis
+  policy:
+    semver:
+      range: "~7.4"
+`;
+    await git.createRepo('acme/update');
+    await seedRepository(git.authUrl('acme/update'), { 'apps/redis.yaml': app, 'policies/redis.yaml': policies }, 'init', scratch);
+    const args = ['update', '--repository', `${git.url}/acme/update.git`, '--policies-path', 'policies', '--namespace', 'apps', '--update-path', 'apps'];
+    const env = { GIT_TOKEN: git.token };
+
+    const dry = await d2([...args, '--dry-run'], env);
+    expect(dry.err).not.toContain(git.token);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain('--- a/update/apps/redis.yaml');
+    expect(dry.out).toContain(`-          image: ${registry.host}/images/redis:7.4.1 # {"$imagepolicy": "apps:redis"}`);
+    expect(dry.out).toContain(`+          image: ${registry.host}/images/redis:7.4.2 # {"$imagepolicy": "apps:redis"}`);
+    expect(await remoteBranchSha(git.authUrl('acme/update'), 'image-updates')).toBeUndefined();
+
+    const real = await d2([...args, '-o', 'json'], env);
+    expect(real.code).toBe(0);
+    const j = real.json<{ changed: boolean; commits: { branch: string; sha: string }[]; changes: { old: string; new: string }[] }>();
+    expect(j.changed).toBe(true);
+    expect(j.changes.map((c) => [c.old, c.new])).toEqual([[`${registry.host}/images/redis:7.4.1`, `${registry.host}/images/redis:7.4.2`]]);
+    expect(j.commits[0].branch).toBe('image-updates');
+    expect(await remoteBranchSha(git.authUrl('acme/update'), 'image-updates')).toBe(j.commits[0].sha);
+
+    const again = await d2([...args, '-o', 'json'], env);
+    expect(again.code).toBe(0);
+    expect(again.json()).toMatchObject({ changed: false, commits: [] });
+
+    const noToken = await d2(args, {});
+    expect(noToken.code).toBe(1);
+    const usage = await d2(['update', '--repository', `${git.url}/acme/update.git`]);
+    expect(usage.code).toBe(2);
+    expect(usage.err).toMatch(/policies-path is required/);
   });
 });

@@ -8,6 +8,7 @@ import { pushCommand } from './push.js';
 import { releaseCommand } from './release.js';
 import { signCommand } from './sign.js';
 import { tagCommand } from './tag.js';
+import { updateCommand } from './update.js';
 import { verifyCommand } from './verify.js';
 import { versionCommand } from './version.js';
 
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   signCommand,
   verifyCommand,
   policySelectCommand,
+  updateCommand,
   prCommand,
   demoCommand,
   versionCommand,

@@ -1,0 +1,163 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { D2Error, InputError } from '@d2/core';
+import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
+import { ChainCredentials, DockerConfigCredentials, RegistryClient } from '@d2/core/oci';
+import { EXIT_FAILED, EXIT_OK, str, type Command, type CommandContext } from '../cli.js';
+import { cliLogger } from '../wiring.js';
+
+const execFileAsync = promisify(execFile);
+const USAGE = 'd2 update --automation clusters/update [--fleet DIR] | --repository URL --policies-path P --namespace NS [--dry-run]';
+
+/** A unified diff of each rewritten file, made by `git diff --no-index` (git's own diff, as users know it). */
+export async function unifiedDiff(files: { path: string; before: string; after: string }[], label: string): Promise<string> {
+  if (files.length === 0) return '';
+  const dir = await mkdtemp(join(tmpdir(), 'd2-update-diff-'));
+  try {
+    for (const f of files) {
+      for (const [side, text] of [['a', f.before], ['b', f.after]] as const) {
+        const p = join(dir, side, label, f.path);
+        await mkdir(dirname(p), { recursive: true });
+        await writeFile(p, text);
+      }
+    }
+    try {
+      const { stdout } = await execFileAsync('git', ['diff', '--no-index', '--no-color', '--no-prefix', 'a', 'b'], { cwd: dir, maxBuffer: 64 << 20 });
+      return stdout;
+    } catch (err) {
+      // `git diff --no-index` exits 1 when the trees differ: that is the normal case here.
+      const e = err as { code?: number; stdout?: string };
+      if (e.code === 1 && typeof e.stdout === 'string') return e.stdout;
+      throw err;
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function targetsOf(ctx: CommandContext, template: string | undefined): AutomationTarget[] {
+  const automation = str(ctx, 'automation');
+  if (automation) {
+    if (str(ctx, 'repository')) throw new InputError('--automation and --repository exclude each other', 'fleet mode reads the repositories from the update cluster');
+    return readFleetConfig(resolve(str(ctx, 'fleet') ?? '.'), automation);
+  }
+  return [
+    directTarget({
+      repository: str(ctx, 'repository') ?? '',
+      policiesPath: str(ctx, 'policies-path') ?? '',
+      namespace: str(ctx, 'namespace') ?? '',
+      updatePath: str(ctx, 'update-path') ?? '.',
+      checkoutBranch: str(ctx, 'checkout-branch'),
+      pushBranch: str(ctx, 'push-branch') ?? 'image-updates',
+      commitTemplate: template,
+      authorName: str(ctx, 'author-name') ?? 'fluxcdbot',
+      authorEmail: str(ctx, 'author-email') ?? 'fluxcdbot@users.noreply.github.com',
+    }),
+  ];
+}
+
+export const updateCommand: Command = {
+  name: 'update',
+  summary: 'Run Flux image update automation without a cluster (scan, elect, set markers, commit, push)',
+  usage: USAGE,
+  help: `The e2e-update action as a command (image-automation.md, issue 5): for each target repository, clone, read the
+ImageRepository/ImagePolicy manifests, scan the registries, elect every policy with Flux's semantics, rewrite the
+$imagepolicy setter markers with minimal diffs, render the commit message from the automation's template, commit
+and force-push the push branch (on top of it when it exists). No change → no commit.
+
+Fleet mode (D2): the update cluster's manifests configure everything
+  --automation PATH           e.g. clusters/update (ResourceSets, GitRepository, Kustomization, ImageUpdateAutomation)
+  --fleet DIR                 the checked-out fleet repository (default: the current directory)
+Direct mode:
+  --repository URL --policies-path P --namespace NS [--update-path .] [--checkout-branch B]
+  [--push-branch image-updates] [--commit-template TEXT | --commit-template-file FILE]
+  [--author-name N] [--author-email E]
+Common:
+  --token T                   git token with write access (default $GIT_TOKEN, then $GITHUB_TOKEN); a PAT or App token
+                              lets the push trigger the image-updates PR workflow
+  --dry-run                   compute the changes and print the unified diff (stdout); nothing is committed or pushed
+  --fail-on-policy-error      exit 1 when any ImagePolicy cannot be elected (the others are still applied)
+  Registry credentials come from the docker config (DOCKER_AUTH_CONFIG, DOCKER_CONFIG/config.json, helpers).
+
+Prints {changed, commits, changes, policyErrors} (-o json), or the changes and commits (text; the diff with --dry-run).
+Exit codes: 0 done (changed or not), 1 a repository failed (clone, template, push) or, with --fail-on-policy-error, a
+policy failed; 2 usage or input error (bad fleet configuration, missing inputs).
+
+Examples:
+  d2 update --automation clusters/update --token "$GITHUB_PAT"
+  d2 update --repository https://github.com/org/apps.git --policies-path update-policies --namespace apps --dry-run`,
+  options: {
+    automation: { type: 'string' },
+    fleet: { type: 'string' },
+    repository: { type: 'string' },
+    'policies-path': { type: 'string' },
+    namespace: { type: 'string' },
+    'update-path': { type: 'string' },
+    'checkout-branch': { type: 'string' },
+    'push-branch': { type: 'string' },
+    'commit-template': { type: 'string' },
+    'commit-template-file': { type: 'string' },
+    'author-name': { type: 'string' },
+    'author-email': { type: 'string' },
+    token: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'fail-on-policy-error': { type: 'boolean' },
+  },
+  async run(ctx) {
+    let template = str(ctx, 'commit-template');
+    const templateFile = str(ctx, 'commit-template-file');
+    if (templateFile) {
+      if (template !== undefined) throw new InputError('--commit-template and --commit-template-file exclude each other');
+      try {
+        template = await readFile(templateFile, 'utf8');
+      } catch (err) {
+        throw new InputError(`cannot read --commit-template-file ${templateFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+    const targets = targetsOf(ctx, template);
+    const dryRun = ctx.values['dry-run'] === true;
+    const token = str(ctx, 'token') ?? ctx.env.GIT_TOKEN ?? ctx.env.GITHUB_TOKEN;
+    const logger = cliLogger(ctx);
+    const registry = new RegistryClient({ credentials: new ChainCredentials([new DockerConfigCredentials({ env: ctx.env })]), logger });
+    ctx.log(`→ ${dryRun ? 'dry run: ' : ''}image update automation for ${targets.map((t) => t.repository.replace(/\/\/[^@/]+@/, '//')).join(', ')}`);
+    let result: EngineResult;
+    try {
+      result = await runImageUpdate(
+        { targets, dryRun },
+        {
+          registry,
+          gitOptions: () => (token ? { auth: { token } } : {}),
+          log: { info: (m) => logger.info(m), warning: (m) => logger.warn(m) },
+        },
+      );
+    } finally {
+      registry.close();
+    }
+    let diff = '';
+    if (dryRun) {
+      for (const t of result.targets) {
+        // Paths as they are in the repository: the update path, then the file (relative to it).
+        const updatePath = targets.find((x) => x.repository === t.repository)?.update.path ?? '.';
+        const files = t.files.map((f) => ({ ...f, path: posix.join(updatePath, f.path) }));
+        diff += await unifiedDiff(files, t.repository.replace(/^.*\//, '').replace(/\.git$/, '') || 'repo');
+      }
+    }
+    const lines = [
+      ...result.changes.map((c) => `${c.repository.replace(/^.*\//, '')}: ${c.file} ${c.object} ${c.old} -> ${c.new}`),
+      ...result.commits.map((c) => `committed ${c.sha} to ${c.branch} of ${c.repository}`),
+      ...result.policyErrors.map((e) => `policy error: ${e.policy}: ${e.message}`),
+    ];
+    ctx.result(
+      { changed: result.changed, dryRun, commits: result.commits, changes: result.changes, policyErrors: result.policyErrors, errors: result.errors, ...(dryRun ? { diff } : {}) },
+      dryRun ? diff.trimEnd() || 'no changes' : lines.join('\n') || 'no changes',
+    );
+    if (result.errors.length > 0) {
+      throw new D2Error(`${result.errors.length} repositor${result.errors.length === 1 ? 'y' : 'ies'} failed: ${result.errors.map((e) => `${e.repository}: ${e.message}`).join('; ')}`);
+    }
+    if (ctx.values['fail-on-policy-error'] === true && result.policyErrors.length > 0) return EXIT_FAILED;
+    return EXIT_OK;
+  },
+};
