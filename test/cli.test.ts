@@ -90,6 +90,16 @@ describe('d2 help and usage errors (docs/cli.md exit codes)', () => {
   });
 });
 
+describe('signing inputs are checked before anything is pushed', () => {
+  it('an unreadable --trusted-root fails with exit 2 before the push (the registry on port 1 is never contacted)', async () => {
+    const dir = tree({ 'a.yaml': 'a: 1\n' });
+    const r = await d2(['push', dir, 'oci://127.0.0.1:1/a/b', '--sign', '--trusted-root', join(scratch, 'missing.json')], { SIGSTORE_ID_TOKEN: 'header.payload.signature' });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot read the trusted root/);
+    expect(r.err).not.toMatch(/publishing/);
+  });
+});
+
 describe('d2 build (flux-artifact.md §7.2 golden vectors)', () => {
   let fx: string;
   beforeAll(() => {

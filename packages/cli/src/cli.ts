@@ -4,7 +4,8 @@ import { D2Error, InputError, formatError } from '@d2/core';
 /**
  * The d2 command: one binary, subcommands, `--help` on each, `--output json|text`.
  * Progress goes to stderr, results to stdout. Exit codes (docs/cli.md):
- *   0 success · 1 the operation failed (registry, signature, verification, diff found changes) · 2 usage or input error.
+ *   0 success · 1 the operation failed (registry, signature, verification, diff found changes) · 2 usage or input error
+ *   (InputError, or a D2Error with code INPUT_INVALID / USAGE: rejected before any side effect).
  */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -66,7 +67,8 @@ export function usageText(commands: Command[], version: string): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Common flags: -o, --output json|text   -h, --help',
-    'Exit codes: 0 success, 1 operation failed, 2 usage or input error.',
+    'Exit codes: 0 success, 1 operation failed (d2 diff: changes found), 2 usage or input error.',
+    'Credentials: --creds USER:PASS, D2_REGISTRY_USERNAME/PASSWORD, or the docker config; OIDC: SIGSTORE_ID_TOKEN or GitHub Actions.',
   ].join('\n');
 }
 

@@ -19,7 +19,7 @@ import {
 } from '@d2/core/oci';
 import { githubIdentityProvider } from '@d2/core/oidc';
 import { ArtifactSigner, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, exactRegExp, type SignatureFormat, type SignResult } from '@d2/core/sign';
-import { verifyArtifact } from '@d2/core/verify';
+import { loadTrust, verifyArtifact } from '@d2/core/verify';
 import { list, str, type CommandContext } from './cli.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -172,7 +172,8 @@ export function assertIdentityAvailable(env: Env): void {
   );
 }
 
-export function signingFrom(ctx: CommandContext, client: RegistryClient): CliSigning {
+/** The signer and the post-sign verifier; a given trusted root is read now, before anything is pushed or signed. */
+export async function signingFrom(ctx: CommandContext, client: RegistryClient): Promise<CliSigning> {
   assertIdentityAvailable(ctx.env);
   const format = (str(ctx, 'signature-format') ?? 'legacy') as SignatureFormat;
   if (!['legacy', 'bundle', 'both'].includes(format)) throw new InputError(`--signature-format must be legacy, bundle or both, got '${format}'`);
@@ -188,6 +189,7 @@ export function signingFrom(ctx: CommandContext, client: RegistryClient): CliSig
     env: ctx.env,
   });
   const trustedRoot = str(ctx, 'trusted-root') ?? ctx.env.D2_TRUSTED_ROOT;
+  if (trustedRoot && ctx.values['skip-verify'] !== true) await loadTrust(trustedRoot);
   const verify =
     ctx.values['skip-verify'] === true
       ? undefined

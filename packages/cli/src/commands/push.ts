@@ -103,7 +103,7 @@ Examples:
     const build = buildOptionsFrom(ctx);
     const targets = targetsOf(ctx, dirArg, repository);
     const client = registryClient(ctx, targets.map((t) => t.repository.split('/')[0]));
-    const signing = ctx.values.sign === true ? signingFrom(ctx, client) : undefined;
+    const signing = ctx.values.sign === true ? await signingFrom(ctx, client) : undefined;
     // Validation done: nothing has been built or sent before this line.
     const logger = cliLogger(ctx);
     ctx.log(`→ publishing ${targets.map((t) => `${t.displayPath} → ${t.repository}`).join(', ')}`);

@@ -76,7 +76,7 @@ Example:
     const workspace = resolve(str(ctx, 'workspace') ?? '.');
     const [target] = resolveTargets({ workspace, components: release.component ? [release.component] : [], repository, path });
     const client = registryClient(ctx, [target.repository.split('/')[0]]);
-    const signing = ctx.values.sign === true ? signingFrom(ctx, client) : undefined;
+    const signing = ctx.values.sign === true ? await signingFrom(ctx, client) : undefined;
     ctx.log(`→ releasing ${release.component ? `${release.component} ` : ''}${release.version} from ${target.displayPath} to ${target.repository}`);
     let stableBefore: RemoteArtifact | undefined;
     const r = await publishArtifact(client, target, {

@@ -29,7 +29,7 @@ Examples:
     if (!ref.digest && !ref.tag) throw new InputError(`'${ctx.positionals[0]}' has no digest`, 'use oci://host/repo@sha256:… (or :tag, resolved now)');
     const repo = repoOf(ref, ctx.values.insecure === true);
     const client = registryClient(ctx, [ref.registry]);
-    const { signer, verify } = signingFrom(ctx, client);
+    const { signer, verify } = await signingFrom(ctx, client);
     let digest = ref.digest;
     if (!digest) {
       const head = await client.headManifest(repo, ref.tag as string);
