@@ -63,7 +63,7 @@ Exit codes: 0 every step and verification passed, 1 a step failed (report.json s
       rekor: stack.sigstore.rekorURL,
       oidc: stack.oidc.url,
       trustedRoot: join(out, 'trusted_root.json'),
-      repositories: [`${stack.git.url}/d2-demo/d2-fleet.git`, `${stack.git.url}/d2-demo/d2-apps.git`, `${stack.git.url}/d2-demo/d2-infra.git`],
+      repositories: ['d2-fleet', 'd2-apps', 'd2-infra'].map((r) => `${stack.git.url}/${report.owner}/${r}.git`),
     };
     await writeFile(join(out, 'sandbox.json'), JSON.stringify(sandbox, null, 2) + '\n', { mode: 0o600 });
     await writeFile(join(out, 'demo.pid'), `${process.pid}\n`);
@@ -71,11 +71,11 @@ Exit codes: 0 every step and verification passed, 1 a step failed (report.json s
       [
         '',
         'The servers keep running (--keep):',
-        `  registry    http://${stack.registry}   e.g. skopeo list-tags --tls-verify=false docker://${stack.registry}/d2-demo/d2-apps/frontend`,
-        `  git         ${stack.git.url}/d2-demo/{d2-fleet,d2-apps,d2-infra}.git   (user ${stack.git.username}, token in ${join(out, 'sandbox.json')})`,
-        `  GitHub API  ${stack.github.url}   e.g. curl -H "Authorization: Bearer $(jq -r .gitToken ${join(out, 'sandbox.json')})" ${stack.github.url}/repos/d2-demo/d2-apps/pulls?state=all`,
+        `  registry    http://${stack.registry}   e.g. skopeo list-tags --tls-verify=false docker://${stack.registry}/${report.owner}/d2-apps/frontend`,
+        `  git         ${stack.git.url}/${report.owner}/{d2-fleet,d2-apps,d2-infra}.git   (user ${stack.git.username}, token in ${join(out, 'sandbox.json')})`,
+        `  GitHub API  ${stack.github.url}   e.g. curl -H "Authorization: Bearer $(jq -r .gitToken ${join(out, 'sandbox.json')})" ${stack.github.url}/repos/${report.owner}/d2-apps/pulls?state=all`,
         `  Sigstore    ${stack.sigstore.url} · OIDC ${stack.oidc.url}`,
-        `  verify      d2 verify oci://${stack.registry}/d2-demo/d2-apps/frontend:latest-stable --trusted-root ${join(out, 'trusted_root.json')} \\`,
+        `  verify      d2 verify oci://${stack.registry}/${report.owner}/d2-apps/frontend:latest-stable --trusted-root ${join(out, 'trusted_root.json')} \\`,
         `                --certificate-identity-regexp "$(jq -r '.identities[] | select(.name=="production") | .subjects[0].subjectRegExp' ${join(out, 'identities.json')})" \\`,
         `                --certificate-oidc-issuer-regexp "$(jq -r .issuerRegExp ${join(out, 'identities.json')})"`,
         `Stop them with: kill ${process.pid}   (or: kill $(cat ${join(out, 'demo.pid')}), or Ctrl-C)`,

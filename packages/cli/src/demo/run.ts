@@ -13,6 +13,7 @@
  * Spec references: flux-artifact.md, cosign-signatures.md §3.4 (SAN = https://github.com/ + job_workflow_ref),
  * github-actions.md §3 (OIDC claims) and §4 (PR flow), image-automation.md §4 (D2 update cluster).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -98,7 +99,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const work = await tempDir('d2-demo-work-');
   const stack = await startStack({ registry: opts.registry });
   const reg = stack.registry;
-  const owner = DEMO_OWNER;
+  // A registry given with --registry may hold an earlier run's artifacts: a fresh owner keeps every run independent.
+  const owner = opts.registry ? `${DEMO_OWNER}-${randomBytes(3).toString('hex')}` : DEMO_OWNER;
   const fleetName = `${owner}/d2-fleet`;
   const appsName = `${owner}/d2-apps`;
   const infraName = `${owner}/d2-infra`;
