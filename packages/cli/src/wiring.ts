@@ -87,8 +87,10 @@ export function cliLogger(ctx: CommandContext): Logger {
  * `oci://host/repo[:tag][@digest]` (the scheme is optional). Upper-case letters are refused (OCI names are lowercase).
  */
 export function parseOci(input: string, what = 'reference'): Reference {
-  if (/[A-Z]/.test(input.replace(/^oci:\/\//i, '').split(/[:@]/)[0])) {
-    throw new InputError(`${what} '${input}' contains upper-case letters; OCI repository names must be lowercase`, `use '${input.toLowerCase()}'`);
+  let name = input.replace(/^oci:\/\//i, '').split('@')[0];
+  if (name.lastIndexOf(':') > name.lastIndexOf('/')) name = name.slice(0, name.lastIndexOf(':'));
+  if (/[A-Z]/.test(name.slice(name.indexOf('/') + 1))) {
+    throw new InputError(`${what} '${input}' contains upper-case letters; OCI repository names must be lowercase`, `use '${input.replace(name, name.toLowerCase())}'`);
   }
   return parseReference(input, { what });
 }
