@@ -69,7 +69,7 @@ export function verifyBlock(owner: string, repo: string, workflow: string, gitRe
 
 export function fleetRepo(o: D2RepoOptions): FileTree {
   const pushBranch = o.pushBranch ?? 'image-updates';
-  const instance = (cluster: string, tag: string, gitRef: string) => `apiVersion: fluxcd.controlplane.io/v1
+  const instance = (cluster: string, tag: string, workflow: string, gitRef: string) => `apiVersion: fluxcd.controlplane.io/v1
 kind: FluxInstance
 metadata:
   name: flux
@@ -102,8 +102,9 @@ spec:
           - op: add
             path: /spec/verify
             value:
-${indent(verifyBlock(o.owner, 'd2-fleet', 'push-artifact.yaml', gitRef).split('\n').slice(1).join('\n'), 14)}
+${indent(verifyBlock(o.owner, 'd2-fleet', workflow, gitRef).split('\n').slice(1).join('\n'), 14)}
 `;
+  // ARTIFACT_SUBJECT_GIT_REF is a regex fragment (e.g. refs/tags/.* in production): the tenants quote only the fixed part.
   const runtimeInfo = (env: string, tag: string, workflow: string, gitRef: string) => `apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -148,7 +149,7 @@ ${tenants.map((t) => `    - tenant: "${t}"
           provider: cosign
           matchOIDCIdentity:
             - issuer: ^<< "https://token.actions.githubusercontent.com" | regexQuoteMeta >>$
-              subject: ^<< printf "https://github.com/${o.owner}/${repo}/.github/workflows/%s.yaml@%s" inputs.artifactSubjectWorkflow inputs.artifactSubjectGitRef | regexQuoteMeta >>$
+              subject: ^<< printf "https://github.com/${o.owner}/${repo}/.github/workflows/%s.yaml@" inputs.artifactSubjectWorkflow | regexQuoteMeta >><< inputs.artifactSubjectGitRef >>$
     - apiVersion: kustomize.toolkit.fluxcd.io/v1
       kind: Kustomization
       metadata:
@@ -249,10 +250,10 @@ ${indent(D2_MESSAGE_TEMPLATE, 14)}
 `;
   return {
     'README.md': `# d2-fleet (demo)\n\nFleet definition for the D2 Actions demo: clusters and tenants.\n`,
-    'clusters/staging/flux-system/flux-instance.yaml': instance('staging', 'latest', 'refs/heads/main'),
+    'clusters/staging/flux-system/flux-instance.yaml': instance('staging', 'latest', 'push-artifact.yaml', 'refs/heads/main'),
     'clusters/staging/flux-system/runtime-info.yaml': runtimeInfo('staging', 'latest', 'push-artifact', 'refs/heads/main'),
     'clusters/staging/tenants.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../tenants\n',
-    'clusters/production/flux-system/flux-instance.yaml': instance('production', 'latest-stable', 'refs/heads/main'),
+    'clusters/production/flux-system/flux-instance.yaml': instance('production', 'latest-stable', 'release-artifact.yaml', 'refs/tags/.*'),
     'clusters/production/flux-system/runtime-info.yaml': runtimeInfo('production', 'latest-stable', 'release-artifact', 'refs/tags/.*'),
     'clusters/production/tenants.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../tenants\n',
     'clusters/update/automation.yaml': automation,

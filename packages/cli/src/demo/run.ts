@@ -36,6 +36,8 @@ import { startStack, type DemoStack } from './stack.js';
 export const DEMO_OWNER = 'd2-demo';
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 const RELEASE_TAG = 'frontend/v1.0.0';
+/** The fleet is released as a whole (release-artifact mode: fleet): production clusters sync d2-fleet:latest-stable. */
+const FLEET_TAG = 'v1.0.0';
 
 export interface DemoOptions {
   /** HOST:PORT of an anonymous loopback registry to use instead of starting one. */
@@ -289,6 +291,26 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       if (!report.release.moved) throw new StepFailure(`latest-stable did not move to ${digest} (it is ${after ?? 'missing'})`);
       if (version !== digest) throw new StepFailure(`the version tag v1.0.0 points at ${version ?? 'nothing'}, not ${digest}`);
       if (!report.release.signature) throw new StepFailure('the release was not signed');
+
+      // The fleet repository: production clusters sync d2-fleet:latest-stable, released from a plain version tag.
+      const fleetSha = await pushTag(authUrl(fleetName), FLEET_TAG, work);
+      report.commits.push({ repository: fleetName, branch: `refs/tags/${FLEET_TAG}`, sha: fleetSha, kind: 'release-tag', tag: FLEET_TAG });
+      const { dir: fleetDir } = await checkout(authUrl(fleetName), FLEET_TAG, work);
+      const fleetRef = `refs/tags/${FLEET_TAG}`;
+      const fleetRun = await runAction(2, 'release-artifact', fleetName, {
+        workspace: fleetDir,
+        ref: fleetRef,
+        sha: fleetSha,
+        inputs: { mode: 'fleet', repository: `${reg}/${fleetName}`, path: '.', ...sigstoreInputs },
+        env: { ...stack.oidc.envFor({ repository: fleetName, workflow: '.github/workflows/release-artifact.yaml', ref: fleetRef, sha: fleetSha }) },
+      });
+      const fleetRepoRef = { registry: reg, repository: fleetName };
+      const fleetStable = (await client.headManifest(fleetRepoRef, 'latest-stable'))?.digest ?? null;
+      const fleetDigest = fleetRun.outputs.digest ?? '';
+      report.pushes.push({ step: 2, pass: 'release', repository: `${reg}/${fleetName}`, component: '', pushed: true, digest: fleetDigest, tags: (fleetRun.outputs.tags ?? '').split(',').filter(Boolean), signature: fleetRun.outputs.signature ?? '' });
+      s.details.push(`d2-fleet ${FLEET_TAG} (mode: fleet) → ${short(fleetDigest)}; latest-stable → ${fleetStable ? short(fleetStable) : '(none)'} (${ms(fleetRun.durationMs)})`);
+      if (!fleetDigest || fleetStable !== fleetDigest) throw new StepFailure(`d2-fleet latest-stable is ${fleetStable ?? 'missing'}, not the fleet release ${fleetDigest || '(none)'}`);
+      if (!fleetRun.outputs.signature) throw new StepFailure('the fleet release was not signed');
     },
   });
 
