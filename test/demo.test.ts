@@ -139,7 +139,10 @@ describe('d2 demo (issue 8)', () => {
     const staging = v.filter((x) => x.identity === 'staging');
     expect(staging.length).toBe(5); // apps ×2, infra ×2, fleet: every `latest`
     expect(staging.every((x) => x.result === 'verified' && x.reference.endsWith(':latest'))).toBe(true);
-    expect(v.filter((x) => x.identity === 'production').map((x) => [x.result, x.reference.split(':').pop()])).toEqual([['verified', 'latest-stable']]);
+    // production: the released frontend component and the released fleet, both at latest-stable.
+    const production = v.filter((x) => x.identity === 'production');
+    expect(production.map((x) => [x.result, x.reference.split(':').pop()])).toEqual([['verified', 'latest-stable'], ['verified', 'latest-stable']]);
+    expect(production.map((x) => x.repository.split('/').slice(1).join('/')).sort()).toEqual([expect.stringMatching(/\/d2-apps\/frontend$/), expect.stringMatching(/\/d2-fleet$/)]);
     const wrong = v.filter((x) => x.expected === 'rejected');
     expect(wrong.length).toBeGreaterThanOrEqual(2);
     for (const w of wrong) {
