@@ -421,7 +421,7 @@ jobs:
       id-token: write
     steps:
       - uses: actions/checkout@v5
-      - uses: d2-actions/d2-actions/actions/push-artifact@v1
+      - uses: your-org/d2-actions/actions/push-artifact@v1
         with:
           components: '*'
           diff-tag: latest
@@ -439,7 +439,7 @@ jobs:
       id-token: write
     steps:
       - uses: actions/checkout@v5
-      - uses: d2-actions/d2-actions/actions/release-artifact@v1
+      - uses: your-org/d2-actions/actions/release-artifact@v1
 `,
     '.github/workflows/image-updates.yaml': `name: image-updates
 on:
@@ -455,7 +455,7 @@ jobs:
       contents: read
       pull-requests: write
     steps:
-      - uses: d2-actions/d2-actions/actions/image-updates-pr@v1
+      - uses: your-org/d2-actions/actions/image-updates-pr@v1
 `,
   };
 }
