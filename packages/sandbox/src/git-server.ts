@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { listenLoopback } from './process.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -181,13 +182,8 @@ export async function startGitServer(opts: StartGitServerOptions = {}): Promise<
     }
     serveCgi(req, res, root, user, backend);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  if (!addr || typeof addr !== 'object') throw new Error('git server: no address');
-  const base = `http://127.0.0.1:${addr.port}`;
+  const port = await listenLoopback(server);
+  const base = `http://127.0.0.1:${port}`;
 
   const repoPath = (fullName: string): string => join(root, `${checkFullName(fullName)}.git`);
 

@@ -11,8 +11,8 @@
  */
 import { createHash, generateKeyPairSync, randomBytes, sign as cryptoSign, type JsonWebKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SAN_CLAIM } from './sigstore.js';
+import { listenLoopback } from './process.js';
 
 export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
@@ -68,11 +68,7 @@ export async function startOidc(opts: { issuer?: string } = {}): Promise<Sandbox
   let requests = 0;
 
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenLoopback(server);
   const url = `http://127.0.0.1:${port}`;
 
   function claimsFor(ctx: OidcContext, audience: string): Record<string, unknown> {

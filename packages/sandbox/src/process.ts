@@ -81,3 +81,14 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Starts `server` listening on 127.0.0.1 on a free port and returns the port. */
+export async function listenLoopback(server: import('node:net').Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  if (!addr || typeof addr !== 'object') throw new Error('server has no TCP address');
+  return addr.port;
+}

@@ -15,10 +15,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ManagedProcess, waitFor } from './process.js';
+import { freePort, ManagedProcess, waitFor, listenLoopback } from './process.js';
 import { startTokenServer, type SandboxUser, type TokenIssuance, type TokenServer } from './token-server.js';
 
 export type { SandboxUser, TokenIssuance } from './token-server.js';
@@ -106,11 +105,8 @@ async function startReadOnlyGate(upstreamPort: number, users: SandboxUser[]): Pr
     });
     req.pipe(up);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return { port: (server.address() as AddressInfo).port, server };
+  const port = await listenLoopback(server);
+  return { port, server };
 }
 
 export async function startRegistry(opts: StartRegistryOptions = {}): Promise<SandboxRegistry> {

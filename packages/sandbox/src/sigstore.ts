@@ -18,10 +18,10 @@
 import { createHash, createPublicKey, generateKeyPairSync, verify as verifySignature } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
+import { listenLoopback } from './process.js';
 
 /** The JWT claim the stand-in Fulcio copies into the certificate SAN (URI). */
 export const SAN_CLAIM = 'san';
@@ -96,11 +96,7 @@ export async function startSigstore(opts: SigstoreOptions = {}): Promise<Sandbox
   const validFrom = (opts.validFrom ?? new Date(Date.now() - 60_000)).toISOString();
 
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenLoopback(server);
   const url = `http://127.0.0.1:${port}`;
 
   const ctlog = await initializeCTLog(keyPair, opts.caClock);

@@ -9,7 +9,7 @@
  */
 import { createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './process.js';
 
 export interface SandboxUser {
   username: string;
@@ -213,11 +213,7 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenLoopback(server);
 
   return {
     url: `http://127.0.0.1:${port}/token`,

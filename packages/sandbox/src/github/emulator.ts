@@ -19,6 +19,7 @@ import {
   type Urls,
 } from './model.js';
 import { OpenApiValidator, type Operation, type Violation } from './openapi.js';
+import { listenLoopback } from '../process.js';
 
 /**
  * A GitHub REST (and one GraphQL mutation) emulator on 127.0.0.1, backed by the sandbox git server's real bare
@@ -900,13 +901,8 @@ export async function startGitHubEmulator(opts: StartGitHubEmulatorOptions): Pro
       res.end(JSON.stringify({ message: `emulator error: ${err instanceof Error ? err.message : String(err)}` }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  if (!addr || typeof addr !== 'object') throw new Error('GitHub emulator: no address');
-  const base = `http://127.0.0.1:${addr.port}`;
+  const port = await listenLoopback(server);
+  const base = `http://127.0.0.1:${port}`;
   urls = { api: base, html: base };
 
   return {
