@@ -11,22 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { buildArtifact, writeFluxTar } from '../packages/core/src/flux/index.js';
 import { fmtMs, ratio, timeCommand, writeSection, type Stats } from './harness.js';
+import { prng } from '../packages/sandbox/src/random.js';
 
 const FILES = 5000;
 const DIRS = 100;
 const TARGET_BYTES = 50 * 1000 * 1000;
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 /** 100 directories × 50 files: YAML-like text (most), compressible binary, some random blobs; ~50 MB in total. */
 function generateTree(root: string): { files: number; bytes: number } {

@@ -15,20 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { createGoGzip } from '../packages/core/src/flate/index.js';
 import { goOracle } from '../packages/core/test/flate/go-oracle.js';
 import { fmtMs, median, ratio, timeAsync, timeCommand, writeSection, type Stats } from './harness.js';
+import { prng } from '../packages/sandbox/src/random.js';
 
 const SIZE = 50 * 1000 * 1000;
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 /** Deterministic tar-like stream: 512-byte headers, YAML manifests (most), compressible binary and random blobs. */
 function tarLike(size: number): Buffer {

@@ -14,18 +14,13 @@ import { PolicyElector, type ImagePolicySpec } from '../packages/core/src/image-
 import { updateWithSetters, type PolicySetterSource } from '../packages/core/src/image-automation/setters/index.js';
 import { renderCommitMessage } from '../packages/core/src/image-automation/template/index.js';
 import { fmtMs, ratio, selfPeakRssMiB, timeAsync, timeCommand, writeSection } from './harness.js';
+import { prngInt as prng } from '../packages/sandbox/src/random.js';
+import { D2_MESSAGE_TEMPLATE } from '../packages/sandbox/src/d2-repos.js';
 
 const POLICIES = 200;
 const TAGS = 1000;
 const FILES = 2000;
 
-function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return Math.floor((s / 4294967296) * n);
-  };
-}
 
 function tagList(seed: number): string[] {
   const r = prng(seed);
@@ -171,22 +166,7 @@ function buildGoReference(dir: string): string | { binary: string } {
   return b.status === 0 ? { binary: bin } : `go build failed: ${b.stderr.slice(-300)}`;
 }
 
-const D2_TEMPLATE = `Automated image update
-
-Files:
-{{ range $filename, $_ := .Changed.FileChanges -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $changes := .Changed.Objects -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-  Changes:
-{{- range $_, $change := $changes }}
-    - {{ $change.OldValue }} -> {{ $change.NewValue }}
-{{ end -}}
-{{ end -}}
-`;
+const D2_TEMPLATE = D2_MESSAGE_TEMPLATE;
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'd2-bench-ia-'));

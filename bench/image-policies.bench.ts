@@ -12,14 +12,8 @@ import { join } from 'node:path';
 import { PolicyElector, type ImagePolicySpec } from '../packages/core/src/image-automation/policy/index.js';
 import { policyOracle } from '../packages/core/test/image-automation/policy/go-oracle.js';
 import { fmtMs, ratio, selfPeakRssMiB, timeAsync, timeCommand, writeSection } from './harness.js';
+import { prngInt as prng } from '../packages/sandbox/src/random.js';
 
-function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return Math.floor((s / 4294967296) * n);
-  };
-}
 
 /** 1,000 realistic tags: semver with and without v, prereleases, sha/ts builds, signatures, `latest`. */
 function tagList(seed: number): string[] {

@@ -5,19 +5,10 @@
  * digests from §7.2 are asserted before the tar is used, so the helper cannot silently drift.
  */
 import { createHash } from 'node:crypto';
+import { prng } from '@d2/sandbox/random';
 
-/** xorshift32: small, seedable, identical on every Node version. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+export { prng };
+
 
 export function randomBytes(n: number, seed: number): Uint8Array {
   const r = prng(seed);

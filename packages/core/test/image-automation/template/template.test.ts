@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UpdateResult } from '../../../src/image-automation/setters/types.js';
 import { DEFAULT_COMMIT_TEMPLATE, renderCommitMessage, Template, TemplateError } from '../../../src/image-automation/template/index.js';
+import { D2_MESSAGE_TEMPLATE } from '@d2/sandbox/d2-repos';
 
 type Row = [file: string, apiVersion: string, kind: string, name: string, oldValue: string, newValue: string, setter: string];
 
@@ -10,23 +11,9 @@ function result(rows: Row[]): UpdateResult {
   return r;
 }
 
-// The d2 fleet's messageTemplate (D2F clusters/update/automation.yaml, a `|` block: it ends in a newline).
-const D2_TEMPLATE = `Automated image update
-
-Files:
-{{ range $filename, $_ := .Changed.FileChanges -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $changes := .Changed.Objects -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-  Changes:
-{{- range $_, $change := $changes }}
-    - {{ $change.OldValue }} -> {{ $change.NewValue }}
-{{ end -}}
-{{ end -}}
-`;
+// The d2 fleet's messageTemplate (D2F clusters/update/automation.yaml, a `|` block: it ends in a newline), as the
+// sandbox's D2 fleet (and so d2 demo) carries it: rendering it must give the spec's output byte for byte.
+const D2_TEMPLATE = D2_MESSAGE_TEMPLATE;
 
 const OCI = 'source.toolkit.fluxcd.io/v1';
 
