@@ -62,18 +62,32 @@ export class GoGzipWriter {
   }
 }
 
+/** Options of {@link createGoGzip}. */
+export interface GoGzipStreamOptions<T> {
+  /**
+   * Object mode: each chunk is a `T` (not bytes) that `writes` turns into the Go Write calls it stands for — e.g. a
+   * 256 KiB tar chunk carrying the boundaries of the writes Go's archive/tar would make. At most one chunk is queued.
+   */
+  writes: (chunk: T) => Iterable<Uint8Array>;
+}
+
 /**
  * A Transform stream gzip-compressing its input like Go's gzip.NewWriter (level 6). Each chunk written to the stream
- * is compressed as one Go Write call; memory stays bounded (about 1 MiB of state plus one output block).
+ * is compressed as one Go Write call (or, with `opts.writes`, as the calls it yields); memory stays bounded (about
+ * 1 MiB of state plus one output block).
  */
-export function createGoGzip(): Transform {
+export function createGoGzip<T = Buffer>(opts?: GoGzipStreamOptions<T>): Transform {
   let writer: GoGzipWriter | undefined;
   const t: Transform = new Transform({
-    transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback) {
+    ...(opts ? { writableObjectMode: true, writableHighWaterMark: 1 } : {}),
+    transform(chunk: T | Buffer | string, encoding: BufferEncoding, callback: TransformCallback) {
       try {
-        const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
         writer ??= new GoGzipWriter((b) => t.push(b));
-        writer.write(data);
+        if (opts) {
+          for (const data of opts.writes(chunk as T)) writer.write(data);
+        } else {
+          writer.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Buffer));
+        }
         callback();
       } catch (err) {
         callback(err as Error);

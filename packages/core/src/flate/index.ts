@@ -2,5 +2,6 @@
  * Go compress/flate level 6 + compress/gzip, byte for byte (flux-artifact.md §3.4; issue 9). See docs/flate.md.
  */
 export { createGoGzip, goGzipSync, goDeflateRawSync, GoGzipWriter, GZIP_HEADER } from './gzip.js';
+export type { GoGzipStreamOptions } from './gzip.js';
 export { GoDeflater } from './deflater.js';
 export type { ByteSink } from './bitwriter.js';

@@ -11,7 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { D2Error, InputError } from '../errors.js';
-import { createGoGzip, GoGzipWriter } from '../flate/index.js';
+import { createGoGzip } from '../flate/index.js';
 import { createZlibGzip, type CompressorFactory, type CompressorName } from './gzip.js';
 import { IgnoreMatcher, ignorePathPatterns, loadSourceIgnorePatterns, type IgnorePattern } from './ignore.js';
 import { encodeManifest, fluxAnnotations, FLUX_LAYER_MEDIA_TYPE } from './manifest.js';
@@ -90,35 +90,16 @@ export const COMPRESSORS: Record<CompressorName, CompressorFactory> = {
  * Chunks stay coalesced on the way (hashing, stream overhead); only the compressor sees the individual writes.
  */
 export function createGoTarGzip(): Transform {
-  let writer: GoGzipWriter | undefined;
-  const t: Transform = new Transform({
-    // Object mode counts chunks, not bytes: keep at most one 256 KiB chunk queued, as the byte-mode path does.
-    writableObjectMode: true,
-    writableHighWaterMark: 1,
-    transform(chunk: TarChunk, _enc: BufferEncoding, cb: TransformCallback) {
-      try {
-        writer ??= new GoGzipWriter((b) => t.push(b));
-        let start = 0;
-        for (const end of chunk.writeEnds) {
-          writer.write(chunk.data.subarray(start, end));
-          start = end;
-        }
-        cb();
-      } catch (err) {
-        cb(err as Error);
-      }
-    },
-    flush(cb: TransformCallback) {
-      try {
-        writer ??= new GoGzipWriter((b) => t.push(b));
-        writer.close();
-        cb();
-      } catch (err) {
-        cb(err as Error);
-      }
-    },
-  });
-  return t;
+  return createGoGzip<TarChunk>({ writes: splitWrites });
+}
+
+/** The Go Write calls in a tar chunk (each ends at one of `writeEnds`). */
+function* splitWrites(chunk: TarChunk): Generator<Uint8Array> {
+  let start = 0;
+  for (const end of chunk.writeEnds) {
+    yield chunk.data.subarray(start, end);
+    start = end;
+  }
 }
 
 /** The compressor used when none is given: Flux's exact bytes. */
