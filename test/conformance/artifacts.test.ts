@@ -37,40 +37,14 @@ interface BuiltArtifact {
 }
 interface FluxApi {
   buildArtifact(path: string, opts?: { ignorePaths?: string[]; source?: string; revision?: string; created?: string }): Promise<BuiltArtifact>;
-  /** Not there yet (push-artifact, issue 4): a one-call push. Until then the suite pushes buildArtifact's output itself. */
-  pushArtifact(
-    ref: string,
-    path: string,
-    opts: { ignorePaths?: string[]; source: string; revision: string; created?: string; insecure?: boolean },
-  ): Promise<{ digest: string }>;
-}
-
-interface Repository {
-  registry: string;
-  repository: string;
-}
-/** The registry-client subset used to push buildArtifact's blobs and manifest (@d2/core/oci RegistryClient, issue 3). */
-interface PushClient {
-  pushBlob(repo: Repository, source: { data: Buffer } | { path: string }, digest: string, size?: number): Promise<unknown>;
-  putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<string>;
-}
-interface OciApi {
-  RegistryClient: new (opts?: { insecure?: boolean }) => PushClient;
-}
-interface MiniRegistryApi {
-  MiniRegistry: new (base: string) => PushClient;
 }
 
 const flate = await PendingModule.probe<FlateApi>('@d2/core/flate', 'packages/core/src/flate/index.ts', ['goGzipSync']);
 const fluxBuild = await PendingModule.probe<FluxApi>('@d2/core/flux', 'packages/core/src/flux/index.ts', ['buildArtifact']);
-const fluxPush = await PendingModule.probe<FluxApi>('@d2/core/flux', 'packages/core/src/flux/index.ts', ['pushArtifact']);
 /** `d2 diff` (packages/cli, issue 8): our diff, driven as a user would. */
 const d2DiffCli = await PendingModule.probe<unknown>('../../packages/cli/src/commands/diff.ts', 'packages/cli/src/commands/diff.ts', ['diffCommand']);
-const realOci = await PendingModule.probe<OciApi>('@d2/core/oci', 'packages/core/src/oci/index.ts', ['RegistryClient']);
-/** The signing tests' interim client (packages/core/test/sign/mini-registry.ts), only until RegistryClient lands. */
-const mini = await PendingModule.probe<MiniRegistryApi>('../../packages/core/test/sign/mini-registry.ts', 'packages/core/test/sign/mini-registry.ts', ['MiniRegistry']);
-/** What "a d2 push" needs: pushArtifact, or buildArtifact plus a registry client. */
-const d2Pushable = fluxPush.available ? fluxPush : realOci.available ? realOci : mini;
+/** "A d2 push" is publishArtifact (@d2/core/publish), the code path of push-artifact and `d2 push`. */
+const d2Publish = await PendingModule.probe<typeof import('@d2/core/publish')>('@d2/core/publish', 'packages/core/src/publish/index.ts', ['publishArtifact']);
 
 /** Seeds of the random trees: fixed, so a failure names a tree anyone can rebuild (makeRandomTree(seed)). */
 const SEEDS = [1, 2, 3, 5, 8, 13, 21, 34];
@@ -133,25 +107,19 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     await guard?.stop();
   });
 
-  /**
-   * A d2 push: pushArtifact when it exists; until then buildArtifact's exact bytes (layer, config, manifest) pushed with
-   * our registry client, which is what push-artifact does (flux-artifact.md §2).
-   */
+  /** A d2 push: publishArtifact (build → push by digest → tag), exactly what push-artifact and `d2 push` run. */
   async function d2Push(ref: string, root: string, ignorePaths?: string[]): Promise<string> {
-    if (fluxPush.available) {
-      return (await fluxPush.get().pushArtifact(ref, root, { ...FX_VECTORS.metadata, created: EPOCH, ignorePaths, insecure: true })).digest;
-    }
-    const built = await fluxBuild.get().buildArtifact(root, { ...FX_VECTORS.metadata, created: EPOCH, ignorePaths });
-    const client: PushClient = realOci.available ? new (realOci.get().RegistryClient)({ insecure: true }) : new (mini.get().MiniRegistry)(registry.url);
     const [host, ...rest] = ref.split('/');
     const [repository, tag] = rest.join('/').split(':');
-    const repo = { registry: host, repository };
-    await client.pushBlob(repo, { data: readFileSync(built.layerPath) }, built.layerDigest, built.layerSize);
-    await client.pushBlob(repo, { data: built.config }, built.configDigest, built.config.length);
-    const digest = await client.putManifest(repo, tag, built.manifest, 'application/vnd.oci.image.manifest.v1+json');
+    const { RegistryClient } = await import('@d2/core/oci');
+    const result = await d2Publish.get().publishArtifact(new RegistryClient({ insecure: true }), { repository: `${host}/${repository}`, path: root }, {
+      tags: [tag],
+      build: { ...FX_VECTORS.metadata, created: EPOCH, ignorePaths, compressor: 'go-flate' },
+    });
+    const built = await fluxBuild.get().buildArtifact(root, { ...FX_VECTORS.metadata, created: EPOCH, ignorePaths });
+    expect(result.digest).toBe(built.manifestDigest);
     await built.cleanup();
-    expect(digest).toBe(built.manifestDigest);
-    return digest;
+    return result.digest;
   }
 
   it('the random trees exercise what they claim (PAX names, long paths, modes) in flux output', () => {
@@ -197,7 +165,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     }
   });
 
-  itWith([fluxBuild, d2Pushable], 'flux pull artifact extracts from a d2 push exactly what it extracts from its own push of the same tree', async () => {
+  itWith([fluxBuild, d2Publish], 'flux pull artifact extracts from a d2 push exactly what it extracts from its own push of the same tree', async () => {
     let n = 0;
     let extracted = 0;
     for (const c of cases().filter((x) => !x.name.includes('single file'))) {
@@ -224,7 +192,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     expect(extracted, 'most cases must extract').toBeGreaterThan(3);
   });
 
-  itWith([fluxBuild, d2Pushable], 'flux diff artifact says "no changes" between a d2 push and the same directory, and "differs" after an edit (§4)', async () => {
+  itWith([fluxBuild, d2Publish], 'flux diff artifact says "no changes" between a d2 push and the same directory, and "differs" after an edit (§4)', async () => {
     let n = 0;
     for (const c of cases()) {
       const ref = `${registry.host}/conformance/d2-diff:d${n++}`;

@@ -61,15 +61,9 @@ interface VerifyApi {
   }): Promise<unknown>;
 }
 
-/** The signing e2e tests' interim client (packages/core/test/sign/mini-registry.ts), used only until RegistryClient lands. */
-interface MiniRegistryApi {
-  MiniRegistry: new (base: string) => unknown;
-}
-
 const realOci = await PendingModule.probe<OciApi>('@d2/core/oci', 'packages/core/src/oci/index.ts', ['RegistryClient']);
-const mini = await PendingModule.probe<MiniRegistryApi>('../../packages/core/test/sign/mini-registry.ts', 'packages/core/test/sign/mini-registry.ts', ['MiniRegistry']);
-/** Our registry client for the signer and verifier: RegistryClient, or the interim MiniRegistry until it exists. */
-const oci = realOci.available ? realOci : mini;
+/** Our registry client for the signer and verifier. */
+const oci = realOci;
 const sign = await PendingModule.probe<SignApi>('@d2/core/sign', 'packages/core/src/sign/index.ts', ['ArtifactSigner']);
 const verify = await PendingModule.probe<VerifyApi>('@d2/core/verify', 'packages/core/src/verify/index.ts', ['verifyArtifact']);
 
@@ -107,8 +101,7 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
   }
 
   function makeClient(): unknown {
-    if (realOci.available) return new (realOci.get().RegistryClient)({ insecure: true });
-    return new (mini.get().MiniRegistry)(registry.url);
+    return new (realOci.get().RegistryClient)({ insecure: true });
   }
 
   async function d2Sign(repo: Repository, digest: string, format: 'legacy' | 'bundle' | 'both'): Promise<void> {
