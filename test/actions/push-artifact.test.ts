@@ -5,7 +5,7 @@
  * cosign-signatures.md §1, §3; issue 4 and issue 10.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,31 @@ describe('push-artifact (single component, distribution-action compatible)', () 
     // The summary has the table and a ready-to-paste Flux verify block.
     expect(r.summary).toContain('| components/app | `' + repo() + '` |');
     expect(r.summary).toContain('matchOIDCIdentity');
+  });
+
+  it('round trip: skopeo copies the artifact to an OCI layout and GNU tar extracts the same files and modes (flux-artifact.md §3)', async () => {
+    chmodSync(join(ws, 'components/app/deploy.yaml'), 0o640);
+    mkdirSync(join(ws, 'components/app/bin'), { recursive: true });
+    writeFileSync(join(ws, 'components/app/bin/run.sh'), '#!/bin/sh\necho hi\n');
+    chmodSync(join(ws, 'components/app/bin/run.sh'), 0o755);
+    const r = await run({ repository: `${repo()}-rt`, path: 'components/app', sign: 'false' }, ws);
+    expect(r.exitCode).toBe(0);
+    const layout = mkdtempSync(join(tmpdir(), 'd2-layout-'));
+    execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${repo()}-rt:latest`, `oci:${layout}:latest`], { stdio: 'pipe' });
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    expect(index.manifests[0].digest).toBe(r.outputs.digest); // skopeo kept the digest
+    const manifest = JSON.parse(readFileSync(join(layout, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8')) as { layers: { digest: string; mediaType: string }[] };
+    expect(manifest.layers[0].mediaType).toBe('application/vnd.cncf.flux.content.v1.tar+gzip');
+    const out = mkdtempSync(join(tmpdir(), 'd2-untar-'));
+    execFileSync('tar', ['-xzf', join(layout, 'blobs/sha256', manifest.layers[0].digest.slice(7)), '-C', out]);
+    const src = join(ws, 'components/app');
+    for (const f of ['deploy.yaml', 'bin/run.sh']) {
+      expect(readFileSync(join(out, f), 'utf8')).toBe(readFileSync(join(src, f), 'utf8'));
+      expect(statSync(join(out, f)).mode & 0o7777).toBe(statSync(join(src, f)).mode & 0o7777);
+    }
+    expect(statSync(join(out, 'bin')).isDirectory()).toBe(true);
+    rmSync(join(ws, 'components/app/bin'), { recursive: true });
+    chmodSync(join(ws, 'components/app/deploy.yaml'), 0o644);
   });
 
   it('an unchanged second run pushes nothing, keeps the digest and still moves the tags', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '@d2/core/oci';
 import { verifyArtifact } from '@d2/core/verify';
-import { runActionBundle, startOidc, startRegistry, startSigstore, type SandboxOidc, type SandboxRegistry, type SandboxSigstore } from '@d2/sandbox';
+import { runActionBundle, startFaultProxy, startOidc, startRegistry, startSigstore, type SandboxOidc, type SandboxRegistry, type SandboxSigstore } from '@d2/sandbox';
 
 let registry: SandboxRegistry;
 let sigstore: SandboxSigstore;
@@ -114,6 +114,25 @@ describe('release-artifact', () => {
     expect(r.exitCode).toBe(1);
     expect(await digestOf(`${REPO}/frontend`, 'latest-stable')).toBe(stable);
     expect(await digestOf(`${REPO}/frontend`, 'v2.0.0')).toBeUndefined();
+  });
+
+  it('latest-stable never moves when the push fails (registry refuses the manifest)', async () => {
+    writeFileSync(join(workspace, 'components/frontend/base/app.yaml'), 'kind: ConfigMap\nmetadata:\n  name: frontend-v3\n');
+    const stable = await digestOf(`${REPO}/frontend`, 'latest-stable');
+    expect(stable).toBeDefined();
+    // The same registry behind a proxy that answers every manifest PUT with a permanent 500.
+    const proxy = await startFaultProxy(registry.url);
+    try {
+      proxy.addFault({ method: 'PUT', path: /\/manifests\//, action: { status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"boom"}]}' } });
+      const r = await release(workspace, 'frontend/v3.0.0', { repository: `${proxy.host}/${REPO}/{component}` });
+      expect(r.exitCode).toBe(1);
+      expect(r.errors.join('\n')).toMatch(/500/);
+      expect(proxy.log.some((l) => l.method === 'PUT' && /manifests/.test(l.path) && l.fault)).toBe(true);
+    } finally {
+      await proxy.stop();
+    }
+    expect(await digestOf(`${REPO}/frontend`, 'latest-stable')).toBe(stable);
+    expect(await digestOf(`${REPO}/frontend`, 'v3.0.0')).toBeUndefined();
   });
 
   it('fleet mode pushes the whole path with {version} and latest-stable', async () => {

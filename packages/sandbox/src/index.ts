@@ -10,3 +10,4 @@ export * from './reference-tools.js';
 export * from './registry.js';
 export * from './token-server.js';
 export * from './fault-proxy.js';
+export * from './fault-proxy.js';
