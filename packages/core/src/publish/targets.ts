@@ -109,6 +109,8 @@ export function resolveTargets(spec: TargetSpec): PublishTarget[] {
   }
   const targets: PublishTarget[] = [];
   for (const component of names) {
+    // The repository first: a bad name is the cheaper and more common mistake (no filesystem needed to see it).
+    const repository = validateRepositoryInput(fill(spec.repository, component));
     const displayPath = fill(spec.path, component) || '.';
     const abs = resolve(spec.workspace, displayPath);
     if (!existsSync(abs)) {
@@ -120,7 +122,6 @@ export function resolveTargets(spec: TargetSpec): PublishTarget[] {
     }
     assertInside(spec.workspace, abs, displayPath);
     if (!hasFiles(abs)) throw new InputError(`${component !== undefined ? `component '${component}'` : `path '${displayPath}'`} is empty (no files under ${displayPath})`);
-    const repository = validateRepositoryInput(fill(spec.repository, component));
     targets.push({ component, repository, path: abs, displayPath });
   }
   return targets;
