@@ -109,7 +109,7 @@ describe('d2 build (flux-artifact.md §7.2 golden vectors)', () => {
 
   it('prints the digests of fixture fx exactly as Flux builds it, and as buildArtifact does', async () => {
     const layer = join(scratch, 'fx.tgz');
-    const r = await d2(['build', fx, '--source', VECTOR_META.source, '--revision', VECTOR_META.revision, '--created', VECTOR_META.created, '-f', layer]);
+    const r = await d2(['build', fx, '--source', VECTOR_META.source, '--revision', VECTOR_META.revision, '--created', VECTOR_META.created, '-o', layer]);
     expect(r.code).toBe(0);
     const j = r.json<Record<string, string | number>>();
     // §7.2 "fx, defaults"
@@ -118,7 +118,7 @@ describe('d2 build (flux-artifact.md §7.2 golden vectors)', () => {
     expect(j.layerDigest).toBe('sha256:9d76ecd80b3fcc61f0b959c446af6218e211b606e48fb0bb2de6b9827c806105');
     expect(j.layerSize).toBe(23879);
     expect(j.manifestDigest).toBe('sha256:a1f652e6f717e7585fa4b1b9c86883974901e29692aafbcc91b74e263c6c12ca');
-    // -f writes the very layer whose digest was printed.
+    // -o out.tgz (issue 4's form) writes the very layer whose digest was printed; the output stays JSON.
     expect(`sha256:${createHash('sha256').update(readFileSync(layer)).digest('hex')}`).toBe(j.layerDigest);
     const built = await buildArtifact(fx, { ...VECTOR_META });
     try {

@@ -33,6 +33,11 @@ export interface Command {
   /** Extra help text (flags, examples). */
   help: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /**
+   * When set, `-o/--output` values other than json|text go to this option instead (e.g. `d2 build -o out.tgz`, the
+   * form issue 4 names), so the common flag and the file flag share `-o` without ambiguity.
+   */
+  outputFileOption?: string;
   /** Output format without --output (default text). */
   defaultOutput?: OutputFormat;
   /** Returns the exit code. */
@@ -104,7 +109,11 @@ export async function runCli(commands: Command[], argv: string[], version: strin
     io.stdout(`Usage: ${command.usage}\n\n${command.summary}\n\n${command.help.trim()}\n\nCommon flags: -o, --output json|text   -h, --help\n`);
     return EXIT_OK;
   }
-  const output = (parsed.values.output as string | undefined) ?? command.defaultOutput ?? 'text';
+  let output = (parsed.values.output as string | undefined) ?? command.defaultOutput ?? 'text';
+  if (output !== 'json' && output !== 'text' && command.outputFileOption) {
+    (parsed.values as Record<string, unknown>)[command.outputFileOption] = output;
+    output = command.defaultOutput ?? 'text';
+  }
   if (output !== 'json' && output !== 'text') {
     io.stderr(`d2 ${command.name}: --output must be json or text, got '${output}'\n`);
     return EXIT_USAGE;

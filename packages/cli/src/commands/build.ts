@@ -4,11 +4,11 @@ import { buildArtifact } from '@d2/core/flux';
 import { EXIT_OK, requirePositional, str, type Command } from '../cli.js';
 import { BUILD_HELP, buildOptions, buildOptionsFrom } from '../wiring.js';
 
-const USAGE = 'd2 build <dir> [--ignore-paths P] [-f out.tgz] [--source URL --revision REV --created T]';
+const USAGE = 'd2 build <dir> [--ignore-paths P] [-o out.tgz] [--source URL --revision REV --created T]';
 
 /**
  * `d2 build`: packages a directory as a Flux artifact locally, nothing is sent (flux-artifact.md §3). Prints the
- * digests a push would produce. `-o` stays `--output`; the layer file is written with `-f/--out-file`.
+ * digests a push would produce. `-o out.tgz` writes the layer (issue 4's form); `-o json|text` stays the output format.
  */
 export const buildCommand: Command = {
   name: 'build',
@@ -18,14 +18,16 @@ export const buildCommand: Command = {
 JSON: tarDigest/tarSize (uncompressed content), layerDigest/layerSize, configDigest, manifestDigest, annotations.
 The default output is JSON for this command (-o text for a short summary).
 
-  -f, --out-file FILE         also write the gzip layer (.tgz) there (-o is --output, as for every command)
+  -o, --out-file FILE         also write the gzip layer (.tgz) there (-o json|text still selects the output format;
+                              -f is a synonym of --out-file)
 ${BUILD_HELP}
 
 Exit codes: 0 built, 1 failed (e.g. unreadable file), 2 usage or input error (missing directory, bad annotation).
 
 Example:
-  d2 build components/frontend --revision "main@sha1:$(git rev-parse HEAD)" -f frontend.tgz`,
+  d2 build components/frontend --revision "main@sha1:$(git rev-parse HEAD)" -o frontend.tgz`,
   defaultOutput: 'json',
+  outputFileOption: 'out-file',
   options: { ...buildOptions, 'out-file': { type: 'string', short: 'f' } },
   async run(ctx) {
     const dir = resolve(requirePositional(ctx, 0, 'the directory to package', USAGE));
