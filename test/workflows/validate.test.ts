@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '@d2/sandbox/paths';
+import { appsWorkflows } from '@d2/sandbox/d2-repos';
 
 const root = repoRoot();
 const actionNames = readdirSync(join(root, 'actions')).filter((d) => existsSync(join(root, 'actions', d, 'action.yml'))).sort();
@@ -88,6 +89,13 @@ describe('workflow files and README examples', () => {
       it(`${relative(root, join(root, md))} workflow example #${i + 1} is valid`, () => {
         expect(workflowErrors(`${md}#${i + 1}`, content)).toEqual([]);
       });
+    });
+  }
+
+  // The workflows of the demo's D2 repositories (what those repositories would run on GitHub).
+  for (const [path, content] of Object.entries(appsWorkflows('d2-demo'))) {
+    it(`demo repository workflow ${path} is valid`, () => {
+      expect(workflowErrors(path, content)).toEqual([]);
     });
   }
 });
