@@ -7,7 +7,7 @@
  *
  * The parts that need our artifact builder / push / diff are written against the API the brief names
  * (`@d2/core/flux` buildArtifact → {tarDigest, layerDigest, manifestDigest, layerPath}); until those land they are
- * `it.todo` (see PendingModule). Our diff is driven through the `d2 diff` CLI.
+ * a failing test (see PendingModule). Our diff is driven through the `d2 diff` CLI.
  */
 import { mkdirSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';

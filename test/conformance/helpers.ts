@@ -6,7 +6,7 @@
  * Gating rules:
  *  - D2_CONFORMANCE !== '1' → the suite is skipped, with the reason in the describe name.
  *  - D2_CONFORMANCE === '1' and a required reference tool is missing → one failing test that says which and how to build it.
- *  - A test that needs a D2 module whose source file does not exist yet → `it.todo` naming the module (for the
+ *  - A test that needs a D2 module whose source file does not exist → a failing test naming the module (for the
  *    integrator). When the file exists, the test runs and a failed import fails the test.
  */
 import { createHash } from 'node:crypto';
@@ -46,7 +46,7 @@ export function describeConformance(name: string, needs: ReferenceToolName[], bo
 
 /**
  * A D2 module other engineers are writing, probed once at collection time (top-level await in the test file):
- *  - its source file (`file`, relative to the repo root) does not exist → not available (tests become `it.todo`);
+ *  - its source file (`file`, relative to the repo root) does not exist → not available (its tests fail, see itWith);
  *  - the file exists but some `exports` are not exported yet → not available, the reason names them;
  *  - the file exists but importing it throws → available, and `load()` rethrows so the tests FAIL (a real error).
  * The expected API is the local interface T, checked at run time, so the suite compiles before the module lands.
@@ -82,11 +82,17 @@ export class PendingModule<T> {
   }
 }
 
-/** it() when every module is available, else it.todo naming what is missing (for the integrator). */
+/**
+ * it() over D2 modules probed with PendingModule. Every module the suite needs exists now, so a missing one (renamed,
+ * moved, an export dropped) FAILS the test with the reason instead of quietly turning it into a todo.
+ */
 export function itWith(modules: PendingModule<unknown>[], name: string, fn: () => Promise<void>, timeout?: number): void {
   const missing = modules.filter((m) => !m.available);
-  if (missing.length) it.todo(`${name} — waiting for: ${missing.map((m) => m.reason).join('; ')}`);
-  else it(name, fn, timeout);
+  if (missing.length) {
+    it(name, () => {
+      throw new Error(`a D2 module the conformance suite needs is missing: ${missing.map((m) => m.reason).join('; ')}`);
+    });
+  } else it(name, fn, timeout);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  *
  * The RegistryClient (@d2/core/oci, issue 3) is written against the API that @d2/core/sign's SignatureRegistry
  * names (pushBlob, putManifest, getManifest, headManifest, fetchBlob, referrers) plus listTags; until it lands these
- * are `it.todo`. The oracle self-checks (ORAS against skopeo, ORAS against flux) run now.
+ * fail (see PendingModule). The oracle self-checks (ORAS against skopeo, ORAS against flux) run now.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

@@ -9,7 +9,7 @@
  *    kind the mock needs, §5.2) and rejects a wrong identity;
  *  - cosign → d2: our verifyArtifact accepts `cosign sign` signatures, and agrees with `cosign verify` on a matrix of good
  *    and tampered `.sig` manifests (tampering done with oras, independent of our registry client).
- * Parts that need modules still being written are `it.todo` (see PendingModule in helpers.ts).
+ * A module the suite needs that is missing fails its tests (see PendingModule in helpers.ts).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
