@@ -143,6 +143,9 @@ describe('d2 demo (issue 8)', () => {
     const production = v.filter((x) => x.identity === 'production');
     expect(production.map((x) => [x.result, x.reference.split(':').pop()])).toEqual([['verified', 'latest-stable'], ['verified', 'latest-stable']]);
     expect(production.map((x) => x.repository.split('/').slice(1).join('/')).sort()).toEqual([expect.stringMatching(/\/d2-apps\/frontend$/), expect.stringMatching(/\/d2-fleet$/)]);
+    // d2-infra is signed in both formats: its artifacts verify on the cosign v3 bundle path, the others on .sig.
+    expect(staging.filter((x) => x.repository.includes('/d2-infra/')).map((x) => x.message.split(' ')[0])).toEqual(['bundle', 'bundle']);
+    expect(staging.filter((x) => x.repository.includes('/d2-apps/')).map((x) => x.message.split(' ')[0])).toEqual(['legacy', 'legacy']);
     const wrong = v.filter((x) => x.expected === 'rejected');
     expect(wrong.length).toBeGreaterThanOrEqual(2);
     for (const w of wrong) {

@@ -203,7 +203,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   };
   const pushActions: ArtifactAction[] = [
     { repo: appsName, inputs: { components: '*', repository: `${reg}/${appsName}/{component}`, path: 'components/{component}', 'diff-tag': 'latest' } },
-    { repo: infraName, inputs: { components: '*', repository: `${reg}/${infraName}/{component}`, path: 'components/{component}', 'diff-tag': 'latest' } },
+    // d2-infra signs in both formats (cosign .sig + cosign v3 DSSE bundle referrer): its artifacts verify on the bundle path.
+    { repo: infraName, inputs: { components: '*', repository: `${reg}/${infraName}/{component}`, path: 'components/{component}', 'diff-tag': 'latest', 'signature-format': 'both' } },
     { repo: fleetName, inputs: { repository: `${reg}/${fleetName}`, path: '.', 'diff-tag': 'latest' } },
   ];
 
@@ -468,7 +469,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           const ok = v.result === p.expected;
           if (v.result === 'verified') art.verifiedAs.push(p.name);
           report.verifications.push({ repository: art.repository, reference, digest: art.digest, identity: p.name, subjectRegExp, issuerRegExp, expected: p.expected, result: v.result, ok, message: v.message });
-          s.details.push(`${ok ? '✓' : '✗'} ${p.name.padEnd(16)} ${art.repository.slice(reg.length + 1)}:${p.tag} ${v.result}${v.result === 'verified' ? '' : `: ${v.message.split('\n')[0].slice(0, 110)}`}`);
+          s.details.push(`${ok ? '✓' : '✗'} ${p.name.padEnd(16)} ${art.repository.slice(reg.length + 1)}:${p.tag} ${v.result}${v.result === 'verified' ? ` (${v.message.split(' ')[0]})` : `: ${v.message.split('\n')[0].slice(0, 110)}`}`);
         }
         if (used.size) {
           identities.identities.push({
@@ -541,8 +542,8 @@ async function dVerify(
     io,
   );
   if (code === 0) {
-    const r = JSON.parse(out) as { identity?: string; logIndex?: number };
-    return { result: 'verified', message: `${r.identity ?? ''} (Rekor ${r.logIndex ?? '?'})` };
+    const r = JSON.parse(out) as { identity?: string; logIndex?: number; format?: string };
+    return { result: 'verified', message: `${r.format ?? '?'} signature of ${r.identity ?? ''} (Rekor ${r.logIndex ?? '?'})` };
   }
   const message = err.replace(/^✗ d2 verify: /, '').trim();
   return { result: /signature verification failed/.test(message) ? 'rejected' : 'error', message };
