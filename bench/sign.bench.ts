@@ -10,9 +10,9 @@ import { startRegistry } from '../packages/sandbox/src/registry.js';
 import { startSigstore } from '../packages/sandbox/src/sigstore.js';
 import { CosignCli, referenceTools, runTool, startFulcioV1Bridge } from '../packages/sandbox/src/reference-tools.js';
 import { ArtifactSigner, githubIdentityProvider, type SignatureFormat } from '../packages/core/src/sign/index.js';
-import { sha256Digest } from '../packages/core/src/sign/cosign.js';
 import { RegistryClient } from '../packages/core/src/oci/index.js';
 import { fmtMs, ratio, timeAsync, writeSection, type Stats } from './harness.js';
+import { pushTinyArtifact } from '../packages/sandbox/src/tiny-artifact.js';
 
 const RUNS = 5;
 const MAIN = { repository: 'acme/app', workflow: '.github/workflows/push-artifact.yaml', ref: 'refs/heads/main' };
@@ -26,19 +26,10 @@ async function main(): Promise<void> {
     let n = 0;
     const push = async () => {
       const repo = { registry: registry.host, repository: `bench/app${++n}` };
-      const config = Buffer.from('{}');
-      const layer = Buffer.from(`bench ${n} ${Date.now()}`);
-      await client.pushBlob(repo, { data: config }, sha256Digest(config));
-      await client.pushBlob(repo, { data: layer }, sha256Digest(layer));
-      const m = Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.cncf.flux.config.v1+json', size: config.length, digest: sha256Digest(config) },
-        layers: [{ mediaType: 'application/vnd.cncf.flux.content.v1.tar+gzip', size: layer.length, digest: sha256Digest(layer) }],
-      }));
-      const digest = await client.putManifest(repo, sha256Digest(m), m, 'application/vnd.oci.image.manifest.v1+json');
+      const digest = await pushTinyArtifact(client, repo, `bench ${n} ${Date.now()}`);
       return { repo, digest, ref: `${registry.host}/${repo.repository}@${digest}` };
     };
+
     const signer = (format: SignatureFormat) =>
       new ArtifactSigner({ registry: client, fulcioURL: sigstore.fulcioURL, rekorURL: sigstore.rekorURL, format, identityProvider: githubIdentityProvider({ env: oidc.envFor(MAIN) }), env: {} });
 

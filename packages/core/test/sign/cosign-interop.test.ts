@@ -11,9 +11,9 @@ import { startSigstore, type SandboxSigstore } from '@d2/sandbox/sigstore';
 import { CosignCli, referenceTools, startFulcioV1Bridge, type FulcioV1Bridge } from '@d2/sandbox/reference-tools';
 import type { Repository } from '../../src/oci/types.js';
 import { ArtifactSigner, exactRegExp, githubIdentityProvider, type SignatureFormat } from '../../src/sign/index.js';
-import { sha256Digest } from '../../src/sign/cosign.js';
 import { verifyArtifact } from '../../src/verify/index.js';
 import { RegistryClient } from '../../src/oci/index.js';
+import { pushTinyArtifact } from '@d2/sandbox/tiny-artifact';
 
 const cosignBin = referenceTools().cosign;
 const ISSUER_RE = exactRegExp('https://token.actions.githubusercontent.com');
@@ -41,17 +41,7 @@ describe.skipIf(!cosignBin)('cosign 3 interoperability (needs the reference tool
 
   async function push(): Promise<{ repo: Repository; digest: string; ref: string }> {
     const repo = { registry: registry.host, repository: `acme/interop${++n}` };
-    const config = Buffer.from('{}');
-    const layer = Buffer.from(`interop ${n} ${Date.now()}`);
-    await client.pushBlob(repo, { data: config }, sha256Digest(config));
-    await client.pushBlob(repo, { data: layer }, sha256Digest(layer));
-    const m = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.cncf.flux.config.v1+json', size: config.length, digest: sha256Digest(config) },
-      layers: [{ mediaType: 'application/vnd.cncf.flux.content.v1.tar+gzip', size: layer.length, digest: sha256Digest(layer) }],
-    }));
-    const digest = await client.putManifest(repo, sha256Digest(m), m, 'application/vnd.oci.image.manifest.v1+json');
+    const digest = await pushTinyArtifact(client, repo, `interop ${n} ${Date.now()}`);
     return { repo, digest, ref: `${registry.host}/${repo.repository}@${digest}` };
   }
 

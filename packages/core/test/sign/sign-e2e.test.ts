@@ -29,6 +29,7 @@ import { sha256Digest } from '../../src/sign/cosign.js';
 import { verifyArtifact, VerificationFailure, type IdentityPolicy } from '../../src/verify/index.js';
 import { RegistryClient } from '../../src/oci/index.js';
 import { MiniRegistry } from './mini-registry.js';
+import { pushTinyArtifact } from '@d2/sandbox/tiny-artifact';
 
 const ISSUER_RE = exactRegExp('https://token.actions.githubusercontent.com');
 const MAIN: OidcContext = { repository: 'acme/app', workflow: '.github/workflows/push-artifact.yaml', ref: 'refs/heads/main' };
@@ -52,18 +53,7 @@ let counter = 0;
 /** Pushes a small OCI manifest (config + one layer) and returns its repository and digest. */
 async function pushArtifact(name = `app${++counter}`): Promise<{ repo: Repository; digest: string }> {
   const repo = { registry: host, repository: `acme/${name}` };
-  const config = Buffer.from('{}');
-  const layer = Buffer.from(`content of ${name} ${Date.now()}`);
-  await client.pushBlob(repo, { data: config }, sha256Digest(config));
-  await client.pushBlob(repo, { data: layer }, sha256Digest(layer));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.cncf.flux.config.v1+json', size: config.length, digest: sha256Digest(config) },
-    layers: [{ mediaType: 'application/vnd.cncf.flux.content.v1.tar+gzip', size: layer.length, digest: sha256Digest(layer) }],
-  }));
-  const digest = await client.putManifest(repo, sha256Digest(manifest), manifest, 'application/vnd.oci.image.manifest.v1+json');
-  return { repo, digest };
+  return { repo, digest: await pushTinyArtifact(client, repo, `content of ${name} ${Date.now()}`) };
 }
 
 function signerFor(ctx: OidcContext, format: SignatureFormat = 'legacy', s: SandboxSigstore = sigstore, extra: Partial<ConstructorParameters<typeof ArtifactSigner>[0]> = {}): ArtifactSigner {
