@@ -13,7 +13,8 @@ import { parseChallenge, repositoryScope } from './challenge.js';
 import { ChainCredentials, DockerConfigCredentials } from './credentials.js';
 import { parseErrorBody, RegistryError, RegistryErrorCode, isNotFound } from './errors.js';
 import { isLoopback, referrersTag, validateDigest, validateRepository, validateTag } from './references.js';
-import { BodyTooLargeError, METADATA_LIMIT, NetworkError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
+import { ProxyResolver, type ProxyOptions } from './proxy.js';
+import { BodyTooLargeError, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
 import type { BlobSource, CredentialProvider, Descriptor, Logger, ManifestBytes, Repository } from './types.js';
 
 export const MediaType = {
@@ -63,6 +64,11 @@ export interface RegistryClientOptions {
    * answers 202 (distribution 2.8.2 does: it ignores the body).
    */
   uploadMode?: 'post-put' | 'single-post';
+  /**
+   * HTTP(S) proxy. Default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (lower case first) from `env`. An object overrides
+   * the environment; false disables proxying. Loopback registries are never proxied unless `proxy.loopback` says so.
+   */
+  proxy?: ProxyOptions | false;
 }
 
 /** The result of a blob push. */
@@ -191,7 +197,8 @@ export class RegistryClient {
     this.insecure = opts.insecure ?? false;
     this.concurrency = Math.max(1, opts.concurrency ?? 3);
     this.uploadMode = opts.uploadMode ?? 'post-put';
-    this.transport = new Transport(opts.userAgent ?? 'd2-actions (+https://github.com/controlplaneio-fluxcd/d2-actions)');
+    const proxies = new ProxyResolver(opts.proxy, opts.env ?? process.env);
+    this.transport = new Transport(opts.userAgent ?? 'd2-actions (+https://github.com/controlplaneio-fluxcd/d2-actions)', proxies);
     const credentials = opts.credentials ?? new ChainCredentials([new DockerConfigCredentials({ env: opts.env, configDir: opts.dockerConfigDir })]);
     this.auth = new AuthManager({
       credentials,
@@ -249,7 +256,8 @@ export class RegistryClient {
       const wire = async (authorization: string | undefined) => {
         const h = authorization ? { ...headers, authorization } : headers;
         const res = await this.transport.send({ method, url, headers: h, body, timeoutMs: this.timeoutMs }, o.sink ?? { kind: 'buffer', limit: METADATA_LIMIT });
-        this.logger?.debug(`${method} ${url.origin}${url.pathname} → ${res.status}`);
+        const via = this.transport.proxyFor(url);
+        this.logger?.debug(`${method} ${url.origin}${url.pathname}${via ? ` via proxy ${via.display}` : ''} → ${res.status}`);
         return res;
       };
       let res: WireResponse;
@@ -296,6 +304,19 @@ export class RegistryClient {
     const where = { registry: ctx.repo.registry, repository: ctx.repo.repository, operation: ctx.op };
     if (e instanceof NetworkError) {
       return new RegistryError({ ...where, code: RegistryErrorCode.Network, message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository} failed: network error ${e.message}`, hint: 'check that the registry is reachable (URL, proxy, firewall); transient errors are retried', cause: e });
+    }
+    if (e instanceof ProxyError) {
+      const auth = e.status === 407;
+      return new RegistryError({
+        ...where,
+        code: auth ? RegistryErrorCode.Unauthorized : e.status !== undefined && e.status >= 500 ? RegistryErrorCode.Network : RegistryErrorCode.Denied,
+        status: e.status,
+        message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository} failed: ${e.message}`,
+        hint: auth
+          ? 'the proxy needs credentials: put them in the proxy URL, e.g. HTTPS_PROXY=http://user:password@proxy:3128 (percent-encode special characters)'
+          : `check the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY or the proxy option); add ${ctx.repo.registry} to NO_PROXY if it must be reached directly`,
+        cause: e,
+      });
     }
     if (e instanceof BodyTooLargeError) {
       return new RegistryError({ ...where, code: RegistryErrorCode.TooLarge, message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository}: the response exceeds ${e.limit} bytes (manifests and indexes are capped at 4 MiB)`, cause: e });

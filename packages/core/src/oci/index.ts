@@ -12,3 +12,5 @@ export type { RegistryClientOptions, RetryOptions, PushedBlob, PushImageBlob, Pu
 export type { TokenFetch } from './auth.js';
 export { readOciLayout } from './layout.js';
 export type { LayoutImage } from './layout.js';
+export { ProxyResolver } from './proxy.js';
+export type { ProxyOptions, ProxyRoute } from './proxy.js';

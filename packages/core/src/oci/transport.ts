@@ -3,12 +3,20 @@
  * bodies, no undici start-up cost, works the same on Node 20 and 24). Keep-alive agents, an inactivity timeout per
  * request, request bodies from a Buffer or a file (both replayable), and response bodies read into memory with a cap,
  * streamed to a file with a running sha256, or discarded. No auth, redirects or retries here: client.ts does those.
+ *
+ * Proxies (proxy.ts chooses one per request URL): a plain-http target goes to an http proxy as an absolute-form
+ * request; an https target goes through a CONNECT tunnel, TLS end to end with the registry. Proxy credentials come
+ * from the proxy URL and are sent as `Proxy-Authorization` to the proxy only. One keep-alive agent per
+ * (proxy, target origin).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { ProxyResolver, ProxyRoute } from './proxy.js';
 
 export interface FileBody {
   path: string;
@@ -52,21 +60,108 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** The proxy refused the request or the tunnel (e.g. 407 Proxy Authentication Required), or could not be reached. */
+export class ProxyError extends Error {
+  constructor(message: string, readonly proxy: string, readonly status?: number, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.name = 'ProxyError';
+  }
+}
+
 export const METADATA_LIMIT = 4 * 1024 * 1024;
 
-export class Transport {
-  private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 16 });
-  private readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16 };
 
-  constructor(private readonly userAgent: string) {}
+function targetPort(url: URL): number {
+  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+}
+
+/** An https agent whose sockets are TLS sessions inside a CONNECT tunnel through `route` to `target`. */
+class TunnelAgent extends HttpsAgent {
+  constructor(private readonly route: ProxyRoute, private readonly target: URL, private readonly timeoutMs: () => number) {
+    super(AGENT_OPTIONS);
+  }
+
+  override createConnection(options: ConnectionOptions, callback?: (err: Error | null, stream: Duplex) => void): undefined {
+    const cb = callback ?? (() => undefined);
+    const authority = `${this.target.hostname}:${targetPort(this.target)}`; // hostname keeps IPv6 brackets
+    const headers: Record<string, string> = { host: authority };
+    if (this.route.authorization) headers['proxy-authorization'] = this.route.authorization;
+    const proxy = this.route.url;
+    const connectReq = (proxy.protocol === 'https:' ? httpsRequest : httpRequest)({
+      host: proxy.hostname.replace(/^\[|\]$/g, ''),
+      port: targetPort(proxy),
+      method: 'CONNECT',
+      path: authority,
+      headers,
+      agent: false,
+    });
+    let done = false;
+    const finish = (err: Error | null, socket?: Duplex) => {
+      if (done) return;
+      done = true;
+      if (err) cb(err, undefined as unknown as Duplex);
+      else if (socket) cb(null, socket);
+    };
+    connectReq.setTimeout(this.timeoutMs(), () => connectReq.destroy(new NetworkError(`no answer from proxy ${this.route.display} to CONNECT ${authority} for ${this.timeoutMs()} ms`, 'ETIMEDOUT')));
+    connectReq.on('connect', (res: IncomingMessage, socket, head: Buffer) => {
+      connectReq.setTimeout(0);
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        finish(new ProxyError(`proxy ${this.route.display} answered ${res.statusCode ?? 0} ${res.statusMessage ?? ''} to CONNECT ${authority}`.trim(), this.route.display, res.statusCode));
+        return;
+      }
+      if (head.length) socket.unshift(head);
+      finish(null, tlsConnect({ ...options, socket }));
+    });
+    connectReq.on('error', (e) => finish(proxyNetworkError(e, this.route)));
+    connectReq.end();
+    return undefined;
+  }
+}
+
+function proxyNetworkError(err: unknown, route: ProxyRoute): Error {
+  const e = toNetworkError(err);
+  if (e instanceof NetworkError && !e.message.includes(route.display)) return new NetworkError(`${e.message} (via proxy ${route.display})`, e.errno, { cause: err });
+  return e;
+}
+
+export class Transport {
+  private readonly http = new HttpAgent(AGENT_OPTIONS);
+  private readonly https = new HttpsAgent(AGENT_OPTIONS);
+  /** Keep-alive agents per (proxy, target origin). */
+  private readonly proxied = new Map<string, HttpAgent>();
+  private lastTimeoutMs = 60_000;
+
+  constructor(private readonly userAgent: string, private readonly proxies?: ProxyResolver) {}
 
   close(): void {
     this.http.destroy();
     this.https.destroy();
+    for (const a of this.proxied.values()) a.destroy();
+    this.proxied.clear();
+  }
+
+  /** The proxy a request to `url` goes through (undefined: direct). */
+  proxyFor(url: URL): ProxyRoute | undefined {
+    return this.proxies?.resolve(url);
+  }
+
+  private agentFor(route: ProxyRoute, target: URL): HttpAgent {
+    const key = `${route.display}|${route.authorization ?? ''}|${target.origin}`;
+    let agent = this.proxied.get(key);
+    if (!agent) {
+      if (target.protocol === 'https:') agent = new TunnelAgent(route, target, () => this.lastTimeoutMs);
+      else agent = route.url.protocol === 'https:' ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS);
+      this.proxied.set(key, agent);
+    }
+    return agent;
   }
 
   send(req: WireRequest, sink: Sink, errorLimit = METADATA_LIMIT): Promise<WireResponse> {
     const isHttps = req.url.protocol === 'https:';
+    const route = this.proxyFor(req.url);
+    this.lastTimeoutMs = req.timeoutMs;
     const headers: Record<string, string> = { 'user-agent': this.userAgent, ...req.headers };
     const body = req.body;
     if (body !== undefined) headers['content-length'] = String(Buffer.isBuffer(body) ? body.length : body.size);
@@ -77,59 +172,73 @@ export class Transport {
       const fail = (err: unknown) => {
         if (settled) return;
         settled = true;
-        reject(toNetworkError(err));
+        reject(route ? proxyNetworkError(err, route) : toNetworkError(err));
       };
-      const request = (isHttps ? httpsRequest : httpRequest)(
-        req.url,
-        { method: req.method, headers, agent: isHttps ? this.https : this.http },
-        (res: IncomingMessage) => {
-          const status = res.statusCode ?? 0;
-          const ok = status >= 200 && status < 300;
-          const done = (r: Omit<WireResponse, 'status' | 'headers' | 'url'>) => {
-            if (settled) return;
-            settled = true;
-            resolve({ status, headers: res.headers, url: req.url, ...r });
-          };
-          if (req.method === 'HEAD' || (ok && sink.kind === 'none') || (status >= 300 && status < 400)) {
-            res.resume();
-            res.on('end', () => done({ body: Buffer.alloc(0) }));
-            res.on('error', fail);
-            return;
-          }
-          if (ok && sink.kind === 'file') {
-            const hash = createHash('sha256');
-            let size = 0;
-            res.on('data', (c: Buffer) => {
-              hash.update(c);
-              size += c.length;
-            });
-            pipeline(res, createWriteStream(sink.path)).then(
-              () => done({ body: Buffer.alloc(0), file: { digest: `sha256:${hash.digest('hex')}`, size } }),
-              fail,
-            );
-            return;
-          }
-          const limit = ok && sink.kind === 'buffer' ? sink.limit : errorLimit;
-          const chunks: Buffer[] = [];
-          let total = 0;
-          res.on('data', (c: Buffer) => {
-            total += c.length;
-            if (total > limit) {
-              if (ok) {
-                res.destroy();
-                if (!settled) {
-                  settled = true;
-                  reject(new BodyTooLargeError(limit));
-                }
-              }
-              return; // error bodies: keep what fits, drop the rest
-            }
-            chunks.push(c);
-          });
-          res.on('end', () => done({ body: Buffer.concat(chunks) }));
+      const onResponse = (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        if (route && status === 407) {
+          // Only a proxy answers 407 (RFC 9110 §15.5.8); the tunnel case is handled in TunnelAgent.
+          res.resume();
+          fail(new ProxyError(`proxy ${route.display} answered 407 Proxy Authentication Required`, route.display, 407));
+          return;
+        }
+        const ok = status >= 200 && status < 300;
+        const done = (r: Omit<WireResponse, 'status' | 'headers' | 'url'>) => {
+          if (settled) return;
+          settled = true;
+          resolve({ status, headers: res.headers, url: req.url, ...r });
+        };
+        if (req.method === 'HEAD' || (ok && sink.kind === 'none') || (status >= 300 && status < 400)) {
+          res.resume();
+          res.on('end', () => done({ body: Buffer.alloc(0) }));
           res.on('error', fail);
-        },
-      );
+          return;
+        }
+        if (ok && sink.kind === 'file') {
+          const hash = createHash('sha256');
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            hash.update(c);
+            size += c.length;
+          });
+          pipeline(res, createWriteStream(sink.path)).then(
+            () => done({ body: Buffer.alloc(0), file: { digest: `sha256:${hash.digest('hex')}`, size } }),
+            fail,
+          );
+          return;
+        }
+        const limit = ok && sink.kind === 'buffer' ? sink.limit : errorLimit;
+        const chunks: Buffer[] = [];
+        let total = 0;
+        res.on('data', (c: Buffer) => {
+          total += c.length;
+          if (total > limit) {
+            if (ok) {
+              res.destroy();
+              if (!settled) {
+                settled = true;
+                reject(new BodyTooLargeError(limit));
+              }
+            }
+            return; // error bodies: keep what fits, drop the rest
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => done({ body: Buffer.concat(chunks) }));
+        res.on('error', fail);
+      };
+      let request;
+      if (!route) request = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http }, onResponse);
+      else if (isHttps) request = httpsRequest(req.url, { method: req.method, headers, agent: this.agentFor(route, req.url) }, onResponse);
+      else {
+        // Absolute-form request to the proxy (RFC 9112 §3.2.2); Host stays the registry's.
+        const h: Record<string, string> = { ...headers, host: req.url.host };
+        if (route.authorization) h['proxy-authorization'] = route.authorization;
+        request = (route.url.protocol === 'https:' ? httpsRequest : httpRequest)(
+          { host: route.url.hostname.replace(/^\[|\]$/g, ''), port: targetPort(route.url), path: req.url.href, method: req.method, headers: h, agent: this.agentFor(route, req.url) },
+          onResponse,
+        );
+      }
       request.setTimeout(req.timeoutMs, () => request.destroy(new NetworkError(`no response activity for ${req.timeoutMs} ms`, 'ETIMEDOUT')));
       request.on('error', fail);
       if (body === undefined) request.end();
@@ -147,7 +256,7 @@ export class Transport {
 }
 
 function toNetworkError(err: unknown): Error {
-  if (err instanceof NetworkError || err instanceof BodyTooLargeError) return err;
+  if (err instanceof NetworkError || err instanceof BodyTooLargeError || err instanceof ProxyError) return err;
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && e.syscall !== 'open' && e.code !== 'ENOENT' && e.code !== 'EACCES') {
     return new NetworkError(`${e.code}${e.message && !e.message.includes(e.code) ? `: ${e.message}` : e.message ? ` (${e.message})` : ''}`, e.code, { cause: err });
