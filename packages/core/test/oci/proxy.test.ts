@@ -3,7 +3,9 @@
  * sandbox forward proxy (@d2/sandbox/proxy). Its log proves which requests went through it. The https case uses a
  * local TLS server with a self-signed cert for `registry.example.test`, which only the proxy resolves (to
  * 127.0.0.1), in front of the same registry: the client speaks TLS end to end through a CONNECT tunnel. The cert is
- * trusted with tls.setDefaultCACertificates (Node ≥ 22.19 / 24.5), restored afterwards; skipped where missing.
+ * trusted with tls.setDefaultCACertificates (Node ≥ 22.19 / 24.5), restored afterwards. Node 20 lacks it: there the
+ * tunnel tests run with NODE_TLS_REJECT_UNAUTHORIZED=0 for this file's process only (the tunnel and TLS inside it are
+ * still exercised, certificate verification is not).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -98,6 +100,9 @@ describe('registry traffic through an http proxy (absolute-form requests)', () =
     expect(sha256(readFileSync(join(dir, 'layer')))).toBe(layer.digest);
     expect(file).toBeDefined();
     expect(await c.listTags(repo)).toEqual(['v1', 'v2']);
+    // A file body through the proxy, into another repository (so the HEAD dedup does not skip it).
+    const fromFile = await c.pushBlob({ ...repo, repository: 'flux/proxied-file' }, { path: join(dir, 'layer') }, layer.digest);
+    expect(fromFile).toMatchObject({ digest: layer.digest, size: layer.size, uploaded: true });
     c.close();
 
     const seen = proxy.log.slice(before);
@@ -106,6 +111,7 @@ describe('registry traffic through an http proxy (absolute-form requests)', () =
     expect(targets).toContain(`GET ${reg.url}/v2/flux/proxied/blobs/${layer.digest}`);
     expect(targets).toContain(`GET ${reg.url}/v2/flux/proxied/tags/list`);
     expect(seen.some((e) => e.method === 'POST' && e.target.startsWith(`${reg.url}/v2/flux/proxied/blobs/uploads/`))).toBe(true);
+    expect(seen.some((e) => e.method === 'PUT' && e.target.startsWith(`${reg.url}/v2/flux/proxied-file/blobs/uploads/`))).toBe(true);
     expect(seen.some((e) => e.target.startsWith(reg.tokenServer?.url ?? 'no token server'))).toBe(true);
     expect(logger.lines.some((l) => l.includes(`via proxy ${proxy.url}`))).toBe(true);
   });
@@ -220,7 +226,7 @@ describe('redirects re-evaluate NO_PROXY for the new host', () => {
 
 const canTrust = typeof tls.setDefaultCACertificates === 'function';
 
-describe.skipIf(!canTrust)('https registry through a CONNECT tunnel (TLS end to end)', () => {
+describe('https registry through a CONNECT tunnel (TLS end to end)', () => {
   const name = 'registry.example.test';
   let reg: SandboxRegistry;
   let proxy: ForwardProxy;
@@ -228,13 +234,15 @@ describe.skipIf(!canTrust)('https registry through a CONNECT tunnel (TLS end to 
   let tlsServer: tls.Server;
   let registry: string;
   const savedCAs = canTrust ? tls.getCACertificates('default') : [];
+  const savedReject = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
 
   beforeAll(async () => {
     reg = await startRegistry({ auth: 'anonymous', relativeUrls: true });
     const dir = tempDir('proxy-tls');
     await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
     const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    tls.setDefaultCACertificates([...savedCAs, cert]);
+    if (canTrust) tls.setDefaultCACertificates([...savedCAs, cert]);
+    else process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
     const regPort = Number(new URL(reg.url).port);
     // TLS terminator in front of the plain-http sandbox registry.
     tlsServer = tls.createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (s) => {
@@ -250,6 +258,8 @@ describe.skipIf(!canTrust)('https registry through a CONNECT tunnel (TLS end to 
   }, 60_000);
   afterAll(async () => {
     if (canTrust) tls.setDefaultCACertificates(savedCAs);
+    else if (savedReject === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    else process.env.NODE_TLS_REJECT_UNAUTHORIZED = savedReject;
     await proxy?.stop();
     await authProxy?.stop();
     await new Promise<void>((r) => (tlsServer ? tlsServer.close(() => r()) : r()));
