@@ -78,12 +78,13 @@ function targetPort(url: URL): number {
 
 /** An https agent whose sockets are TLS sessions inside a CONNECT tunnel through `route` to `target`. */
 class TunnelAgent extends HttpsAgent {
-  constructor(private readonly route: ProxyRoute, private readonly target: URL, private readonly timeoutMs: () => number) {
+  constructor(private readonly route: ProxyRoute, private readonly target: URL) {
     super(AGENT_OPTIONS);
   }
 
   override createConnection(options: ConnectionOptions, callback?: (err: Error | null, stream: Duplex) => void): undefined {
     const cb = callback ?? (() => undefined);
+    const timeoutMs = options.timeout ?? 60_000; // the request's inactivity timeout (Transport.send passes it)
     const authority = `${this.target.hostname}:${targetPort(this.target)}`; // hostname keeps IPv6 brackets
     const headers: Record<string, string> = { host: authority };
     if (this.route.authorization) headers['proxy-authorization'] = this.route.authorization;
@@ -103,7 +104,7 @@ class TunnelAgent extends HttpsAgent {
       if (err) cb(err, undefined as unknown as Duplex);
       else if (socket) cb(null, socket);
     };
-    connectReq.setTimeout(this.timeoutMs(), () => connectReq.destroy(new NetworkError(`no answer from proxy ${this.route.display} to CONNECT ${authority} for ${this.timeoutMs()} ms`, 'ETIMEDOUT')));
+    connectReq.setTimeout(timeoutMs, () => connectReq.destroy(new NetworkError(`no answer from proxy ${this.route.display} to CONNECT ${authority} for ${timeoutMs} ms`, 'ETIMEDOUT')));
     connectReq.on('connect', (res: IncomingMessage, socket, head: Buffer) => {
       connectReq.setTimeout(0);
       if (res.statusCode !== 200) {
@@ -131,7 +132,6 @@ export class Transport {
   private readonly https = new HttpsAgent(AGENT_OPTIONS);
   /** Keep-alive agents per (proxy, target origin). */
   private readonly proxied = new Map<string, HttpAgent>();
-  private lastTimeoutMs = 60_000;
 
   constructor(private readonly userAgent: string, private readonly proxies?: ProxyResolver) {}
 
@@ -151,7 +151,7 @@ export class Transport {
     const key = `${route.display}|${route.authorization ?? ''}|${target.origin}`;
     let agent = this.proxied.get(key);
     if (!agent) {
-      if (target.protocol === 'https:') agent = new TunnelAgent(route, target, () => this.lastTimeoutMs);
+      if (target.protocol === 'https:') agent = new TunnelAgent(route, target);
       else agent = route.url.protocol === 'https:' ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS);
       this.proxied.set(key, agent);
     }
@@ -161,7 +161,6 @@ export class Transport {
   send(req: WireRequest, sink: Sink, errorLimit = METADATA_LIMIT): Promise<WireResponse> {
     const isHttps = req.url.protocol === 'https:';
     const route = this.proxyFor(req.url);
-    this.lastTimeoutMs = req.timeoutMs;
     const headers: Record<string, string> = { 'user-agent': this.userAgent, ...req.headers };
     const body = req.body;
     if (body !== undefined) headers['content-length'] = String(Buffer.isBuffer(body) ? body.length : body.size);
@@ -229,7 +228,7 @@ export class Transport {
       };
       let request;
       if (!route) request = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http }, onResponse);
-      else if (isHttps) request = httpsRequest(req.url, { method: req.method, headers, agent: this.agentFor(route, req.url) }, onResponse);
+      else if (isHttps) request = httpsRequest(req.url, { method: req.method, headers, agent: this.agentFor(route, req.url), timeout: req.timeoutMs }, onResponse);
       else {
         // Absolute-form request to the proxy (RFC 9112 §3.2.2); Host stays the registry's.
         const h: Record<string, string> = { ...headers, host: req.url.host };

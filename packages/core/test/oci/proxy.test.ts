@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect as netConnect, type AddressInfo } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { promisify } from 'node:util';
@@ -300,5 +300,28 @@ describe('https registry through a CONNECT tunnel (TLS end to end)', () => {
     ok.close();
     expect(authProxy.log.at(-1)).toMatchObject({ method: 'CONNECT', target: registry, status: 200, proxyAuthorization: true });
     expect(logger.lines.join('\n')).not.toContain('tunnel-secret');
+  });
+});
+
+describe('a silent or unreachable proxy', () => {
+  it('times out the CONNECT (inactivity timeout) and reports a network error naming the proxy, retried a bounded number of times', async () => {
+    const held: Socket[] = [];
+    const silent = createNetServer((sock) => {
+      held.push(sock); // accept, never answer
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const proxyUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const c = new RegistryClient({ env: { HTTPS_PROXY: proxyUrl }, timeoutMs: 150, retry: { attempts: 2, baseMs: 10, maxMs: 20 } });
+      const err = await c.listTags({ registry: 'registry.example.test', repository: 'flux/x' }).catch((e: unknown) => e);
+      c.close();
+      expect(err).toBeInstanceOf(RegistryError);
+      expect((err as RegistryError).code).toBe(RegistryErrorCode.Network);
+      expect((err as RegistryError).message).toContain(`no answer from proxy ${proxyUrl} to CONNECT registry.example.test:443`);
+      expect(held.length).toBe(2);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 });
