@@ -107,7 +107,8 @@ class TunnelAgent extends HttpsAgent {
     connectReq.setTimeout(timeoutMs, () => connectReq.destroy(new NetworkError(`no answer from proxy ${this.route.display} to CONNECT ${authority} for ${timeoutMs} ms`, 'ETIMEDOUT')));
     connectReq.on('connect', (res: IncomingMessage, socket, head: Buffer) => {
       connectReq.setTimeout(0);
-      if (res.statusCode !== 200) {
+      const code = res.statusCode ?? 0;
+      if (code < 200 || code >= 300) {
         socket.destroy();
         finish(new ProxyError(`proxy ${this.route.display} answered ${res.statusCode ?? 0} ${res.statusMessage ?? ''} to CONNECT ${authority}`.trim(), this.route.display, res.statusCode));
         return;
