@@ -131,6 +131,23 @@ describe('push-artifact (single component, distribution-action compatible)', () 
     expect(artifacts[0]).toMatchObject({ pushed: false, digest: first, tags: ['latest', 'stable', 'v1'] });
   });
 
+  it('signature-format bundle: an unchanged second run finds the bundle referrer and signs nothing', async () => {
+    const r1 = await run({ repository: `${repo()}-bundle`, path: 'components/app', 'diff-tag': 'latest', 'signature-format': 'bundle' }, ws);
+    expect(r1.errors).toEqual([]);
+    const fulcioCalls = sigstore.requests.fulcio;
+    const r2 = await run({ repository: `${repo()}-bundle`, path: 'components/app', 'diff-tag': 'latest', 'signature-format': 'bundle' }, ws);
+    expect(r2.errors).toEqual([]);
+    expect(r2.outputs.pushed).toBe('false');
+    expect(sigstore.requests.fulcio).toBe(fulcioCalls);
+    const digest = JSON.parse(r2.outputs.artifacts)[0].digest as string;
+    const v = await verifyArtifact({
+      registry: client(), repo: { registry: registry.host, repository: 'acme/d2-apps/app-bundle' }, digest,
+      identity: { subjectRegExp: 'push-artifact\\.yaml@refs/heads/main$', issuerRegExp: '^https://token\\.actions\\.githubusercontent\\.com$' },
+      trustedRoot: sigstore.trustedRootPath,
+    });
+    expect(v.format).toBe('bundle');
+  });
+
   it('a changed file gives a new digest and moves latest', async () => {
     const before = skopeoDigest(`${repo()}:latest`);
     writeFileSync(join(ws, 'components/app/extra.yaml'), 'kind: Extra\n');

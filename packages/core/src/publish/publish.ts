@@ -111,9 +111,11 @@ export async function pushBuilt(registry: PublishRegistry, repo: Repository, bui
   return digest;
 }
 
+/** The digest already carries the signature(s) the format asks for: the `.sig` tag and/or a referrer. */
 async function hasSignature(registry: PublishRegistry, repo: Repository, digest: string, format: 'legacy' | 'bundle' | 'both'): Promise<boolean> {
-  if (format === 'bundle') return false; // a bundle referrer is cheap to add and must exist for bundle-only users
-  return (await registry.headManifest(repo, signatureTag(digest))) !== undefined;
+  if (format !== 'bundle' && !(await registry.headManifest(repo, signatureTag(digest)))) return false;
+  if (format !== 'legacy' && (await registry.referrers(repo, digest)).length === 0) return false;
+  return true;
 }
 
 /** Re-PUTs the exact manifest bytes under each tag that does not already point at digest; returns the moved tags. */

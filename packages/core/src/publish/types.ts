@@ -11,6 +11,8 @@ export interface PublishRegistry {
   getManifest(repo: Repository, reference: string): Promise<ManifestBytes>;
   headManifest(repo: Repository, reference: string): Promise<Descriptor | undefined>;
   fetchBlobToFile(repo: Repository, digest: string, path: string): Promise<unknown>;
+  /** Referrers of a digest (referrers API or the `sha256-<hex>` fallback index). */
+  referrers(repo: Repository, digest: string, artifactType?: string): Promise<Descriptor[]>;
 }
 
 /** Signs a pushed manifest digest (ArtifactSigner satisfies it). */
