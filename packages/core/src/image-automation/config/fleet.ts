@@ -155,8 +155,8 @@ export function parseLabelSelector(value: unknown, where: string): LabelSelector
 }
 
 /**
- * Reads the update cluster directory (relative to `fleetRoot`) and returns one target per ImageUpdateAutomation.
- * ResourceSets are expanded, `${VAR}`s in the cluster directory are substituted from flux-system's
+ * Reads the update cluster directory (relative to `fleetRoot`) and returns one target per ImageUpdateAutomation that
+ * is not suspended (none when all are; a directory without any automation is an error). ResourceSets are expanded, `${VAR}`s in the cluster directory are substituted from flux-system's
  * `flux-runtime-info` ConfigMap, and each automation is joined with its GitRepository and with the Kustomization
  * that applies its policies from the same source.
  */
@@ -189,13 +189,17 @@ export function readFleetConfig(fleetRoot: string, clusterPath: string): Automat
   };
 
   const targets: AutomationTarget[] = [];
-  for (const iua of objects.filter((o) => kindIs(o, 'ImageUpdateAutomation', 'image.toolkit.fluxcd.io'))) {
+  const automations = objects.filter((o) => kindIs(o, 'ImageUpdateAutomation', 'image.toolkit.fluxcd.io'));
+  for (const iua of automations) {
     const m = meta(iua);
     const where = `ImageUpdateAutomation ${ns(iua)}/${m.name}`;
     const spec = isObject(iua.spec) ? iua.spec : {};
     if (spec.suspend === true) continue;
     const sourceRef = isObject(spec.sourceRef) ? spec.sourceRef : {};
     if ((str(sourceRef.kind) ?? 'GitRepository') !== 'GitRepository') throw new InputError(`${where}: sourceRef kind ${String(sourceRef.kind)} is not supported`, 'use a GitRepository source');
+    // IAC's order: the policy selector, then the source configuration (spec.git), then the GitRepository.
+    const selector = spec.policySelector === undefined || spec.policySelector === null ? undefined : parseLabelSelector(spec.policySelector, `${where}: spec.policySelector`);
+    if (!isObject(spec.git)) throw new InputError(`${where}: invalid source configuration: spec.git is required`, 'set spec.git.commit.author.email (and optionally checkout/push)');
     const srcNs = str(sourceRef.namespace) ?? ns(iua);
     const gitRepo = find('GitRepository', 'source.toolkit.fluxcd.io', str(sourceRef.name) ?? '', srcNs);
     if (!gitRepo) throw new InputError(`${where}: GitRepository ${srcNs}/${String(sourceRef.name)} not found in ${clusterPath}`, 'define the GitRepository next to the automation, or use the direct inputs');
@@ -203,7 +207,7 @@ export function readFleetConfig(fleetRoot: string, clusterPath: string): Automat
     const url = str(gspec.url);
     if (!url) throw new InputError(`${where}: GitRepository ${srcNs}/${meta(gitRepo).name} has no spec.url`);
     const gref = isObject(gspec.ref) ? gspec.ref : {};
-    const git = isObject(spec.git) ? spec.git : {};
+    const git = spec.git;
     const checkout = isObject(git.checkout) && isObject(git.checkout.ref) ? git.checkout.ref : gref;
     const checkoutBranch = checkoutBranchOf(checkout, where);
     const push = isObject(git.push) ? git.push : {};
@@ -244,7 +248,6 @@ export function readFleetConfig(fleetRoot: string, clusterPath: string): Automat
       if (substitutionDisabled(ks)) substitute = undefined;
     }
     const secretRef = isObject(gspec.secretRef) ? str(gspec.secretRef.name) : undefined;
-    const selector = spec.policySelector === undefined || spec.policySelector === null ? undefined : parseLabelSelector(spec.policySelector, `${where}: spec.policySelector`);
     targets.push({
       automation: { namespace: ns(iua), name: m.name },
       repository: url,
@@ -256,7 +259,8 @@ export function readFleetConfig(fleetRoot: string, clusterPath: string): Automat
       policySelector: selector,
     });
   }
-  if (targets.length === 0) throw new InputError(`no ImageUpdateAutomation found in ${clusterPath}`, 'point `automation` at the update cluster directory (e.g. clusters/update)');
+  // Only suspended automations: nothing to run, as the controller does nothing for them (not an error).
+  if (automations.length === 0) throw new InputError(`no ImageUpdateAutomation found in ${clusterPath}`, 'point `automation` at the update cluster directory (e.g. clusters/update)');
   return targets;
 }
 
