@@ -1,12 +1,23 @@
 /**
- * image-automation-controller `internal/update/update_test.go`, TestUpdateWithSetters, over its own
+ * image-automation-controller `internal/update/update_test.go` (TestUpdateWithSetters), `filereader_test.go`
+ * (TestScreeningLocalReader) and `result_test.go` (TestResult, TestResultObjectsAggregatesSameObjectAcrossFiles). The
+ * first two run over IAC's own
  * `testdata/setters/{original,expected}` (read from ../shared). IAC writes the rewritten files to a fresh output
  * directory, so `expected/` holds exactly the changed files; we rewrite in place, so the same check reads: the changed
  * files equal `expected/`, and every other file is untouched.
  */
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { updateWithSetters, type ObjectIdentifier, type PolicySetterSource } from '../../../src/image-automation/setters/index.js';
+import {
+  isCandidateFile,
+  SCREENING_TOKEN,
+  UpdateResult,
+  updateWithSetters,
+  walkFiles,
+  type ObjectIdentifier,
+  type PolicySetterSource,
+} from '../../../src/image-automation/setters/index.js';
 import { cleanupScratch, copyTree, iacTestdata, imageToRef, listFiles, scratchDir } from './fixtures.js';
 
 afterAll(cleanupScratch);
@@ -87,5 +98,56 @@ describe('IAC internal/update/update_test.go', () => {
     const second = await updateWithSetters(work, POLICIES);
     expect(second.result.empty).toBe(true);
     expect(second.files).toEqual([]);
+  });
+});
+
+describe('IAC internal/update/filereader_test.go', () => {
+  it('TestScreeningLocalReader: the four files of testdata/setters/original that contain the marker are read', async () => {
+    const original = iacTestdata('update', 'setters/original');
+    // The reader's selection: candidate names (.yaml, .yml, Kustomization) whose bytes contain the token.
+    const screened = [...walkFiles(original)].filter((f) => isCandidateFile(f) && readFileSync(f, 'utf8').includes(SCREENING_TOKEN)).map((f) => relative(original, f));
+    expect(new Set(screened)).toEqual(new Set(['marked.yaml', 'otherns.yaml', 'kustomization.yml', 'Kustomization']));
+    // And a run parses exactly those.
+    const work = copyTree(original, join(scratchDir(), 'work'));
+    expect((await updateWithSetters(work, POLICIES, { dryRun: true })).scannedFiles).toBe(4);
+  });
+});
+
+describe('IAC internal/update/result_test.go', () => {
+  it('TestResult: Changes and Objects of two objects in two files', () => {
+    const foo: ObjectIdentifier = { APIVersion: '', Kind: '', Namespace: 'ns', Name: 'foo' };
+    const bar: ObjectIdentifier = { APIVersion: '', Kind: '', Namespace: 'ns', Name: 'bar' };
+    const result = new UpdateResult();
+    result.addChange('foo.yaml', foo, { OldValue: 'aaa', NewValue: 'bbb', Setter: 'foo-ns:policy:name' });
+    result.addChange('bar.yaml', bar, { OldValue: 'cccc:v1.0', NewValue: 'cccc:v1.2', Setter: 'foo-ns:policy' });
+    expect(result.changes()).toEqual(
+      expect.arrayContaining([
+        { OldValue: 'aaa', NewValue: 'bbb', Setter: 'foo-ns:policy:name' },
+        { OldValue: 'cccc:v1.0', NewValue: 'cccc:v1.2', Setter: 'foo-ns:policy' },
+      ]),
+    );
+    expect(result.changes()).toHaveLength(2);
+    const objects = new Map(result.objects().map((o) => [o.object.Name, o.changes]));
+    expect(objects).toEqual(
+      new Map([
+        ['foo', [{ OldValue: 'aaa', NewValue: 'bbb', Setter: 'foo-ns:policy:name' }]],
+        ['bar', [{ OldValue: 'cccc:v1.0', NewValue: 'cccc:v1.2', Setter: 'foo-ns:policy' }]],
+      ]),
+    );
+  });
+
+  it('TestResultObjectsAggregatesSameObjectAcrossFiles', () => {
+    const id: ObjectIdentifier = { APIVersion: 'apps/v1', Kind: 'Deployment', Namespace: 'default', Name: 'podinfo' };
+    const result = new UpdateResult();
+    result.addChange('base/deployment.yaml', id, { OldValue: 'podinfo:v1.0.0', NewValue: 'podinfo:v1.0.1', Setter: 'flux-system:podinfo' });
+    result.addChange('overlays/prod/deployment.yaml', id, { OldValue: '1', NewValue: '2', Setter: 'flux-system:replicas' });
+    const objects = result.objects();
+    expect(objects.map((o) => o.object)).toEqual([id]);
+    expect(objects[0].changes).toEqual(
+      expect.arrayContaining([
+        { OldValue: 'podinfo:v1.0.0', NewValue: 'podinfo:v1.0.1', Setter: 'flux-system:podinfo' },
+        { OldValue: '1', NewValue: '2', Setter: 'flux-system:replicas' },
+      ]),
+    );
   });
 });
