@@ -82,12 +82,12 @@ describe('e2e-update bundle: D2 fleet mode and direct mode', () => {
     for (const d of tmps) rmSync(d, { recursive: true, force: true });
   });
 
-  const runFleet = (extra: Record<string, string> = {}) =>
+  const runFleet = (extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
     runActionBundle('e2e-update', {
       workspace: fleet,
       repository: 'acme/d2-fleet',
       inputs: { automation: 'clusters/update', token: server.token, ...extra },
-      env: { DOCKER_CONFIG: emptyDockerConfig },
+      env: { DOCKER_CONFIG: emptyDockerConfig, ...env },
     });
 
   it('first run pushes image-updates to both repositories; outputs, summary and groups', async () => {
@@ -102,7 +102,8 @@ describe('e2e-update bundle: D2 fleet mode and direct mode', () => {
     expect(changes).toContainEqual({ repository: `${server.url}/acme/d2-apps.git`, file: 'frontend/base/podinfo.yaml', object: 'OCIRepository//podinfo-chart', setter: 'apps:frontend-podinfo:tag', old: '6.8.0', new: '6.9.0' });
     expect(changes.every((c) => c.old !== c.new)).toBe(true);
     expect(run.summary).toContain(`### ${server.url}/acme/d2-apps.git`);
-    expect(run.summary).toContain('| frontend/base/podinfo.yaml | OCIRepository//podinfo-chart | `apps:frontend-podinfo:tag` | `6.8.0` | `6.9.0` |');
+    // The summary names a namespace-less object Kind/name (the changes output keeps Kind/namespace/name).
+    expect(run.summary).toContain('| frontend/base/podinfo.yaml | OCIRepository/podinfo-chart | `apps:frontend-podinfo:tag` | `6.8.0` | `6.9.0` |');
     expect(run.stdout).toContain('::group::apps/apps');
     expect(run.stdout).toContain(`::add-mask::${server.token}`);
     expect(unmasked(run.stdout + run.stderr)).not.toContain(server.token);
@@ -110,14 +111,16 @@ describe('e2e-update bundle: D2 fleet mode and direct mode', () => {
     expect(msg.startsWith('Automated image update\n\nFiles:\n- backend/base/redis.yaml\n- frontend/base/podinfo.yaml\nObjects:\n')).toBe(true);
   });
 
-  it('second run is a no-op', async () => {
+  it('second run is a no-op; the summary says the branch is up to date and links it', async () => {
     const before = tip('acme/d2-apps', 'image-updates');
-    const run = await runFleet();
+    // The git server stands in for the run's GitHub server, so the branch gets its web link.
+    const run = await runFleet({}, { GITHUB_SERVER_URL: server.url });
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     expect(run.outputs.changed).toBe('false');
     expect(JSON.parse(run.outputs.commits)).toEqual([]);
     expect(tip('acme/d2-apps', 'image-updates')).toBe(before);
-    expect(run.summary).toContain('No changes.');
+    expect(run.summary).toContain(`No new changes: [\`image-updates\`](${server.url}/acme/d2-apps/tree/image-updates) is up to date (it already carries the earlier updates).`);
+    expect(run.summary).not.toContain('No changes.');
   });
 
   it('a new tag stacks one commit on the existing branch; dry run does not push', async () => {

@@ -71,22 +71,69 @@ export function targetsFromInputs(inputs: Inputs, workspace: string): Automation
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Inline code for a branch name (branch names may contain backticks; a longer fence keeps them literal). */
+const code = (s: string) => (s.includes('`') ? `\`\` ${s.replace(/\n/g, ' ')} \`\`` : `\`${s}\``);
 
-/** The job summary: one table per repository, then the policy errors. */
-export function summaryMarkdown(r: EngineResult, dryRun: boolean): string {
+/**
+ * The `object` of a change (`Kind/namespace/name`, empty parts kept in the `changes` output) as the summary shows it:
+ * without an empty namespace (`OCIRepository/podinfo-chart`), and empty for a document without identity.
+ */
+export function displayObject(label: string): string {
+  const parts = label.split('/');
+  if (parts.length !== 3) return label;
+  return parts.filter((p) => p !== '').join('/');
+}
+
+/**
+ * The web page of `branch` when the repository lives on the run's GitHub server (`GITHUB_SERVER_URL`, same origin,
+ * `/<owner>/<repo>[.git]`); undefined for any other host. Credentials are never part of the link.
+ */
+export function branchWebUrl(repository: string, branch: string, serverUrl: string | undefined): string | undefined {
+  if (!serverUrl) return undefined;
+  let repo: URL;
+  let server: URL;
+  try {
+    repo = new URL(repository);
+    server = new URL(serverUrl);
+  } catch {
+    return undefined;
+  }
+  if (repo.origin !== server.origin || repo.username || repo.password) return undefined;
+  const path = repo.pathname.replace(/\/+$/, '').replace(/\.git$/, '');
+  if (!/^\/[^/]+\/[^/]+$/.test(path)) return undefined;
+  const segment = (x: string) => encodeURIComponent(x).replace(/[()']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${server.origin}${path}/tree/${branch.split('/').map(segment).join('/')}`;
+}
+
+/** What a target without changes says: up to date, and where (linked when the branch is on this GitHub server). */
+function upToDate(t: EngineResult['targets'][number], serverUrl: string | undefined): string {
+  const branch = t.pushBranch || t.checkoutBranch;
+  const url = branchWebUrl(t.repository, branch, serverUrl);
+  const named = url ? `[${code(branch)}](${url})` : code(branch);
+  if (t.pushBranch && t.pushBranch !== t.checkoutBranch) {
+    return t.pushBranchExisted
+      ? `No new changes: ${named} is up to date (it already carries the earlier updates).`
+      : `No changes: ${code(t.checkoutBranch)} is up to date; no ${code(t.pushBranch)} branch is needed.`;
+  }
+  return `No changes: ${named} is up to date.`;
+}
+
+/** The job summary: one table per repository, then the policy errors. `serverUrl` is the run's GITHUB_SERVER_URL. */
+export function summaryMarkdown(r: EngineResult, dryRun: boolean, serverUrl?: string): string {
   const lines: string[] = [`## Image updates${dryRun ? ' (dry run)' : ''}`, ''];
+  if (r.targets.length === 0) lines.push('No ImageUpdateAutomation to run: every one is suspended.', '');
   for (const t of r.targets) {
     lines.push(`### ${t.repository}`, '');
-    lines.push(`Automation \`${t.automation}\`, checkout \`${t.checkoutBranch}\`, push \`${t.pushBranch}\`${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
+    lines.push(`Automation \`${t.automation}\`, checkout ${code(t.checkoutBranch)}, push ${code(t.pushBranch)}${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
     if (t.error) lines.push(`**Failed:** ${cell(t.error)}`, '');
     const rows = r.changes.filter((c) => c.repository === t.repository);
-    if (rows.length === 0 && !t.error) lines.push('No changes.', '');
+    if (rows.length === 0 && !t.error) lines.push(upToDate(t, serverUrl), '');
     if (rows.length > 0) {
       lines.push('| File | Object | Setter | Old | New |', '| --- | --- | --- | --- | --- |');
-      for (const c of rows) lines.push(`| ${cell(c.file)} | ${cell(c.object)} | \`${cell(c.setter)}\` | \`${cell(c.old)}\` | \`${cell(c.new)}\` |`);
+      for (const c of rows) lines.push(`| ${cell(c.file)} | ${cell(displayObject(c.object))} | \`${cell(c.setter)}\` | \`${cell(c.old)}\` | \`${cell(c.new)}\` |`);
       lines.push('');
     }
-    if (t.commit) lines.push(`Commit \`${t.commit.sha}\` pushed to \`${t.commit.branch}\`.`, '');
+    if (t.commit) lines.push(`Commit \`${t.commit.sha}\` pushed to ${code(t.commit.branch)}.`, '');
     for (const p of t.problemFiles) lines.push(`- ⚠️ \`${p.path}\` skipped: ${cell(p.reason)}`);
   }
   if (r.policyErrors.length > 0) {
@@ -108,6 +155,7 @@ export async function run(): Promise<void> {
     const creds = parseRegistryCredentials(inputs.string('registry-credentials'));
     const workspace = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd());
     const targets = targetsFromInputs(inputs, workspace);
+    if (targets.length === 0) core.info('every ImageUpdateAutomation is suspended: nothing to run');
 
     const registry = new RegistryClient({
       credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
@@ -131,7 +179,7 @@ export async function run(): Promise<void> {
     core.setOutput('changed', String(result.changed));
     core.setOutput('commits', JSON.stringify(result.commits));
     core.setOutput('changes', JSON.stringify(result.changes));
-    await core.summary.addRaw(summaryMarkdown(result, dryRun), true).write();
+    await core.summary.addRaw(summaryMarkdown(result, dryRun, process.env.GITHUB_SERVER_URL), true).write();
 
     if (result.commits.length > 0 && token.startsWith('ghs_')) {
       core.warning(

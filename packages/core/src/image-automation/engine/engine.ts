@@ -15,7 +15,7 @@ import { electLatestRef } from '../policy/select.js';
 import type { ImagePolicy } from '../policy/types.js';
 import { scanImageRepository } from '../reflector/scan.js';
 import type { ImageRepository, ReflectorRegistry, ScanResult } from '../reflector/types.js';
-import { resolveUpdatePath, updateWithSetters, type FileUpdate } from '../setters/apply.js';
+import { applyPolicies, type FileUpdate } from '../setters/apply.js';
 import type { ObjectIdentifier, PolicySetterSource } from '../setters/types.js';
 import { renderCommitMessage } from '../template/commit.js';
 
@@ -174,8 +174,8 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
     const { existed } = await checkout.switchToPushBranch();
     report.pushBranchExisted = existed;
     if (checkout.switchBranch) log?.info(existed ? `building on the existing ${checkout.pushBranch} branch` : `creating ${checkout.pushBranch} from ${checkout.checkoutBranch}`);
-    const updateRoot = resolveUpdatePath(dir, target.update.path);
-    const run = await updateWithSetters(updateRoot, sources, { dryRun: config.dryRun });
+    const run = await applyPolicies(dir, target.update, sources, { dryRun: config.dryRun });
+    const updateRoot = run.root;
     report.files = run.files;
     report.problemFiles = run.problemFiles;
     for (const p of run.problemFiles) log?.warning(`${p.path}: not readable as YAML, skipped (${p.reason})`);

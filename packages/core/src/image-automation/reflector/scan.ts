@@ -83,14 +83,14 @@ export async function scanImageRepository(repo: ImageRepositorySpec | ImageRepos
     });
   }
   const { kept, excluded } = applyExclusionList(listed, exclusions);
-  const tags = sortDescendingBytes(kept);
-  return {
-    canonicalImageName: name.canonicalName,
-    tags,
-    latestTags: tags.slice(0, LATEST_TAGS_COUNT),
-    tagCount: tags.length,
-    excluded,
-  };
+  const { tags, latestTags } = sortTagsAndGetLatestTags(kept);
+  return { canonicalImageName: name.canonicalName, tags, latestTags, tagCount: tags.length, excluded };
+}
+
+/** IRC `sortTagsAndGetLatestTags`: the tags in storage order (descending bytes) and the first 10 of them. */
+export function sortTagsAndGetLatestTags(tags: readonly string[]): { tags: string[]; latestTags: string[] } {
+  const sorted = sortDescendingBytes(tags);
+  return { tags: sorted, latestTags: sorted.slice(0, LATEST_TAGS_COUNT) };
 }
 
 /**

@@ -105,3 +105,30 @@ export async function updateWithSetters(updatePath: string, policies: readonly P
   }
   return run;
 }
+
+/** `spec.update` of an ImageUpdateAutomation (after CRD defaulting every stored object has one). */
+export interface UpdateSpec {
+  path?: string;
+  strategy?: string;
+}
+
+/**
+ * IAC `policy.ApplyPolicies`: runs the setters of `policies` over `update.path` inside the checkout `repoDir`. It takes
+ * the update spec as the API server stores it (readFleetConfig applies the CRD defaults), so a missing spec is a
+ * programming error here, and a strategy other than `Setters` is refused before any file is read.
+ */
+export async function applyPolicies(
+  repoDir: string,
+  update: UpdateSpec | undefined,
+  policies: readonly PolicySetterSource[],
+  opts: SettersOptions = {},
+): Promise<SettersRun & { root: string }> {
+  if (!update) {
+    throw new D2Error('no update strategy', { code: 'UPDATE_STRATEGY', hint: 'pass spec.update with the CRD defaults applied ({strategy: Setters})' });
+  }
+  if (update.strategy !== 'Setters') {
+    throw new D2Error(`unsupported update strategy: ${String(update.strategy ?? '')}`, { code: 'UPDATE_STRATEGY', hint: 'Setters is the only strategy' });
+  }
+  const root = resolveUpdatePath(repoDir, update.path ?? '');
+  return { ...(await updateWithSetters(root, policies, opts)), root };
+}

@@ -3,6 +3,7 @@
  * The rendered text is the commit message verbatim (trap 15).
  */
 import type { Change, ObjectIdentifier, UpdateResult } from '../setters/types.js';
+import { TemplateError } from './errors.js';
 import { Template } from './exec.js';
 import { sprigFuncs } from './sprig.js';
 import { GO_FORMAT, GO_STRING, GO_TYPE } from './values.js';
@@ -52,16 +53,49 @@ export function commitTemplateData(input: CommitTemplateInput): Record<string, u
     Changes: () => result.changes().map(change),
     Objects: () => new Map(result.objects().map((oc) => [objectIdentifier(oc.object), oc.changes.map(change)])),
   };
-  Object.defineProperty(changed, GO_TYPE, { value: 'update.ResultV2', enumerable: false });
-  return {
+  // Go type names as IAC declares them, so that evaluation errors read like Flux's (`... in type update.Result`).
+  Object.defineProperty(changed, GO_TYPE, { value: 'update.Result', enumerable: false });
+  const data: Record<string | symbol, unknown> = {
     AutomationObject: automation,
     Changed: changed,
     Values: new Map(Object.entries(input.values ?? {})),
   };
+  Object.defineProperty(data, GO_TYPE, { value: 'source.TemplateData', enumerable: false });
+  return data as Record<string, unknown>;
 }
 
-/** Renders `template` (default Flux's) with hermetic sprig over the automation's data. */
+/**
+ * Fields image-automation-controller removed from the template data. A template that still evaluates one fails with
+ * Flux's own message; like IAC, the evaluation error is recognised by its text (field and receiver type).
+ */
+const REMOVED_FIELDS: ReadonlyArray<{ evaluation: string; message: string }> = [
+  {
+    evaluation: "can't evaluate field Updated in type source.TemplateData",
+    message: "template uses removed '.Updated' field. Please use '.Changed' instead.",
+  },
+  {
+    evaluation: "can't evaluate field ImageResult in type update.Result",
+    message: "template uses removed '.Changed.ImageResult' field. Please use '.Changed.FileChanges' or '.Changed.Objects' instead.",
+  },
+];
+
+/**
+ * Renders `template` (default Flux's) with hermetic sprig over the automation's data. A removed field fails with
+ * TemplateError code `TEMPLATE_REMOVED_FIELD` and Flux's message; any other error is the Go-style parse/exec error.
+ */
 export function renderCommitMessage(template: string | undefined, input: CommitTemplateInput): string {
   const t = new Template(template === undefined || template === '' ? DEFAULT_COMMIT_TEMPLATE : template, sprigFuncs());
-  return t.execute(commitTemplateData(input));
+  try {
+    return t.execute(commitTemplateData(input));
+  } catch (err) {
+    const removed = err instanceof TemplateError ? REMOVED_FIELDS.find((r) => err.message.includes(r.evaluation)) : undefined;
+    if (removed) {
+      throw new TemplateError(
+        `${removed.message} (${(err as TemplateError).message})`,
+        'rewrite spec.git.commit.messageTemplate with .Changed.FileChanges, .Changed.Objects or .Changed.Changes (docs/image-automation.md, "Commit messages")',
+        'TEMPLATE_REMOVED_FIELD',
+      );
+    }
+    throw err;
+  }
 }

@@ -15,12 +15,6 @@ export type FuncMap = Record<string, TemplateFunc>;
 class BreakSignal {}
 class ContinueSignal {}
 
-/** Fields removed from Flux's template data (IAC RemovedTemplateField). */
-const REMOVED_FIELDS: Record<string, string> = {
-  Updated: 'the .Updated field was removed in image-automation-controller v1; use .Changed (e.g. .Changed.FileChanges)',
-  ImageResult: 'the .Changed.ImageResult field was removed; use .Changed.Changes or .Changed.Objects',
-};
-
 const MAX_DEPTH = 100;
 
 export class Template {
@@ -295,7 +289,6 @@ class State {
       if (hasArgs) throw new TemplateError(`template: line ${line}: ${name} has arguments but cannot be invoked as function`);
       return v;
     }
-    if (name in REMOVED_FIELDS) throw new TemplateError(`template: line ${line}: can't evaluate field ${name} in type ${typeName(receiver)}`, REMOVED_FIELDS[name], 'TEMPLATE_REMOVED_FIELD');
     throw new TemplateError(`template: line ${line}: can't evaluate field ${name} in type ${typeName(receiver)}`);
   }
 

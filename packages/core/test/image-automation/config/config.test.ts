@@ -83,10 +83,16 @@ describe('readFleetConfig (trap 9, §5)', () => {
     expect(t.commit).toEqual({ author: { name: '', email: 'bot@example.com' }, messageTemplate: undefined, values: { env: 'prod' } });
   });
 
-  it('U13: a missing or unknown update strategy is an error', () => {
-    expect(() => readFleetConfig(tree({ 'c/s.yaml': SOURCES, 'c/a.yaml': IUA() }), 'c')).toThrow(/update strategy is missing/);
-    expect(() => readFleetConfig(tree({ 'c/s.yaml': SOURCES, 'c/a.yaml': IUA('    strategy: foo\n') }), 'c')).toThrow(/'foo' is not supported/);
+  it('U13: a missing strategy is defaulted to Setters (CRD default); only an explicit unknown strategy is an error', () => {
+    const [t] = readFleetConfig(tree({ 'c/s.yaml': SOURCES, 'c/a.yaml': IUA() }), 'c');
+    expect(t.update).toEqual({ path: './deploy', strategy: 'Setters' });
+    const noUpdate = IUA().replace('  update:\n    path: ./deploy\n', '');
+    expect(noUpdate).not.toContain('update:');
+    expect(readFleetConfig(tree({ 'c/s.yaml': SOURCES, 'c/a.yaml': noUpdate }), 'c')[0].update).toEqual({ path: './', strategy: 'Setters' });
+    expect(() => readFleetConfig(tree({ 'c/s.yaml': SOURCES, 'c/a.yaml': IUA('    strategy: foo\n') }), 'c')).toThrow(/update strategy 'foo' is not supported/);
     expect(checkStrategy('Setters', 'x')).toBe('Setters');
+    expect(checkStrategy(undefined, 'x')).toBe('Setters');
+    expect(() => checkStrategy('', 'x')).toThrow(/'' is not supported/);
   });
 
   it('a missing Kustomization or GitRepository is reported with a hint', () => {

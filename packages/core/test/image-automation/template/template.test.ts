@@ -115,8 +115,13 @@ Images:
     expect(out).toBe('{{{apps/v1 Deployment} {test }}}|<no value>|prod');
   });
 
-  it('removed fields (.Updated, .Changed.ImageResult) fail with an actionable error', () => {
-    for (const tpl of ['{{ .Updated }}', '{{ .Changed.ImageResult }}']) {
+  it('removed fields (.Updated, .Changed.ImageResult) fail with Flux\'s message and an actionable hint', () => {
+    for (const [tpl, flux] of [
+      ['{{ .Updated }}', "template uses removed '.Updated' field"],
+      ['{{ range .Updated.Images }}{{ . }}{{ end }}', "template uses removed '.Updated' field"],
+      ['{{ .Changed.ImageResult }}', "template uses removed '.Changed.ImageResult' field"],
+      ['{{ with .Changed }}{{ .ImageResult.Files }}{{ end }}', "template uses removed '.Changed.ImageResult' field"],
+    ]) {
       let err: unknown;
       try {
         renderCommitMessage(tpl, { automation: { namespace: 'a', name: 'b' }, result: u() });
@@ -125,8 +130,24 @@ Images:
       }
       expect(err).toBeInstanceOf(TemplateError);
       expect((err as TemplateError).code).toBe('TEMPLATE_REMOVED_FIELD');
-      expect((err as TemplateError).hint).toMatch(/removed/);
+      expect((err as TemplateError).message).toContain(flux);
+      expect((err as TemplateError).hint).toMatch(/\.Changed\.FileChanges/);
     }
+  });
+
+  it('the same names elsewhere are ordinary evaluation errors (IAC matches the receiver type too)', () => {
+    for (const tpl of ['{{ .Changed.Updated }}', '{{ .AutomationObject.ImageResult }}']) {
+      let err: unknown;
+      try {
+        renderCommitMessage(tpl, { automation: { namespace: 'a', name: 'b' }, result: u() });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TemplateError);
+      expect((err as TemplateError).code).toBe('TEMPLATE_ERROR');
+      expect((err as TemplateError).message).toMatch(/can't evaluate field (Updated in type update\.Result|ImageResult in type types\.NamespacedName)/);
+    }
+    expect(() => new Template('{{ .Updated }}').execute({ x: 1 })).toThrow(/can't evaluate field Updated in type struct/);
   });
 
   it.each([
