@@ -204,7 +204,7 @@ spec:
     writeFileSync(join(ws, 'components', 'web', 'a.yaml'), 'a: 1\n');
     const run = await runActionBundle('push-artifact', {
       workspace: ws,
-      inputs: { repository: `oci://x-access-token:${SECRET}@${reg.host}/acme/{component}`, path: 'components', components: 'web' },
+      inputs: { repository: `oci://x-access-token:${SECRET}@${reg.host}/acme/{component}`, path: 'components/{component}', components: 'web' },
     });
     expect(run.exitCode, run.stdout).toBe(1);
     expect(run.errors.join('\n')).toMatch(/credentials/);
