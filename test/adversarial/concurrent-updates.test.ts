@@ -211,6 +211,49 @@ describe('e2e-update: concurrent writers to the push branch (adversarial)', () =
     }
   });
 
+  it("two pushes that both pass the lease check: the server's compare-and-swap refuses one, which rebuilds", async () => {
+    const name = 'cas';
+    await createRepo(name);
+    await seed(reg, `${name}/a`, ['1.0.1']);
+    await seed(reg, `${name}/b`, ['1.0.1']);
+    const start = tip(name);
+    // Both ref advertisements are answered together (both leases hold), then the first pack upload waits until the
+    // second one has moved the branch: its update reaches the server with a stale old value.
+    const adverts: Array<() => void> = [];
+    let heldPost: (() => void) | undefined;
+    let posts = 0;
+    let adsReleased = false;
+    hook = (r) => {
+      if (r.repo !== `acme/${name}` || r.service !== 'git-receive-pack') return;
+      if (r.advertisement && !adsReleased) {
+        return new Promise<void>((resolve) => {
+          adverts.push(resolve);
+          if (adverts.length === 2) {
+            adsReleased = true;
+            for (const a of adverts.splice(0)) a();
+          }
+        });
+      }
+      if (!r.advertisement && ++posts === 1) return new Promise<void>((resolve) => (heldPost = resolve));
+      if (!r.advertisement && posts === 2) {
+        void (async () => {
+          for (let i = 0; i < 600 && tip(name) === start; i++) await sleep(50);
+          heldPost?.();
+        })();
+      }
+    };
+    const [ra, rb] = await Promise.all([runUpdate(name, 'a'), runUpdate(name, 'b')]);
+    hook = undefined;
+    expect(adsReleased && posts >= 3, `both leases held at the advertisement (${posts} pack uploads)`).toBe(true);
+    for (const run of [ra, rb]) expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    const final = tip(name) as string;
+    expect(show(name, final, 'a/deploy.yaml')).toContain(`/${name}/a:1.0.1 #`);
+    expect(show(name, final, 'b/deploy.yaml')).toContain(`/${name}/b:1.0.1 #`);
+    for (const run of [ra, rb]) expect(isAncestor(name, commitsOf(run)[0].sha, final)).toBe(true);
+    // The refusal came from the server's ref update, not from the client's lease check.
+    expect(`${ra.stdout}\n${rb.stdout}`).toMatch(/moved .*\[remote rejected\].* rebuilding/);
+  });
+
   it('a commit pushed to the push branch by someone else during a run is kept (existing branch and new branch)', async () => {
     const name = 'foreign';
     await createRepo(name);
@@ -258,7 +301,7 @@ describe('e2e-update: concurrent writers to the push branch (adversarial)', () =
     expect(built, error).toBeDefined();
     expect(isAncestor(name, built as string, final)).toBe(false);
     expect(commitsOf(run)).toEqual([]);
-    expect(run.summary).not.toMatch(/pushed to/);
+    expect(run.summary).not.toMatch(/Commit `[0-9a-f]{40}` pushed/);
     expect(run.summary).toContain(final);
   });
 });
