@@ -14,12 +14,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Git } from '@d2/core/git';
-import { fleetRepo } from '@d2/sandbox/d2-repos';
+import { fleetRepo, writeTree } from '@d2/sandbox/d2-repos';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { repoRoot } from '@d2/sandbox/paths';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
-import { writeTree } from '@d2/sandbox/d2-repos';
 
 /** The secret under test: never passed as the `token` input, so the runner has no ::add-mask:: for it. */
 const SECRET = 'ghp_UrlCredentialSecret0123456789abcdef';
