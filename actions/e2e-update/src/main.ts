@@ -4,6 +4,7 @@ import { D2Error, InputError } from '@d2/core';
 import { Inputs, runAction } from '@d2/core/action';
 import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient, StaticCredentials, type Credentials } from '@d2/core/oci';
+import { redactUrls } from '@d2/core/util';
 
 /**
  * `registry-credentials`: a Docker config (`{"auths":{"host":{"auth":"b64"}|{"username","password"}}}`) or a map
@@ -159,7 +160,7 @@ export async function run(): Promise<void> {
 
     const registry = new RegistryClient({
       credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
-      logger: { debug: (m) => core.debug(m), info: (m) => core.info(m), warn: (m) => core.warning(m) },
+      logger: { debug: (m) => core.debug(redactUrls(m)), info: (m) => core.info(redactUrls(m)), warn: (m) => core.warning(redactUrls(m)) },
     });
     let result: EngineResult;
     try {

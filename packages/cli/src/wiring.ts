@@ -12,6 +12,7 @@ import {
   RegistryClient,
   StaticCredentials,
   parseReference,
+  refuseCredentials,
   type CredentialProvider,
   type Logger,
   type Reference,
@@ -87,6 +88,7 @@ export function cliLogger(ctx: CommandContext): Logger {
  * `oci://host/repo[:tag][@digest]` (the scheme is optional). Upper-case letters are refused (OCI names are lowercase).
  */
 export function parseOci(input: string, what = 'reference'): Reference {
+  refuseCredentials(input, what);
   let name = input.replace(/^oci:\/\//i, '').split('@')[0];
   if (name.lastIndexOf(':') > name.lastIndexOf('/')) name = name.slice(0, name.lastIndexOf(':'));
   if (/[A-Z]/.test(name.slice(name.indexOf('/') + 1))) {

@@ -1,3 +1,5 @@
+import { redactUrls } from './util/redact.js';
+
 /**
  * Errors carry a user-facing message and, where we know it, the fix. Action entry points map every error to
  * core.setFailed in one place (action/run.ts); the CLI maps them to exit codes.
@@ -24,11 +26,14 @@ export class InputError extends D2Error {
   }
 }
 
-/** Formats an error for humans: message, then the hint on its own line. */
+/**
+ * Formats an error for humans: message, then the hint on its own line. URL credentials are redacted (redactUrls), so
+ * an error quoting a URL never prints a token, whichever code raised it.
+ */
 export function formatError(err: unknown): string {
   if (err instanceof D2Error) {
-    return err.hint ? `${err.message}\n  hint: ${err.hint}` : err.message;
+    return redactUrls(err.hint ? `${err.message}\n  hint: ${err.hint}` : err.message);
   }
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (err instanceof Error) return redactUrls(err.message);
+  return redactUrls(String(err));
 }

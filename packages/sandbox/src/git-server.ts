@@ -27,6 +27,32 @@ export interface StartGitServerOptions {
   users?: GitUser[];
   /** Directory for the bare repositories (default a new temp dir, removed on stop). */
   root?: string;
+  /**
+   * Called for every authenticated request before git answers it; the request waits until the returned promise
+   * settles (a rejection answers 500). Tests use it to interleave concurrent clients deterministically, e.g. to
+   * move a branch between a client's fetch and its push.
+   */
+  onRequest?: (r: GitRequestInfo) => Promise<void> | void;
+}
+
+export interface GitRequestInfo {
+  method: string;
+  /** `owner/name` of the repository (without .git), or '' when the path names none. */
+  repo: string;
+  /** `git-upload-pack` (clone, fetch, ls-remote) or `git-receive-pack` (push), or '' for other paths. */
+  service: string;
+  /** true for the ref advertisement (`GET …/info/refs?service=…`), false for the pack exchange (`POST …/<service>`). */
+  advertisement: boolean;
+}
+
+/** What a smart-HTTP request is about, from its path and query. */
+function requestInfo(req: IncomingMessage): GitRequestInfo {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const path = decodeURIComponent(url.pathname);
+  const m = /^\/(.+?)(?:\.git)?\/(info\/refs|git-upload-pack|git-receive-pack)$/.exec(path);
+  if (!m) return { method: req.method ?? 'GET', repo: '', service: '', advertisement: false };
+  const advertisement = m[2] === 'info/refs';
+  return { method: req.method ?? 'GET', repo: m[1], service: advertisement ? (url.searchParams.get('service') ?? '') : m[2], advertisement };
 }
 
 export interface SandboxGitRepo {
@@ -180,7 +206,21 @@ export async function startGitServer(opts: StartGitServerOptions = {}): Promise<
       res.end('Unauthorized\n');
       return;
     }
-    serveCgi(req, res, root, user, backend);
+    if (!opts.onRequest) {
+      serveCgi(req, res, root, user, backend);
+      return;
+    }
+    req.pause();
+    Promise.resolve()
+      .then(() => opts.onRequest?.(requestInfo(req)))
+      .then(
+        () => serveCgi(req, res, root, user, backend),
+        (err: unknown) => {
+          req.resume();
+          res.writeHead(500, { 'Content-Type': 'text/plain' });
+          res.end(`git server onRequest hook failed: ${String(err)}\n`);
+        },
+      );
   });
   const port = await listenLoopback(server);
   const base = `http://127.0.0.1:${port}`;

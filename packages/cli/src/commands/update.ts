@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { D2Error, InputError } from '@d2/core';
 import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient } from '@d2/core/oci';
+import { redactUrl } from '@d2/core/util';
 import { EXIT_FAILED, EXIT_OK, str, type Command, type CommandContext } from '../cli.js';
 import { cliLogger } from '../wiring.js';
 
@@ -63,10 +64,12 @@ export const updateCommand: Command = {
   name: 'update',
   summary: 'Run Flux image update automation without a cluster (scan, elect, set markers, commit, push)',
   usage: USAGE,
-  help: `The e2e-update action as a command (image-automation.md, issue 5): for each target repository, clone, read the
+  help: `The e2e-update action as a command (docs/image-automation.md): for each target repository, clone, read the
 ImageRepository/ImagePolicy manifests, scan the registries, elect every policy with Flux's semantics, rewrite the
 $imagepolicy setter markers with minimal diffs, render the commit message from the automation's template, commit
-and force-push the push branch (on top of it when it exists). No change → no commit.
+and push the push branch (on top of it when it exists). No change → no commit. The push is a lease on the tip the
+update was built on: when another writer moved the branch meanwhile, the update is rebuilt on the new tip and pushed
+again (3 attempts), else the repository fails naming both commits; nothing anyone else pushed is overwritten.
 
 Fleet mode (D2): the update cluster's manifests configure everything
   --automation PATH           e.g. clusters/update (ResourceSets, GitRepository, Kustomization, ImageUpdateAutomation)
@@ -77,7 +80,8 @@ Direct mode:
   [--author-name N] [--author-email E]
 Common:
   --token T                   git token with write access (default $GIT_TOKEN, then $GITHUB_TOKEN); a PAT or App token
-                              lets the push trigger the image-updates PR workflow
+                              lets the push trigger the image-updates PR workflow. Git URLs must not contain credentials
+                              (refused; URLs are printed as https://***@host/…)
   --dry-run                   compute the changes and print the unified diff (stdout); nothing is committed or pushed
   --fail-on-policy-error      exit 1 when any ImagePolicy cannot be elected (the others are still applied)
   Registry credentials come from the docker config (DOCKER_AUTH_CONFIG, DOCKER_CONFIG/config.json, helpers).
@@ -122,7 +126,7 @@ Examples:
     const token = str(ctx, 'token') ?? ctx.env.GIT_TOKEN ?? ctx.env.GITHUB_TOKEN;
     const logger = cliLogger(ctx);
     const registry = new RegistryClient({ credentials: new ChainCredentials([new DockerConfigCredentials({ env: ctx.env })]), logger });
-    ctx.log(`→ ${dryRun ? 'dry run: ' : ''}image update automation for ${targets.map((t) => t.repository.replace(/\/\/[^@/]+@/, '//')).join(', ')}`);
+    ctx.log(`→ ${dryRun ? 'dry run: ' : ''}image update automation for ${targets.map((t) => redactUrl(t.repository)).join(', ')}`);
     let result: EngineResult;
     try {
       result = await runImageUpdate(
@@ -138,9 +142,10 @@ Examples:
     }
     let diff = '';
     if (dryRun) {
-      for (const t of result.targets) {
-        // Paths as they are in the repository: the update path, then the file (relative to it).
-        const updatePath = targets.find((x) => x.repository === t.repository)?.update.path ?? '.';
+      for (const [i, t] of result.targets.entries()) {
+        // Paths as they are in the repository: the update path, then the file (relative to it). Reports are in the
+        // order of the targets.
+        const updatePath = targets[i]?.update.path ?? '.';
         const files = t.files.map((f) => ({ ...f, path: posix.join(updatePath, f.path) }));
         diff += await unifiedDiff(files, t.repository.replace(/^.*\//, '').replace(/\.git$/, '') || 'repo');
       }

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { D2Error, formatError } from '../errors.js';
+import { redactUrls } from '../util/redact.js';
 
 /**
  * The one place where an action's errors become core.setFailed (docker/actions-toolkit's run()).
@@ -9,7 +10,7 @@ export async function runAction(main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (err) {
-    if (err instanceof Error && !(err instanceof D2Error) && err.stack) core.debug(err.stack);
+    if (err instanceof Error && !(err instanceof D2Error) && err.stack) core.debug(redactUrls(err.stack));
     core.setFailed(formatError(err));
   }
 }

@@ -1,13 +1,17 @@
 /**
  * A small wrapper around the git CLI (present on every GitHub runner): explicit argument arrays, never a shell.
  * Credentials travel in the environment as a per-origin `http.<origin>/.extraHeader` (GIT_CONFIG_COUNT/KEY/VALUE),
- * so a token never appears in argv, in the repository's config, in logs or in error messages.
+ * so a token never appears in argv, in the repository's config, in logs or in error messages; URLs with credentials
+ * are refused, and every logged command line and every error (git's own stderr included) is passed through
+ * redactUrls, so credentials that reach git another way (an insteadOf rewrite, a credential-bearing remote in the
+ * user's config) are not printed either.
  * We use the CLI rather than isomorphic-git because it is faster on large repositories and supports shallow
  * fetches, push options and every auth/proxy setting users already have.
  */
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { D2Error } from '../errors.js';
+import { hasUrlCredentials, redactUrl, redactUrls } from '../util/redact.js';
 
 export interface GitAuth {
   /** Password or token (GitHub: a PAT, App installation token or GITHUB_TOKEN). */
@@ -55,12 +59,27 @@ export interface PushOptions {
   remote?: string;
 }
 
+/** The outcome of pushWithLease. */
+export type LeasePushResult =
+  | { ok: true }
+  /** The lease was lost: the remote branch is no longer at the expected commit (or was created meanwhile). */
+  | { ok: false; reason: string };
+
 export class GitError extends D2Error {
   constructor(message: string, hint?: string) {
     super(message, { code: 'GIT_FAILED', hint });
     this.name = 'GitError';
   }
 }
+
+const TOKEN_HINT = 'the token cannot access this repository: use a PAT or GitHub App token with contents: write';
+
+/**
+ * git's reasons for refusing a ref update because the ref is not where the pusher expected: the lease check against
+ * the advertisement (`stale info`), a non-fast-forward, and the server's own compare-and-swap when another push won
+ * the race between advertisement and update (`cannot lock ref`, `failed to update ref`, `incorrect old value`).
+ */
+const LEASE_LOST = /stale info|fetch first|non-fast-forward|already exists|cannot lock ref|failed to update ref|incorrect old value|failed to lock/i;
 
 interface RunResult {
   stdout: string;
@@ -78,13 +97,17 @@ function httpOrigin(url: string): string | undefined {
   }
 }
 
-/** Refuses URLs that carry credentials: they would end up in .git/config and in logs. */
+/** Refuses URLs that carry credentials: they would end up in .git/config and in logs. The error shows the URL redacted. */
 function checkUrl(url: string): void {
+  let userinfo = hasUrlCredentials(url);
   try {
     const u = new URL(url);
-    if (u.username || u.password) throw new GitError('the git URL must not contain credentials', 'pass the token separately (the `token` input)');
-  } catch (err) {
-    if (err instanceof GitError) throw err;
+    userinfo ||= u.username !== '' || u.password !== '';
+  } catch {
+    // Not a WHATWG URL (a path, an scp-like remote): hasUrlCredentials decided.
+  }
+  if (userinfo) {
+    throw new GitError(`the git URL ${redactUrl(url)} must not contain credentials`, 'remove the user and token from the URL and pass the token separately (the `token` input, --token or GIT_TOKEN)');
   }
 }
 
@@ -122,14 +145,15 @@ export class Git {
     return env;
   }
 
+  /** The token, wherever it appears, and the userinfo of every URL. */
   private redact(s: string): string {
     const t = this.opts.auth?.token;
-    return t ? s.split(t).join('***') : s;
+    return redactUrls(t ? s.split(t).join('***') : s);
   }
 
   /** Runs `git <args>` in the work tree. Throws GitError (stderr included, secrets redacted) unless allowFail. */
   async run(args: string[], o: { input?: string; allowFail?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-    this.opts.log?.(`git ${args.join(' ')}`);
+    this.opts.log?.(this.redact(`git ${args.join(' ')}`));
     const child = spawn('git', args, { cwd: this.dir, env: { ...this.env(), ...o.env }, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -148,7 +172,7 @@ export class Git {
     if (code !== 0 && !o.allowFail) {
       const msg = this.redact(stderr.trim() || stdout.trim());
       const hint = /Authentication failed|403|401|could not read Username|terminal prompts disabled/i.test(stderr)
-        ? 'the token cannot access this repository: use a PAT or GitHub App token with contents: write'
+        ? TOKEN_HINT
         : /non-fast-forward|rejected/.test(stderr)
           ? 'the remote branch moved; run again'
           : undefined;
@@ -159,8 +183,14 @@ export class Git {
 
   /** Whether `refs/heads/<branch>` exists on the remote. */
   async remoteBranchExists(branch: string, remote = 'origin'): Promise<boolean> {
+    return (await this.remoteBranchSha(branch, remote)) !== undefined;
+  }
+
+  /** The commit `refs/heads/<branch>` points at on the remote, or undefined when it does not exist. */
+  async remoteBranchSha(branch: string, remote = 'origin'): Promise<string | undefined> {
     const r = await this.run(['ls-remote', '--heads', remote, `refs/heads/${branch}`]);
-    return r.stdout.trim() !== '';
+    const line = r.stdout.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`));
+    return line ? line.split('\t')[0] : undefined;
   }
 
   /** Fetches `branch` into `refs/remotes/<remote>/<branch>`; false when it does not exist remotely. */
@@ -174,9 +204,9 @@ export class Git {
     return true;
   }
 
-  /** Creates or resets the local `branch` at `startPoint` and checks it out. */
-  async switchBranch(branch: string, startPoint = 'HEAD'): Promise<void> {
-    await this.run(['checkout', '--quiet', '-B', branch, startPoint]);
+  /** Creates or resets the local `branch` at `startPoint` and checks it out (`force`: discarding local changes). */
+  async switchBranch(branch: string, startPoint = 'HEAD', o: { force?: boolean } = {}): Promise<void> {
+    await this.run(['checkout', '--quiet', ...(o.force ? ['--force'] : []), '-B', branch, startPoint]);
   }
 
   async currentBranch(): Promise<string | undefined> {
@@ -225,5 +255,27 @@ export class Git {
     for (const opt of o.pushOptions ?? []) args.push('-o', opt);
     args.push(o.remote ?? 'origin', refspec);
     await this.run(args);
+  }
+
+  /**
+   * Pushes `source` (a local ref or SHA) to `refs/heads/<branch>` only while the remote branch is at `expected`
+   * (`undefined`: only while it does not exist): `git push --force-with-lease=refs/heads/<branch>:<expected>`. git
+   * checks the lease against the ref advertisement and the server updates the ref only if it is still at the
+   * advertised value, so a commit pushed by anyone else meanwhile is never overwritten. A lost lease is returned
+   * (`ok: false`); every other failure throws GitError.
+   */
+  async pushWithLease(source: string, branch: string, expected: string | undefined, o: Omit<PushOptions, 'force'> = {}): Promise<LeasePushResult> {
+    const ref = `refs/heads/${branch}`;
+    const args = ['push', '--porcelain', `--force-with-lease=${ref}:${expected ?? ''}`];
+    for (const opt of o.pushOptions ?? []) args.push('-o', opt);
+    args.push(o.remote ?? 'origin', `${source}:${ref}`);
+    const r = await this.run(args, { allowFail: true });
+    if (r.code === 0) return { ok: true };
+    // --porcelain: `<flag>\t<from>:<to>\t<summary>`; `!` = rejected, with git's reason in the summary.
+    const line = r.stdout.split('\n').find((l) => l.startsWith('!\t') && l.split('\t')[1]?.endsWith(`:${ref}`));
+    const summary = line?.split('\t')[2]?.trim() ?? '';
+    if (LEASE_LOST.test(summary) || LEASE_LOST.test(r.stderr)) return { ok: false, reason: this.redact(summary || r.stderr.trim()) };
+    const msg = this.redact(r.stderr.trim() || r.stdout.trim());
+    throw new GitError(`git push failed (exit ${r.code}): ${msg}`, /Authentication failed|403|401|could not read Username|terminal prompts disabled/i.test(r.stderr) ? TOKEN_HINT : undefined);
   }
 }

@@ -1,4 +1,5 @@
 import { D2Error } from '../errors.js';
+import { redactUrls } from '../util/redact.js';
 
 /**
  * GitHub API failures that users hit with PR-creating actions, recognised from GitHub's own error bodies and
@@ -52,7 +53,8 @@ export function classifyGitHubError(err: unknown): ClassifiedGitHubError {
   const text = messages.join('; ');
   const headers = e.response?.headers ?? {};
   const accepted = headers['x-accepted-github-permissions'];
-  const base = { status, message: text, ...(accepted !== undefined ? { acceptedPermissions: String(accepted) } : {}) };
+  // GitHub's words may quote the request URL (a GITHUB_API_URL with credentials): redacted before they are shown.
+  const base = { status, message: redactUrls(text), ...(accepted !== undefined ? { acceptedPermissions: String(accepted) } : {}) };
   const has = (re: RegExp): boolean => messages.some((m) => re.test(m)) || re.test(e.message ?? '');
   if (has(/GitHub Actions is not permitted to create or approve pull requests/i)) return { kind: 'actions-not-permitted', ...base };
   if (has(/secondary rate limit|API rate limit exceeded|rate limit/i) || String(headers['x-ratelimit-remaining']) === '0' || status === 429) {

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import { redactUrl } from '../util/redact.js';
 
 /** The Octokit instance the actions use: @actions/github's (REST methods + paginate) with retry and throttling. */
 export type GitHubClient = ReturnType<typeof getOctokit>;
@@ -48,7 +49,7 @@ export function createOctokit(token: string, opts: CreateOctokitOptions = {}): G
   const onLimit =
     (what: string) =>
     (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number): boolean => {
-      const req = `${options.method ?? 'GET'} ${options.url ?? ''}`;
+      const req = `${options.method ?? 'GET'} ${redactUrl(options.url ?? '')}`;
       if (retryCount >= retries || retryAfter > maxWait) {
         warn(`GitHub ${what} rate limit on ${req}: giving up after ${retryCount} retr${retryCount === 1 ? 'y' : 'ies'} (retry-after ${retryAfter}s)`);
         return false;

@@ -13,6 +13,7 @@ import { bearerOf, mergeScopes, type BearerChallenge, type Challenge } from './c
 import { parseErrorBody, RegistryError, RegistryErrorCode } from './errors.js';
 import type { Transport } from './transport.js';
 import type { CredentialProvider, Credentials, Logger } from './types.js';
+import { redactUrl } from '../util/redact.js';
 
 interface HostState {
   scheme: 'basic' | 'bearer';
@@ -128,7 +129,7 @@ export class AuthManager {
     try {
       realm = new URL(bearer.realm);
     } catch {
-      throw new RegistryError({ registry, operation: 'token request', code: RegistryErrorCode.Protocol, message: `registry ${registry} sent an invalid token realm '${bearer.realm}'` });
+      throw new RegistryError({ registry, operation: 'token request', code: RegistryErrorCode.Protocol, message: `registry ${registry} sent an invalid token realm '${redactUrl(bearer.realm)}'` });
     }
     if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (isLoopback(realm.host) || this.opts.insecure(registry) || this.opts.insecure(realm.host)))) {
       throw new RegistryError({

@@ -4,6 +4,7 @@
  * §2.4) come with the fix the user needs as `hint`.
  */
 import { D2Error } from '../errors.js';
+import { redactUrls } from '../util/redact.js';
 
 export interface RegistryErrorDetail {
   /** Registry error code, e.g. MANIFEST_UNKNOWN, DENIED, UNAUTHORIZED. */
@@ -56,7 +57,8 @@ export class RegistryError extends D2Error {
   constructor(init: RegistryErrorInit) {
     const code = init.code ?? codeForStatus(init.status, init.errors);
     const hint = init.hint ?? hintFor(init);
-    super(init.message ?? formatMessage(init), { code, hint, cause: init.cause });
+    // Registry messages may quote URLs (realms, redirects, upload locations): never with their credentials.
+    super(redactUrls(init.message ?? formatMessage(init)), { code, hint, cause: init.cause });
     this.name = 'RegistryError';
     this.registry = init.registry;
     this.repository = init.repository;

@@ -1,5 +1,5 @@
 export * from './types.js';
-export { parseReference, formatReference, validateTag, validateRepository, validateDigest, isLoopback, isDockerHub, referrersTag, DOCKER_HUB_HOST, DOCKER_HUB_CREDENTIALS_KEY } from './references.js';
+export { parseReference, refuseCredentials, formatReference, validateTag, validateRepository, validateDigest, isLoopback, isDockerHub, referrersTag, DOCKER_HUB_HOST, DOCKER_HUB_CREDENTIALS_KEY } from './references.js';
 export type { ParseReferenceOptions } from './references.js';
 export { StaticCredentials, DockerConfigCredentials, ChainCredentials, GitHubTokenCredentials, parseDockerAuthConfig, runCredentialHelper, credentialKey, convertToHostname } from './credentials.js';
 export type { DockerConfigCredentialsOptions } from './credentials.js';

@@ -7,6 +7,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { InputError } from '../errors.js';
+import { redactUrl } from '../util/redact.js';
 import { isLoopback } from './references.js';
 
 export interface ProxyOptions {
@@ -43,10 +44,10 @@ function parseProxyUrl(raw: string, source: string): ProxyRoute {
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`);
   } catch {
-    throw new InputError(`${source} is not a valid proxy URL`, 'use http://[user:password@]host:port');
+    throw new InputError(`${source} '${redactUrl(text)}' is not a valid proxy URL`, 'use http://[user:password@]host:port');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InputError(`${source} uses the unsupported proxy scheme ${url.protocol}`, 'use an http:// (or https://) proxy; SOCKS proxies are not supported');
+    throw new InputError(`${source} '${redactUrl(text)}' uses the unsupported proxy scheme ${url.protocol}`, 'use an http:// (or https://) proxy; SOCKS proxies are not supported');
   }
   const authorization = url.username || url.password
     ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`

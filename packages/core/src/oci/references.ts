@@ -6,6 +6,7 @@
  * that parse Docker references are either unmaintained or do not give actionable errors.
  */
 import { InputError } from '../errors.js';
+import { hasUrlCredentials, redactUrl } from '../util/redact.js';
 import type { Reference, Repository } from './types.js';
 
 /** distribution-spec repository name grammar (oci-distribution.md §1.1). */
@@ -98,6 +99,19 @@ export interface ParseReferenceOptions {
 }
 
 /**
+ * Refuses a reference with credentials (`oci://user:token@host/…`, `token@host/…`) before anything else looks at it;
+ * the error shows it redacted.
+ */
+export function refuseCredentials(input: string, what = 'reference'): void {
+  if (hasUrlCredentials(input)) {
+    throw new InputError(
+      `${what} '${redactUrl(input.trim())}' must not contain credentials`,
+      'remove them and pass the registry credentials separately (registry-username/registry-password, --creds, or the docker config)',
+    );
+  }
+}
+
+/**
  * Parses `[oci://]host[:port]/repo[:tag][@digest]` and validates every part. A reference without a registry host
  * means Docker Hub (`registry-1.docker.io`, one-component names get `library/`), as with docker and Flux.
  */
@@ -105,6 +119,7 @@ export function parseReference(input: string, opts: ParseReferenceOptions = {}):
   const what = opts.what ?? 'reference';
   let s = input.trim();
   if (s === '') throw new InputError(`${what} is empty`, 'use e.g. ghcr.io/<owner>/<name>:<tag>');
+  refuseCredentials(s, what);
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(s);
   if (scheme) {
     if (scheme[1].toLowerCase() !== 'oci') {

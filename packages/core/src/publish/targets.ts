@@ -8,7 +8,7 @@ import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { goMatch } from '../flux/glob.js';
-import { parseReference, validateTag } from '../oci/references.js';
+import { parseReference, refuseCredentials, validateTag } from '../oci/references.js';
 import type { PublishTarget } from './types.js';
 
 export const COMPONENT_PLACEHOLDER = '{component}';
@@ -47,6 +47,7 @@ export function listComponents(workspace: string, pathTemplate: string): { paren
 export function validateRepositoryInput(repository: string, what = 'repository'): string {
   const raw = repository.trim().replace(/^oci:\/\//, '');
   if (raw === '') throw new InputError(`${what} is empty`, 'set it to e.g. ghcr.io/<owner>/<repo>');
+  refuseCredentials(raw, what);
   if (/[A-Z]/.test(raw)) {
     throw new InputError(
       `${what} '${raw}' contains upper-case letters; OCI repository names must be lowercase`,

@@ -1,16 +1,22 @@
 /**
- * One Flux "run" without a cluster (image-automation.md §0): per automation target, clone → read policies → scan →
+ * One Flux "run" without a cluster (docs/image-automation.md): per automation target, clone → read policies → scan →
  * elect → switch to the push branch → setters → render the message → commit → push. A failing policy is reported
- * and skipped (a stateless run has no stale latestRef to fall back on, trap 8); the others are still applied.
+ * and skipped (a stateless run has no stale latestRef to fall back on); the others are still applied.
+ *
+ * The push is a lease on the branch tip the update was built on. When another writer moved the branch meanwhile,
+ * the update is rebuilt on the new tip (setters, message, commit) and pushed again, at most `pushAttempts` times;
+ * then the target fails naming the commit it built and the branch's tip. Only a SHA that a successful push put on
+ * the remote branch is reported as pushed. Repository URLs in reports, logs and errors are redacted (redactUrl).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { D2Error, formatError } from '../../errors.js';
 import type { GitOptions } from '../../git/index.js';
+import { redactUrl, redactUrls } from '../../util/redact.js';
 import type { AutomationTarget } from '../config/fleet.js';
 import { loadPolicies } from '../config/policies.js';
-import { AutomationCheckout } from '../git/checkout.js';
+import { AutomationCheckout, PushBranchMovedError } from '../git/checkout.js';
 import { electLatestRef } from '../policy/select.js';
 import type { ImagePolicy } from '../policy/types.js';
 import { scanImageRepository } from '../reflector/scan.js';
@@ -39,7 +45,12 @@ export interface EngineDeps {
   scanConcurrency?: number;
   /** Keep the clones (for debugging and tests). */
   keepClones?: boolean;
+  /** Builds and pushes per target when the push branch keeps moving under the run (default 3). */
+  pushAttempts?: number;
 }
+
+/** Default for EngineDeps.pushAttempts. */
+export const DEFAULT_PUSH_ATTEMPTS = 3;
 
 export interface EngineConfig {
   targets: AutomationTarget[];
@@ -65,6 +76,7 @@ export interface PolicyErrorRow {
 
 export interface TargetReport {
   automation: string;
+  /** The target's git URL, credentials redacted. */
   repository: string;
   checkoutBranch: string;
   pushBranch: string;
@@ -139,11 +151,17 @@ export async function electPolicies(
   return { sources: results.filter((r): r is NonNullable<typeof r> => r !== undefined), errors };
 }
 
+/** The engine's logger with URL credentials redacted from every message (groups are opened by runImageUpdate). */
+function redactingLogger(log: EngineLogger | undefined): EngineLogger | undefined {
+  return log && { info: (m) => log.info(redactUrls(m)), warning: (m) => log.warning(redactUrls(m)) };
+}
+
 async function runTarget(target: AutomationTarget, config: EngineConfig, deps: EngineDeps, out: EngineResult): Promise<void> {
-  const log = deps.log;
+  const log = redactingLogger(deps.log);
+  const repository = redactUrl(target.repository);
   const report: TargetReport = {
     automation: `${target.automation.namespace}/${target.automation.name}`,
-    repository: target.repository,
+    repository,
     checkoutBranch: target.git.checkoutBranch ?? '',
     pushBranch: target.git.pushBranch ?? '',
     pushBranchExisted: false,
@@ -153,6 +171,9 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
     skippedPolicies: [],
   };
   out.targets.push(report);
+  // This target's change rows and whether it changed anything, from the last build (a rebuild replaces them).
+  let rows: ChangeRow[] = [];
+  let changed = false;
   const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'd2-update-'));
   try {
     const checkout = await AutomationCheckout.clone(target.git, dir, deps.gitOptions?.(target) ?? {});
@@ -163,7 +184,7 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
     for (const s of loaded.skipped) log?.info(`skipping ImagePolicy ${s.name}: ${s.reason}`);
     const { sources, errors } = await electPolicies(loaded.repositories, loaded.policies, deps.registry, deps.scanConcurrency);
     for (const e of errors) {
-      out.policyErrors.push({ repository: target.repository, ...e });
+      out.policyErrors.push({ repository, policy: e.policy, message: redactUrls(e.message) });
       log?.warning(e.message);
     }
     for (const s of sources) {
@@ -171,40 +192,56 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
       report.latestRefs.push({ policy: `${s.namespace}/${s.name}`, ref });
       log?.info(`ImagePolicy ${s.namespace}/${s.name}: latest ${ref}`);
     }
-    const { existed } = await checkout.switchToPushBranch();
-    report.pushBranchExisted = existed;
-    if (checkout.switchBranch) log?.info(existed ? `building on the existing ${checkout.pushBranch} branch` : `creating ${checkout.pushBranch} from ${checkout.checkoutBranch}`);
-    const run = await applyPolicies(dir, target.update, sources, { dryRun: config.dryRun });
-    const updateRoot = run.root;
-    report.files = run.files;
-    report.problemFiles = run.problemFiles;
-    for (const p of run.problemFiles) log?.warning(`${p.path}: not readable as YAML, skipped (${p.reason})`);
-    for (const r of run.result.rows()) {
-      out.changes.push({ repository: target.repository, file: r.file, object: objectLabel(r.object), setter: r.change.Setter, old: r.change.OldValue, new: r.change.NewValue });
-    }
-    if (run.result.empty) {
-      log?.info('no changes: nothing to commit');
+    const attempts = Math.max(1, deps.pushAttempts ?? DEFAULT_PUSH_ATTEMPTS);
+    for (let attempt = 1; ; attempt++) {
+      const { existed } = await checkout.switchToPushBranch();
+      report.pushBranchExisted = existed;
+      if (checkout.switchBranch) log?.info(existed ? `building on the existing ${checkout.pushBranch} branch` : `creating ${checkout.pushBranch} from ${checkout.checkoutBranch}`);
+      const run = await applyPolicies(dir, target.update, sources, { dryRun: config.dryRun });
+      const updateRoot = run.root;
+      report.files = run.files;
+      report.problemFiles = run.problemFiles;
+      if (attempt === 1) for (const p of run.problemFiles) log?.warning(`${p.path}: not readable as YAML, skipped (${p.reason})`);
+      rows = run.result.rows().map((r) => ({ repository, file: r.file, object: objectLabel(r.object), setter: r.change.Setter, old: r.change.OldValue, new: r.change.NewValue }));
+      changed = !run.result.empty;
+      report.message = undefined;
+      if (run.result.empty) {
+        log?.info('no changes: nothing to commit');
+        return;
+      }
+      report.message = renderCommitMessage(target.commit.messageTemplate, { automation: target.automation, values: target.commit.values, result: run.result });
+      if (config.dryRun) {
+        log?.info(`dry run: ${run.files.length} file(s) would change`);
+        return;
+      }
+      const rel = relative(dir, updateRoot);
+      const paths = run.files.map((f) => (rel ? join(rel, ...f.path.split('/')) : join(...f.path.split('/'))).split(sep).join('/'));
+      let pushed;
+      try {
+        pushed = await checkout.commitAndPush({ message: report.message, author: target.commit.author, paths, date: deps.now?.() });
+      } catch (err) {
+        if (!(err instanceof PushBranchMovedError)) throw err;
+        if (attempt >= attempts) {
+          const built = `this run last built ${err.built} on ${err.base ?? `a new ${err.branch} branch`}`;
+          throw new D2Error(`could not push to ${err.branch} in ${attempts} attempt${attempts === 1 ? '' : 's'}: the branch moved every time; it is now at ${err.remote ?? '(deleted)'}, ${built} (${err.reason})`, { code: err.code, hint: err.hint, cause: err });
+        }
+        log?.info(`${err.branch} moved to ${err.remote ?? '(deleted)'} while pushing ${err.built} (${err.reason}; attempt ${attempt} of ${attempts}): rebuilding the update on it`);
+        continue;
+      }
+      if (pushed) {
+        report.commit = { sha: pushed.sha, branch: pushed.branch };
+        out.commits.push({ repository, branch: pushed.branch, sha: pushed.sha });
+        log?.info(`pushed ${pushed.sha} to ${pushed.branch}`);
+      }
       return;
-    }
-    out.changed = true;
-    report.message = renderCommitMessage(target.commit.messageTemplate, { automation: target.automation, values: target.commit.values, result: run.result });
-    if (config.dryRun) {
-      log?.info(`dry run: ${run.files.length} file(s) would change`);
-      return;
-    }
-    const rel = relative(dir, updateRoot);
-    const paths = run.files.map((f) => (rel ? join(rel, ...f.path.split('/')) : join(...f.path.split('/'))).split(sep).join('/'));
-    const pushed = await checkout.commitAndPush({ message: report.message, author: target.commit.author, paths, date: deps.now?.() });
-    if (pushed) {
-      report.commit = { sha: pushed.sha, branch: pushed.branch };
-      out.commits.push({ repository: target.repository, branch: pushed.branch, sha: pushed.sha });
-      log?.info(`pushed ${pushed.sha} to ${pushed.branch}`);
     }
   } catch (err) {
-    report.error = formatError(err);
-    out.errors.push({ repository: target.repository, message: report.error });
+    report.error = redactUrls(formatError(err));
+    out.errors.push({ repository, message: report.error });
     log?.warning(`${report.automation}: ${report.error}`);
   } finally {
+    out.changes.push(...rows);
+    if (changed) out.changed = true;
     if (!deps.keepClones) await rm(dir, { recursive: true, force: true });
   }
 }
@@ -213,7 +250,7 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
 export async function runImageUpdate(config: EngineConfig, deps: EngineDeps): Promise<EngineResult> {
   const out: EngineResult = { changed: false, commits: [], changes: [], policyErrors: [], targets: [], errors: [] };
   for (const target of config.targets) {
-    const name = `${target.automation.namespace}/${target.automation.name} → ${target.repository}`;
+    const name = `${target.automation.namespace}/${target.automation.name} → ${redactUrl(target.repository)}`;
     const work = () => runTarget(target, config, deps, out);
     if (deps.log?.group) await deps.log.group(name, work);
     else await work();

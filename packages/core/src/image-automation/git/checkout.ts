@@ -1,11 +1,17 @@
 /**
- * Flux image-automation-controller's git behaviour with its default feature gates (image-automation.md §5, traps
- * 15–17): shallow clone of the checkout branch; if the push branch differs and exists remotely, work on top of its
- * tip, else branch from the checkout HEAD; no change → no commit, no push; force-push the push branch when it
- * differs from the checkout branch; then the optional refspec; push options on both pushes.
+ * Flux image-automation-controller's git behaviour with its default feature gates (docs/image-automation.md): shallow
+ * clone of the checkout branch; if the push branch differs and exists remotely, work on top of its tip, else branch
+ * from the checkout HEAD; no change → no commit, no push; then the optional refspec; push options on both pushes.
+ *
+ * Unlike Flux's force push, the branch push is a lease on the tip the update was built on
+ * (`--force-with-lease=refs/heads/<branch>:<base>`, an empty base for a branch that did not exist): when anyone
+ * else moved the branch meanwhile, nothing is overwritten and commitAndPush throws PushBranchMovedError, so the
+ * caller can rebuild the update on the new tip (switchToPushBranch again) — see docs/image-automation.md
+ * "Concurrent runs".
  */
 import { Git, type CommitAuthor, type GitOptions } from '../../git/index.js';
 import { D2Error } from '../../errors.js';
+import { redactUrl } from '../../util/redact.js';
 
 export interface GitTarget {
   /** Clone URL (https://…, http://…, file://… or a path). */
@@ -21,10 +27,37 @@ export interface GitTarget {
 }
 
 export interface PushedCommit {
+  /** The commit the push put on the remote branch. */
   sha: string;
   branch: string;
   /** Whether the push branch existed before (the commit is on top of its tip). */
   onExistingBranch: boolean;
+}
+
+const orNone = (sha: string | undefined) => sha ?? '(deleted)';
+
+/**
+ * The push branch moved between the fetch the update was built on and the push (another run, or a person, pushed
+ * to it): nothing was overwritten, and `built` is not on the remote branch.
+ */
+export class PushBranchMovedError extends D2Error {
+  constructor(
+    readonly branch: string,
+    /** The tip the update was built on; undefined when the branch did not exist. */
+    readonly base: string | undefined,
+    /** The commit this run made (not pushed). */
+    readonly built: string,
+    /** Where the remote branch is now; undefined when it was deleted. */
+    readonly remote: string | undefined,
+    /** git's reason for the refusal. */
+    readonly reason: string,
+  ) {
+    super(
+      `${branch} moved while pushing: the remote branch is at ${orNone(remote)}, this run built ${built} on ${base ?? `a new ${branch} branch`} (${reason})`,
+      { code: 'GIT_BRANCH_MOVED', hint: `another run or a person pushed to ${branch} at the same time; run again, and serialise the runs with a concurrency: group in the workflow` },
+    );
+    this.name = 'PushBranchMovedError';
+  }
 }
 
 const BRANCH_RE = /^(?!\/|.*(?:\/\.|\/\/|\.\.|@\{|\\|\.lock$|\/$))[^\x00-\x20~^:?*[\x7f]+$/;
@@ -35,13 +68,20 @@ function checkBranch(kind: string, b: string | undefined): void {
 
 export class AutomationCheckout {
   private onExisting = false;
+  /** The remote push-branch commit the work tree is built on; undefined while the branch does not exist. */
+  private base: string | undefined;
+  private switched = 0;
 
   private constructor(
     readonly git: Git,
     readonly target: GitTarget,
     readonly checkoutBranch: string,
     readonly pushBranch: string,
-  ) {}
+    /** The checkout branch's commit as cloned (a new push branch starts here). */
+    private readonly checkoutHead: string,
+  ) {
+    if (!this.switchBranch) this.base = checkoutHead;
+  }
 
   /** Whether commits go to a branch other than the checkout branch (Flux `switchBranch`, force push). */
   get switchBranch(): boolean {
@@ -58,31 +98,51 @@ export class AutomationCheckout {
     checkBranch('push', target.pushBranch);
     const git = await Git.clone(target.url, dir, { ...opts, branch: target.checkoutBranch, depth: 1 });
     const checkoutBranch = target.checkoutBranch ?? (await git.currentBranch());
-    if (!checkoutBranch) throw new D2Error(`cannot determine the checkout branch of ${target.url}`, { code: 'GIT_FAILED', hint: 'set the checkout branch explicitly' });
-    return new AutomationCheckout(git, target, checkoutBranch, target.pushBranch || checkoutBranch);
+    if (!checkoutBranch) throw new D2Error(`cannot determine the checkout branch of ${redactUrl(target.url)}`, { code: 'GIT_FAILED', hint: 'set the checkout branch explicitly' });
+    return new AutomationCheckout(git, target, checkoutBranch, target.pushBranch || checkoutBranch, await git.revParse('HEAD'));
   }
 
   /**
    * Switches to the push branch: at the remote push-branch tip when it exists (updates are computed on, and
-   * committed on top of, its content), else created from the checkout HEAD.
+   * committed on top of, its content), else created from the checkout HEAD. Called again after a
+   * PushBranchMovedError, it fetches the branch's new tip and resets the work tree to it (discarding the commit
+   * that was not pushed), so the update can be rebuilt there.
    */
-  async switchToPushBranch(): Promise<{ existed: boolean }> {
-    if (!this.switchBranch) return { existed: true };
+  async switchToPushBranch(): Promise<{ existed: boolean; base?: string }> {
+    const again = this.switched++ > 0;
+    if (!this.switchBranch) {
+      // Pushing to the checkout branch: the clone is the base; after a lost race, its new tip.
+      if (again) {
+        if (!(await this.git.fetchBranch(this.pushBranch, { depth: 1 }))) throw new D2Error(`the branch ${this.pushBranch} no longer exists on the remote`, { code: 'GIT_FAILED', hint: 'check the checkout branch of the automation' });
+        await this.git.switchBranch(this.pushBranch, `refs/remotes/origin/${this.pushBranch}`, { force: true });
+        this.base = await this.git.revParse(`refs/remotes/origin/${this.pushBranch}`);
+      } else this.base = this.checkoutHead;
+      this.onExisting = true;
+      return { existed: true, base: this.base };
+    }
     const existed = await this.git.fetchBranch(this.pushBranch, { depth: 1 });
-    await this.git.switchBranch(this.pushBranch, existed ? `refs/remotes/origin/${this.pushBranch}` : 'HEAD');
+    const start = existed ? `refs/remotes/origin/${this.pushBranch}` : this.checkoutHead;
+    await this.git.switchBranch(this.pushBranch, start, { force: again });
+    this.base = existed ? await this.git.revParse(start) : undefined;
     this.onExisting = existed;
-    return { existed };
+    return { existed, ...(this.base ? { base: this.base } : {}) };
   }
 
   /**
-   * Commits `paths` with the message verbatim and pushes. Returns undefined when nothing is staged (no commit,
-   * no push).
+   * Commits `paths` with the message verbatim and pushes it with a lease on the tip it was built on. Returns
+   * undefined when nothing is staged (no commit, no push). Throws PushBranchMovedError when the remote branch is no
+   * longer at that tip (nothing was overwritten; call switchToPushBranch and rebuild).
    */
   async commitAndPush(o: { message: string; author: CommitAuthor; paths: string[]; date?: Date }): Promise<PushedCommit | undefined> {
     const sha = await this.git.commit({ message: o.message, author: o.author, paths: o.paths, date: o.date });
     if (!sha) return undefined;
     const pushOptions = this.target.pushOptions ?? [];
-    await this.git.push(`refs/heads/${this.pushBranch}:refs/heads/${this.pushBranch}`, { force: this.switchBranch, pushOptions });
+    const pushed = await this.git.pushWithLease(sha, this.pushBranch, this.base, { pushOptions });
+    if (!pushed.ok) {
+      const remote = await this.git.remoteBranchSha(this.pushBranch);
+      if (remote === this.base) throw new D2Error(`git push to ${this.pushBranch} was refused: ${pushed.reason}`, { code: 'GIT_FAILED', hint: "check the branch protection rules and the token's permissions" });
+      throw new PushBranchMovedError(this.pushBranch, this.base, sha, remote, pushed.reason);
+    }
     if (this.target.refspec) await this.git.push(this.target.refspec, { pushOptions });
     return { sha, branch: this.pushBranch, onExistingBranch: this.onExisting };
   }

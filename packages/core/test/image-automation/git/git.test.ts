@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Git } from '../../../src/git/index.js';
-import { AutomationCheckout } from '../../../src/image-automation/git/index.js';
+import { AutomationCheckout, PushBranchMovedError } from '../../../src/image-automation/git/index.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -65,8 +65,63 @@ describe('Git and AutomationCheckout over file://', () => {
     expect(git(bare, 'rev-parse', 'refs/heads/auto').trim()).toBe(pushed?.sha);
   });
 
+  /** Someone else's commit on `branch` of the bare repository `bare` (from `from`, default the branch itself). */
+  function pushForeign(bare: string, branch: string, from = branch): string {
+    const w = tmp();
+    git(w, 'init', '-q');
+    git(w, 'fetch', '-q', bare, `refs/heads/${from}`);
+    git(w, 'checkout', '-q', '-B', 'x', 'FETCH_HEAD');
+    writeFileSync(join(w, 'foreign.txt'), `${from}\n`);
+    git(w, 'add', '-A');
+    git(w, '-c', 'user.name=o', '-c', 'user.email=o@e', 'commit', '-q', '-m', 'foreign');
+    git(w, 'push', '-q', bare, `HEAD:refs/heads/${branch}`);
+    return git(w, 'rev-parse', 'HEAD').trim();
+  }
+
+  it('a push branch moved by someone else is never overwritten: PushBranchMovedError names both commits; a rebuild on the new tip pushes', async () => {
+    const bare = remote();
+    const author = { name: 'b', email: 'b@e' };
+    for (const existing of [false, true]) {
+      const co = await AutomationCheckout.clone({ url: `file://${bare}`, pushBranch: 'image-updates' }, join(tmp(), 'c'));
+      const first = await co.switchToPushBranch();
+      expect(first.existed).toBe(existing);
+      writeFileSync(join(co.dir, 'f.yaml'), `a: ${existing ? 5 : 4}\n`);
+      // Created (lease on "must not exist") or moved (lease on the fetched tip) meanwhile.
+      const foreign = pushForeign(bare, 'image-updates', existing ? 'image-updates' : 'main');
+      const err = await co.commitAndPush({ message: 'm', author, paths: ['f.yaml'] }).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(PushBranchMovedError);
+      const moved = err as PushBranchMovedError;
+      expect(moved.remote).toBe(foreign);
+      expect(moved.base).toBe(first.base);
+      expect(moved.message).toContain(moved.built);
+      expect(moved.message).toContain(foreign);
+      expect(git(bare, 'rev-parse', 'refs/heads/image-updates').trim()).toBe(foreign);
+      // Rebuild on the new tip: the foreign commit stays, ours goes on top.
+      expect(await co.switchToPushBranch()).toEqual({ existed: true, base: foreign });
+      writeFileSync(join(co.dir, 'f.yaml'), `a: ${existing ? 5 : 4}\n`);
+      const pushed = await co.commitAndPush({ message: 'm', author, paths: ['f.yaml'] });
+      expect(pushed?.sha).toBe(git(bare, 'rev-parse', 'refs/heads/image-updates').trim());
+      expect(git(bare, 'rev-parse', `${pushed?.sha}^`).trim()).toBe(foreign);
+    }
+  });
+
+  it('pushing to the checkout branch: a moved branch is reported, and the rebuild starts from its new tip', async () => {
+    const bare = remote();
+    const co = await AutomationCheckout.clone({ url: `file://${bare}` }, join(tmp(), 'c'));
+    await co.switchToPushBranch();
+    writeFileSync(join(co.dir, 'f.yaml'), 'a: 6\n');
+    const foreign = pushForeign(bare, 'main');
+    await expect(co.commitAndPush({ message: 'm', author: { name: 'b', email: 'b@e' }, paths: ['f.yaml'] })).rejects.toBeInstanceOf(PushBranchMovedError);
+    expect(git(bare, 'rev-parse', 'refs/heads/main').trim()).toBe(foreign);
+    expect(await co.switchToPushBranch()).toEqual({ existed: true, base: foreign });
+    writeFileSync(join(co.dir, 'f.yaml'), 'a: 6\n');
+    const pushed = await co.commitAndPush({ message: 'm', author: { name: 'b', email: 'b@e' }, paths: ['f.yaml'] });
+    expect(git(bare, 'rev-parse', `${pushed?.sha}^`).trim()).toBe(foreign);
+  });
+
   it('rejects credentials in URLs and invalid branch names before running git', async () => {
     await expect(Git.clone('https://user:secret@example.com/r.git', join(tmp(), 'x'))).rejects.toThrow(/must not contain credentials/);
+    await expect(Git.clone('https://secret@example.com/r.git', join(tmp(), 'x'))).rejects.toThrow("the git URL https://***@example.com/r.git must not contain credentials");
     await expect(AutomationCheckout.clone({ url: 'file:///nonexistent', pushBranch: 'bad..name' }, join(tmp(), 'y'))).rejects.toThrow(/invalid push branch/);
   });
 
