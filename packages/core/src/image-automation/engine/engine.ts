@@ -3,10 +3,9 @@
  * elect → switch to the push branch → setters → render the message → commit → push. A failing policy is reported
  * and skipped (a stateless run has no stale latestRef to fall back on, trap 8); the others are still applied.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { D2Error, formatError } from '../../errors.js';
+import { makeTempDir } from '../../util/tempdir.js';
 import type { GitOptions } from '../../git/index.js';
 import type { AutomationTarget } from '../config/fleet.js';
 import { loadPolicies } from '../config/policies.js';
@@ -153,7 +152,8 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
     skippedPolicies: [],
   };
   out.targets.push(report);
-  const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'd2-update-'));
+  const work = await makeTempDir('d2-update-', deps.workDir);
+  const dir = work.path;
   try {
     const checkout = await AutomationCheckout.clone(target.git, dir, deps.gitOptions?.(target) ?? {});
     report.checkoutBranch = checkout.checkoutBranch;
@@ -205,7 +205,8 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
     out.errors.push({ repository: target.repository, message: report.error });
     log?.warning(`${report.automation}: ${report.error}`);
   } finally {
-    if (!deps.keepClones) await rm(dir, { recursive: true, force: true });
+    if (deps.keepClones) work.keep();
+    else await work.remove();
   }
 }
 
