@@ -196,7 +196,7 @@ export async function planEntries(path: string, opts: TarOptions = {}): Promise<
     let patterns: IgnorePattern[] = fromFlags;
     const rootStat = await fsCallAsync(abs, 'entry', () => lstat(abs));
     if (rootStat.isSymbolicLink()) {
-      // A symlinked root is archived empty (§3.1), so its .sourceignore files would not matter.
+      // A symlinked root is archived empty (docs/artifacts.md, "Walk"), so its .sourceignore files would not matter.
       inventory.symlinkTarget = await fsCallAsync(abs, 'entry', () => readlink(abs));
     } else if (opts.sourceignore) {
       const fromFiles = await loadSourceIgnorePatterns(abs);
