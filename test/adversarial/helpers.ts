@@ -3,7 +3,7 @@
  * unprivileged user, and small file-tree helpers. Action bundles run through `runActionBundle` (@d2/sandbox).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { repoRoot } from '@d2/sandbox/paths';
@@ -77,10 +77,14 @@ export function runD2(args: string[], opts: RunOptions = {}): Promise<ProcessRun
 }
 
 let dockerConfig: string | undefined;
-/** An empty docker config dir, so no credentials of the machine are used. */
+/** An empty docker config dir, so no credentials of the machine are used (removed when the test process exits). */
 export function emptyDockerConfig(): string {
-  dockerConfig ??= mkdtempSync(join(tmpdir(), 'd2-adv-docker-'));
-  chmodSync(dockerConfig, 0o755);
+  if (dockerConfig === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'd2-adv-docker-'));
+    chmodSync(dir, 0o755);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    dockerConfig = dir;
+  }
   return dockerConfig;
 }
 
