@@ -73,8 +73,11 @@ describe('push-artifact (single component, distribution-action compatible)', () 
     const local = await buildArtifact(join(ws, 'components/app'), {
       compressor: 'go-flate', reproducible: true, source: 'https://github.com/acme/d2-apps', revision: 'refs/heads/main@sha1:0123456789abcdef0123456789abcdef01234567',
     });
-    expect(local.manifestDigest).toBe(r.outputs.digest);
-    await local.cleanup();
+    try {
+      expect(local.manifestDigest).toBe(r.outputs.digest);
+    } finally {
+      await local.cleanup();
+    }
     // Signature outputs, and the signature verifies as Flux would with the workflow identity.
     expect(r.outputs.signature).toBe(`${repo()}:sha256-${r.outputs.digest.slice(7)}.sig`);
     expect(r.outputs['certificate-identity']).toBe(oidc.expectedIdentity(identityCtx));

@@ -117,8 +117,11 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
       build: { ...FX_VECTORS.metadata, created: EPOCH, ignorePaths, compressor: 'go-flate' },
     });
     const built = await fluxBuild.get().buildArtifact(root, { ...FX_VECTORS.metadata, created: EPOCH, ignorePaths });
-    expect(result.digest).toBe(built.manifestDigest);
-    await built.cleanup();
+    try {
+      expect(result.digest).toBe(built.manifestDigest);
+    } finally {
+      await built.cleanup();
+    }
     return result.digest;
   }
 
@@ -146,12 +149,16 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     for (const c of cases()) {
       const ref = fluxLayers.get(c.name) as Buffer;
       const ours = await buildArtifact(c.root, { ignorePaths: c.ignorePaths, ...FX_VECTORS.metadata, created: EPOCH });
-      const ourLayer = readFileSync(ours.layerPath);
-      const diff = explainTarDiff(gunzip(ourLayer), gunzip(ref));
-      expect(diff, `${c.name}: tar differs`).toBe('');
-      expect(ours.tarDigest, `${c.name}: tar digest`).toBe(sha256(gunzip(ref)));
-      expect(ours.layerDigest, `${c.name}: layer digest`).toBe(sha256(ref));
-      expect(sha256(ourLayer), `${c.name}: layer file`).toBe(ours.layerDigest);
+      try {
+        const ourLayer = readFileSync(ours.layerPath);
+        const diff = explainTarDiff(gunzip(ourLayer), gunzip(ref));
+        expect(diff, `${c.name}: tar differs`).toBe('');
+        expect(ours.tarDigest, `${c.name}: tar digest`).toBe(sha256(gunzip(ref)));
+        expect(ours.layerDigest, `${c.name}: layer digest`).toBe(sha256(ref));
+        expect(sha256(ourLayer), `${c.name}: layer file`).toBe(ours.layerDigest);
+      } finally {
+        await ours.cleanup();
+      }
     }
   });
 
@@ -161,7 +168,11 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     for (const c of cases()) {
       const pushed = await flux.push(`${registry.host}/conformance/manifest:c${n++}`, c.root, { ...FX_VECTORS.metadata, ignorePaths: c.ignorePaths });
       const ours = await buildArtifact(c.root, { ignorePaths: c.ignorePaths, ...FX_VECTORS.metadata, created: EPOCH });
-      expect(ours.manifestDigest, c.name).toBe(pushed.digest);
+      try {
+        expect(ours.manifestDigest, c.name).toBe(pushed.digest);
+      } finally {
+        await ours.cleanup();
+      }
     }
   });
 

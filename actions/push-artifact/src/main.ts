@@ -39,8 +39,9 @@ export async function run(): Promise<void> {
     const common = readCommonInputs(inputs, env);
     const concurrency = inputs.integer('concurrency', 4, 1, 64);
 
-    // Everything above is validation; nothing has been built or sent yet.
-    const targets = resolveTargets({ workspace, components, repository, path });
+    // Everything above and resolveTargets (every target gives an artifact with files) is validation; nothing has
+    // been built or sent yet.
+    const targets = await resolveTargets({ workspace, components, repository, path, build: common.build });
     const wiring = wirePublish(targets.map((t) => t.repository.split('/')[0]), common, env);
     core.info(`publishing ${targets.length} artifact(s): ${targets.map((t) => `${t.displayPath} → ${t.repository}`).join(', ')}`);
 

@@ -48,7 +48,7 @@ export async function run(): Promise<void> {
     const common = readCommonInputs(inputs, env);
     common.build.annotations = { ...common.build.annotations, [ANNOTATION_VERSION]: release.version };
 
-    const [target] = resolveTargets({ workspace, components: release.component ? [release.component] : [], repository, path });
+    const [target] = await resolveTargets({ workspace, components: release.component ? [release.component] : [], repository, path, build: common.build });
     const wiring = wirePublish([target.repository.split('/')[0]], common, env);
     core.info(`releasing ${release.component ? `component ${release.component} ` : ''}version ${release.version} from ${target.displayPath} to ${target.repository}`);
 

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { D2Error, InputError, formatError } from '@d2/core';
+import { clip, clipRuns, CLIP_LENGTH, D2Error, InputError, formatError } from '@d2/core';
 
 /**
  * The d2 command: one binary, subcommands, `--help` on each, `--output json|text`.
@@ -77,6 +77,36 @@ export function usageText(commands: Command[], version: string): string {
   ].join('\n');
 }
 
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+/**
+ * A flag that takes one value and was given more than once is a usage error: with "the last one wins" a command would
+ * silently drop a value (`d2 build -o out.tgz -o text` would write no file). For a command whose `-o` also names an
+ * output file (`outputFileOption`), `-o FILE` together with `--out-file`/`-f` is the same mistake. Boolean flags may
+ * repeat (they mean the same every time); flags declared `multiple` collect every value.
+ */
+export function conflictingFlags(tokens: Token[] | undefined, options: NonNullable<ParseArgsConfig['options']>, outputFileOption?: string): string | undefined {
+  const seen = new Map<string, Extract<Token, { kind: 'option' }>>();
+  for (const t of tokens ?? []) {
+    if (t.kind !== 'option') continue;
+    const spec = options[t.name];
+    if (!spec || spec.type !== 'string' || spec.multiple) continue;
+    const before = seen.get(t.name);
+    if (before) {
+      return `${before.rawName} '${clip(before.value ?? '', 64)}' and ${t.rawName} '${clip(t.value ?? '', 64)}': --${t.name} takes one value and was given more than once`;
+    }
+    seen.set(t.name, t);
+  }
+  if (outputFileOption) {
+    const output = seen.get('output');
+    const file = seen.get(outputFileOption);
+    if (output && file && output.value !== 'json' && output.value !== 'text') {
+      return `${output.rawName} '${clip(output.value ?? '', 64)}' and ${file.rawName} '${clip(file.value ?? '', 64)}' both name the output file; give it once`;
+    }
+  }
+  return undefined;
+}
+
 /** Finds the command for argv (longest match of up to two words, e.g. `policy select`). */
 export function findCommand(commands: Command[], argv: string[]): { command?: Command; rest: string[] } {
   const two = argv.slice(0, 2).join(' ');
@@ -95,14 +125,20 @@ export async function runCli(commands: Command[], argv: string[], version: strin
   if (argv[0] === '--version') argv = ['version'];
   const { command, rest } = findCommand(commands, argv);
   if (!command) {
-    io.stderr(`d2: unknown command '${argv.join(' ')}'\n\n${usageText(commands, version)}\n`);
+    io.stderr(`d2: unknown command '${clip(argv.join(' '))}'\n\n${usageText(commands, version)}\n`);
     return EXIT_USAGE;
   }
+  const options = { ...commonOptions, ...command.options };
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { ...commonOptions, ...command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
-    io.stderr(`d2 ${command.name}: ${(err as Error).message}\nUsage: ${command.usage}\n`);
+    io.stderr(`d2 ${command.name}: ${clipRuns((err as Error).message, CLIP_LENGTH)}\nUsage: ${command.usage}\n`);
+    return EXIT_USAGE;
+  }
+  const conflict = conflictingFlags(parsed.tokens, options, command.outputFileOption);
+  if (conflict) {
+    io.stderr(`d2 ${command.name}: ${conflict}\nUsage: ${command.usage}\n`);
     return EXIT_USAGE;
   }
   if (parsed.values.help) {
@@ -115,7 +151,7 @@ export async function runCli(commands: Command[], argv: string[], version: strin
     output = command.defaultOutput ?? 'text';
   }
   if (output !== 'json' && output !== 'text') {
-    io.stderr(`d2 ${command.name}: --output must be json or text, got '${output}'\n`);
+    io.stderr(`d2 ${command.name}: --output must be json or text, got '${clip(output)}'\n`);
     return EXIT_USAGE;
   }
   const ctx: CommandContext = {

@@ -26,14 +26,44 @@ export class InputError extends D2Error {
   }
 }
 
+/** Longest untrusted value quoted whole in an error message (`clip`). */
+export const CLIP_LENGTH = 256;
+
+/**
+ * An untrusted value (an input, a flag, a path, a file's content) as quoted in an error message: values longer than
+ * `max` characters are cut, with an explicit marker giving the full length (`aaa… (100000 characters)`), so that a huge
+ * input cannot flood a log and a cut is never silent. Every message that echoes an input goes through this helper.
+ */
+export function clip(value: string, max = CLIP_LENGTH): string {
+  if (value.length <= max) return value;
+  let end = max;
+  // Do not split a surrogate pair.
+  const c = value.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${value.slice(0, end)}… (${value.length} characters)`;
+}
+
+/** Longest run of non-space characters `formatError` lets through (a backstop for values not quoted with `clip`). */
+const TOKEN_LIMIT = 1024;
+
+/** `text` with every run of more than `limit` non-space (or space) characters clipped (`clip`). */
+export function clipRuns(text: string, limit = TOKEN_LIMIT): string {
+  if (text.length <= limit) return text;
+  return text
+    .split(/(\s+)/)
+    .map((part) => clip(part, limit))
+    .join('');
+}
+
 /**
  * Formats an error for humans: message, then the hint on its own line. URL credentials are redacted (redactUrls), so
- * an error quoting a URL never prints a token, whichever code raised it.
+ * an error quoting a URL never prints a token, whichever code raised it; then any run of more than 1024 non-space
+ * characters is clipped (`clip`), whatever its source, so no error prints an input whole.
  */
 export function formatError(err: unknown): string {
-  if (err instanceof D2Error) {
-    return redactUrls(err.hint ? `${err.message}\n  hint: ${err.hint}` : err.message);
-  }
-  if (err instanceof Error) return redactUrls(err.message);
-  return redactUrls(String(err));
+  let text: string;
+  if (err instanceof D2Error) text = err.hint ? `${err.message}\n  hint: ${err.hint}` : err.message;
+  else if (err instanceof Error) text = err.message;
+  else text = String(err);
+  return clipRuns(redactUrls(text));
 }

@@ -45,7 +45,7 @@ Example:
       validateTags([reference]);
     }
     const build = buildOptionsFrom(ctx);
-    const [target] = targetsOf(ctx, dirArg, repository);
+    const [target] = await targetsOf(ctx, dirArg, repository, build);
     const repo = splitRepository(target.repository);
     const client = registryClient(ctx, [repo.registry]);
     const built = await buildArtifact(target.path, build);

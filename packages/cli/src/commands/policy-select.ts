@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InputError } from '@d2/core';
+import { clip, InputError } from '@d2/core';
 import { parseTagList, selectPolicy } from '@d2/core/image-automation';
 import { EXIT_OK, str, type Command, type CommandContext } from '../cli.js';
 
@@ -16,7 +16,7 @@ async function readInput(ctx: CommandContext, flag: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read --${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(`cannot read --${flag} ${clip(path)}: ${(err as NodeJS.ErrnoException).code ?? clip((err as Error).message)}`, 'check the file name and its permissions');
   }
 }
 
@@ -44,7 +44,8 @@ Example:
     const policyYaml = await readInput(ctx, 'policy');
     const repositoryYaml = str(ctx, 'repository') !== undefined ? await readInput(ctx, 'repository') : undefined;
     const tags = parseTagList(await readInput(ctx, 'tags'));
-    const r = selectPolicy({ policyYaml, repositoryYaml, tags });
+    const sourceOf = (flag: string): string => (str(ctx, flag) === '-' ? `--${flag} (stdin)` : (str(ctx, flag) ?? flag));
+    const r = selectPolicy({ policyYaml, repositoryYaml, tags, policySource: sourceOf('policy'), repositorySource: sourceOf('repository') });
     ctx.result(
       {
         tag: r.tag,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { D2Error, InputError } from '@d2/core';
+import type { BuildOptions } from '@d2/core/flux';
 import { COMPONENT_PLACEHOLDER, publishAll, resolveTargets, validateTags, type PublishResult, type PublishTarget } from '@d2/core/publish';
 import { EXIT_FAILED, EXIT_OK, list, requirePositional, str, type Command, type CommandContext } from '../cli.js';
 import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, parseOci, registryClient, registryOptions, signOptions, signingFrom } from '../wiring.js';
@@ -20,15 +21,18 @@ export function repositoryAndTag(ref: string): { repository: string; tag?: strin
   return { repository: `${parsed.registry}/${parsed.repository}`, ...(parsed.tag ? { tag: parsed.tag } : {}) };
 }
 
-/** The targets of push/diff: one directory, or `--components` with `{component}` in the path and repository. */
-export function targetsOf(ctx: CommandContext, dirArg: string, repository: string): PublishTarget[] {
+/**
+ * The targets of push/diff: one directory, or `--components` with `{component}` in the path and repository. Each is
+ * checked with the build options: a target whose artifact would contain no file is refused before anything is sent.
+ */
+export async function targetsOf(ctx: CommandContext, dirArg: string, repository: string, build: BuildOptions): Promise<PublishTarget[]> {
   const components = list(ctx, 'components');
   if (components.length === 0) {
     const dir = resolve(dirArg);
-    return resolveTargets({ workspace: dir, components: [], repository, path: '.' }).map((t) => ({ ...t, displayPath: dirArg }));
+    return resolveTargets({ workspace: dir, components: [], repository, path: '.', build, displayPath: dirArg });
   }
   const workspace = resolve(str(ctx, 'workspace') ?? '.');
-  return resolveTargets({ workspace, components, repository, path: dirArg });
+  return resolveTargets({ workspace, components, repository, path: dirArg, build });
 }
 
 export function artifactJson(r: PublishResult): Record<string, unknown> {
@@ -101,7 +105,7 @@ Examples:
     const concurrency = Number(str(ctx, 'concurrency') ?? '4');
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new InputError('--concurrency must be an integer from 1 to 64');
     const build = buildOptionsFrom(ctx);
-    const targets = targetsOf(ctx, dirArg, repository);
+    const targets = await targetsOf(ctx, dirArg, repository, build);
     const client = registryClient(ctx, targets.map((t) => t.repository.split('/')[0]));
     const signing = ctx.values.sign === true ? await signingFrom(ctx, client) : undefined;
     // Validation done: nothing has been built or sent before this line.

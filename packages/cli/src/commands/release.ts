@@ -74,7 +74,7 @@ Example:
     const build = buildOptionsFrom(ctx);
     build.annotations = { ...build.annotations, [ANNOTATION_VERSION]: release.version };
     const workspace = resolve(str(ctx, 'workspace') ?? '.');
-    const [target] = resolveTargets({ workspace, components: release.component ? [release.component] : [], repository, path });
+    const [target] = await resolveTargets({ workspace, components: release.component ? [release.component] : [], repository, path, build });
     const client = registryClient(ctx, [target.repository.split('/')[0]]);
     const signing = ctx.values.sign === true ? await signingFrom(ctx, client) : undefined;
     ctx.log(`→ releasing ${release.component ? `${release.component} ` : ''}${release.version} from ${target.displayPath} to ${target.repository}`);

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { D2Error, InputError } from '@d2/core';
 import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient } from '@d2/core/oci';
-import { redactUrl } from '@d2/core/util';
+import { makeTempDir, redactUrl } from '@d2/core/util';
 import { EXIT_FAILED, EXIT_OK, str, type Command, type CommandContext } from '../cli.js';
 import { cliLogger } from '../wiring.js';
 
@@ -16,7 +15,8 @@ const USAGE = 'd2 update --automation clusters/update [--fleet DIR] | --reposito
 /** A unified diff of each rewritten file, made by `git diff --no-index` (git's own diff, as users know it). */
 export async function unifiedDiff(files: { path: string; before: string; after: string }[], label: string): Promise<string> {
   if (files.length === 0) return '';
-  const dir = await mkdtemp(join(tmpdir(), 'd2-update-diff-'));
+  const work = await makeTempDir('d2-update-diff-');
+  const dir = work.path;
   try {
     for (const f of files) {
       for (const [side, text] of [['a', f.before], ['b', f.after]] as const) {
@@ -35,7 +35,7 @@ export async function unifiedDiff(files: { path: string; before: string; after: 
       throw err;
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await work.remove();
   }
 }
 

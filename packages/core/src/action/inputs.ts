@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { InputError } from '../errors.js';
+import { clip, InputError } from '../errors.js';
 
 /**
  * Input helpers for the actions. They read through an injectable getter so that the CLI and tests can supply
@@ -29,7 +29,7 @@ export class Inputs {
     if (v === '') return fallback;
     if (['true', 'True', 'TRUE'].includes(v)) return true;
     if (['false', 'False', 'FALSE'].includes(v)) return false;
-    throw new InputError(`input '${name}' must be true or false, got '${v}'`);
+    throw new InputError(`input '${name}' must be true or false, got '${clip(v)}'`);
   }
 
   /** Newline- and/or comma-separated list, trimmed, empty entries dropped. */
@@ -45,7 +45,7 @@ export class Inputs {
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const v = this.string(name, fallback);
     if (!(allowed as readonly string[]).includes(v)) {
-      throw new InputError(`input '${name}' must be one of ${allowed.join(', ')}; got '${v}'`);
+      throw new InputError(`input '${name}' must be one of ${allowed.join(', ')}; got '${clip(v)}'`);
     }
     return v as T;
   }
@@ -53,7 +53,7 @@ export class Inputs {
   integer(name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
     const v = this.string(name);
     if (v === '') return fallback;
-    if (!/^\d+$/.test(v)) throw new InputError(`input '${name}' must be a whole number, got '${v}'`);
+    if (!/^\d+$/.test(v)) throw new InputError(`input '${name}' must be a whole number, got '${clip(v)}'`);
     const n = Number(v);
     if (n < min || n > max) throw new InputError(`input '${name}' must be between ${min} and ${max}, got ${n}`);
     return n;

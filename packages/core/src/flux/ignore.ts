@@ -12,6 +12,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GoGlob } from './glob.js';
+import { fsCallAsync, sourceReadError } from './source-errors.js';
 
 /** Flux CLI default for `--ignore-paths` (fluxcd/pkg sourceignore `ExcludeVCS` + `ExcludeExt`), §3.2. */
 export const FLUX_DEFAULT_IGNORE_PATHS: readonly string[] = Object.freeze([
@@ -140,11 +141,16 @@ export class IgnoreMatcher {
 
   /** True when the path is excluded. */
   excludes(path: readonly PathComponent[], isDir: boolean): boolean {
+    return this.excludedBy(path, isDir) !== undefined;
+  }
+
+  /** The pattern that excludes the path (the one that decides), or undefined when the path is kept. */
+  excludedBy(path: readonly PathComponent[], isDir: boolean): IgnorePattern | undefined {
     for (let i = this.patterns.length - 1; i >= 0; i--) {
       const r = this.patterns[i].match(path, isDir);
-      if (r !== 'none') return r === 'exclude';
+      if (r !== 'none') return r === 'exclude' ? this.patterns[i] : undefined;
     }
-    return false;
+    return undefined;
   }
 }
 
@@ -195,10 +201,10 @@ export async function loadSourceIgnorePatterns(dir: string, domain: readonly str
   } catch (err) {
     // Missing: no patterns. A directory named .sourceignore: Go's scanner reads nothing from it either.
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'EISDIR') throw err;
+    if (code !== 'ENOENT' && code !== 'EISDIR') throw sourceReadError(err, join(dir, SOURCEIGNORE_FILE), 'file');
   }
   if (text !== undefined) out.push(...readPatterns(text, domain));
-  const entries = await readdir(dir, { withFileTypes: true });
+  const entries = await fsCallAsync(dir, 'directory', () => readdir(dir, { withFileTypes: true }));
   const names = entries.filter((e) => e.isDirectory() && e.name !== '.git').map((e) => e.name);
   names.sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
   for (const name of names) out.push(...(await loadSourceIgnorePatterns(join(dir, name), [...domain, name])));

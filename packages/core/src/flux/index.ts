@@ -2,8 +2,10 @@
  * Flux OCI artifacts (flux-artifact.md): a tar byte-identical to `flux push artifact`'s, gzip framing, the Flux 2.9
  * manifest and config, ignore rules, extraction. See docs/artifacts.md.
  */
-export { buildArtifact, writeFluxTar, planEntries, createGoTarGzip, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
-export type { BuildOptions, BuiltArtifact, TarOptions, TarResult } from './build.js';
+export { buildArtifact, writeFluxTar, planEntries, inspectSource, emptyArtifactError, assertSourceHasFiles, createGoTarGzip, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
+export type { BuildOptions, BuiltArtifact, EntryPlan, IgnoredFiles, SourceInventory, TarOptions, TarResult } from './build.js';
+export { sourceReadError } from './source-errors.js';
+export type { SourceKind } from './source-errors.js';
 export {
   encodeManifest,
   fluxAnnotations,
@@ -35,7 +37,7 @@ export {
 export type { MatchResult, PathComponent } from './ignore.js';
 export { GoGlob, goMatch } from './glob.js';
 export { encodeHeader, headerWrites, walkFluxTree, tarBytes, tarChunks, TarStats, splitUstarPath, GO_COPY_BUFFER, TAR_BLOCK, TAR_TRAILER_SIZE } from './tar.js';
-export type { TarChunk, TarEntry, TarEntryType, WalkEntry, SourcedEntry } from './tar.js';
+export type { TarChunk, TarEntry, TarEntryType, WalkEntry, WalkObserver, SourcedEntry } from './tar.js';
 export { createZlibGzip, crc32, GZIP_HEADER_BYTES, ZLIB_DEFLATE_OPTIONS } from './gzip.js';
 export type { CompressorFactory, CompressorName } from './gzip.js';
 export { extractArtifact, tarDigestOfLayer, readTar } from './extract.js';

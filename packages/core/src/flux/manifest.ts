@@ -6,7 +6,7 @@
  * digests equal Flux's; source-controller never reads the config (§6), so nothing is lost.
  */
 import { createHash } from 'node:crypto';
-import { InputError } from '../errors.js';
+import { clip, InputError } from '../errors.js';
 import { goJsonBytes, goSortedMap } from '../util/gojson.js';
 
 export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
@@ -58,7 +58,7 @@ export interface EncodedManifest {
  * `<>&` escaped. No artifactType, no subject, no layer annotations.
  */
 export function encodeManifest(input: ManifestInput): EncodedManifest {
-  if (!/^sha256:[0-9a-f]{64}$/.test(input.layerDigest)) throw new InputError(`invalid layer digest ${JSON.stringify(input.layerDigest)}`, 'expected sha256:<64 lower-case hex>');
+  if (!/^sha256:[0-9a-f]{64}$/.test(input.layerDigest)) throw new InputError(`invalid layer digest ${JSON.stringify(clip(input.layerDigest))}`, 'expected sha256:<64 lower-case hex>');
   if (!Number.isSafeInteger(input.layerSize) || input.layerSize < 0) throw new InputError(`invalid layer size ${input.layerSize}`);
   const bytes = goJsonBytes({
     schemaVersion: 2,
@@ -97,7 +97,7 @@ export function fluxAnnotations(opts: AnnotationOptions, now: Date = new Date())
   for (const [k, v] of Object.entries(opts.annotations ?? {})) out[k] = v;
   if (!isRfc3339(out[ANNOTATION_CREATED])) {
     throw new InputError(
-      `invalid created timestamp ${JSON.stringify(out[ANNOTATION_CREATED])}: not RFC 3339`,
+      `invalid created timestamp ${JSON.stringify(clip(out[ANNOTATION_CREATED]))}: not RFC 3339`,
       'use a time like 2026-08-07T13:49:34Z (UTC) or 2026-08-07T15:49:34+02:00',
     );
   }
@@ -145,11 +145,11 @@ export function parseAnnotations(lines: readonly string[]): Record<string, strin
     if (line.trim() === '') continue;
     const eq = line.indexOf('=');
     if (eq < 0) {
-      throw new InputError(`invalid annotation ${JSON.stringify(line)}: expected key=value`, 'write each annotation as key=value, one per line, e.g. org.opencontainers.image.description=my app');
+      throw new InputError(`invalid annotation ${JSON.stringify(clip(line))}: expected key=value`, 'write each annotation as key=value, one per line, e.g. org.opencontainers.image.description=my app');
     }
     const key = line.slice(0, eq);
     if (key.trim() === '') {
-      throw new InputError(`invalid annotation ${JSON.stringify(line)}: the key is empty`, 'write each annotation as key=value with a non-empty key');
+      throw new InputError(`invalid annotation ${JSON.stringify(clip(line))}: the key is empty`, 'write each annotation as key=value with a non-empty key');
     }
     out[key] = line.slice(eq + 1);
   }

@@ -10,7 +10,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readdirSync, readSync, type Stats } from 'node:fs';
 import { D2Error } from '../errors.js';
-import type { IgnoreMatcher } from './ignore.js';
+import type { IgnoreMatcher, IgnorePattern } from './ignore.js';
+import { fsCall } from './source-errors.js';
 
 export const TAR_BLOCK = 512;
 /** USTAR field widths (Go archive/tar `nameSize`, `prefixSize`). */
@@ -210,17 +211,27 @@ export function tarMode(st: Stats): number {
 }
 
 /**
+ * What the walk leaves out, reported as it goes: entries excluded by an ignore pattern (with the pattern that decided),
+ * and symbolic links or special files (never archived). Used to explain an artifact that would contain no files.
+ */
+export interface WalkObserver {
+  excluded?(path: readonly Buffer[], isDir: boolean, pattern: IgnorePattern): void;
+  skipped?(path: readonly Buffer[], kind: 'symlink' | 'special'): void;
+}
+
+/**
  * Walks `root` like Go's `filepath.WalkDir` as used by fluxcd/pkg `tar.Tar` (§3.1): depth-first pre-order, each
  * directory's entries sorted bytewise by name; only regular files and directories; symlinks and special files are
  * skipped, never followed; a root that is itself a symlink yields nothing (Go's WalkDir Lstat's the root). Entries the
- * matcher excludes are skipped but excluded directories are still descended into (no pruning).
+ * matcher excludes are skipped but excluded directories are still descended into (no pruning), so an unreadable
+ * directory fails the walk even when it is ignored, as it fails Flux's.
  */
-export async function* walkFluxTree(root: string, matcher?: IgnoreMatcher): AsyncGenerator<WalkEntry> {
+export async function* walkFluxTree(root: string, matcher?: IgnoreMatcher, observer?: WalkObserver): AsyncGenerator<WalkEntry> {
   const rootBuf = Buffer.from(root, 'utf8');
-  const st = lstatSync(rootBuf);
+  const st = fsCall(rootBuf, 'entry', () => lstatSync(rootBuf));
   if (!st.isDirectory()) return;
   yield { name: DOT, source: rootBuf, type: 'dir', mode: tarMode(st), size: 0 };
-  yield* walkDir(rootBuf, [], matcher);
+  yield* walkDir(rootBuf, [], matcher, observer);
 }
 
 /**
@@ -228,25 +239,32 @@ export async function* walkFluxTree(root: string, matcher?: IgnoreMatcher): Asyn
  * round-trips of the async API cost an order of magnitude more than the system calls themselves (bench/build.bench.ts),
  * and the generator still yields to the event loop between directories and output chunks.
  */
-async function* walkDir(dir: Buffer, rel: Buffer[], matcher: IgnoreMatcher | undefined): AsyncGenerator<WalkEntry> {
-  const dirents = fsCall(dir, () => readdirSync(dir, { withFileTypes: true, encoding: 'buffer' }));
-  const kept = dirents.filter((d) => d.isFile() || d.isDirectory()).map((d) => Buffer.from(d.name));
+async function* walkDir(dir: Buffer, rel: Buffer[], matcher: IgnoreMatcher | undefined, observer: WalkObserver | undefined): AsyncGenerator<WalkEntry> {
+  const dirents = fsCall(dir, 'directory', () => readdirSync(dir, { withFileTypes: true, encoding: 'buffer' }));
+  const kept: Buffer[] = [];
+  for (const d of dirents) {
+    if (d.isFile() || d.isDirectory()) kept.push(Buffer.from(d.name));
+    else observer?.skipped?.([...rel, Buffer.from(d.name)], d.isSymbolicLink() ? 'symlink' : 'special');
+  }
   kept.sort(Buffer.compare);
   const stats = kept.map((n) => {
     const p = Buffer.concat([dir, SLASH, n]);
-    return fsCall(p, () => lstatSync(p));
+    return fsCall(p, 'entry', () => lstatSync(p));
   });
   for (let i = 0; i < kept.length; i++) {
     const st = stats[i];
-    // The type may have changed since readdir; like Go, trust the Lstat.
-    if (!st.isFile() && !st.isDirectory()) continue;
     const path = [...rel, kept[i]];
+    // The type may have changed since readdir; like Go, trust the Lstat.
+    if (!st.isFile() && !st.isDirectory()) {
+      observer?.skipped?.(path, st.isSymbolicLink() ? 'symlink' : 'special');
+      continue;
+    }
     const isDir = st.isDirectory();
     const source = Buffer.concat([dir, SLASH, kept[i]]);
-    if (!matcher?.excludes(path, isDir)) {
-      yield { name: joinPath(path), source, type: isDir ? 'dir' : 'file', mode: tarMode(st), size: isDir ? 0 : st.size };
-    }
-    if (isDir) yield* walkDir(source, path, matcher);
+    const excludedBy = matcher?.excludedBy(path, isDir);
+    if (excludedBy) observer?.excluded?.(path, isDir, excludedBy);
+    else yield { name: joinPath(path), source, type: isDir ? 'dir' : 'file', mode: tarMode(st), size: isDir ? 0 : st.size };
+    if (isDir) yield* walkDir(source, path, matcher, observer);
   }
 }
 
@@ -368,7 +386,7 @@ export async function* tarChunks(entries: AsyncIterable<SourcedEntry> | Iterable
     if (!e.source) throw new D2Error(`tar: no data source for ${String(e.name)}`);
     // Synchronous reads (see walkDir for why); the generator yields between chunks.
     const src = e.source;
-    const fd = fsCall(src, () => openSync(src, 'r'));
+    const fd = fsCall(src, 'file', () => openSync(src, 'r'));
     try {
       if (inline) {
         const n = readFully(fd, buf, used, e.size + 1);
@@ -411,21 +429,6 @@ function readFully(fd: number, b: Buffer, off: number, len: number): number {
     got += bytesRead;
   }
   return got;
-}
-
-/** Runs a file-system call, turning its error into an actionable D2Error naming the path. */
-function fsCall<T>(path: Buffer | string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const p = typeof path === 'string' ? path : path.toString('utf8');
-    throw new D2Error(`cannot read ${p} (${code}) while building the artifact`, {
-      hint: code === 'EACCES' ? 'make it readable, or exclude it with ignore-paths' : 'check that the directory is not modified during the build',
-      code: 'ARTIFACT_SOURCE_UNREADABLE',
-      cause: err,
-    });
-  }
 }
 
 function checkSize(e: TarEntry, actual: number): void {

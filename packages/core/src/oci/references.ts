@@ -5,7 +5,7 @@
  * Written by hand: the grammar is a handful of regular expressions from the distribution spec, and the npm packages
  * that parse Docker references are either unmaintained or do not give actionable errors.
  */
-import { InputError } from '../errors.js';
+import { clip, InputError } from '../errors.js';
 import { hasUrlCredentials, redactUrl } from '../util/redact.js';
 import type { Reference, Repository } from './types.js';
 
@@ -31,39 +31,39 @@ export function isDockerHub(registry: string): boolean {
 /** Validates a tag (`[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`); `what` names the input in the error. */
 export function validateTag(tag: string, what = 'tag'): void {
   if (TAG_RE.test(tag)) return;
-  const shown = `${what} '${tag}'`;
+  const shown = `${what} '${clip(tag)}'`;
   if (tag === '') throw new InputError(`${what} is empty`, 'OCI tags are 1-128 characters of [a-zA-Z0-9_.-], e.g. v1.2.3 or latest');
   if (tag.length > 128) throw new InputError(`${shown} is ${tag.length} characters long; OCI tags are at most 128`, 'shorten the tag (e.g. use a short commit SHA)');
   if (tag.includes('+')) {
     throw new InputError(
       `${shown} contains '+', which OCI tags do not allow (semver build metadata is not a legal tag; registries answer 400 or 404)`,
-      `replace '+' with '-' or '_', e.g. '${tag.replace(/\+/g, '-')}'`,
+      `replace '+' with '-' or '_', e.g. '${clip(tag.replace(/\+/g, '-'))}'`,
     );
   }
-  if (tag.includes('/')) throw new InputError(`${shown} contains '/', which OCI tags do not allow`, `replace '/' with '-', e.g. '${tag.replace(/\//g, '-')}' (a branch name like feature/x needs this)`);
-  if (/^[.-]/.test(tag)) throw new InputError(`${shown} starts with '${tag[0]}'; OCI tags must start with a letter, digit or '_'`, `e.g. 'v${tag.replace(/^[.-]+/, '')}'`);
+  if (tag.includes('/')) throw new InputError(`${shown} contains '/', which OCI tags do not allow`, `replace '/' with '-', e.g. '${clip(tag.replace(/\//g, '-'))}' (a branch name like feature/x needs this)`);
+  if (/^[.-]/.test(tag)) throw new InputError(`${shown} starts with '${tag[0]}'; OCI tags must start with a letter, digit or '_'`, `e.g. 'v${clip(tag.replace(/^[.-]+/, ''))}'`);
   const bad = [...new Set(tag.replace(/[a-zA-Z0-9._-]/g, ''))].join('');
-  throw new InputError(`${shown} contains characters OCI tags do not allow: ${JSON.stringify(bad)}`, 'OCI tags are 1-128 characters of [a-zA-Z0-9_.-] and do not start with . or -');
+  throw new InputError(`${shown} contains characters OCI tags do not allow: ${JSON.stringify(clip(bad))}`, 'OCI tags are 1-128 characters of [a-zA-Z0-9_.-] and do not start with . or -');
 }
 
 /** Validates a repository path (lowercase OCI name grammar). `registry` is only used to word the error. */
 export function validateRepository(repository: string, registry?: string, what = 'repository'): void {
   const full = registry ? `${registry}/${repository}` : repository;
-  if (repository === '') throw new InputError(`${what} '${full}' has no repository path`, 'use e.g. ghcr.io/<owner>/<name>');
+  if (repository === '') throw new InputError(`${what} '${clip(full)}' has no repository path`, 'use e.g. ghcr.io/<owner>/<name>');
   if (/[A-Z]/.test(repository)) {
     const fixed = registry ? `${registry}/${repository.toLowerCase()}` : repository.toLowerCase();
     throw new InputError(
-      `${what} '${full}' contains upper-case letters; OCI names must be lowercase`,
-      `use ${fixed} (\${{ github.repository }} can contain capitals: lower-case it)`,
+      `${what} '${clip(full)}' contains upper-case letters; OCI names must be lowercase`,
+      `use ${clip(fixed)} (\${{ github.repository }} can contain capitals: lower-case it)`,
     );
   }
-  if (full.length > 255) throw new InputError(`${what} '${full}' is ${full.length} characters long; registries accept at most 255`, 'use a shorter name');
+  if (full.length > 255) throw new InputError(`${what} '${clip(full)}' is ${full.length} characters long; registries accept at most 255`, 'use a shorter name');
   if (!REPOSITORY_RE.test(repository)) {
     let why = 'it must be lowercase path components of [a-z0-9] joined by ., _, __ or -, separated by /';
     if (/\/\/|^\/|\/$/.test(repository)) why = 'it has an empty path component (a leading, trailing or double /)';
     else if (/(^|\/)[._-]|[._-](\/|$)/.test(repository)) why = 'a path component starts or ends with a separator (. _ -)';
-    else if (/[^a-z0-9._/-]/.test(repository)) why = `it contains ${JSON.stringify([...new Set(repository.replace(/[a-z0-9._/-]/g, ''))].join(''))}`;
-    throw new InputError(`${what} '${full}' is not a valid OCI repository name: ${why}`, 'use e.g. ghcr.io/<owner>/<name> with lowercase letters, digits, and . _ - inside components');
+    else if (/[^a-z0-9._/-]/.test(repository)) why = `it contains ${JSON.stringify(clip([...new Set(repository.replace(/[a-z0-9._/-]/g, ''))].join('')))}`;
+    throw new InputError(`${what} '${clip(full)}' is not a valid OCI repository name: ${why}`, 'use e.g. ghcr.io/<owner>/<name> with lowercase letters, digits, and . _ - inside components');
   }
 }
 
@@ -72,7 +72,7 @@ export function validateDigest(digest: string, what = 'digest'): void {
   const ok =
     DIGEST_RE.test(digest) &&
     (digest.startsWith('sha256:') ? /^sha256:[a-f0-9]{64}$/.test(digest) : digest.startsWith('sha512:') ? /^sha512:[a-f0-9]{128}$/.test(digest) : true);
-  if (!ok) throw new InputError(`${what} '${digest}' is not a valid digest`, 'a digest looks like sha256:<64 lowercase hex characters>');
+  if (!ok) throw new InputError(`${what} '${clip(digest)}' is not a valid digest`, 'a digest looks like sha256:<64 lowercase hex characters>');
 }
 
 /** Is the host (host[:port], brackets for IPv6) a loopback address: 127.0.0.0/8, localhost, [::1]? */
@@ -123,7 +123,7 @@ export function parseReference(input: string, opts: ParseReferenceOptions = {}):
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(s);
   if (scheme) {
     if (scheme[1].toLowerCase() !== 'oci') {
-      throw new InputError(`${what} '${input}' starts with '${scheme[0]}'; only oci:// (or no scheme) is accepted`, `use '${s.slice(scheme[0].length)}' or 'oci://${s.slice(scheme[0].length)}'`);
+      throw new InputError(`${what} '${clip(input)}' starts with '${scheme[0]}'; only oci:// (or no scheme) is accepted`, `use '${clip(s.slice(scheme[0].length))}' or 'oci://${clip(s.slice(scheme[0].length))}'`);
     }
     s = s.slice(scheme[0].length);
   }
@@ -132,7 +132,7 @@ export function parseReference(input: string, opts: ParseReferenceOptions = {}):
   if (at >= 0) {
     digest = s.slice(at + 1);
     s = s.slice(0, at);
-    validateDigest(digest, `digest in ${what} '${input}'`);
+    validateDigest(digest, `digest in ${what} '${clip(input)}'`);
   }
   let tag: string | undefined;
   const slash = s.lastIndexOf('/');
@@ -140,7 +140,7 @@ export function parseReference(input: string, opts: ParseReferenceOptions = {}):
   if (colon > slash) {
     tag = s.slice(colon + 1);
     s = s.slice(0, colon);
-    validateTag(tag, `tag in ${what} '${input}'`);
+    validateTag(tag, `tag in ${what} '${clip(input)}'`);
   }
   let registry: string;
   let repository: string;
@@ -148,11 +148,11 @@ export function parseReference(input: string, opts: ParseReferenceOptions = {}):
   if (first > 0 && looksLikeHost(s.slice(0, first))) {
     registry = s.slice(0, first);
     repository = s.slice(first + 1);
-    if (!HOST_RE.test(registry)) throw new InputError(`${what} '${input}' has an invalid registry host '${registry}'`, 'use e.g. ghcr.io, registry.example.com:5000 or 127.0.0.1:5001');
+    if (!HOST_RE.test(registry)) throw new InputError(`${what} '${clip(input)}' has an invalid registry host '${clip(registry)}'`, 'use e.g. ghcr.io, registry.example.com:5000 or 127.0.0.1:5001');
     registry = registry.toLowerCase();
   } else {
     if (first < 0 && looksLikeHost(s) && s.includes('.')) {
-      throw new InputError(`${what} '${input}' names a registry but no repository`, `use '${s}/<owner>/<name>'`);
+      throw new InputError(`${what} '${clip(input)}' names a registry but no repository`, `use '${clip(s)}/<owner>/<name>'`);
     }
     registry = 'docker.io';
     repository = s;

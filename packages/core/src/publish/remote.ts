@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { D2Error } from '../errors.js';
 import { tarDigestOfLayer } from '../flux/extract.js';
 import type { Repository } from '../oci/types.js';
+import { makeTempDir } from '../util/tempdir.js';
 import type { PublishRegistry, RemoteArtifact } from './types.js';
 
 interface ManifestJson {
@@ -44,16 +43,16 @@ export async function inspectRemote(
     if (opts.knownLayer && opts.knownLayer.digest === layer.digest) {
       remote.tarDigest = opts.knownLayer.tarDigest;
     } else if (!layer.mediaType || /gzip/.test(layer.mediaType)) {
-      const dir = await mkdtemp(join(tmpdir(), 'd2-remote-'));
+      const dir = await makeTempDir('d2-remote-');
       try {
-        const file = join(dir, 'layer.tgz');
+        const file = join(dir.path, 'layer.tgz');
         await registry.fetchBlobToFile(repo, layer.digest, file);
         remote.tarDigest = (await tarDigestOfLayer(file)).digest;
       } catch (err) {
         // A layer that is not a gzip tar cannot equal ours: treat as changed rather than failing the push.
         if (!(err instanceof D2Error && err.code === 'ARTIFACT_LAYER_INVALID')) throw err;
       } finally {
-        await rm(dir, { recursive: true, force: true });
+        await dir.remove();
       }
     }
   }

@@ -1,13 +1,17 @@
 /**
  * Resolving what push-artifact / release-artifact publish: component names or globs → {component, repository, path}
- * targets, validated before anything is built or sent (issue 4 "Errors"): the path must exist (else the components
- * that do exist are listed), stay inside the workspace and contain files; the repository must be a lowercase OCI name
- * without tag or digest; every tag must be a valid OCI tag.
+ * targets, validated before anything is built or sent (docs/artifacts.md): the path must exist (else the components
+ * that do exist are listed), stay inside the workspace and give an artifact with at least one file — decided by the
+ * build's own walk and ignore rules, so a symlinked path or a directory whose files are all ignored is refused —; the
+ * repository must be a lowercase OCI name without tag or digest; every tag must be a valid OCI tag. Every target is
+ * checked before the first one is published.
  */
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { InputError } from '../errors.js';
+import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { clip, InputError } from '../errors.js';
+import { assertSourceHasFiles, type TarOptions } from '../flux/build.js';
 import { goMatch } from '../flux/glob.js';
+import { fsCall } from '../flux/source-errors.js';
 import { parseReference, refuseCredentials, validateTag } from '../oci/references.js';
 import type { PublishTarget } from './types.js';
 
@@ -22,12 +26,34 @@ export interface TargetSpec {
   repository: string;
   /** Path template (`{component}` allowed), relative to the workspace. */
   path: string;
+  /** The build's ignore options: a target must give an artifact with files under these rules. */
+  build: TarOptions;
+  /** How the path is shown in messages and reports without components (default: `path`). */
+  displayPath?: string;
 }
 
 const GLOB = /[*?[\\]/;
 
+/** The component directories found, for a hint (a long list is clipped). */
+function found(names: string[]): string {
+  return clip(names.join(', '), 1000);
+}
+
 function fill(template: string, component: string | undefined): string {
   return component === undefined ? template : template.split(COMPONENT_PLACEHOLDER).join(component);
+}
+
+/** stat, or undefined when the path does not exist; other errors (permissions) name the path and the fix. */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    return fsCall(path, 'entry', () => {
+      throw err;
+    });
+  }
 }
 
 /** Directories that can be components: the entries of the folder before `{component}` in the path template. */
@@ -35,8 +61,8 @@ export function listComponents(workspace: string, pathTemplate: string): { paren
   const idx = pathTemplate.indexOf(COMPONENT_PLACEHOLDER);
   const parentRel = idx < 0 ? pathTemplate : pathTemplate.slice(0, idx).replace(/\/+$/, '') || '.';
   const parent = resolve(workspace, parentRel);
-  if (!existsSync(parent) || !statSync(parent).isDirectory()) return { parent: parentRel, names: [] };
-  const names = readdirSync(parent, { withFileTypes: true })
+  if (!statOrUndefined(parent)?.isDirectory()) return { parent: parentRel, names: [] };
+  const names = fsCall(parent, 'directory', () => readdirSync(parent, { withFileTypes: true }))
     .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
     .map((d) => d.name)
     .sort();
@@ -46,17 +72,18 @@ export function listComponents(workspace: string, pathTemplate: string): { paren
 /** Validates a repository (no scheme, tag or digest; lowercase) and returns `host/repo`. */
 export function validateRepositoryInput(repository: string, what = 'repository'): string {
   const raw = repository.trim().replace(/^oci:\/\//, '');
+  const shown = clip(raw);
   if (raw === '') throw new InputError(`${what} is empty`, 'set it to e.g. ghcr.io/<owner>/<repo>');
   refuseCredentials(raw, what);
   if (/[A-Z]/.test(raw)) {
     throw new InputError(
-      `${what} '${raw}' contains upper-case letters; OCI repository names must be lowercase`,
-      `use '${raw.toLowerCase()}' (note that \${{ github.repository }} keeps the owner's capitals: lower-case it, or leave the input empty to get the lower-cased default)`,
+      `${what} '${shown}' contains upper-case letters; OCI repository names must be lowercase`,
+      `use '${clip(raw.toLowerCase())}' (note that \${{ github.repository }} keeps the owner's capitals: lower-case it, or leave the input empty to get the lower-cased default)`,
     );
   }
   const ref = parseReference(raw);
   if (ref.tag || ref.digest) {
-    throw new InputError(`${what} '${raw}' must not include a tag or digest`, `remove ':${ref.tag ?? ''}${ref.digest ? '@' + ref.digest : ''}' and use the tags / diff-tag inputs`);
+    throw new InputError(`${what} '${shown}' must not include a tag or digest`, `remove '${clip(`:${ref.tag ?? ''}${ref.digest ? '@' + ref.digest : ''}`)}' and use the tags / diff-tag inputs`);
   }
   return `${ref.registry}/${ref.repository}`;
 }
@@ -66,43 +93,33 @@ export function validateTags(tags: string[], what = 'tag'): void {
 }
 
 function assertInside(workspace: string, path: string, shown: string): void {
-  const ws = realpathSync(workspace);
-  const real = realpathSync(path);
+  const ws = fsCall(workspace, 'entry', () => realpathSync(workspace));
+  const real = fsCall(path, 'entry', () => realpathSync(path));
   const rel = relative(ws, real);
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new InputError(`path '${shown}' is outside the workspace (${ws})`, 'use a path inside the checked-out repository');
+    throw new InputError(`path '${clip(shown)}' is outside the workspace (${ws})`, 'use a path inside the checked-out repository');
   }
 }
 
-function hasFiles(dir: string): boolean {
-  const st = statSync(dir);
-  if (st.isFile()) return true;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isFile()) return true;
-    if (e.isDirectory() && hasFiles(join(dir, e.name))) return true;
-  }
-  return false;
-}
-
-export function resolveTargets(spec: TargetSpec): PublishTarget[] {
+export async function resolveTargets(spec: TargetSpec): Promise<PublishTarget[]> {
   const usesPlaceholder = spec.repository.includes(COMPONENT_PLACEHOLDER) || spec.path.includes(COMPONENT_PLACEHOLDER);
   if (spec.components.length === 0 && usesPlaceholder) {
     throw new InputError(`'${COMPONENT_PLACEHOLDER}' is used in repository or path but no components are given`, "set 'components' (e.g. '*' or a list of names)");
   }
   let names: (string | undefined)[] = [undefined];
   if (spec.components.length) {
-    if (!spec.path.includes(COMPONENT_PLACEHOLDER)) throw new InputError(`path '${spec.path}' must contain ${COMPONENT_PLACEHOLDER} when components are given`, 'e.g. components/{component}');
+    if (!spec.path.includes(COMPONENT_PLACEHOLDER)) throw new InputError(`path '${clip(spec.path)}' must contain ${COMPONENT_PLACEHOLDER} when components are given`, 'e.g. components/{component}');
     const available = listComponents(spec.workspace, spec.path);
     const picked = new Set<string>();
     for (const c of spec.components) {
       if (GLOB.test(c)) {
         const matched = available.names.filter((n) => goMatch(c, n));
         if (matched.length === 0) {
-          throw new InputError(`component pattern '${c}' matches no directory in '${available.parent}'`, available.names.length ? `components found: ${available.names.join(', ')}` : `'${available.parent}' has no component directories`);
+          throw new InputError(`component pattern '${clip(c)}' matches no directory in '${clip(available.parent)}'`, available.names.length ? `components found: ${found(available.names)}` : `'${clip(available.parent)}' has no component directories`);
         }
         matched.forEach((m) => picked.add(m));
       } else {
-        if (c.includes('/') || c === '.' || c === '..') throw new InputError(`component '${c}' is not a directory name`);
+        if (c.includes('/') || c === '.' || c === '..') throw new InputError(`component '${clip(c)}' is not a directory name`, 'give the name of a directory in the components folder, or a glob such as *');
         picked.add(c);
       }
     }
@@ -112,17 +129,18 @@ export function resolveTargets(spec: TargetSpec): PublishTarget[] {
   for (const component of names) {
     // The repository first: a bad name is the cheaper and more common mistake (no filesystem needed to see it).
     const repository = validateRepositoryInput(fill(spec.repository, component));
-    const displayPath = fill(spec.path, component) || '.';
-    const abs = resolve(spec.workspace, displayPath);
-    if (!existsSync(abs)) {
+    const relPath = fill(spec.path, component) || '.';
+    const displayPath = (component === undefined ? spec.displayPath : undefined) ?? relPath;
+    const abs = resolve(spec.workspace, relPath);
+    if (!statOrUndefined(abs)) {
       const available = component !== undefined ? listComponents(spec.workspace, spec.path).names : [];
       throw new InputError(
-        component !== undefined ? `component '${component}' does not exist (no ${displayPath})` : `path '${displayPath}' does not exist`,
-        available.length ? `components found: ${available.join(', ')}` : 'check the path input (it is relative to the workspace)',
+        component !== undefined ? `component '${clip(component)}' does not exist (no ${clip(displayPath)})` : `path '${clip(displayPath)}' does not exist`,
+        available.length ? `components found: ${found(available)}` : 'check the path input (it is relative to the workspace)',
       );
     }
     assertInside(spec.workspace, abs, displayPath);
-    if (!hasFiles(abs)) throw new InputError(`${component !== undefined ? `component '${component}'` : `path '${displayPath}'`} is empty (no files under ${displayPath})`);
+    await assertSourceHasFiles(abs, spec.build, component !== undefined ? `component '${clip(component)}'` : `path '${clip(displayPath)}'`, displayPath);
     targets.push({ component, repository, path: abs, displayPath });
   }
   return targets;

@@ -1,2 +1,3 @@
 export * from './gojson.js';
 export * from './redact.js';
+export * from './tempdir.js';

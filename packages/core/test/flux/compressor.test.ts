@@ -65,9 +65,12 @@ describe('zlib compressor with Go gzip framing (§3.4)', () => {
     const runs = [];
     for (let i = 0; i < 2; i++) {
       const a = await buildArtifact(fx, { ...VECTOR_META, compressor: 'zlib' });
-      runs.push([a.layerSize, a.layerDigest, a.tarDigest, a.manifestDigest]);
-      expect(gunzipSync(readFileSync(a.layerPath)).length).toBe(130560);
-      await a.cleanup();
+      try {
+        runs.push([a.layerSize, a.layerDigest, a.tarDigest, a.manifestDigest]);
+        expect(gunzipSync(readFileSync(a.layerPath)).length).toBe(130560);
+      } finally {
+        await a.cleanup();
+      }
     }
     expect(runs[0]).toEqual(runs[1]);
     // Recorded with Node 24 (zlib 1.3.2.1-motley) and Node 20 (zlib 1.3.1) on x86-64; see docs/artifacts.md.

@@ -161,8 +161,8 @@ describe('flux-artifact.md §7.2 layer (go-flate, the default compressor) and Fl
     }
   });
 
-  it('empty archive: the well-known empty layer sha256:4f4fb700…', async () => {
-    const a = await buildArtifact(join(tmp.dir, 'fx-link'), meta);
+  it('empty archive: the well-known empty layer sha256:4f4fb700… (built only when asked: allowEmpty)', async () => {
+    const a = await buildArtifact(join(tmp.dir, 'fx-link'), { ...meta, allowEmpty: true });
     try {
       expect([a.layerSize, a.layerDigest, a.tarDigest, a.files]).toEqual([TABLE.empty[0], TABLE.empty[1], TABLE.empty[3], 0]);
     } finally {

@@ -4,14 +4,14 @@
  * `kustomization.yaml` with a `resources:` list; Flux post-build `${VAR}` substitution; Flux Operator ResourceSet
  * expansion (`<< inputs.x >>` templates). Overlays, patches and generators are out of scope (docs/image-automation.md).
  */
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { parseAllDocuments, stringify as yamlStringify } from 'yaml';
-import { InputError } from '../../errors.js';
+import { clip, InputError } from '../../errors.js';
 import { Template } from '../template/exec.js';
 import { sprigFuncs } from '../template/sprig.js';
 
-import type { K8sObject } from '../policy/manifest.js';
+import { documentToJS, type K8sObject } from '../policy/manifest.js';
 
 export type { K8sObject };
 
@@ -31,8 +31,8 @@ function isObject(v: unknown): v is K8sObject {
 export function parseObjects(text: string, source: string): K8sObject[] {
   const out: K8sObject[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new InputError(`${source}: invalid YAML: ${doc.errors[0].message.split('\n')[0]}`, 'fix the YAML syntax of this file');
-    const v: unknown = doc.toJS({ maxAliasCount: 1000 });
+    if (doc.errors.length > 0) throw new InputError(`${clip(source)}: invalid YAML: ${clip(doc.errors[0].message.split('\n')[0])}`, 'fix the YAML syntax of this file');
+    const v: unknown = documentToJS(doc, source);
     if (isObject(v) && typeof v.kind === 'string') out.push(v);
   }
   return out;
@@ -49,13 +49,41 @@ function within(root: string, p: string): boolean {
 }
 
 /**
+ * Where a path inside the repository (`root`, resolved) really leads: symbolic links are followed as long as they stay inside the
+ * repository (a link that leads out of it is refused), and the result says whether it is a directory. `shown` names
+ * the path in errors, `what` says which setting gave it.
+ */
+function resolveInside(root: string, p: string, shown: string, what: string): { path: string; isDir: boolean } {
+  let real: string;
+  try {
+    real = realpathSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${shown} is a symbolic link to a path that does not exist`, `point ${what} at an existing directory or file`);
+    throw new InputError(`cannot resolve ${shown} (${code ?? 'error'}): ${clip((err as Error).message)}`, `check ${what} and the permissions of the checkout`);
+  }
+  if (!within(root, real)) {
+    throw new InputError(`${shown} is a symbolic link that leads outside the repository`, `point ${what} at a directory inside the repository`);
+  }
+  return { path: real, isDir: statSync(real).isDirectory() };
+}
+
+/**
  * Reads a kustomize-style directory. `root` bounds every path (resources may not escape the checkout).
  * `transform` is applied to each file's text before parsing (post-build substitution).
  */
-export function readManifestDir(root: string, dir: string, transform: (text: string) => string = (t) => t): SourcedObject[] {
+export function readManifestDir(checkout: string, dir: string, transform: (text: string) => string = (t) => t): SourcedObject[] {
+  // Paths are compared after resolving symbolic links, so the root is taken as resolved too.
+  let root: string;
+  try {
+    root = realpathSync(checkout);
+  } catch (err) {
+    throw new InputError(`cannot read the repository at ${clip(checkout)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check that the directory exists and is readable');
+  }
   const abs = resolve(root, dir);
-  if (!within(root, abs)) throw new InputError(`path '${dir}' is outside the repository`, 'use a path inside the repository');
-  if (!existsSync(abs)) throw new InputError(`path '${dir}' does not exist in the repository`, 'check the Kustomization spec.path / the policies-path input');
+  const what = 'the Kustomization spec.path / the policies-path input';
+  if (!within(root, abs)) throw new InputError(`path '${clip(dir)}' is outside the repository`, 'use a path inside the repository');
+  if (!existsSync(abs)) throw new InputError(`path '${clip(dir)}' does not exist in the repository`, `check ${what}`);
   const out: SourcedObject[] = [];
   const seen = new Set<string>();
   const readFile = (file: string) => {
@@ -68,17 +96,19 @@ export function readManifestDir(root: string, dir: string, transform: (text: str
     const kfile = kustomizationFile(d);
     if (kfile) {
       const kdoc = parseAllDocuments(readFileSync(kfile, 'utf8'))[0];
-      if (kdoc && kdoc.errors.length > 0) throw new InputError(`${relative(root, kfile)}: invalid YAML: ${kdoc.errors[0].message.split('\n')[0]}`);
-      const kv: unknown = kdoc?.toJS();
+      const kname = relative(root, kfile);
+      if (kdoc && kdoc.errors.length > 0) throw new InputError(`${clip(kname)}: invalid YAML: ${clip(kdoc.errors[0].message.split('\n')[0])}`, 'fix the YAML syntax of this file');
+      const kv: unknown = kdoc ? documentToJS(kdoc, kname) : undefined;
       const k: K8sObject = isObject(kv) ? kv : {};
       const resources = Array.isArray(k.resources) ? k.resources : [];
       for (const r of resources) {
         if (typeof r !== 'string') continue;
         const p = resolve(d, r);
-        if (!within(root, p)) throw new InputError(`${relative(root, kfile)}: resource '${r}' is outside the repository`);
-        if (!existsSync(p)) throw new InputError(`${relative(root, kfile)}: resource '${r}' does not exist`);
-        if (lstatSync(p).isDirectory()) visit(p);
-        else readFile(p);
+        if (!within(root, p)) throw new InputError(`${clip(kname)}: resource '${clip(r)}' is outside the repository`, 'list resources inside the repository');
+        if (!existsSync(p)) throw new InputError(`${clip(kname)}: resource '${clip(r)}' does not exist`, 'fix the resources list');
+        const target = resolveInside(root, p, `${kname}: resource '${clip(r)}'`, 'the resource');
+        if (target.isDir) visit(target.path);
+        else readFile(target.path);
       }
       return;
     }
@@ -91,8 +121,10 @@ export function readManifestDir(root: string, dir: string, transform: (text: str
       else if (/\.(ya?ml|json)$/.test(name)) readFile(p);
     }
   };
-  if (lstatSync(abs).isDirectory()) visit(abs);
-  else readFile(abs);
+  // A symlinked path (policies-path: link → dir) is followed when it stays inside the repository.
+  const start = resolveInside(root, abs, `path '${clip(dir)}'`, what);
+  if (start.isDir) visit(start.path);
+  else readFile(start.path);
   return out;
 }
 
@@ -161,8 +193,8 @@ function yamlCodec(): { stringify: (v: unknown) => string; parse: (s: string) =>
     stringify: (v) => yamlStringify(v, { lineWidth: 0, minContentWidth: 0 }),
     parse: (s) => {
       const d = parseAllDocuments(s)[0];
-      if (!d || d.errors.length > 0) throw new InputError(`ResourceSet rendered invalid YAML: ${d?.errors[0]?.message ?? 'empty'}`);
-      return d.toJS();
+      if (!d || d.errors.length > 0) throw new InputError(`ResourceSet rendered invalid YAML: ${clip(d?.errors[0]?.message ?? 'empty')}`, 'check the templates of the ResourceSet');
+      return documentToJS(d, 'a rendered ResourceSet resource');
     },
   };
 }

@@ -8,10 +8,9 @@
  * then the target fails naming the commit it built and the branch's tip. Only a SHA that a successful push put on
  * the remote branch is reported as pushed. Repository URLs in reports, logs and errors are redacted (redactUrl).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { D2Error, formatError } from '../../errors.js';
+import { makeTempDir } from '../../util/tempdir.js';
 import type { GitOptions } from '../../git/index.js';
 import { redactUrl, redactUrls } from '../../util/redact.js';
 import type { AutomationTarget } from '../config/fleet.js';
@@ -174,7 +173,8 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
   // This target's change rows and whether it changed anything, from the last build (a rebuild replaces them).
   let rows: ChangeRow[] = [];
   let changed = false;
-  const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'd2-update-'));
+  const work = await makeTempDir('d2-update-', deps.workDir);
+  const dir = work.path;
   try {
     const checkout = await AutomationCheckout.clone(target.git, dir, deps.gitOptions?.(target) ?? {});
     report.checkoutBranch = checkout.checkoutBranch;
@@ -242,7 +242,8 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
   } finally {
     out.changes.push(...rows);
     if (changed) out.changed = true;
-    if (!deps.keepClones) await rm(dir, { recursive: true, force: true });
+    if (deps.keepClones) work.keep();
+    else await work.remove();
   }
 }
 

@@ -4,7 +4,7 @@
  * fails before anything runs. image-automation.md §2.
  */
 import { parseAllDocuments } from 'yaml';
-import { InputError } from '../../errors.js';
+import { clip, InputError } from '../../errors.js';
 import type { DigestReflectionPolicy, ImagePolicy, ImagePolicyChoice, ImagePolicySpec, TagFilterSpec } from './types.js';
 
 export const IMAGE_API_GROUP = 'image.toolkit.fluxcd.io';
@@ -14,6 +14,29 @@ const DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
 
 export type K8sObject = Record<string, unknown>;
 
+/** How many times a document may use aliases (anchors referenced with `*`) before it is refused as an alias bomb. */
+export const MAX_YAML_ALIASES = 1000;
+
+/**
+ * A parsed YAML document as plain data. Aliases are expanded at most `MAX_YAML_ALIASES` times, so an "alias bomb"
+ * (a few lines that expand to gigabytes) is refused as bad input naming the file, instead of exhausting memory or
+ * surfacing as the YAML library's bare error.
+ */
+export function documentToJS(doc: { toJS(opts?: { maxAliasCount?: number }): unknown }, source: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/alias count/i.test(message)) {
+      throw new InputError(
+        `${clip(source)}: refused: its YAML aliases expand more than ${MAX_YAML_ALIASES} times (an alias bomb, which would exhaust memory)`,
+        'write the values out instead of nesting aliases of aliases',
+      );
+    }
+    throw new InputError(`${clip(source)}: cannot read the YAML: ${clip(message)}`, 'fix the YAML (anchors and aliases)');
+  }
+}
+
 /** Parses one or more YAML documents (or takes an already parsed object) into objects; empty documents are skipped. */
 export function readK8sObjects(input: string | K8sObject, source = 'input'): K8sObject[] {
   if (typeof input !== 'string') return [input];
@@ -22,9 +45,9 @@ export function readK8sObjects(input: string | K8sObject, source = 'input'): K8s
   const out: K8sObject[] = [];
   for (const doc of list) {
     if (doc.errors.length > 0) {
-      throw new InputError(`${source}: invalid YAML: ${doc.errors[0].message}`, 'fix the YAML syntax');
+      throw new InputError(`${clip(source)}: invalid YAML: ${clip(doc.errors[0].message, 1000)}`, 'fix the YAML syntax');
     }
-    const value: unknown = doc.toJS();
+    const value: unknown = documentToJS(doc, source);
     if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new InputError(`${source}: a document is not a Kubernetes object (mapping)`, 'each YAML document must be a mapping with apiVersion and kind');

@@ -21,6 +21,9 @@ export interface SelectPolicyInput {
   repositoryYaml?: string | K8sObject;
   /** The repository's tags, any order (e.g. from `parseTagList`). */
   tags: readonly string[];
+  /** Names of the policy and repository inputs in errors (e.g. their file names); default `policy`, `repository`. */
+  policySource?: string;
+  repositorySource?: string;
 }
 
 export interface SelectPolicyResult {
@@ -53,8 +56,8 @@ function label(obj: { name: string; namespace?: string }): string {
  * refers to another repository, PolicyError when the election fails (message names the policy and the reason).
  */
 export function selectPolicy(input: SelectPolicyInput): SelectPolicyResult {
-  const policy = parseImagePolicy(input.policyYaml, 'policy');
-  const repository = input.repositoryYaml === undefined ? undefined : parseImageRepository(input.repositoryYaml, 'repository');
+  const policy = parseImagePolicy(input.policyYaml, input.policySource ?? 'policy');
+  const repository = input.repositoryYaml === undefined ? undefined : parseImageRepository(input.repositoryYaml, input.repositorySource ?? 'repository');
   let tags = [...input.tags];
   let excluded: string[] = [];
   if (repository) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -139,6 +139,28 @@ describe('ResourceSet, substitution, kustomization resources', () => {
     ]);
     expect(() => readManifestDir(dir, 'q')).toThrow(/outside the repository/);
     expect(() => readManifestDir(dir, '../x')).toThrow(/outside the repository/);
+  });
+
+  it('a symlinked path or resource is followed inside the repository and refused when it leads out of it', () => {
+    const dir = tree({
+      'pol/a.yaml': 'kind: A\nmetadata:\n  name: a\n',
+      'k/kustomization.yaml': 'resources:\n  - linked\n',
+    });
+    const outside = tree({ 'x.yaml': 'kind: X\n' });
+    symlinkSync('pol', join(dir, 'link'));
+    symlinkSync('../pol', join(dir, 'k/linked'));
+    symlinkSync(outside, join(dir, 'out'));
+    symlinkSync('nowhere', join(dir, 'dangling'));
+    expect(readManifestDir(dir, 'link').map((o) => [o.file, o.object.kind])).toEqual([['pol/a.yaml', 'A']]);
+    expect(readManifestDir(dir, 'k').map((o) => [o.file, o.object.kind])).toEqual([['pol/a.yaml', 'A']]);
+    expect(() => readManifestDir(dir, 'out')).toThrow(/path 'out' is a symbolic link that leads outside the repository/);
+    expect(() => readManifestDir(dir, 'dangling')).toThrow(/path 'dangling' does not exist/);
+  });
+
+  it('a YAML alias bomb is an input error naming the file', () => {
+    const levels = 'bcdefgh'.split('').map((l, i) => `${l}: &${l} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(',')}]`);
+    const dir = tree({ 'p/bomb.yaml': ['kind: ConfigMap', 'a: &a [x,x,x,x,x,x,x,x,x]', ...levels, ''].join('\n') });
+    expect(() => readManifestDir(dir, 'p')).toThrow(/^p\/bomb\.yaml: refused: its YAML aliases expand more than 1000 times/);
   });
 
   it('loadPolicies applies targetNamespace and substitution and filters by policySelector', () => {
