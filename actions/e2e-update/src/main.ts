@@ -1,9 +1,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { D2Error, InputError } from '@d2/core';
-import { Inputs, runAction } from '@d2/core/action';
+import { actionLog, Inputs, runAction } from '@d2/core/action';
 import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient, StaticCredentials, type Credentials } from '@d2/core/oci';
+import { mdCode, mdText } from '@d2/core/util';
 
 /**
  * `registry-credentials`: a Docker config (`{"auths":{"host":{"auth":"b64"}|{"username","password"}}}`) or a map
@@ -70,28 +71,33 @@ export function targetsFromInputs(inputs: Inputs, workspace: string): Automation
   ];
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Error text for one line of the summary: our own line breaks (before a hint) become spaces, then it is escaped. */
+const message = (s: string) => mdText(s.replace(/\s*\n\s*/g, ' '));
+const code = (s: string) => mdCode(s, { inTable: true });
 
-/** The job summary: one table per repository, then the policy errors. */
+/**
+ * The job summary: one table per repository, then the policy errors. File names, object names, tags, git and
+ * registry messages are untrusted: every value is escaped (util/markdown.ts).
+ */
 export function summaryMarkdown(r: EngineResult, dryRun: boolean): string {
   const lines: string[] = [`## Image updates${dryRun ? ' (dry run)' : ''}`, ''];
   for (const t of r.targets) {
-    lines.push(`### ${t.repository}`, '');
-    lines.push(`Automation \`${t.automation}\`, checkout \`${t.checkoutBranch}\`, push \`${t.pushBranch}\`${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
-    if (t.error) lines.push(`**Failed:** ${cell(t.error)}`, '');
+    lines.push(`### ${mdText(t.repository)}`, '');
+    lines.push(`Automation ${mdCode(t.automation)}, checkout ${mdCode(t.checkoutBranch)}, push ${mdCode(t.pushBranch)}${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
+    if (t.error) lines.push(`**Failed:** ${message(t.error)}`, '');
     const rows = r.changes.filter((c) => c.repository === t.repository);
     if (rows.length === 0 && !t.error) lines.push('No changes.', '');
     if (rows.length > 0) {
       lines.push('| File | Object | Setter | Old | New |', '| --- | --- | --- | --- | --- |');
-      for (const c of rows) lines.push(`| ${cell(c.file)} | ${cell(c.object)} | \`${cell(c.setter)}\` | \`${cell(c.old)}\` | \`${cell(c.new)}\` |`);
+      for (const c of rows) lines.push(`| ${mdText(c.file)} | ${mdText(c.object)} | ${code(c.setter)} | ${code(c.old)} | ${code(c.new)} |`);
       lines.push('');
     }
-    if (t.commit) lines.push(`Commit \`${t.commit.sha}\` pushed to \`${t.commit.branch}\`.`, '');
-    for (const p of t.problemFiles) lines.push(`- ⚠️ \`${p.path}\` skipped: ${cell(p.reason)}`);
+    if (t.commit) lines.push(`Commit ${mdCode(t.commit.sha)} pushed to ${mdCode(t.commit.branch)}.`, '');
+    for (const p of t.problemFiles) lines.push(`- ⚠️ ${mdCode(p.path)} skipped: ${message(p.reason)}`);
   }
   if (r.policyErrors.length > 0) {
     lines.push('### Policy errors', '', '| Repository | Policy | Error |', '| --- | --- | --- |');
-    for (const e of r.policyErrors) lines.push(`| ${cell(e.repository)} | ${cell(e.policy)} | ${cell(e.message)} |`);
+    for (const e of r.policyErrors) lines.push(`| ${mdText(e.repository)} | ${mdText(e.policy)} | ${message(e.message)} |`);
     lines.push('');
   }
   return lines.join('\n');
@@ -111,7 +117,7 @@ export async function run(): Promise<void> {
 
     const registry = new RegistryClient({
       credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
-      logger: { debug: (m) => core.debug(m), info: (m) => core.info(m), warn: (m) => core.warning(m) },
+      logger: { debug: (m) => actionLog.debug(m), info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m) },
     });
     let result: EngineResult;
     try {
@@ -121,7 +127,7 @@ export async function run(): Promise<void> {
           registry,
           workDir: process.env.RUNNER_TEMP || undefined,
           gitOptions: () => (token ? { auth: { token } } : {}),
-          log: { info: (m) => core.info(m), warning: (m) => core.warning(m), group: (name, fn) => core.group(name, fn) },
+          log: { info: (m) => actionLog.info(m), warning: (m) => actionLog.warning(m), group: (name, fn) => actionLog.group(name, fn) },
         },
       );
     } finally {
@@ -134,7 +140,7 @@ export async function run(): Promise<void> {
     await core.summary.addRaw(summaryMarkdown(result, dryRun), true).write();
 
     if (result.commits.length > 0 && token.startsWith('ghs_')) {
-      core.warning(
+      actionLog.warning(
         'Pushed with a GitHub-issued installation token. If this is the workflow GITHUB_TOKEN, the push to the push branch does not trigger ' +
           'other workflows (the image-updates PR workflow will not run): use a PAT or a GitHub App token for `token`.',
       );
