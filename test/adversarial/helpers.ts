@@ -2,9 +2,11 @@
  * Shared checks of the adversarial suite: what the runner would do with a step's output, and whether a Markdown job
  * summary kept its structure.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { parseWorkflowCommands, type ActionRun, type WorkflowCommand } from '@d2/sandbox';
 
 /** Every injected command in this suite carries this marker at the start of its data. */
@@ -63,4 +65,34 @@ export function summaryProblems(md: string): string[] {
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Creates `owner/name` on the sandbox git server with `files` on main (async: the git server runs in this process). */
+export async function seedGitRepo(git: { createRepo(n: string): Promise<unknown>; authUrl(n: string): string }, fullName: string, files: Record<string, string>): Promise<void> {
+  const t = tempDir('d2-adv-seed-');
+  try {
+    const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+    const run = (...args: string[]) => promisify(execFile)('git', ['-c', 'user.name=seed', '-c', 'user.email=seed@example.com', ...args], { cwd: t.dir, env });
+    await git.createRepo(fullName);
+    await run('init', '-q', '-b', 'main');
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(t.dir, path)), { recursive: true });
+      writeFileSync(join(t.dir, path), content);
+    }
+    await run('add', '-A');
+    await run('commit', '-q', '-m', 'seed');
+    await run('push', '-q', git.authUrl(fullName), 'main');
+  } finally {
+    t.cleanup();
+  }
+}
+
+/** An ImageRepository + ImagePolicy pair (Flux image.toolkit.fluxcd.io/v1) as a manifest file. */
+export function imagePolicyYaml(name: string, image: string, policy: string, filterTags?: string): string {
+  return [
+    'apiVersion: image.toolkit.fluxcd.io/v1', 'kind: ImageRepository', 'metadata:', `  name: ${name}`, 'spec:', `  image: ${image}`, '  insecure: true', '---',
+    'apiVersion: image.toolkit.fluxcd.io/v1', 'kind: ImagePolicy', 'metadata:', `  name: ${name}`, 'spec:', '  imageRepositoryRef:', `    name: ${name}`,
+    ...(filterTags ? ['  filterTags:', `    pattern: '${filterTags}'`] : []),
+    '  policy:', ...policy.split('\n').map((l) => `    ${l}`), '',
+  ].join('\n');
 }

@@ -9,13 +9,11 @@
  * group titles) and the Markdown escaping of summaries (packages/core/src/util/markdown.ts). Routing a message
  * around the adapter (a plain `core.info`) or dropping the guard in `guardCommands` makes these tests fail.
  */
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runActionBundle, startFaultProxy, startGitServer, startRegistry, type ActionRun, type FaultProxy, type SandboxGitServer, type SandboxRegistry } from '@d2/sandbox';
-import { groupTitles, summaryProblems, tempDir, unintendedCommands } from './helpers.js';
+import { groupTitles, imagePolicyYaml, seedGitRepo, summaryProblems, tempDir, unintendedCommands } from './helpers.js';
 
 /** Names that try every way into the runner's command parser. */
 const EVIL_NAMES = [
@@ -137,23 +135,11 @@ describe('e2e-update: tags and error messages from a registry', () => {
   it('tags with line breaks and commands, and a registry error with commands, reach no command', async () => {
     const image = `${proxy.host}/acme/evil`;
     const denied = `${proxy.host}/acme/denied`;
-    const policy = (name: string, img: string) =>
-      `apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: ${name}\nspec:\n  image: ${img}\n  insecure: true\n---\n` +
-      `apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: ${name}\nspec:\n  imageRepositoryRef:\n    name: ${name}\n  policy:\n    alphabetical:\n      order: asc\n`;
-    const seed = tempDir('d2-inject-git-');
-    cleanups.push(seed.cleanup);
-    await git.createRepo('acme/apps');
-    const g = (...args: string[]) => execFileSync('git', ['-c', 'user.name=seed', '-c', 'user.email=seed@example.com', ...args], { cwd: seed.dir, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-    g('init', '-q', '-b', 'main');
-    mkdirSync(join(seed.dir, 'policies'));
-    mkdirSync(join(seed.dir, 'components'));
-    writeFileSync(join(seed.dir, 'policies/evil.yaml'), policy('evil', image));
-    writeFileSync(join(seed.dir, 'policies/denied.yaml'), policy('denied', denied));
-    writeFileSync(join(seed.dir, 'components/app.yaml'), `image: ${image}:1.0.0 # {"$imagepolicy": "${ns}:evil"}\nother: ${denied}:1.0.0 # {"$imagepolicy": "${ns}:denied"}\n`);
-    g('add', '-A');
-    g('commit', '-q', '-m', 'seed');
-    // Async: the git server runs in this process.
-    await promisify(execFile)('git', ['push', '-q', git.authUrl('acme/apps'), 'main'], { cwd: seed.dir, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    await seedGitRepo(git, 'acme/apps', {
+      'policies/evil.yaml': imagePolicyYaml('evil', image, 'alphabetical:\n  order: asc'),
+      'policies/denied.yaml': imagePolicyYaml('denied', denied, 'alphabetical:\n  order: asc'),
+      'components/app.yaml': `image: ${image}:1.0.0 # {"$imagepolicy": "${ns}:evil"}\nother: ${denied}:1.0.0 # {"$imagepolicy": "${ns}:denied"}\n`,
+    });
 
     const tags = ['1.0.0', 'zz\n::warning::pwned-tag', 'zz\r::set-output name=pwned::tag', 'zzz ##[error]pwned-tag-legacy', 'zzzz\n  ::add-mask::pwned-tag'];
     proxy.addFault({ method: 'GET', path: /^\/v2\/acme\/evil\/tags\/list/, action: { status: 200, body: JSON.stringify({ name: 'acme/evil', tags }) } });
