@@ -48,7 +48,9 @@ export function tableCells(row: string): number {
 export function summaryProblems(md: string): string[] {
   const problems: string[] = [];
   const lines = md.split('\n');
-  if (/<[A-Za-z!/]/.test(md)) problems.push(`raw HTML: ${md.match(/<[A-Za-z!/][^\n]{0,40}/)?.[0]}`);
+  // Code spans show their content literally (CommonMark: a run of n backticks closes only with n backticks).
+  const outsideCode = md.replace(/(`+)(?!`)([^\n]*?[^`\n])\1(?!`)/g, '');
+  if (/<[A-Za-z!/?]/.test(outsideCode)) problems.push(`raw HTML: ${outsideCode.match(/<[A-Za-z!/?][^\n]{0,40}/)?.[0]}`);
   let header: number | undefined;
   for (const line of lines) {
     if (line.startsWith('|')) {

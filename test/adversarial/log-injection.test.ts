@@ -9,10 +9,24 @@
  * group titles) and the Markdown escaping of summaries (packages/core/src/util/markdown.ts). Routing a message
  * around the adapter (a plain `core.info`) or dropping the guard in `guardCommands` makes these tests fail.
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runActionBundle, startFaultProxy, startGitServer, startRegistry, type ActionRun, type FaultProxy, type SandboxGitServer, type SandboxRegistry } from '@d2/sandbox';
+import {
+  OpenApiValidator,
+  runActionBundle,
+  startFaultProxy,
+  startGitHubEmulator,
+  startGitServer,
+  startRegistry,
+  type ActionRun,
+  type FaultProxy,
+  type GitHubEmulator,
+  type SandboxGitServer,
+  type SandboxRegistry,
+} from '@d2/sandbox';
 import { groupTitles, imagePolicyYaml, seedGitRepo, summaryProblems, tempDir, unintendedCommands } from './helpers.js';
 
 /** Names that try every way into the runner's command parser. */
@@ -160,5 +174,55 @@ describe('e2e-update: tags and error messages from a registry', () => {
     expect(summaryProblems(r.summary), r.summary).toEqual([]);
     // The outputs are JSON and file commands: no injected output name appears.
     expect(Object.keys(r.outputs).sort()).toEqual(['changed', 'changes', 'commits']);
+  });
+});
+
+describe('image-updates-pr: commit messages from the update branch', () => {
+  let git: SandboxGitServer;
+  let gh: GitHubEmulator;
+  const token = 'ghs_log_injection_test';
+  beforeAll(async () => {
+    OpenApiValidator.warmUp();
+    git = await startGitServer();
+    gh = await startGitHubEmulator({ git, tokens: [token] });
+  });
+  afterAll(async () => {
+    await gh?.stop();
+    await git?.stop();
+  });
+
+  it('a PR title and change rows carrying HTML, links, pipes and commands: the log has none of their commands, the summary keeps its table', async () => {
+    await gh.addRepo('acme/pr', { defaultBranch: 'main' });
+    await seedGitRepo(git, 'acme/pr', { 'a|b.yaml': 'image: x:1.0\n' });
+    const work = tempDir('d2-inject-pr-');
+    cleanups.push(work.cleanup);
+    const g = (...args: string[]) => promisify(execFile)('git', ['-c', 'user.name=bot', '-c', 'user.email=bot@example.com', ...args], { cwd: work.dir, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    await g('clone', '-q', git.authUrl('acme/pr'), '.');
+    await g('checkout', '-q', '-b', 'image-updates');
+    writeFileSync(join(work.dir, 'a|b.yaml'), 'image: x:2.0\n');
+    // The D2 commit message format, with hostile values in every field the PR and the summary show.
+    const message = [
+      'Update <img src=x> | [click](javascript:alert(1)) ##[warning]pwned-title',
+      '',
+      'Files:',
+      '- a|b.yaml',
+      'Objects:',
+      '- Deployment <script>x</script>|',
+      '  Changes:',
+      '    - 1.0 -> 2.0<b>|`',
+      '',
+    ].join('\n');
+    await g('commit', '-q', '-a', '-m', message);
+    await g('push', '-q', 'origin', 'image-updates');
+    const r = await runActionBundle('image-updates-pr', {
+      repository: 'acme/pr',
+      inputs: { token },
+      env: { GITHUB_API_URL: gh.url, GITHUB_GRAPHQL_URL: gh.graphqlUrl, GITHUB_SERVER_URL: gh.serverUrl },
+    });
+    expect(r.exitCode, explain(r)).toBe(0);
+    expect(r.outputs.operation).toBe('created');
+    expect(unintendedCommands(r), explain(r)).toEqual([]);
+    expect(summaryProblems(r.summary), r.summary).toEqual([]);
+    expect(r.summary).toContain('&lt;img src=x&gt;');
   });
 });
