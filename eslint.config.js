@@ -24,4 +24,28 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // Everything the actions write to the runner log goes through packages/core/src/action/log.ts, which keeps
+    // untrusted text from being read as workflow commands (docs/security.md).
+    files: ['packages/core/src/**/*.ts', 'actions/*/src/**/*.ts'],
+    ignores: ['packages/core/src/action/log.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['info', 'warning', 'error', 'notice', 'debug', 'startGroup', 'endGroup', 'group', 'setFailed', 'issueCommand', 'issue'].map((property) => ({
+          object: 'core',
+          property,
+          message: 'log through actionLog (packages/core/src/action/log.ts): it neutralises workflow commands in untrusted text',
+        })),
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name=/^(stdout|stderr)$/]",
+          message: 'log through actionLog (packages/core/src/action/log.ts): the runner reads every output line as a possible workflow command',
+        },
+        { selector: "MemberExpression[object.name='console']", message: 'log through actionLog (packages/core/src/action/log.ts)' },
+      ],
+    },
+  },
 );

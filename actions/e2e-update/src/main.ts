@@ -1,10 +1,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { D2Error, InputError } from '@d2/core';
-import { Inputs, runAction } from '@d2/core/action';
+import { actionLog, Inputs, runAction } from '@d2/core/action';
 import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient, StaticCredentials, type Credentials } from '@d2/core/oci';
-import { redactUrls } from '@d2/core/util';
+import { mdCode, mdText } from '@d2/core/util';
 
 /**
  * `registry-credentials`: a Docker config (`{"auths":{"host":{"auth":"b64"}|{"username","password"}}}`) or a map
@@ -71,9 +71,9 @@ export function targetsFromInputs(inputs: Inputs, workspace: string): Automation
   ];
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-/** Inline code for a branch name (branch names may contain backticks; a longer fence keeps them literal). */
-const code = (s: string) => (s.includes('`') ? `\`\` ${s.replace(/\n/g, ' ')} \`\`` : `\`${s}\``);
+/** Error text for one line of the summary: our own line breaks (before a hint) become spaces, then it is escaped. */
+const message = (s: string) => mdText(s.replace(/\s*\n\s*/g, ' '));
+const code = (s: string) => mdCode(s, { inTable: true });
 
 /**
  * The `object` of a change (`Kind/namespace/name`, empty parts kept in the `changes` output) as the summary shows it:
@@ -110,36 +110,40 @@ export function branchWebUrl(repository: string, branch: string, serverUrl: stri
 function upToDate(t: EngineResult['targets'][number], serverUrl: string | undefined): string {
   const branch = t.pushBranch || t.checkoutBranch;
   const url = branchWebUrl(t.repository, branch, serverUrl);
-  const named = url ? `[${code(branch)}](${url})` : code(branch);
+  const named = url ? `[${mdCode(branch)}](${url})` : mdCode(branch);
   if (t.pushBranch && t.pushBranch !== t.checkoutBranch) {
     return t.pushBranchExisted
       ? `No new changes: ${named} is up to date (it already carries the earlier updates).`
-      : `No changes: ${code(t.checkoutBranch)} is up to date; no ${code(t.pushBranch)} branch is needed.`;
+      : `No changes: ${mdCode(t.checkoutBranch)} is up to date; no ${mdCode(t.pushBranch)} branch is needed.`;
   }
   return `No changes: ${named} is up to date.`;
 }
 
-/** The job summary: one table per repository, then the policy errors. `serverUrl` is the run's GITHUB_SERVER_URL. */
+/**
+ * The job summary: one table per repository, then the policy errors. File names, object names, tags, git and
+ * registry messages are untrusted: every value is escaped (util/markdown.ts). `serverUrl` is the run's
+ * GITHUB_SERVER_URL.
+ */
 export function summaryMarkdown(r: EngineResult, dryRun: boolean, serverUrl?: string): string {
   const lines: string[] = [`## Image updates${dryRun ? ' (dry run)' : ''}`, ''];
   if (r.targets.length === 0) lines.push('No ImageUpdateAutomation to run: every one is suspended.', '');
   for (const t of r.targets) {
-    lines.push(`### ${t.repository}`, '');
-    lines.push(`Automation \`${t.automation}\`, checkout ${code(t.checkoutBranch)}, push ${code(t.pushBranch)}${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
-    if (t.error) lines.push(`**Failed:** ${cell(t.error)}`, '');
+    lines.push(`### ${mdText(t.repository)}`, '');
+    lines.push(`Automation ${mdCode(t.automation)}, checkout ${mdCode(t.checkoutBranch)}, push ${mdCode(t.pushBranch)}${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
+    if (t.error) lines.push(`**Failed:** ${message(t.error)}`, '');
     const rows = r.changes.filter((c) => c.repository === t.repository);
     if (rows.length === 0 && !t.error) lines.push(upToDate(t, serverUrl), '');
     if (rows.length > 0) {
       lines.push('| File | Object | Setter | Old | New |', '| --- | --- | --- | --- | --- |');
-      for (const c of rows) lines.push(`| ${cell(c.file)} | ${cell(displayObject(c.object))} | \`${cell(c.setter)}\` | \`${cell(c.old)}\` | \`${cell(c.new)}\` |`);
+      for (const c of rows) lines.push(`| ${mdText(c.file)} | ${mdText(displayObject(c.object))} | ${code(c.setter)} | ${code(c.old)} | ${code(c.new)} |`);
       lines.push('');
     }
-    if (t.commit) lines.push(`Commit \`${t.commit.sha}\` pushed to ${code(t.commit.branch)}.`, '');
-    for (const p of t.problemFiles) lines.push(`- ⚠️ \`${p.path}\` skipped: ${cell(p.reason)}`);
+    if (t.commit) lines.push(`Commit ${mdCode(t.commit.sha)} pushed to ${mdCode(t.commit.branch)}.`, '');
+    for (const p of t.problemFiles) lines.push(`- ⚠️ ${mdCode(p.path)} skipped: ${message(p.reason)}`);
   }
   if (r.policyErrors.length > 0) {
     lines.push('### Policy errors', '', '| Repository | Policy | Error |', '| --- | --- | --- |');
-    for (const e of r.policyErrors) lines.push(`| ${cell(e.repository)} | ${cell(e.policy)} | ${cell(e.message)} |`);
+    for (const e of r.policyErrors) lines.push(`| ${mdText(e.repository)} | ${mdText(e.policy)} | ${message(e.message)} |`);
     lines.push('');
   }
   return lines.join('\n');
@@ -156,11 +160,11 @@ export async function run(): Promise<void> {
     const creds = parseRegistryCredentials(inputs.string('registry-credentials'));
     const workspace = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd());
     const targets = targetsFromInputs(inputs, workspace);
-    if (targets.length === 0) core.info('every ImageUpdateAutomation is suspended: nothing to run');
+    if (targets.length === 0) actionLog.info('every ImageUpdateAutomation is suspended: nothing to run');
 
     const registry = new RegistryClient({
       credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
-      logger: { debug: (m) => core.debug(redactUrls(m)), info: (m) => core.info(redactUrls(m)), warn: (m) => core.warning(redactUrls(m)) },
+      logger: { debug: (m) => actionLog.debug(m), info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m) },
     });
     let result: EngineResult;
     try {
@@ -170,7 +174,7 @@ export async function run(): Promise<void> {
           registry,
           workDir: process.env.RUNNER_TEMP || undefined,
           gitOptions: () => (token ? { auth: { token } } : {}),
-          log: { info: (m) => core.info(m), warning: (m) => core.warning(m), group: (name, fn) => core.group(name, fn) },
+          log: { info: (m) => actionLog.info(m), warning: (m) => actionLog.warning(m), group: (name, fn) => actionLog.group(name, fn) },
         },
       );
     } finally {
@@ -183,7 +187,7 @@ export async function run(): Promise<void> {
     await core.summary.addRaw(summaryMarkdown(result, dryRun, process.env.GITHUB_SERVER_URL), true).write();
 
     if (result.commits.length > 0 && token.startsWith('ghs_')) {
-      core.warning(
+      actionLog.warning(
         'Pushed with a GitHub-issued installation token. If this is the workflow GITHUB_TOKEN, the push to the push branch does not trigger ' +
           'other workflows (the image-updates PR workflow will not run): use a PAT or a GitHub App token for `token`.',
       );

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
-import { Inputs, runAction } from '@d2/core/action';
+import { actionLog, Inputs, runAction } from '@d2/core/action';
+import { mdCode, mdText, mdUrl } from '@d2/core/util';
 import { InputError } from '@d2/core';
 import {
   createOctokit,
@@ -91,18 +92,19 @@ export function parseInputs(inputs: Inputs, env: NodeJS.ProcessEnv = process.env
 
 const VERB: Record<ImageUpdatesPrResult['operation'], string> = { created: 'Created', updated: 'Updated', closed: 'Closed', none: 'No change to' };
 
+/** The job summary. The PR title (a commit subject), GitHub's messages and the change rows are escaped (util/markdown.ts). */
 export async function writeSummary(r: ImageUpdatesPrResult, head: string): Promise<void> {
-  const pr = r.number !== undefined && r.url ? `[#${r.number}${r.title ? ` ${r.title.replace(/[[\]]/g, '')}` : ''}](${r.url})` : 'the pull request';
+  const pr = r.number !== undefined && r.url ? `[#${r.number}${r.title ? ` ${mdText(r.title)}` : ''}](${mdUrl(r.url)})` : 'the pull request';
   const lines = [
     '## Image updates pull request',
     '',
-    `**${VERB[r.operation]}** ${pr}: \`${head}\` → \`${r.base}\`${r.headSha ? ` at \`${r.headSha.slice(0, 12)}\`` : ''}.`,
+    `**${VERB[r.operation]}** ${pr}: ${mdCode(head)} → ${mdCode(r.base)}${r.headSha ? ` at ${mdCode(r.headSha.slice(0, 12))}` : ''}.`,
     '',
-    `Reason: ${r.reason}.${r.branchDeleted ? ` Branch \`${head}\` deleted.` : ''}${r.autoMerge ? ` Auto-merge enabled (${r.autoMerge.mergeMethod.toLowerCase()}).` : ''}`,
+    `Reason: ${mdText(r.reason)}.${r.branchDeleted ? ` Branch ${mdCode(head)} deleted.` : ''}${r.autoMerge ? ` Auto-merge enabled (${r.autoMerge.mergeMethod.toLowerCase()}).` : ''}`,
   ];
   const table = renderChangeTable(r.rows);
   if (table) lines.push('', table);
-  if (r.warnings.length > 0) lines.push('', '### Warnings', '', ...r.warnings.map((w) => `- ${w}`));
+  if (r.warnings.length > 0) lines.push('', '### Warnings', '', ...r.warnings.map((w) => `- ${mdText(w.replace(/\s*\n\s*/g, ' '))}`));
   await core.summary.addRaw(`${lines.join('\n')}\n`).write();
 }
 
@@ -110,15 +112,15 @@ export async function run(): Promise<void> {
   await runAction(async () => {
     const opts = parseInputs(new Inputs());
     core.setSecret(opts.token);
-    core.info(`Event ${process.env.GITHUB_EVENT_NAME ?? '?'} on ${process.env.GITHUB_REF ?? '?'}; head ${opts.head}, base ${opts.base ?? '(default branch)'}.`);
+    actionLog.info(`Event ${process.env.GITHUB_EVENT_NAME ?? '?'} on ${process.env.GITHUB_REF ?? '?'}; head ${opts.head}, base ${opts.base ?? '(default branch)'}.`);
     const octokit = createOctokit(opts.token);
-    const flow = new ImageUpdatesPr(new PullRequests(octokit, opts.repository), { info: (m) => core.info(m), warning: (m) => core.warning(m) });
+    const flow = new ImageUpdatesPr(new PullRequests(octokit, opts.repository), { info: (m) => actionLog.info(m), warning: (m) => actionLog.warning(m) });
     const result = await flow.run(opts);
     core.setOutput('operation', result.operation);
     core.setOutput('pull-request-number', result.number !== undefined ? String(result.number) : '');
     core.setOutput('pull-request-url', result.url ?? '');
     core.setOutput('head-sha', result.headSha);
-    core.info(`operation: ${result.operation}${result.url ? ` (${result.url})` : ''}: ${result.reason}`);
+    actionLog.info(`operation: ${result.operation}${result.url ? ` (${result.url})` : ''}: ${result.reason}`);
     await writeSummary(result, opts.head);
   });
 }

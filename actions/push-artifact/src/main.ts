@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { D2Error, InputError } from '@d2/core';
-import { Inputs, runAction } from '@d2/core/action';
+import { actionLog, Inputs, oneLine, runAction } from '@d2/core/action';
 import {
   actionsLogger,
   publishAll,
@@ -35,7 +35,7 @@ export async function run(): Promise<void> {
     const tags = inputs.list('tags');
     validateTags(diffTag ? [diffTag, ...tags] : tags);
     const provider = inputs.string('provider', 'generic');
-    if (provider !== 'generic') core.warning(`provider '${provider}' is not used: credentials come from registry-username/registry-password or the Docker config`);
+    if (provider !== 'generic') actionLog.warning(`provider '${provider}' is not used: credentials come from registry-username/registry-password or the Docker config`);
     const common = readCommonInputs(inputs, env);
     const concurrency = inputs.integer('concurrency', 4, 1, 64);
 
@@ -43,7 +43,7 @@ export async function run(): Promise<void> {
     // been built or sent yet.
     const targets = await resolveTargets({ workspace, components, repository, path, build: common.build });
     const wiring = wirePublish(targets.map((t) => t.repository.split('/')[0]), common, env);
-    core.info(`publishing ${targets.length} artifact(s): ${targets.map((t) => `${t.displayPath} → ${t.repository}`).join(', ')}`);
+    actionLog.info(`publishing ${targets.length} artifact(s): ${targets.map((t) => `${oneLine(t.displayPath ?? t.path)} → ${t.repository}`).join(', ')}`);
 
     // Components run concurrently: each one's log is buffered and printed as one group when it is done.
     const logs = new Map<string, string[]>();
@@ -57,14 +57,14 @@ export async function run(): Promise<void> {
         loggerFor: (t) => {
           const lines: string[] = [];
           logs.set(key(t), lines);
-          return { debug: (m) => core.debug(`[${key(t)}] ${m}`), info: (m) => lines.push(m), warn: (m) => core.warning(`[${key(t)}] ${m}`) };
+          return { debug: (m) => actionLog.debug(`[${key(t)}] ${m}`), info: (m) => lines.push(m), warn: (m) => actionLog.warning(`[${oneLine(key(t))}] ${m}`) };
         },
         onSettled: (t, { result, error }) => {
           const status = error ? 'failed' : result?.pushed ? 'pushed' : 'unchanged';
-          core.startGroup(`${t.component ?? t.displayPath} → ${t.repository}: ${status}`);
-          for (const line of logs.get(key(t)) ?? []) core.info(line);
-          if (error) core.error(`${key(t)}: ${error.message}`);
-          core.endGroup();
+          actionLog.startGroup(`${t.component ?? t.displayPath} → ${t.repository}: ${status}`);
+          for (const line of logs.get(key(t)) ?? []) actionLog.info(line);
+          if (error) actionLog.error(`${oneLine(key(t))}: ${error.message}`);
+          actionLog.endGroup();
         },
       },
     );

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { InputError } from '@d2/core';
-import { Inputs, runAction } from '@d2/core/action';
+import { actionLog, Inputs, oneLine, runAction } from '@d2/core/action';
+import { mdCode, mdText } from '@d2/core/util';
 import {
   actionsLogger,
   ANNOTATION_VERSION,
@@ -50,7 +51,7 @@ export async function run(): Promise<void> {
 
     const [target] = await resolveTargets({ workspace, components: release.component ? [release.component] : [], repository, path, build: common.build });
     const wiring = wirePublish([target.repository.split('/')[0]], common, env);
-    core.info(`releasing ${release.component ? `component ${release.component} ` : ''}version ${release.version} from ${target.displayPath} to ${target.repository}`);
+    actionLog.info(`releasing ${release.component ? `component ${release.component} ` : ''}version ${release.version} from ${oneLine(target.displayPath ?? target.path)} to ${target.repository}`);
 
     let stableBefore: RemoteArtifact | undefined;
     const result = await publishArtifact(wiring.client, target, {
@@ -74,8 +75,9 @@ export async function run(): Promise<void> {
       core.setOutput('certificate-identity', result.signature.certificateIdentity);
       core.setOutput('certificate-oidc-issuer', result.signature.certificateOidcIssuer);
     }
-    const before = stableBefore ? `${stableBefore.annotations[ANNOTATION_VERSION] ?? 'unversioned'} (${stableBefore.digest.slice(0, 19)}…)` : 'none';
-    const promotion = `**Promotion** of \`${target.repository}:${stableTag}\`: ${before} → ${release.version} (\`${result.digest.slice(0, 19)}…\`)${result.pushed ? '' : ' — content unchanged, nothing pushed'}`;
+    // The previous version comes from the registry's annotations: untrusted, escaped like every value in the summary.
+    const before = stableBefore ? `${mdText(stableBefore.annotations[ANNOTATION_VERSION] ?? 'unversioned')} (${mdCode(`${stableBefore.digest.slice(0, 19)}…`)})` : 'none';
+    const promotion = `**Promotion** of ${mdCode(`${target.repository}:${stableTag}`)}: ${before} → ${mdText(release.version)} (${mdCode(`${result.digest.slice(0, 19)}…`)})${result.pushed ? '' : ' — content unchanged, nothing pushed'}`;
     let summary = publishSummary(`release-artifact ${release.tag}`, [result], []).replace(/\n### Flux verification[\s\S]*$/, '\n');
     summary += `\n${promotion}\n`;
     if (result.signature) summary += `\n${verifySection(result.signature)}\n`;

@@ -1,6 +1,7 @@
 export * from './paths.js';
 export * from './process.js';
 export * from './runner.js';
+export * from './workflow-commands.js';
 export * from './git-server.js';
 export * from './sigstore.js';
 export * from './oidc.js';

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from './paths.js';
+import { parseWorkflowCommands, type WorkflowCommand } from './workflow-commands.js';
 
 /**
  * Runs an action's committed bundle exactly as the GitHub runner does: `node actions/<name>/dist/index.cjs`
@@ -41,9 +42,13 @@ export interface ActionRun {
   exportedEnv: Record<string, string>;
   stdout: string;
   stderr: string;
-  /** Lines of stdout that are ::error:: commands, decoded. */
+  /** The GITHUB_STATE file as written. */
+  state: string;
+  /** Every workflow command the runner would act on in stdout (see workflow-commands.ts). */
+  commands: WorkflowCommand[];
+  /** Data of the error commands in stdout, decoded. */
   errors: string[];
-  /** Lines of stdout that are ::warning:: commands, decoded. */
+  /** Data of the warning commands in stdout, decoded. */
   warnings: string[];
   durationMs: number;
 }
@@ -77,10 +82,6 @@ export function parseCommandFile(text: string): Record<string, string> {
     if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
   }
   return out;
-}
-
-function decodeCommand(s: string): string {
-  return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 }
 
 /** Reads the input defaults from actions/<name>/action.yml (plain scalars and quoted strings). */
@@ -177,21 +178,18 @@ export async function runActionBundle(name: string, opts: RunActionOptions = {})
   const exitCode: number = await new Promise((res) => child.on('close', (code) => res(code ?? 1)));
   clearTimeout(timer);
 
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = /^::(error|warning)[^:]*::(.*)$/.exec(line);
-    if (m) (m[1] === 'error' ? errors : warnings).push(decodeCommand(m[2]));
-  }
+  const commands = parseWorkflowCommands(stdout);
   return {
     exitCode,
     outputs: parseCommandFile(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
     summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+    state: readFileSync(opts.env?.GITHUB_STATE ?? files.GITHUB_STATE, 'utf8'),
     exportedEnv: parseCommandFile(readFileSync(files.GITHUB_ENV, 'utf8')),
     stdout,
     stderr,
-    errors,
-    warnings,
+    commands,
+    errors: commands.filter((c) => c.command === 'error').map((c) => c.data),
+    warnings: commands.filter((c) => c.command === 'warning').map((c) => c.data),
     durationMs: performance.now() - started,
   };
 }

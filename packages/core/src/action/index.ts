@@ -1,2 +1,3 @@
 export * from './inputs.js';
 export * from './run.js';
+export * from './log.js';

@@ -8,6 +8,8 @@
  *  3. the `$imagepolicy`-marked lines of the branch diff (compare API files[].patch, image-automation.md §3.1).
  * Rows from (2) take file and policy from (3) when the new value matches, since the message lists files and objects separately.
  */
+import { mdCode, mdText } from '../util/markdown.js';
+
 export interface ChangeRow {
   file?: string;
   /** "Kind name" as the D2 template prints it. */
@@ -176,9 +178,9 @@ export function buildChangeRows(messages: string[], files: { filename: string; p
   return fromMessages;
 }
 
+/** Values come from commit messages, diffs or e2e-update's output: shown literally, never as Markdown or HTML. */
 function cell(s: string | undefined): string {
-  if (!s) return '';
-  return `\`${s.replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\n/g, ' ')}\``;
+  return s ? mdCode(s, { inTable: true }) : '';
 }
 
 /** A Markdown table (file, object, old → new, policy); '' when there are no rows. */
@@ -186,7 +188,7 @@ export function renderChangeTable(rows: ChangeRow[], maxRows = 200): string {
   if (rows.length === 0) return '';
   const lines = ['| File | Object | Change | Policy |', '| --- | --- | --- | --- |'];
   for (const r of rows.slice(0, maxRows)) {
-    const object = r.object ? r.object.replace(/\|/g, '\\|') : '';
+    const object = r.object ? mdText(r.object) : '';
     lines.push(`| ${cell(r.file)} | ${object} | ${r.old ? cell(r.old) : '_(none)_'} → ${cell(r.new)} | ${cell(r.policy)} |`);
   }
   if (rows.length > maxRows) lines.push(`\n_…and ${rows.length - maxRows} more changes._`);

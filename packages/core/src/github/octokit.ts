@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import { actionLog } from '../action/log.js';
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
@@ -16,7 +16,7 @@ export interface CreateOctokitOptions {
   maxRetryAfterSeconds?: number;
   /** Retries of 5xx/network errors by @octokit/plugin-retry (default 3). */
   serverErrorRetries?: number;
-  /** Logger for retry notices (default @actions/core warning). */
+  /** Logger for retry notices (default: a warning in the runner log). */
   warn?: (message: string) => void;
 }
 
@@ -45,7 +45,7 @@ export function serverUrl(env: NodeJS.ProcessEnv = process.env): string {
 export function createOctokit(token: string, opts: CreateOctokitOptions = {}): GitHubClient {
   const retries = opts.rateLimitRetries ?? 2;
   const maxWait = opts.maxRetryAfterSeconds ?? 120;
-  const warn = opts.warn ?? ((m: string) => core.warning(m));
+  const warn = opts.warn ?? ((m: string) => actionLog.warning(m));
   const onLimit =
     (what: string) =>
     (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number): boolean => {

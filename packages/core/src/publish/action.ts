@@ -5,6 +5,7 @@
  */
 import * as core from '@actions/core';
 import type { Inputs } from '../action/inputs.js';
+import { actionLog } from '../action/log.js';
 import { InputError } from '../errors.js';
 import type { BuildOptions } from '../flux/build.js';
 import { parseAnnotations } from '../flux/manifest.js';
@@ -14,6 +15,7 @@ import { assertIdTokenAvailable } from '../oidc/github.js';
 import { ArtifactSigner } from '../sign/signer.js';
 import { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from '../sign/flux.js';
 import type { SignatureFormat, SignResult } from '../sign/types.js';
+import { mdCode, mdFence, mdText } from '../util/markdown.js';
 import { verifyArtifact } from '../verify/verify.js';
 import type { DigestSigner, DigestVerifier, PublishResult } from './types.js';
 
@@ -96,9 +98,9 @@ export function credentialsFor(registries: string[], common: CommonPublishInputs
 }
 
 export const actionsLogger: Logger = {
-  debug: (m) => core.debug(m),
-  info: (m) => core.info(m),
-  warn: (m) => core.warning(m),
+  debug: (m) => actionLog.debug(m),
+  info: (m) => actionLog.info(m),
+  warn: (m) => actionLog.warning(m),
 };
 
 export interface PublishWiring {
@@ -139,14 +141,18 @@ function kib(n: number): string {
   return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
-/** Markdown table of the published artifacts, and the Flux verify block for the signing identity. */
+/**
+ * Markdown table of the published artifacts, and the Flux verify block for the signing identity. Names, paths, tags
+ * and error messages are untrusted: they are escaped (util/markdown.ts) so they cannot add HTML or break the table.
+ */
 export function publishSummary(title: string, results: PublishResult[], failures: { component?: string; path: string; error: Error }[]): string {
+  const cell = (s: string) => mdCode(s, { inTable: true });
   const rows = results.map((r) =>
-    `| ${r.component ?? r.path} | \`${r.repository}\` | \`${r.digest.slice(0, 19)}…\` | ${r.tags.map((t) => `\`${t}\``).join(' ')} | ${r.pushed ? 'pushed' : 'unchanged'} | ${kib(r.size)} | ${r.signature ? `\`${r.signature.signature}\` (Rekor ${r.signature.rekorLogIndex})` : r.alreadySigned ? 'already signed' : '—'} |`,
+    `| ${mdText(r.component ?? r.path)} | ${cell(r.repository)} | ${cell(`${r.digest.slice(0, 19)}…`)} | ${r.tags.map(cell).join(' ')} | ${r.pushed ? 'pushed' : 'unchanged'} | ${kib(r.size)} | ${r.signature ? `${cell(r.signature.signature)} (Rekor ${r.signature.rekorLogIndex})` : r.alreadySigned ? 'already signed' : '—'} |`,
   );
-  const parts = [`## ${title}`, '', '| component / path | repository | digest | tags | result | layer | signature |', '|---|---|---|---|---|---|---|', ...rows];
+  const parts = [`## ${mdText(title)}`, '', '| component / path | repository | digest | tags | result | layer | signature |', '|---|---|---|---|---|---|---|', ...rows];
   if (failures.length) {
-    parts.push('', '### Failed', '', ...failures.map((f) => `- **${f.component ?? f.path}**: ${f.error.message.replace(/\n/g, ' ')}`));
+    parts.push('', '### Failed', '', ...failures.map((f) => `- **${mdText(f.component ?? f.path)}**: ${mdText(f.error.message.replace(/\s*\n\s*/g, ' '))}`));
   }
   const signed = results.find((r) => r.signature)?.signature;
   if (signed) parts.push('', verifySection(signed));
@@ -157,10 +163,8 @@ export function verifySection(signed: SignResult, subjectRegExp?: string): strin
   return [
     '### Flux verification',
     '',
-    `Signed by \`${signed.certificateIdentity}\` (issuer \`${signed.certificateOidcIssuer}\`). Paste into the OCIRepository spec:`,
+    `Signed by ${mdCode(signed.certificateIdentity)} (issuer ${mdCode(signed.certificateOidcIssuer)}). Paste into the OCIRepository spec:`,
     '',
-    '```yaml',
-    fluxVerifyBlock(signed.certificateIdentity, signed.certificateOidcIssuer, { subjectRegExp: subjectRegExp ?? generalisedIdentityRegExp(signed.certificateIdentity) }).trimEnd(),
-    '```',
+    mdFence(fluxVerifyBlock(signed.certificateIdentity, signed.certificateOidcIssuer, { subjectRegExp: subjectRegExp ?? generalisedIdentityRegExp(signed.certificateIdentity) }).trimEnd(), 'yaml'),
   ].join('\n');
 }

@@ -1,3 +1,4 @@
 export * from './gojson.js';
+export * from './markdown.js';
 export * from './redact.js';
 export * from './tempdir.js';

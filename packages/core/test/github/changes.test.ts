@@ -123,9 +123,12 @@ describe('rows for a branch', () => {
 });
 
 describe('rendering', () => {
-  it('renders a Markdown table, escaping pipes and backticks', () => {
+  it('renders a Markdown table, escaping pipes, backticks, HTML and line breaks (values shown literally)', () => {
     expect(renderChangeTable([{ file: 'a|b.yaml', object: 'Deployment x', old: '1', new: '`2`', policy: 'apps:x' }, { new: '3', old: '' }])).toBe(
-      '| File | Object | Change | Policy |\n| --- | --- | --- | --- |\n' + "| `a\\|b.yaml` | Deployment x | `1` → `'2'` | `apps:x` |\n" + '|  |  | _(none)_ → `3` |  |',
+      '| File | Object | Change | Policy |\n| --- | --- | --- | --- |\n' + '| `a\\|b.yaml` | Deployment x | `1` → `` `2` `` | `apps:x` |\n' + '|  |  | _(none)_ → `3` |  |',
+    );
+    expect(renderChangeTable([{ file: 'f\n| x |', object: '<img src=x> [l](u)', old: '1', new: '2\n<b>' }]).split('\n')[2]).toBe(
+      '| `f⏎\\| x \\|` | &lt;img src=x&gt; \\[l\\](u) | `1` → `2⏎<b>` |  |',
     );
     expect(renderChangeTable([])).toBe('');
     expect(renderChangeTable(Array.from({ length: 3 }, (_, i) => ({ old: `${i}`, new: `${i + 1}` })), 2)).toContain('…and 1 more changes.');

@@ -27,7 +27,7 @@ import { renderCommitMessage } from '../template/commit.js';
 export interface EngineLogger {
   info(msg: string): void;
   warning(msg: string): void;
-  /** Wraps one repository's work (core.group in the action). */
+  /** Wraps one repository's work (a log group in the action). */
   group?<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
 
