@@ -1,0 +1,184 @@
+/**
+ * Concurrent releases against a real registry: two release-artifact bundles started together, as `git push --tags`
+ * starts two release workflows. OCI distribution has no compare-and-swap on tags, so the release's tag moves follow
+ * the protocol in actions/release-artifact/README.md ("Concurrent releases"): re-check right before each PUT, read the
+ * tags back after a settle time, re-assert a higher version over a lower one, and fail loudly when the outcome cannot
+ * be proven. The invariant checked here: after two concurrent runs, `latest-stable` holds the higher version, or one
+ * of the runs failed loudly; a version tag is never silently overwritten with other content.
+ *
+ * Each run goes through its own fault proxy, which delays the run's manifest PUTs of one tag: the delays force the
+ * interleaving the race needs (the lower version's PUT lands after the higher one's), so the test fails reliably
+ * without the protocol instead of in some rounds only.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '@d2/core/oci';
+import {
+  prngInt,
+  runActionBundle,
+  startFaultProxy,
+  startOidc,
+  startRegistry,
+  startSigstore,
+  type ActionRun,
+  type FaultProxy,
+  type SandboxOidc,
+  type SandboxRegistry,
+  type SandboxSigstore,
+} from '@d2/sandbox';
+
+let registry: SandboxRegistry;
+let sigstore: SandboxSigstore;
+let oidc: SandboxOidc;
+const client = new RegistryClient({});
+const scratch = mkdtempSync(join(tmpdir(), 'd2-release-race-'));
+const OWNER = 'acme/d2-apps';
+
+beforeAll(async () => {
+  [registry, sigstore, oidc] = await Promise.all([startRegistry({ auth: 'anonymous' }), startSigstore(), startOidc()]);
+});
+afterAll(async () => {
+  await Promise.all([registry?.stop(), sigstore?.stop(), oidc?.stop()]);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+let n = 0;
+function workspace(content: string): string {
+  const dir = join(scratch, `ws-${n++}`);
+  const file = join(dir, 'components/frontend/app.yaml');
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, content);
+  chmodSync(file, 0o644);
+  return dir;
+}
+
+/** One release-artifact run through `proxy` into `<proxy>/<repo>/frontend`. */
+function release(proxy: FaultProxy, repo: string, tag: string, ws: string): Promise<ActionRun> {
+  const ref = `refs/tags/${tag}`;
+  return runActionBundle('release-artifact', {
+    workspace: ws,
+    repository: OWNER,
+    ref,
+    inputs: {
+      repository: `${proxy.host}/${repo}/{component}`,
+      'fulcio-url': sigstore.fulcioURL,
+      'rekor-url': sigstore.rekorURL,
+      'trusted-root': sigstore.trustedRootPath,
+    },
+    env: oidc.envFor({ repository: OWNER, workflow: '.github/workflows/release-artifact.yaml', ref }),
+    timeoutMs: 180_000,
+  });
+}
+
+async function tagDigest(repository: string, tag: string): Promise<string | undefined> {
+  return (await client.headManifest({ registry: registry.host, repository }, tag))?.digest;
+}
+
+async function versionAt(repository: string, tag: string): Promise<string | undefined> {
+  const digest = await tagDigest(repository, tag);
+  if (!digest) return undefined;
+  const m = JSON.parse((await client.getManifest({ registry: registry.host, repository }, digest)).bytes.toString()) as { annotations?: Record<string, string> };
+  return m.annotations?.['org.opencontainers.image.version'];
+}
+
+/** Runs `fn` with two fault proxies in front of the registry, one per concurrent run. */
+async function withProxies<T>(fn: (a: FaultProxy, b: FaultProxy) => Promise<T>): Promise<T> {
+  const [a, b] = await Promise.all([startFaultProxy(registry.url), startFaultProxy(registry.url)]);
+  try {
+    return await fn(a, b);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+const put = (tag: string) => ({ method: 'PUT', path: new RegExp(`/manifests/${tag.replace(/\./g, '\\.')}$`) });
+const explain = (r: ActionRun) => `exit ${r.exitCode}\n${r.stdout.slice(-3000)}`;
+/** A loud failure: exit 1 and an error annotation that names the tag and carries a hint. */
+function failedLoudly(r: ActionRun, tag: RegExp): boolean {
+  const text = r.errors.join('\n');
+  return r.exitCode === 1 && tag.test(text) && /hint: /.test(text);
+}
+
+describe('release-artifact: concurrent releases of two versions (git push --tags)', () => {
+  // Seeded delays: the lower version's latest-stable PUT is held longer than the higher one's, so without a re-check
+  // and a read-back the lower version lands last.
+  const rnd = prngInt(20_260_514);
+  const rounds = Array.from({ length: 5 }, (_, i) => {
+    const higher = 200 + rnd(800);
+    return { round: i + 1, higherDelay: higher, lowerDelay: higher + 1_000 + rnd(1_500) };
+  });
+
+  it.each(rounds)('round $round: latest-stable ends at the higher version (delays $higherDelay / $lowerDelay ms)', async ({ round, higherDelay, lowerDelay }) => {
+    const repo = `acme/race-${round}`;
+    const [hi, lo] = await withProxies(async (pa, pb) => {
+      pa.addFault({ ...put('latest-stable'), times: 1, action: { delayMs: higherDelay } });
+      pb.addFault({ ...put('latest-stable'), action: { delayMs: lowerDelay } });
+      return Promise.all([
+        release(pa, repo, 'frontend/v1.0.1', workspace('kind: ConfigMap\nmetadata:\n  name: frontend-101\n')),
+        release(pb, repo, 'frontend/v1.0.0', workspace('kind: ConfigMap\nmetadata:\n  name: frontend-100\n')),
+      ]);
+    });
+    const repository = `${repo}/frontend`;
+    // The higher release always succeeds and owns latest-stable at the end.
+    expect(hi.exitCode, explain(hi)).toBe(0);
+    expect(await tagDigest(repository, 'latest-stable')).toBe(hi.outputs.digest);
+    expect(await versionAt(repository, 'latest-stable')).toBe('v1.0.1');
+    expect(await tagDigest(repository, 'v1.0.1')).toBe(hi.outputs.digest);
+    // The lower one either saw the higher version and refused loudly, or it was superseded and says so.
+    if (lo.exitCode === 0) {
+      expect(lo.outputs.tags, explain(lo)).toBe('v1.0.0');
+      expect(lo.stdout).toMatch(/latest-stable[^\n]*v1\.0\.1/);
+      expect(lo.summary).toMatch(/v1\.0\.1/);
+    } else {
+      expect(failedLoudly(lo, /latest-stable[\s\S]*v1\.0\.1/), explain(lo)).toBe(true);
+    }
+  });
+
+  it('a lower version whose move is held longer than the settle time fails loudly when it may have overwritten a higher one', async () => {
+    const repo = 'acme/race-slow';
+    const [hi, lo] = await withProxies(async (pa, pb) => {
+      pa.addFault({ ...put('latest-stable'), times: 1, action: { delayMs: 300 } });
+      pb.addFault({ ...put('latest-stable'), action: { delayMs: 8_000 } });
+      return Promise.all([
+        release(pa, repo, 'frontend/v1.0.1', workspace('kind: ConfigMap\nmetadata:\n  name: slow-101\n')),
+        release(pb, repo, 'frontend/v1.0.0', workspace('kind: ConfigMap\nmetadata:\n  name: slow-100\n')),
+      ]);
+    });
+    const repository = `${repo}/frontend`;
+    const stable = await versionAt(repository, 'latest-stable');
+    // Either the higher version holds latest-stable, or the run that put the lower one there is red and says why.
+    if (stable !== 'v1.0.1') {
+      expect(stable).toBe('v1.0.0');
+      expect(failedLoudly(lo, /latest-stable/), explain(lo)).toBe(true);
+    } else {
+      expect(hi.exitCode, explain(hi)).toBe(0);
+    }
+    expect(hi.exitCode === 0 || lo.exitCode === 0).toBe(true);
+  });
+});
+
+describe('release-artifact: concurrent releases of the same version with different content', () => {
+  it.each([1, 2])('round %i: the version tag is never silently overwritten', async (round) => {
+    const repo = `acme/race-same-${round}`;
+    const runs = await withProxies(async (pa, pb) => {
+      // The second run's version-tag PUT lands after the first one's.
+      pa.addFault({ ...put('v2.0.0'), times: 1, action: { delayMs: 200 } });
+      pb.addFault({ ...put('v2.0.0'), times: 1, action: { delayMs: 1_500 + round * 300 } });
+      return Promise.all([
+        release(pa, repo, 'frontend/v2.0.0', workspace(`kind: ConfigMap\nmetadata:\n  name: same-a-${round}\n`)),
+        release(pb, repo, 'frontend/v2.0.0', workspace(`kind: ConfigMap\nmetadata:\n  name: same-b-${round}\n`)),
+      ]);
+    });
+    const repository = `${repo}/frontend`;
+    const green = runs.filter((r) => r.exitCode === 0);
+    // Two different contents cannot both have been released as v2.0.0.
+    expect(green.length, runs.map(explain).join('\n---\n')).toBeLessThan(2);
+    for (const r of green) {
+      expect(await tagDigest(repository, 'v2.0.0')).toBe(r.outputs.digest);
+      expect(await tagDigest(repository, 'latest-stable')).toBe(r.outputs.digest);
+    }
+    for (const r of runs.filter((x) => x.exitCode !== 0)) expect(failedLoudly(r, /v2\.0\.0/), explain(r)).toBe(true);
+  });
+});
