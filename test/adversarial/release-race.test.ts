@@ -93,6 +93,15 @@ async function withProxies<T>(fn: (a: FaultProxy, b: FaultProxy) => Promise<T>):
   }
 }
 
+/** Polls `check` every 100 ms until it holds (or fails the test after `ms`). */
+async function until(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const put = (tag: string) => ({ method: 'PUT', path: new RegExp(`/manifests/${tag.replace(/\./g, '\\.')}$`) });
 const explain = (r: ActionRun) => `exit ${r.exitCode}\n${r.stdout.slice(-3000)}`;
 /** A loud failure: exit 1 and an error annotation that names the tag and carries a hint. */
@@ -110,6 +119,8 @@ describe('release-artifact: concurrent releases of two versions (git push --tags
     return { round: i + 1, higherDelay: higher, lowerDelay: higher + 1_000 + rnd(1_500) };
   });
 
+  const outcomes: { reasserted: boolean }[] = [];
+
   it.each(rounds)('round $round: latest-stable ends at the higher version (delays $higherDelay / $lowerDelay ms)', async ({ round, higherDelay, lowerDelay }) => {
     const repo = `acme/race-${round}`;
     const [hi, lo] = await withProxies(async (pa, pb) => {
@@ -121,6 +132,7 @@ describe('release-artifact: concurrent releases of two versions (git push --tags
       ]);
     });
     const repository = `${repo}/frontend`;
+    outcomes.push({ reasserted: /moving it back to v1\.0\.1/.test(hi.stdout) });
     // The higher release always succeeds and owns latest-stable at the end.
     expect(hi.exitCode, explain(hi)).toBe(0);
     expect(await tagDigest(repository, 'latest-stable')).toBe(hi.outputs.digest);
@@ -134,6 +146,30 @@ describe('release-artifact: concurrent releases of two versions (git push --tags
     } else {
       expect(failedLoudly(lo, /latest-stable[\s\S]*v1\.0\.1/), explain(lo)).toBe(true);
     }
+  });
+
+  it('the rounds exercised the read-back: the higher release moved latest-stable back over the lower one', () => {
+    expect(outcomes).toHaveLength(rounds.length);
+    expect(outcomes.some((o) => o.reasserted)).toBe(true);
+  });
+
+  it('a lower release whose guard ran before a higher release moved latest-stable is refused at the re-check, and moves no tag', async () => {
+    const repo = 'acme/race-recheck';
+    const repository = `${repo}/frontend`;
+    const [hi, lo] = await withProxies(async (pa, pb) => {
+      // The lower release is held at its signature PUT (its guard has run by then) until the higher one has moved
+      // latest-stable: exactly "the guard reads latest-stable before push, sign and verify".
+      pb.addFault({ method: 'PUT', path: /\/manifests\/sha256-[0-9a-f]+\.sig$/, times: 1, action: { delayMs: 12_000 } });
+      const lower = release(pb, repo, 'frontend/v1.0.0', workspace('kind: ConfigMap\nmetadata:\n  name: recheck-100\n'));
+      await until(() => pb.log.some((l) => l.method === 'PUT' && /\.sig$/.test(l.path)), 60_000);
+      const higher = release(pa, repo, 'frontend/v1.0.1', workspace('kind: ConfigMap\nmetadata:\n  name: recheck-101\n'));
+      await until(async () => (await versionAt(repository, 'latest-stable')) === 'v1.0.1', 60_000);
+      return Promise.all([higher, lower]);
+    });
+    expect(hi.exitCode, explain(hi)).toBe(0);
+    expect(failedLoudly(lo, /refusing to move [^\n]*:latest-stable from v1\.0\.1 down to v1\.0\.0[^\n]*no tag was moved/), explain(lo)).toBe(true);
+    expect(await tagDigest(repository, 'latest-stable')).toBe(hi.outputs.digest);
+    expect(await tagDigest(repository, 'v1.0.0')).toBeUndefined();
   });
 
   it('a lower version whose move is held longer than the settle time fails loudly when it may have overwritten a higher one', async () => {

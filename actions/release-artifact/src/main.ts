@@ -9,12 +9,11 @@ import {
   publishArtifact,
   publishSummary,
   readCommonInputs,
-  releaseGuard,
+  releasePolicy,
   resolveTargets,
   validateTags,
   verifySection,
   wirePublish,
-  type RemoteArtifact,
 } from '@d2/core/publish';
 
 /**
@@ -52,7 +51,8 @@ export async function run(): Promise<void> {
     const wiring = wirePublish([target.repository.split('/')[0]], common, env);
     core.info(`releasing ${release.component ? `component ${release.component} ` : ''}version ${release.version} from ${target.displayPath} to ${target.repository}`);
 
-    let stableBefore: RemoteArtifact | undefined;
+    // The guards hold for concurrent releases too (re-check before each tag PUT, read-back after a settle time).
+    const policy = releasePolicy({ version: release.version, versionTag, stableTag, allowDowngrade, overwriteVersion });
     const result = await publishArtifact(wiring.client, target, {
       diffTag: versionTag,
       tags: [stableTag],
@@ -60,8 +60,10 @@ export async function run(): Promise<void> {
       signer: wiring.signer,
       verifier: wiring.verifier,
       logger: actionsLogger,
-      guard: releaseGuard({ version: release.version, versionTag, stableTag, allowDowngrade, overwriteVersion, onStable: (s) => (stableBefore = s) }),
+      guard: policy.guard,
+      moveTags: policy.moveTags,
     });
+    const stableBefore = policy.stableBefore;
 
     core.setOutput('component', release.component ?? '');
     core.setOutput('version', release.version);
@@ -75,7 +77,10 @@ export async function run(): Promise<void> {
       core.setOutput('certificate-oidc-issuer', result.signature.certificateOidcIssuer);
     }
     const before = stableBefore ? `${stableBefore.annotations[ANNOTATION_VERSION] ?? 'unversioned'} (${stableBefore.digest.slice(0, 19)}…)` : 'none';
-    const promotion = `**Promotion** of \`${target.repository}:${stableTag}\`: ${before} → ${release.version} (\`${result.digest.slice(0, 19)}…\`)${result.pushed ? '' : ' — content unchanged, nothing pushed'}`;
+    const superseded = policy.superseded;
+    const promotion = superseded
+      ? `**Promotion** of \`${target.repository}:${stableTag}\`: superseded — a concurrent release moved it on to ${superseded.version ?? 'a higher version'} (\`${superseded.digest.slice(0, 19)}…\`); ${release.version} is published as \`${versionTag}\` only`
+      : `**Promotion** of \`${target.repository}:${stableTag}\`: ${before} → ${release.version} (\`${result.digest.slice(0, 19)}…\`)${result.pushed ? '' : ' — content unchanged, nothing pushed'}`;
     let summary = publishSummary(`release-artifact ${release.tag}`, [result], []).replace(/\n### Flux verification[\s\S]*$/, '\n');
     summary += `\n${promotion}\n`;
     if (result.signature) summary += `\n${verifySection(result.signature)}\n`;

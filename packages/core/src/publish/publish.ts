@@ -75,7 +75,18 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
       }
     }
 
-    const movedTags = await moveTags(registry, repo, tags, digest, manifest);
+    const moves = opts.moveTags
+      ? await opts.moveTags({
+          repo,
+          digest,
+          tags,
+          logger: log,
+          head: async (tag) => (await registry.headManifest(repo, tag))?.digest,
+          inspect: (tag) => inspectRemote(registry, repo, tag),
+          put: (tag) => putTag(registry, repo, tag, digest, manifest),
+        })
+      : { movedTags: await moveTags(registry, repo, tags, digest, manifest), tags };
+    const movedTags = moves.movedTags;
     if (movedTags.length) log.info(`tagged ${target.repository}@${digest} as ${movedTags.map((t) => `:${t}`).join(', ')}`);
     return {
       component: target.component,
@@ -84,7 +95,7 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
       pushed,
       digest,
       digestUrl: `${target.repository}@${digest}`,
-      tags,
+      tags: moves.tags,
       movedTags,
       layerDigest: built.layerDigest,
       tarDigest: built.tarDigest,
@@ -124,11 +135,16 @@ export async function moveTags(registry: PublishRegistry, repo: Repository, tags
   for (const tag of tags) {
     const head = await registry.headManifest(repo, tag);
     if (head?.digest === digest) continue;
-    const got = await registry.putManifest(repo, tag, manifest.bytes, manifest.mediaType);
-    if (got !== digest) throw new D2Error(`tag ${tag} of ${repo.registry}/${repo.repository} resolved to ${got}, expected ${digest}`, { code: 'REGISTRY_DIGEST_MISMATCH' });
+    await putTag(registry, repo, tag, digest, manifest);
     moved.push(tag);
   }
   return moved;
+}
+
+/** PUTs the exact manifest bytes under `tag`; the registry must resolve the tag to `digest`. */
+export async function putTag(registry: PublishRegistry, repo: Repository, tag: string, digest: string, manifest: { bytes: Buffer; mediaType: string }): Promise<void> {
+  const got = await registry.putManifest(repo, tag, manifest.bytes, manifest.mediaType);
+  if (got !== digest) throw new D2Error(`tag ${tag} of ${repo.registry}/${repo.repository} resolved to ${got}, expected ${digest}`, { code: 'REGISTRY_DIGEST_MISMATCH' });
 }
 
 /**
