@@ -15,6 +15,7 @@ import { ArtifactSigner } from '../sign/signer.js';
 import { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from '../sign/flux.js';
 import type { SignatureFormat, SignResult } from '../sign/types.js';
 import { verifyArtifact } from '../verify/verify.js';
+import { errorHint } from './publish.js';
 import type { DigestSigner, DigestVerifier, PublishResult } from './types.js';
 
 type Env = Record<string, string | undefined>;
@@ -146,7 +147,15 @@ export function publishSummary(title: string, results: PublishResult[], failures
   );
   const parts = [`## ${title}`, '', '| component / path | repository | digest | tags | result | layer | signature |', '|---|---|---|---|---|---|---|', ...rows];
   if (failures.length) {
-    parts.push('', '### Failed', '', ...failures.map((f) => `- **${f.component ?? f.path}**: ${f.error.message.replace(/\n/g, ' ')}`));
+    parts.push(
+      '',
+      '### Failed',
+      '',
+      ...failures.map((f) => {
+        const hint = errorHint(f.error);
+        return `- **${f.component ?? f.path}**: ${f.error.message.replace(/\n/g, ' ')}${hint ? `\n  - hint: ${hint.replace(/\n/g, ' ')}` : ''}`;
+      }),
+    );
   }
   const signed = results.find((r) => r.signature)?.signature;
   if (signed) parts.push('', verifySection(signed));

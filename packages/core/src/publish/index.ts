@@ -1,4 +1,4 @@
-export { publishArtifact, publishAll, pushBuilt, moveTags, putTag, effectiveTags, splitRepository } from './publish.js';
+export { publishArtifact, publishAll, pushBuilt, moveTags, putTag, effectiveTags, splitRepository, errorHint, failureLine, publishFailedError } from './publish.js';
 export type { PublishAllHooks } from './publish.js';
 export { inspectRemote } from './remote.js';
 export { resolveTargets, listComponents, validateRepositoryInput, validateTags, COMPONENT_PLACEHOLDER } from './targets.js';

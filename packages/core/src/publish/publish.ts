@@ -180,4 +180,24 @@ export async function publishAll(registry: PublishRegistry, targets: PublishTarg
   return { results: results.filter((r): r is PublishResult => !!r), failures };
 }
 
+/** The fix an error carries (D2Error's hint), if any. */
+export function errorHint(error: Error): string | undefined {
+  return error instanceof D2Error ? error.hint : undefined;
+}
+
+/** One failed component for a report: `- name (repository): message`, then its hint on the next line when it has one. */
+export function failureLine(f: ComponentFailure, indent = '  '): string {
+  const hint = errorHint(f.error);
+  return `${indent}- ${f.component ?? f.path} (${f.repository}): ${f.error.message}${hint ? `\n${indent}  hint: ${hint}` : ''}`;
+}
+
+/** The error a publish of several targets ends with when some failed: every failed component with its own hint. */
+export function publishFailedError(failures: ComponentFailure[], total: number): D2Error {
+  const hinted = failures.some((f) => errorHint(f.error));
+  return new D2Error(`${failures.length} of ${total} artifact(s) failed; no tag was moved for them:\n${failures.map((f) => failureLine(f)).join('\n')}`, {
+    code: 'PUBLISH_FAILED',
+    hint: `${hinted ? 'do what the hint of each failed component says' : 'fix the causes above'}, then re-run: artifacts are pushed by digest, so the components that were published stay as they are`,
+  });
+}
+
 export type { RemoteArtifact };
