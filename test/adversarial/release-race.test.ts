@@ -10,13 +10,19 @@
  * interleaving the race needs (the lower version's PUT lands after the higher one's), so the test fails reliably
  * without the protocol instead of in some rounds only.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { D2Error } from '@d2/core';
 import { RegistryClient } from '@d2/core/oci';
+import { ANNOTATION_VERSION, publishArtifact, releasePolicy, RELEASE_MOVE_ATTEMPTS } from '@d2/core/publish';
 import {
   prngInt,
+  pushTinyArtifact,
+  repoRoot,
   runActionBundle,
   startFaultProxy,
   startOidc,
@@ -216,5 +222,127 @@ describe('release-artifact: concurrent releases of the same version with differe
       expect(await tagDigest(repository, 'latest-stable')).toBe(r.outputs.digest);
     }
     for (const r of runs.filter((x) => x.exitCode !== 0)) expect(failedLoudly(r, /v2\.0\.0/), explain(r)).toBe(true);
+  });
+});
+
+describe('release-artifact: a release held after its guard while the same version is released with other content', () => {
+  it('is refused right before its tag moves, and moves no tag', async () => {
+    const repo = 'acme/race-same-held';
+    const repository = `${repo}/frontend`;
+    const [first, held] = await withProxies(async (pa, pb) => {
+      pb.addFault({ method: 'PUT', path: /\/manifests\/sha256-[0-9a-f]+\.sig$/, times: 1, action: { delayMs: 12_000 } });
+      const second = release(pb, repo, 'frontend/v2.0.0', workspace('kind: ConfigMap\nmetadata:\n  name: held-b\n'));
+      await until(() => pb.log.some((l) => l.method === 'PUT' && /\.sig$/.test(l.path)), 60_000);
+      const other = release(pa, repo, 'frontend/v2.0.0', workspace('kind: ConfigMap\nmetadata:\n  name: held-a\n'));
+      await until(async () => (await tagDigest(repository, 'latest-stable')) !== undefined, 60_000);
+      return Promise.all([other, second]);
+    });
+    expect(first.exitCode, explain(first)).toBe(0);
+    expect(failedLoudly(held, /v2\.0\.0 with other content[^\n]*no tag was moved/), explain(held)).toBe(true);
+    expect(await tagDigest(repository, 'v2.0.0')).toBe(first.outputs.digest);
+    expect(await tagDigest(repository, 'latest-stable')).toBe(first.outputs.digest);
+  });
+});
+
+describe('d2 release: the same guarantee from the CLI', () => {
+  const cli = join(repoRoot(), 'packages', 'cli', 'dist', 'd2.cjs');
+  const d2 = async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    try {
+      const r = await promisify(execFile)(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH, HOME: scratch }, timeout: 120_000 });
+      return { code: 0, out: r.stdout, err: r.stderr };
+    } catch (e) {
+      const x = e as { code: number; stdout: string; stderr: string };
+      return { code: x.code, out: x.stdout, err: x.stderr };
+    }
+  };
+
+  it('two concurrent `d2 release` runs leave latest-stable at the higher version, or the lower one fails loudly', async () => {
+    expect(existsSync(cli), 'packages/cli/dist/d2.cjs is built (node scripts/build.mjs --cli)').toBe(true);
+    const repo = 'acme/race-cli';
+    const repository = `${repo}/frontend`;
+    const [hi, lo] = await withProxies(async (pa, pb) => {
+      pa.addFault({ ...put('latest-stable'), times: 1, action: { delayMs: 300 } });
+      pb.addFault({ ...put('latest-stable'), action: { delayMs: 2_000 } });
+      return Promise.all([
+        d2(['release', 'frontend/v1.0.1', `oci://${pa.host}/${repo}/{component}`, '--workspace', workspace('kind: A\n'), '-o', 'json']),
+        d2(['release', 'frontend/v1.0.0', `oci://${pb.host}/${repo}/{component}`, '--workspace', workspace('kind: B\n'), '-o', 'json']),
+      ]);
+    });
+    expect(hi.code, hi.err).toBe(0);
+    const hiDigest = (JSON.parse(hi.out) as { digest: string }).digest;
+    expect(await tagDigest(repository, 'latest-stable')).toBe(hiDigest);
+    if (lo.code === 0) {
+      const j = JSON.parse(lo.out) as { tags: string[]; stableSupersededBy: { version: string } };
+      expect(j.tags).toEqual(['v1.0.0']);
+      expect(j.stableSupersededBy.version).toBe('v1.0.1');
+    } else {
+      expect(lo.code).toBe(1);
+      expect(lo.err).toMatch(/latest-stable[\s\S]*v1\.0\.1[\s\S]*hint: /);
+    }
+  });
+});
+
+describe('releasePolicy: outcomes that cannot be proven fail loudly (core, real registry)', () => {
+  const release = (repository: string, version: string, content: string, settleMs: number) => {
+    const policy = releasePolicy({ version, versionTag: version, stableTag: 'latest-stable', allowDowngrade: false, overwriteVersion: false, settleMs });
+    const target = { component: 'frontend', repository: `${registry.host}/${repository}`, path: join(workspace(content), 'components/frontend') };
+    return publishArtifact(client, target, {
+      diffTag: version,
+      tags: ['latest-stable'],
+      build: { reproducible: true, annotations: { [ANNOTATION_VERSION]: version } },
+      guard: policy.guard,
+      moveTags: policy.moveTags,
+    });
+  };
+
+  it('a latest-stable that keeps changing under the release ends in a loud failure after a bounded number of attempts', async () => {
+    const repository = 'acme/race-churn/frontend';
+    const repo = { registry: registry.host, repository };
+    // Two lower versions that another writer keeps swapping on latest-stable.
+    const lower: { bytes: Buffer }[] = [];
+    for (const v of ['v0.9.0', 'v0.9.1']) {
+      const r = await release(repository, v, `kind: Lower\nmetadata:\n  name: ${v}\n`, 1_000);
+      lower.push({ bytes: (await client.getManifest(repo, r.digest)).bytes });
+    }
+    let stop = false;
+    let puts = 0;
+    const flipper = (async () => {
+      for (let i = 0; !stop; i++) {
+        await client.putManifest(repo, 'latest-stable', lower[i % 2].bytes, 'application/vnd.oci.image.manifest.v1+json');
+        puts++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      const err = await release(repository, 'v1.0.0', 'kind: ConfigMap\nmetadata:\n  name: churn\n', 300).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(D2Error);
+      const e = err as D2Error;
+      expect(e.code).toBe('RELEASE_RACE');
+      expect(e.message).toMatch(new RegExp(`latest-stable (kept changing[^\\n]*\\(${RELEASE_MOVE_ATTEMPTS} times\\)|was moved to [^\\n]*\\(${RELEASE_MOVE_ATTEMPTS} times\\))`));
+      expect(e.hint).toMatch(/concurrency group/);
+    } finally {
+      stop = true;
+      await flipper;
+    }
+    expect(puts).toBeGreaterThan(RELEASE_MOVE_ATTEMPTS);
+  });
+
+  it('an artifact that cannot be ordered (no version) replacing ours after the move fails the release loudly', async () => {
+    const repository = 'acme/race-unversioned/frontend';
+    const repo = { registry: registry.host, repository };
+    const releasing = release(repository, 'v1.0.0', 'kind: ConfigMap\nmetadata:\n  name: unversioned\n', 3_000);
+    const outcome = releasing.then(() => undefined, (e: unknown) => e);
+    // As soon as latest-stable points at the release, another tool pushes an unversioned artifact over it.
+    await until(async () => (await client.headManifest(repo, 'v1.0.0')) !== undefined && (await client.headManifest(repo, 'latest-stable')) !== undefined, 60_000);
+    const other = await pushTinyArtifact(client, repo, 'pushed by another tool');
+    await client.tag(repo, other, ['latest-stable']);
+    const err = await outcome;
+    expect(err).toBeInstanceOf(D2Error);
+    expect((err as D2Error).code).toBe('RELEASE_RACE');
+    expect((err as D2Error).message).toMatch(/latest-stable was moved to an unversioned artifact \(sha256:[0-9a-f]{64}\) by a concurrent release after this release \(v1\.0\.0/);
+    expect(await tagDigest(repository, 'latest-stable')).toBe(other);
   });
 });
