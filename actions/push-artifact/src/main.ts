@@ -1,9 +1,10 @@
 import * as core from '@actions/core';
-import { D2Error, InputError } from '@d2/core';
+import { InputError, formatError } from '@d2/core';
 import { actionLog, Inputs, oneLine, runAction } from '@d2/core/action';
 import {
   actionsLogger,
   publishAll,
+  publishFailedError,
   publishSummary,
   readCommonInputs,
   resolveTargets,
@@ -63,7 +64,7 @@ export async function run(): Promise<void> {
           const status = error ? 'failed' : result?.pushed ? 'pushed' : 'unchanged';
           actionLog.startGroup(`${t.component ?? t.displayPath} → ${t.repository}: ${status}`);
           for (const line of logs.get(key(t)) ?? []) actionLog.info(line);
-          if (error) actionLog.error(`${oneLine(key(t))}: ${error.message}`);
+          if (error) actionLog.error(`${oneLine(key(t))}: ${formatError(error)}`);
           actionLog.endGroup();
         },
       },
@@ -97,9 +98,6 @@ export async function run(): Promise<void> {
     }
     await core.summary.addRaw(publishSummary('push-artifact', results, failures)).write();
 
-    if (failures.length) {
-      const report = failures.map((f) => `  - ${f.component ?? f.path} (${f.repository}): ${f.error.message}`).join('\n');
-      throw new D2Error(`${failures.length} of ${targets.length} artifact(s) failed; no tag was moved for them:\n${report}`, { code: 'PUBLISH_FAILED' });
-    }
+    if (failures.length) throw publishFailedError(failures, targets.length);
   });
 }

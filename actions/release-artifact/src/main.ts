@@ -10,12 +10,11 @@ import {
   publishArtifact,
   publishSummary,
   readCommonInputs,
-  releaseGuard,
+  releasePolicy,
   resolveTargets,
   validateTags,
   verifySection,
   wirePublish,
-  type RemoteArtifact,
 } from '@d2/core/publish';
 
 /**
@@ -53,7 +52,8 @@ export async function run(): Promise<void> {
     const wiring = wirePublish([target.repository.split('/')[0]], common, env);
     actionLog.info(`releasing ${release.component ? `component ${release.component} ` : ''}version ${release.version} from ${oneLine(target.displayPath ?? target.path)} to ${target.repository}`);
 
-    let stableBefore: RemoteArtifact | undefined;
+    // The guards hold for concurrent releases too (re-check before each tag PUT, read-back after a settle time).
+    const policy = releasePolicy({ version: release.version, versionTag, stableTag, allowDowngrade, overwriteVersion });
     const result = await publishArtifact(wiring.client, target, {
       diffTag: versionTag,
       tags: [stableTag],
@@ -61,8 +61,10 @@ export async function run(): Promise<void> {
       signer: wiring.signer,
       verifier: wiring.verifier,
       logger: actionsLogger,
-      guard: releaseGuard({ version: release.version, versionTag, stableTag, allowDowngrade, overwriteVersion, onStable: (s) => (stableBefore = s) }),
+      guard: policy.guard,
+      moveTags: policy.moveTags,
     });
+    const stableBefore = policy.stableBefore;
 
     core.setOutput('component', release.component ?? '');
     core.setOutput('version', release.version);
@@ -77,7 +79,10 @@ export async function run(): Promise<void> {
     }
     // The previous version comes from the registry's annotations: untrusted, escaped like every value in the summary.
     const before = stableBefore ? `${mdText(stableBefore.annotations[ANNOTATION_VERSION] ?? 'unversioned')} (${mdCode(`${stableBefore.digest.slice(0, 19)}…`)})` : 'none';
-    const promotion = `**Promotion** of ${mdCode(`${target.repository}:${stableTag}`)}: ${before} → ${mdText(release.version)} (${mdCode(`${result.digest.slice(0, 19)}…`)})${result.pushed ? '' : ' — content unchanged, nothing pushed'}`;
+    const superseded = policy.superseded;
+    const promotion = superseded
+      ? `**Promotion** of ${mdCode(`${target.repository}:${stableTag}`)}: superseded — a concurrent release moved it on to ${mdText(superseded.version ?? 'a higher version')} (${mdCode(`${superseded.digest.slice(0, 19)}…`)}); ${mdText(release.version)} is published as ${mdCode(versionTag)} only`
+      : `**Promotion** of ${mdCode(`${target.repository}:${stableTag}`)}: ${before} → ${mdText(release.version)} (${mdCode(`${result.digest.slice(0, 19)}…`)})${result.pushed ? '' : ' — content unchanged, nothing pushed'}`;
     let summary = publishSummary(`release-artifact ${release.tag}`, [result], []).replace(/\n### Flux verification[\s\S]*$/, '\n');
     summary += `\n${promotion}\n`;
     if (result.signature) summary += `\n${verifySection(result.signature)}\n`;

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { D2Error, InputError } from '@d2/core';
 import type { BuildOptions } from '@d2/core/flux';
-import { COMPONENT_PLACEHOLDER, publishAll, resolveTargets, validateTags, type PublishResult, type PublishTarget } from '@d2/core/publish';
-import { EXIT_FAILED, EXIT_OK, list, requirePositional, str, type Command, type CommandContext } from '../cli.js';
+import { COMPONENT_PLACEHOLDER, errorHint, publishAll, publishFailedError, resolveTargets, validateTags, type PublishResult, type PublishTarget } from '@d2/core/publish';
+import { EXIT_OK, list, requirePositional, str, type Command, type CommandContext } from '../cli.js';
 import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, parseOci, registryClient, registryOptions, signOptions, signingFrom } from '../wiring.js';
 
 const USAGE = 'd2 push <dir> oci://<host>/<repo>[:tag] [--diff-tag latest] [--tags t1,t2] [--sign]';
@@ -125,14 +125,18 @@ Examples:
         pushed: results.some((r) => r.pushed),
         ...(single ? { digest: single.digest, digestUrl: single.digestUrl } : {}),
         artifacts,
-        failures: failures.map((f) => ({ component: f.component ?? '', repository: f.repository, path: f.path, error: f.error.message })),
+        failures: failures.map((f) => ({
+          component: f.component ?? '',
+          repository: f.repository,
+          path: f.path,
+          error: f.error.message,
+          code: f.error instanceof D2Error ? f.error.code : '',
+          hint: errorHint(f.error) ?? '',
+        })),
       },
       results.map((r) => `${r.pushed ? 'pushed   ' : 'unchanged'} ${r.digestUrl} ${r.tags.map((t) => `:${t}`).join(' ')}${r.signature ? ` signed ${r.signature.signature}` : ''}`).join('\n'),
     );
-    if (failures.length) {
-      const report = failures.map((f) => `  - ${f.component ?? f.path} (${f.repository}): ${f.error.message}`).join('\n');
-      throw new D2Error(`${failures.length} of ${targets.length} artifact(s) failed; no tag was moved for them:\n${report}`, { code: 'PUBLISH_FAILED' });
-    }
-    return failures.length ? EXIT_FAILED : EXIT_OK;
+    if (failures.length) throw publishFailedError(failures, targets.length);
+    return EXIT_OK;
   },
 };

@@ -5,11 +5,10 @@ import {
   defaultTagPattern,
   parseReleaseRef,
   publishArtifact,
-  releaseGuard,
+  releasePolicy,
   resolveTargets,
   validateTags,
   type ReleaseMode,
-  type RemoteArtifact,
 } from '@d2/core/publish';
 import { EXIT_OK, requirePositional, str, type Command } from '../cli.js';
 import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, registryClient, registryOptions, signOptions, signingFrom } from '../wiring.js';
@@ -78,7 +77,13 @@ Example:
     const client = registryClient(ctx, [target.repository.split('/')[0]]);
     const signing = ctx.values.sign === true ? await signingFrom(ctx, client) : undefined;
     ctx.log(`→ releasing ${release.component ? `${release.component} ` : ''}${release.version} from ${target.displayPath} to ${target.repository}`);
-    let stableBefore: RemoteArtifact | undefined;
+    const policy = releasePolicy({
+      version: release.version,
+      versionTag,
+      stableTag,
+      allowDowngrade: ctx.values['allow-downgrade'] === true,
+      overwriteVersion: ctx.values['overwrite-version'] === true,
+    });
     const r = await publishArtifact(client, target, {
       diffTag: versionTag,
       tags: [stableTag],
@@ -86,20 +91,16 @@ Example:
       signer: signing?.signer,
       verifier: signing?.verify,
       logger: cliLogger(ctx),
-      guard: releaseGuard({
-        version: release.version,
-        versionTag,
-        stableTag,
-        allowDowngrade: ctx.values['allow-downgrade'] === true,
-        overwriteVersion: ctx.values['overwrite-version'] === true,
-        onStable: (s) => (stableBefore = s),
-      }),
+      guard: policy.guard,
+      moveTags: policy.moveTags,
     });
     client.close();
+    const stableBefore = policy.stableBefore;
     const before = stableBefore ? { digest: stableBefore.digest, version: stableBefore.annotations[ANNOTATION_VERSION] ?? null } : null;
+    const superseded = policy.superseded ? { digest: policy.superseded.digest, version: policy.superseded.version ?? null } : null;
     ctx.result(
-      { component: release.component ?? '', version: release.version, stableBefore: before, ...artifactJson(r) },
-      `${r.pushed ? 'pushed' : 'unchanged'} ${r.digestUrl} :${versionTag} :${stableTag} (stable was ${before ? `${before.version ?? 'unversioned'} ${before.digest.slice(0, 19)}…` : 'unset'})`,
+      { component: release.component ?? '', version: release.version, stableBefore: before, ...(superseded ? { stableSupersededBy: superseded } : {}), ...artifactJson(r) },
+      `${r.pushed ? 'pushed' : 'unchanged'} ${r.digestUrl} ${r.tags.map((t) => `:${t}`).join(' ')} (stable was ${before ? `${before.version ?? 'unversioned'} ${before.digest.slice(0, 19)}…` : 'unset'}${superseded ? `; a concurrent release moved it on to ${superseded.version ?? 'a higher version'} ${superseded.digest.slice(0, 19)}…` : ''})`,
     );
     return EXIT_OK;
   },

@@ -17,6 +17,7 @@ import { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from '../sign
 import type { SignatureFormat, SignResult } from '../sign/types.js';
 import { mdCode, mdFence, mdText } from '../util/markdown.js';
 import { verifyArtifact } from '../verify/verify.js';
+import { errorHint } from './publish.js';
 import type { DigestSigner, DigestVerifier, PublishResult } from './types.js';
 
 type Env = Record<string, string | undefined>;
@@ -152,7 +153,15 @@ export function publishSummary(title: string, results: PublishResult[], failures
   );
   const parts = [`## ${mdText(title)}`, '', '| component / path | repository | digest | tags | result | layer | signature |', '|---|---|---|---|---|---|---|', ...rows];
   if (failures.length) {
-    parts.push('', '### Failed', '', ...failures.map((f) => `- **${mdText(f.component ?? f.path)}**: ${mdText(f.error.message.replace(/\s*\n\s*/g, ' '))}`));
+    parts.push(
+      '',
+      '### Failed',
+      '',
+      ...failures.map((f) => {
+        const hint = errorHint(f.error);
+        return `- **${mdText(f.component ?? f.path)}**: ${mdText(f.error.message.replace(/\s*\n\s*/g, ' '))}${hint ? `\n  - hint: ${mdText(hint.replace(/\s*\n\s*/g, ' '))}` : ''}`;
+      }),
+    );
   }
   const signed = results.find((r) => r.signature)?.signature;
   if (signed) parts.push('', verifySection(signed));

@@ -75,7 +75,18 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
       }
     }
 
-    const movedTags = await moveTags(registry, repo, tags, digest, manifest);
+    const moves = opts.moveTags
+      ? await opts.moveTags({
+          repo,
+          digest,
+          tags,
+          logger: log,
+          head: async (tag) => (await registry.headManifest(repo, tag))?.digest,
+          inspect: (tag) => inspectRemote(registry, repo, tag),
+          put: (tag) => putTag(registry, repo, tag, digest, manifest),
+        })
+      : { movedTags: await moveTags(registry, repo, tags, digest, manifest), tags };
+    const movedTags = moves.movedTags;
     if (movedTags.length) log.info(`tagged ${target.repository}@${digest} as ${movedTags.map((t) => `:${t}`).join(', ')}`);
     return {
       component: target.component,
@@ -84,7 +95,7 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
       pushed,
       digest,
       digestUrl: `${target.repository}@${digest}`,
-      tags,
+      tags: moves.tags,
       movedTags,
       layerDigest: built.layerDigest,
       tarDigest: built.tarDigest,
@@ -124,11 +135,16 @@ export async function moveTags(registry: PublishRegistry, repo: Repository, tags
   for (const tag of tags) {
     const head = await registry.headManifest(repo, tag);
     if (head?.digest === digest) continue;
-    const got = await registry.putManifest(repo, tag, manifest.bytes, manifest.mediaType);
-    if (got !== digest) throw new D2Error(`tag ${tag} of ${repo.registry}/${repo.repository} resolved to ${got}, expected ${digest}`, { code: 'REGISTRY_DIGEST_MISMATCH' });
+    await putTag(registry, repo, tag, digest, manifest);
     moved.push(tag);
   }
   return moved;
+}
+
+/** PUTs the exact manifest bytes under `tag`; the registry must resolve the tag to `digest`. */
+export async function putTag(registry: PublishRegistry, repo: Repository, tag: string, digest: string, manifest: { bytes: Buffer; mediaType: string }): Promise<void> {
+  const got = await registry.putManifest(repo, tag, manifest.bytes, manifest.mediaType);
+  if (got !== digest) throw new D2Error(`tag ${tag} of ${repo.registry}/${repo.repository} resolved to ${got}, expected ${digest}`, { code: 'REGISTRY_DIGEST_MISMATCH' });
 }
 
 /**
@@ -162,6 +178,26 @@ export async function publishAll(registry: PublishRegistry, targets: PublishTarg
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, targets.length)) }, worker));
   return { results: results.filter((r): r is PublishResult => !!r), failures };
+}
+
+/** The fix an error carries (D2Error's hint), if any. */
+export function errorHint(error: Error): string | undefined {
+  return error instanceof D2Error ? error.hint : undefined;
+}
+
+/** One failed component for a report: `- name (repository): message`, then its hint on the next line when it has one. */
+export function failureLine(f: ComponentFailure, indent = '  '): string {
+  const hint = errorHint(f.error);
+  return `${indent}- ${f.component ?? f.path} (${f.repository}): ${f.error.message}${hint ? `\n${indent}  hint: ${hint}` : ''}`;
+}
+
+/** The error a publish of several targets ends with when some failed: every failed component with its own hint. */
+export function publishFailedError(failures: ComponentFailure[], total: number): D2Error {
+  const hinted = failures.some((f) => errorHint(f.error));
+  return new D2Error(`${failures.length} of ${total} artifact(s) failed; no tag was moved for them:\n${failures.map((f) => failureLine(f)).join('\n')}`, {
+    code: 'PUBLISH_FAILED',
+    hint: `${hinted ? 'do what the hint of each failed component says' : 'fix the causes above'}, then re-run: artifacts are pushed by digest, so the components that were published stay as they are`,
+  });
 }
 
 export type { RemoteArtifact };

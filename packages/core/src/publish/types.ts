@@ -49,7 +49,35 @@ export interface PublishOptions {
    * (release-artifact's immutable versions and downgrade protection).
    */
   guard?: (ctx: GuardContext) => Promise<void>;
+  /**
+   * Moves the tags once the artifact is pushed and signed (default: moveTags, which re-PUTs the manifest under every
+   * tag that does not point at the digest yet). release-artifact replaces it with its checked moves.
+   */
+  moveTags?: (ctx: MoveContext) => Promise<TagMoveResult>;
   logger?: Logger;
+}
+
+/** What a tag mover gets: the digest the tags should point at and the registry operations on this repository. */
+export interface MoveContext {
+  repo: Repository;
+  /** The digest every tag should point at (pushed, and signed when signing). */
+  digest: string;
+  /** The tags to move, in order (diffTag first). */
+  tags: string[];
+  /** The digest a tag points at now (HEAD), or undefined when it does not exist. */
+  head(tag: string): Promise<string | undefined>;
+  /** The artifact a tag points at (manifest and annotations; no layer download). */
+  inspect(tag: string): Promise<RemoteArtifact | undefined>;
+  /** PUTs the manifest under the tag; fails when the registry resolves the tag to another digest. */
+  put(tag: string): Promise<void>;
+  logger: Logger;
+}
+
+export interface TagMoveResult {
+  /** Tags whose target changed in this run. */
+  movedTags: string[];
+  /** Tags that point at the digest after the run. */
+  tags: string[];
 }
 
 export interface RemoteArtifact {
