@@ -10,7 +10,7 @@
 //   node scripts/build.mjs --quiet
 //   node scripts/build.mjs --analyze  also print the largest packages of each bundle and of each d2 command
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -97,13 +97,22 @@ async function bundleCli(entry, dist) {
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
     plugins: [corePure],
     metafile: true,
+    write: false,
   });
-  const launcher = join(dist, 'd2.cjs');
-  if (!existsSync(launcher) || readFileSync(launcher, 'utf8') !== CLI_LAUNCHER) writeFileSync(launcher, CLI_LAUNCHER, { mode: 0o755 });
+  // Tests build and run d2 concurrently: a file is replaced only when its content changes, and atomically (rename),
+  // so a running d2 never reads a half-written chunk.
+  const files = [...result.outputFiles.map((f) => [f.path, Buffer.from(f.contents)]), [join(dist, 'd2.cjs'), Buffer.from(CLI_LAUNCHER)]];
+  for (const [path, bytes] of files) {
+    if (existsSync(path) && readFileSync(path).equals(bytes)) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes, { mode: 0o755 });
+    renameSync(tmp, path);
+  }
   // Chunk names carry a content hash: remove those of earlier builds (after writing, so a running d2 keeps its own).
-  const written = new Set(Object.keys(result.metafile.outputs).map((o) => join(root, o)));
+  const written = new Set(files.map(([path]) => path));
   const chunks = join(dist, 'chunks');
-  for (const f of existsSync(chunks) ? readdirSync(chunks) : []) if (!written.has(join(chunks, f))) rmSync(join(chunks, f));
+  for (const f of existsSync(chunks) ? readdirSync(chunks) : []) if (!written.has(join(chunks, f)) && !f.endsWith('.tmp')) rmSync(join(chunks, f), { force: true });
   const outputs = Object.entries(result.metafile.outputs);
   const total = outputs.reduce((n, [, o]) => n + o.bytes, 0);
   if (!quiet) console.log(`${relative(root, join(dist, 'd2.cjs'))} + d2.mjs + ${outputs.length - 1} chunks  ${(total / 1024).toFixed(0)} KiB`);
