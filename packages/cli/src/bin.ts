@@ -1,13 +1,16 @@
 import { runCli } from './cli.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './command-loader.js';
 import { VERSION } from './version.js';
 
-runCli(commands, process.argv.slice(2), VERSION).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`d2: ${String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+const argv = process.argv.slice(2);
+commandsFor(argv)
+  .then((commands) => runCli(commands, argv, VERSION))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`d2: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );

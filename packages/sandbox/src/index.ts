@@ -11,7 +11,6 @@ export * from './reference-tools.js';
 export * from './registry.js';
 export * from './token-server.js';
 export * from './fault-proxy.js';
-export * from './fault-proxy.js';
 export * from './proxy.js';
 export * from './random.js';
 export * from './tiny-artifact.js';

@@ -2,8 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXIT_FAILED, EXIT_OK, str, type Command } from '../cli.js';
-import { checkRegistryFlag } from '../demo/stack.js';
-import { runDemo } from '../demo/run.js';
+import { checkRegistryFlag } from '../demo/registry-flag.js';
 
 const USAGE = 'd2 demo [--registry HOST:PORT] [--out DIR] [--keep]';
 
@@ -35,6 +34,8 @@ Exit codes: 0 every step and verification passed, 1 a step failed (report.json s
     if (registry !== undefined) checkRegistryFlag(registry);
     const out = resolve(str(ctx, 'out') ?? (await mkdtemp(join(tmpdir(), 'd2-demo-'))));
     ctx.log(`output directory: ${out}`);
+    // The demo and its stack (the sandbox) load only when the demo runs (docs/architecture.md "CLI start-up").
+    const { runDemo } = await import('../demo/run.js');
     const result = await runDemo({ registry, out, log: ctx.log });
     const { report, stack } = result;
     ctx.result(

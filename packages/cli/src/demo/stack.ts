@@ -9,6 +9,9 @@ import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startOidc, type SandboxOidc } from '@d2/sandbox/oidc';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { startSigstore, type SandboxSigstore } from '@d2/sandbox/sigstore';
+import { checkRegistryFlag } from './registry-flag.js';
+
+export { checkRegistryFlag };
 
 export interface DemoStack {
   /** HOST:PORT of the registry. */
@@ -20,17 +23,6 @@ export interface DemoStack {
   git: SandboxGitServer;
   github: GitHubEmulator;
   stop(): Promise<void>;
-}
-
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{1,5}$/;
-
-/** Validates `--registry HOST:PORT`: an anonymous registry on loopback (plain HTTP). */
-export function checkRegistryFlag(value: string): string {
-  const v = value.replace(/^(oci|https?):\/\//, '').replace(/\/+$/, '');
-  if (!LOOPBACK.test(v)) {
-    throw new InputError(`--registry must be HOST:PORT of a registry on loopback (127.0.0.1, localhost or [::1]), got '${value}'`, 'e.g. --registry 127.0.0.1:5000 (anonymous, plain HTTP); leave it out to start one');
-  }
-  return v;
 }
 
 /** Anonymous GET /v2/ must answer 200 (the demo pushes without credentials). */

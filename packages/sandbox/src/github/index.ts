@@ -1,4 +1,8 @@
-export * from './bare-repo.js';
-export * from './emulator.js';
+// The GitHub REST emulator: startGitHubEmulator (emulator.ts) and what its tests and users need.
+export { BareRepo, GitCommandError } from './bare-repo.js';
+export type { CommitInfo, FileChange, GitIdentity } from './bare-repo.js';
+export { startGitHubEmulator } from './emulator.js';
+export type { AddRepoOptions, EmulatorToken, FailureKind, GitHubEmulator, RecordedRequest, StartGitHubEmulatorOptions } from './types.js';
 export * from './model.js';
-export * from './openapi.js';
+export { OpenApiValidator } from './openapi.js';
+export type { Operation, Violation } from './openapi.js';
