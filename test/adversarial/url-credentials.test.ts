@@ -21,7 +21,7 @@ import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
 
 /** The summary's text as a reader sees it: Markdown backslash escapes (util/markdown.ts) removed. */
-const unescapeMarkdown = (md: string) => md.replace(/\\([\\`*_{}\[\]()#+\-.!|<>~])/g, '$1');
+const unescapeMarkdown = (md: string) => md.replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, '$1');
 
 /** The secret under test: never passed as the `token` input, so the runner has no ::add-mask:: for it. */
 const SECRET = 'ghp_UrlCredentialSecret0123456789abcdef';
