@@ -1,1 +1,2 @@
 export * from './gojson.js';
+export * from './deadline.js';
