@@ -14,8 +14,9 @@ import { ChainCredentials, DockerConfigCredentials } from './credentials.js';
 import { parseErrorBody, RegistryError, RegistryErrorCode, isNotFound } from './errors.js';
 import { isLoopback, referrersTag, validateDigest, validateRepository, validateTag } from './references.js';
 import { ProxyResolver, type ProxyOptions } from './proxy.js';
-import { BodyTooLargeError, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
-import type { BlobSource, CredentialProvider, Descriptor, Logger, ManifestBytes, Repository } from './types.js';
+import { RequestTimeoutError } from '../util/deadline.js';
+import { BodyTooLargeError, DEFAULT_REQUEST_DEADLINE_MS, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
+import type { BlobSource, Budget, CredentialProvider, Descriptor, Logger, ManifestBytes, Repository } from './types.js';
 
 export const MediaType = {
   OciManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -55,6 +56,17 @@ export interface RegistryClientOptions {
   retry?: RetryOptions;
   /** Socket inactivity timeout per request (default 60 000 ms). */
   timeoutMs?: number;
+  /**
+   * Deadline of one whole request: connect, request body, headers and response body (default 120 000 ms), plus one
+   * second per MiB of body so a large blob at a sane speed is not cut. A stalled request is retried.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * The time limit of the whole operation (an action run, a CLI command; TimeBudget in util/deadline.ts): a request
+   * is cut when it is spent, and no retry starts that it could not cover. Default: none (the per-request deadline and
+   * the retry count still bound every call).
+   */
+  budget?: Budget;
   userAgent?: string;
   logger?: Logger;
   /** Use the OAuth2 password grant for tokens (POST, falls back to GET on 404). Default false (GET, as docker). */
@@ -183,6 +195,8 @@ export class RegistryClient {
   private readonly auth: AuthManager;
   private readonly logger?: Logger;
   private readonly timeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly budget?: Budget;
   private readonly retry: Required<RetryOptions>;
   private readonly insecure: boolean | string[];
   readonly concurrency: number;
@@ -193,6 +207,8 @@ export class RegistryClient {
   constructor(opts: RegistryClientOptions = {}) {
     this.logger = opts.logger;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_DEADLINE_MS;
+    this.budget = opts.budget;
     this.retry = { attempts: 5, baseMs: 250, maxMs: 3000, retryAfterMaxMs: 10_000, ...opts.retry };
     this.insecure = opts.insecure ?? false;
     this.concurrency = Math.max(1, opts.concurrency ?? 3);
@@ -205,6 +221,8 @@ export class RegistryClient {
       transport: this.transport,
       logger: opts.logger,
       timeoutMs: this.timeoutMs,
+      requestTimeoutMs: this.requestTimeoutMs,
+      budget: this.budget,
       oauth2Password: opts.oauth2,
       insecure: (r) => this.isInsecure(r),
     });
@@ -255,7 +273,10 @@ export class RegistryClient {
       const sameOrigin = url.origin === registryOrigin;
       const wire = async (authorization: string | undefined) => {
         const h = authorization ? { ...headers, authorization } : headers;
-        const res = await this.transport.send({ method, url, headers: h, body, timeoutMs: this.timeoutMs }, o.sink ?? { kind: 'buffer', limit: METADATA_LIMIT });
+        const res = await this.transport.send(
+          { method, url, headers: h, body, timeoutMs: this.timeoutMs, deadlineMs: this.requestTimeoutMs, budget: this.budget },
+          o.sink ?? { kind: 'buffer', limit: METADATA_LIMIT },
+        );
         const via = this.transport.proxyFor(url);
         this.logger?.debug(`${method} ${url.origin}${url.pathname}${via ? ` via proxy ${via.display}` : ''} → ${res.status}`);
         return res;
@@ -302,6 +323,18 @@ export class RegistryClient {
 
   private wrap(ctx: Ctx, e: unknown): unknown {
     const where = { registry: ctx.repo.registry, repository: ctx.repo.repository, operation: ctx.op };
+    if (e instanceof RequestTimeoutError) {
+      return new RegistryError({
+        ...where,
+        code: RegistryErrorCode.Timeout,
+        message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository} failed: ${e.message}`,
+        hint:
+          e.kind === 'budget'
+            ? `the whole run may take at most ${e.budget?.describe() ?? 'its time limit'}: raise it if ${e.host} is only slow, or find out why it stalls (registry health, proxy, network)`
+            : `${e.host} is too slow or stalls; check it and the network (proxy, firewall); stalled requests are retried while the time limit lasts`,
+        cause: e,
+      });
+    }
     if (e instanceof NetworkError) {
       return new RegistryError({ ...where, code: RegistryErrorCode.Network, message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository} failed: network error ${e.message}`, hint: 'check that the registry is reachable (URL, proxy, firewall); transient errors are retried', cause: e });
     }
@@ -346,7 +379,8 @@ export class RegistryClient {
     if (attempt >= this.retry.attempts) return undefined;
     if (!(e instanceof RegistryError)) return undefined;
     const s = e.status;
-    const transient = e.code === RegistryErrorCode.Network || s === 408 || s === 429 || (s !== undefined && s >= 502) || (s === 500 && attempt < 2);
+    if (e.cause instanceof RequestTimeoutError && e.cause.kind === 'budget') return undefined;
+    const transient = e.code === RegistryErrorCode.Network || e.code === RegistryErrorCode.Timeout || s === 408 || s === 429 || (s !== undefined && s >= 502) || (s === 500 && attempt < 2);
     if (!transient) return undefined;
     // A plain 500 is often a client bug (2.8.2 answers 500 to a wrong PATCH Content-Type): one retry only (trap 3).
     if (e.retryAfterMs !== undefined) return Math.min(e.retryAfterMs, this.retry.retryAfterMaxMs);
@@ -361,10 +395,27 @@ export class RegistryClient {
       } catch (e) {
         const delay = this.retryDelay(e, attempt);
         if (delay === undefined) throw e;
+        if (this.budget && this.budget.remainingMs() <= delay) throw this.noTimeToRetry(e, this.budget);
         this.logger?.warn(`${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository}: ${e instanceof Error ? e.message : String(e)}; retrying in ${delay} ms (attempt ${attempt + 1}/${this.retry.attempts})`);
         await sleep(delay);
       }
     }
+  }
+
+  /** `e` (a retryable RegistryError), saying that the time limit leaves no room for another attempt. */
+  private noTimeToRetry(e: unknown, budget: Budget): unknown {
+    if (!(e instanceof RegistryError)) return e;
+    return new RegistryError({
+      registry: e.registry,
+      repository: e.repository,
+      operation: e.operation,
+      status: e.status,
+      errors: e.errors,
+      code: e.code,
+      hint: e.hint ?? `the whole run may take at most ${budget.describe()}; raise it if the registry is only slow`,
+      message: `${e.message}; not retried: the time limit (${budget.describe()}) leaves no time for another attempt`,
+      cause: e,
+    });
   }
 
   /** send + expect a status in `ok`, with retries (the body must be replayable: Buffer or file). */
