@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { D2Error, InputError } from '@d2/core';
-import { Inputs, runAction } from '@d2/core/action';
+import { Inputs, runAction, timeoutInput } from '@d2/core/action';
 import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient, StaticCredentials, type Credentials } from '@d2/core/oci';
 
@@ -100,7 +100,8 @@ export function summaryMarkdown(r: EngineResult, dryRun: boolean): string {
 export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = new Inputs();
-    // Validate everything before any clone, scan or push.
+    // Validate everything before any clone, scan or push. The time limit starts now.
+    const budget = timeoutInput(inputs);
     const dryRun = inputs.boolean('dry-run', false);
     const failOnPolicyError = inputs.boolean('fail-on-policy-error', false);
     const token = inputs.string('token');
@@ -112,6 +113,7 @@ export async function run(): Promise<void> {
     const registry = new RegistryClient({
       credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
       logger: { debug: (m) => core.debug(m), info: (m) => core.info(m), warn: (m) => core.warning(m) },
+      budget,
     });
     let result: EngineResult;
     try {
@@ -120,7 +122,7 @@ export async function run(): Promise<void> {
         {
           registry,
           workDir: process.env.RUNNER_TEMP || undefined,
-          gitOptions: () => (token ? { auth: { token } } : {}),
+          gitOptions: () => ({ signal: budget.signal, ...(token ? { auth: { token } } : {}) }),
           log: { info: (m) => core.info(m), warning: (m) => core.warning(m), group: (name, fn) => core.group(name, fn) },
         },
       );

@@ -4,7 +4,7 @@
  * Entry points stay thin (actions/<name>/src/main.ts).
  */
 import * as core from '@actions/core';
-import type { Inputs } from '../action/inputs.js';
+import { timeoutInput, type Inputs } from '../action/inputs.js';
 import { InputError } from '../errors.js';
 import type { BuildOptions } from '../flux/build.js';
 import { parseAnnotations } from '../flux/manifest.js';
@@ -14,6 +14,7 @@ import { assertIdTokenAvailable } from '../oidc/github.js';
 import { ArtifactSigner } from '../sign/signer.js';
 import { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from '../sign/flux.js';
 import type { SignatureFormat, SignResult } from '../sign/types.js';
+import type { TimeBudget } from '../util/deadline.js';
 import { verifyArtifact } from '../verify/verify.js';
 import type { DigestSigner, DigestVerifier, PublishResult } from './types.js';
 
@@ -34,6 +35,8 @@ export interface CommonPublishInputs {
   signing: SigningInputs;
   username?: string;
   password?: string;
+  /** The `timeout` input: the time limit of the whole run (every registry request and retry). */
+  budget: TimeBudget;
 }
 
 /** The GitHub repository URL used as `org.opencontainers.image.source` (the distribution action's rule). */
@@ -49,6 +52,7 @@ export function defaultRevision(env: Env): string | undefined {
 }
 
 export function readCommonInputs(inputs: Inputs, env: Env = process.env): CommonPublishInputs {
+  const budget = timeoutInput(inputs);
   const annotations = parseAnnotations(inputs.lines('annotations'));
   const ignore = inputs.list('ignore-paths');
   const signing: SigningInputs = {
@@ -75,6 +79,7 @@ export function readCommonInputs(inputs: Inputs, env: Env = process.env): Common
     signing,
     username: inputs.string('registry-username') || undefined,
     password: password || undefined,
+    budget,
   };
 }
 
@@ -110,7 +115,7 @@ export interface PublishWiring {
 /** Creates the client, and the signer + verifier when signing is on (failing before anything is pushed without id-token). */
 export function wirePublish(registries: string[], common: CommonPublishInputs, env: Env = process.env, logger: Logger = actionsLogger): PublishWiring {
   if (common.signing.enabled) assertIdTokenAvailable(env);
-  const client = new RegistryClient({ credentials: credentialsFor(registries, common, env), logger });
+  const client = new RegistryClient({ credentials: credentialsFor(registries, common, env), logger, budget: common.budget });
   if (!common.signing.enabled) return { client };
   const signer = new ArtifactSigner({
     registry: client,
