@@ -67,6 +67,8 @@ export interface RegistryClientOptions {
    * the retry count still bound every call).
    */
   budget?: Budget;
+  /** Most pages a paginated listing (tags, referrers) follows before failing (default 1,000,000; never truncates). */
+  maxPages?: number;
   userAgent?: string;
   logger?: Logger;
   /** Use the OAuth2 password grant for tokens (POST, falls back to GET on 404). Default false (GET, as docker). */
@@ -197,6 +199,7 @@ export class RegistryClient {
   private readonly timeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly budget?: Budget;
+  private readonly maxPages: number;
   private readonly retry: Required<RetryOptions>;
   private readonly insecure: boolean | string[];
   readonly concurrency: number;
@@ -209,6 +212,7 @@ export class RegistryClient {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_DEADLINE_MS;
     this.budget = opts.budget;
+    this.maxPages = opts.maxPages ?? 1_000_000;
     this.retry = { attempts: 5, baseMs: 250, maxMs: 3000, retryAfterMaxMs: 10_000, ...opts.retry };
     this.insecure = opts.insecure ?? false;
     this.concurrency = Math.max(1, opts.concurrency ?? 3);
@@ -416,6 +420,36 @@ export class RegistryClient {
       message: `${e.message}; not retried: the time limit (${budget.describe()}) leaves no time for another attempt`,
       cause: e,
     });
+  }
+
+  /**
+   * GET every page of a paginated listing, following `Link: <…>; rel="next"`. Never stops early: a page that links
+   * back to one already read (a loop) or more than `maxPages` pages is an error, not a partial list. The time limit
+   * bounds the whole walk.
+   */
+  private async *pages(ctx: Ctx, first: URL, headers?: Record<string, string>): AsyncGenerator<WireResponse> {
+    const seen = new Set<string>();
+    for (let url: URL | undefined = first; url; ) {
+      const where = { registry: ctx.repo.registry, repository: ctx.repo.repository, operation: ctx.op, code: RegistryErrorCode.Protocol };
+      if (seen.has(url.href)) {
+        throw new RegistryError({
+          ...where,
+          message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository}: the registry's pagination loops (page ${seen.size + 1} is ${url.pathname} again, already read); refusing to use a partial list`,
+          hint: 'the registry paginates incorrectly (its Link header points back to an earlier page): report it to the registry operator',
+        });
+      }
+      if (seen.size >= this.maxPages) {
+        throw new RegistryError({
+          ...where,
+          message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository}: more than ${this.maxPages.toLocaleString('en-US')} pages; refusing to use a partial list`,
+          hint: 'the listing is larger than the page cap (maxPages): prune the repository, or raise the cap',
+        });
+      }
+      seen.add(url.href);
+      const res: WireResponse = await this.request(ctx, 'GET', url, [200], headers ? { headers } : {});
+      yield res;
+      url = nextLink(res);
+    }
   }
 
   /** send + expect a status in `ok`, with retries (the body must be replayable: Buffer or file). */
@@ -661,29 +695,43 @@ export class RegistryClient {
   }
 
   /**
-   * All tags: follows `Link: <…>; rel="next"` pages (relative or absolute), de-duplicates and sorts client-side
-   * (distribution 2.8.2 returns them unsorted and unpaginated; spec §1.6, trap 8).
+   * All tags: follows every `Link: <…>; rel="next"` page (relative or absolute; a loop or more than `maxPages` pages
+   * is an error, never a partial list), then sorts and de-duplicates client-side (distribution 2.8.2 returns them
+   * unsorted and unpaginated; spec §1.6, trap 8). Memory: one array holding each tag string once, sorted and
+   * de-duplicated in place (bench/tag-listing.bench.ts).
    */
   async listTags(repo: Repository, opts: { pageSize?: number } = {}): Promise<string[]> {
     this.check(repo);
     const ctx = this.ctx('list tags', repo, ['pull']);
-    let url: URL | undefined = this.url(repo, 'tags/list');
-    if (opts.pageSize) url.searchParams.set('n', String(opts.pageSize));
-    const tags = new Set<string>();
-    const seen = new Set<string>();
-    while (url && !seen.has(url.href) && seen.size < 10_000) {
-      seen.add(url.href);
-      const res: WireResponse = await this.request(ctx, 'GET', url, [200]);
+    const first = this.url(repo, 'tags/list');
+    if (opts.pageSize) first.searchParams.set('n', String(opts.pageSize));
+    // Each page's parsed array is kept as is, then copied once into an array of the exact size (no growth copies).
+    const pages: (string[] | undefined)[] = [];
+    let total = 0;
+    for await (const res of this.pages(ctx, first)) {
       let page: { tags?: unknown };
       try {
         page = JSON.parse(res.body.toString('utf8')) as { tags?: unknown };
       } catch {
         throw new RegistryError({ registry: repo.registry, repository: repo.repository, operation: ctx.op, status: res.status, code: RegistryErrorCode.Protocol, message: `${ctx.op}: the registry answered with something that is not JSON` });
       }
-      if (Array.isArray(page.tags)) for (const t of page.tags) if (typeof t === 'string') tags.add(t);
-      url = nextLink(res);
+      if (!Array.isArray(page.tags)) continue;
+      const list = page.tags as unknown[];
+      const strings = list.every((t) => typeof t === 'string') ? (list as string[]) : list.filter((t): t is string => typeof t === 'string');
+      pages.push(strings);
+      total += strings.length;
     }
-    return [...tags].sort();
+    const tags: string[] = new Array<string>(total);
+    let at = 0;
+    for (let p = 0; p < pages.length; p++) {
+      for (const t of pages[p] ?? []) tags[at++] = t;
+      pages[p] = undefined;
+    }
+    tags.sort();
+    let kept = 0;
+    for (let i = 0; i < tags.length; i++) if (kept === 0 || tags[i] !== tags[kept - 1]) tags[kept++] = tags[i];
+    tags.length = kept;
+    return tags;
   }
 
   /** Marks a repository's referrers API as present or absent (skips the probe). */
@@ -722,16 +770,10 @@ export class RegistryClient {
     const filter = (list: Descriptor[]) => (artifactType ? list.filter((d) => d.artifactType === artifactType) : list);
     if (await this.referrersSupported(repo)) {
       const ctx = this.ctx(`list referrers of ${digest}`, repo, ['pull']);
-      let url: URL | undefined = this.url(repo, `referrers/${digest}`);
-      if (artifactType) url.searchParams.set('artifactType', artifactType);
+      const first = this.url(repo, `referrers/${digest}`);
+      if (artifactType) first.searchParams.set('artifactType', artifactType);
       const out: Descriptor[] = [];
-      const seen = new Set<string>();
-      while (url && !seen.has(url.href) && seen.size < 1000) {
-        seen.add(url.href);
-        const res: WireResponse = await this.request(ctx, 'GET', url, [200], { headers: { accept: MediaType.OciIndex } });
-        out.push(...this.indexManifests(ctx, res.body));
-        url = nextLink(res);
-      }
+      for await (const res of this.pages(ctx, first, { accept: MediaType.OciIndex })) out.push(...this.indexManifests(ctx, res.body));
       return filter(out);
     }
     const index = await this.readFallbackIndex(repo, digest);
