@@ -298,7 +298,8 @@ export class Transport {
             request.destroy();
             response?.destroy();
           },
-          Math.max(0, Math.min(deadlineAt, budgetAt) - Date.now()),
+          // setTimeout takes at most 2^31-1 ms (a larger delay would fire at once): a huge Content-Length is clamped.
+          Math.min(2 ** 31 - 1, Math.max(0, Math.min(deadlineAt, budgetAt) - Date.now())),
         );
       }
       arm();
