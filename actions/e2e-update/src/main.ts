@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { D2Error, InputError } from '@d2/core';
-import { actionLog, Inputs, runAction } from '@d2/core/action';
+import { actionLog, Inputs, runAction, timeoutInput } from '@d2/core/action';
 import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient, StaticCredentials, type Credentials } from '@d2/core/oci';
 import { mdCode, mdText } from '@d2/core/util';
@@ -152,7 +152,8 @@ export function summaryMarkdown(r: EngineResult, dryRun: boolean, serverUrl?: st
 export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = new Inputs();
-    // Validate everything before any clone, scan or push.
+    // Validate everything before any clone, scan or push. The time limit starts now.
+    const budget = timeoutInput(inputs);
     const dryRun = inputs.boolean('dry-run', false);
     const failOnPolicyError = inputs.boolean('fail-on-policy-error', false);
     const token = inputs.string('token');
@@ -165,6 +166,7 @@ export async function run(): Promise<void> {
     const registry = new RegistryClient({
       credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
       logger: { debug: (m) => actionLog.debug(m), info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m) },
+      budget,
     });
     let result: EngineResult;
     try {
@@ -173,7 +175,7 @@ export async function run(): Promise<void> {
         {
           registry,
           workDir: process.env.RUNNER_TEMP || undefined,
-          gitOptions: () => (token ? { auth: { token } } : {}),
+          gitOptions: () => ({ signal: budget.signal, ...(token ? { auth: { token } } : {}) }),
           log: { info: (m) => actionLog.info(m), warning: (m) => actionLog.warning(m), group: (name, fn) => actionLog.group(name, fn) },
         },
       );

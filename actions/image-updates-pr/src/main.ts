@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
-import { actionLog, Inputs, runAction } from '@d2/core/action';
+import { actionLog, Inputs, runAction, timeoutInput } from '@d2/core/action';
 import { mdCode, mdText, mdUrl } from '@d2/core/util';
 import { InputError } from '@d2/core';
+import type { TimeBudget } from '@d2/core/util';
 import {
   createOctokit,
   ImageUpdatesPr,
@@ -57,6 +58,8 @@ function parseChanges(raw: string): E2eChange[] | undefined {
 
 export interface ParsedInputs extends ImageUpdatesPrOptions {
   token: string;
+  /** The `timeout` input: the time limit of the whole run (every GitHub API request and retry). */
+  budget: TimeBudget;
 }
 
 /** Reads and validates every input before any request (bad input fails with no side effect). */
@@ -65,6 +68,7 @@ export function parseInputs(inputs: Inputs, env: NodeJS.ProcessEnv = process.env
   if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) {
     throw new InputError(`GITHUB_REPOSITORY must be owner/name, got '${repository}'`, 'run the action inside GitHub Actions, or set GITHUB_REPOSITORY');
   }
+  const budget = timeoutInput(inputs);
   const token = inputs.string('token');
   if (token === '') {
     throw new InputError("input 'token' is empty", 'leave token unset to use github.token, or pass an App installation token / PAT (secrets from forks are empty)');
@@ -73,6 +77,7 @@ export function parseInputs(inputs: Inputs, env: NodeJS.ProcessEnv = process.env
   const base = inputs.string('base');
   return {
     token,
+    budget,
     repository,
     head: checkBranch('head', inputs.string('head', 'image-updates')),
     ...(base !== '' ? { base: checkBranch('base', base) } : {}),
@@ -113,7 +118,7 @@ export async function run(): Promise<void> {
     const opts = parseInputs(new Inputs());
     core.setSecret(opts.token);
     actionLog.info(`Event ${process.env.GITHUB_EVENT_NAME ?? '?'} on ${process.env.GITHUB_REF ?? '?'}; head ${opts.head}, base ${opts.base ?? '(default branch)'}.`);
-    const octokit = createOctokit(opts.token);
+    const octokit = createOctokit(opts.token, { budget: opts.budget });
     const flow = new ImageUpdatesPr(new PullRequests(octokit, opts.repository), { info: (m) => actionLog.info(m), warning: (m) => actionLog.warning(m) });
     const result = await flow.run(opts);
     core.setOutput('operation', result.operation);

@@ -20,20 +20,47 @@ import {
 } from '@d2/core/oci';
 import { githubIdentityProvider } from '@d2/core/oidc';
 import { ArtifactSigner, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, exactRegExp, type SignatureFormat, type SignResult } from '@d2/core/sign';
+import { DEFAULT_TIMEOUT_MS, parseDuration, TimeBudget } from '@d2/core/util';
 import { loadTrust, verifyArtifact } from '@d2/core/verify';
 import { list, str, type CommandContext } from './cli.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+export const timeoutOption: Options = {
+  timeout: { type: 'string' },
+};
+
+export const TIMEOUT_HELP = `  --timeout DURATION          time limit of the whole command, retries included (default 10m): 90s, 5m, 1h30m or
+                              seconds; each request also has its own deadline (2m, plus 1s per MiB of body)`;
+
 export const registryOptions: Options = {
   creds: { type: 'string' },
   insecure: { type: 'boolean' },
+  ...timeoutOption,
 };
 
 export const REGISTRY_HELP = `Registry credentials (first match wins):
   --creds USER:PASS           for the registries of this command (or D2_REGISTRY_USERNAME / D2_REGISTRY_PASSWORD)
   DOCKER_AUTH_CONFIG, DOCKER_CONFIG/config.json (credential helpers included), ~/.docker/config.json
-  --insecure                  plain HTTP for a non-loopback registry (loopback registries always use HTTP)`;
+  --insecure                  plain HTTP for a non-loopback registry (loopback registries always use HTTP)
+${TIMEOUT_HELP}`;
+
+const budgets = new WeakMap<CommandContext, TimeBudget>();
+
+/**
+ * The command's time limit from `--timeout` (docs/cli.md "Time limit"; default 10m), one per command: every registry
+ * and GitHub request and retry shares it. The clock starts at the first call, so commands call it first thing (which
+ * also rejects a bad value before anything is done).
+ */
+export function timeBudget(ctx: CommandContext): TimeBudget {
+  let budget = budgets.get(ctx);
+  if (!budget) {
+    const v = str(ctx, 'timeout');
+    budget = new TimeBudget(v === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(v, '--timeout'), '--timeout');
+    budgets.set(ctx, budget);
+  }
+  return budget;
+}
 
 export const buildOptions: Options = {
   'ignore-paths': { type: 'string', multiple: true },
@@ -127,7 +154,7 @@ export function credentialsFor(ctx: CommandContext, registries: string[]): Crede
 
 export function registryClient(ctx: CommandContext, registries: string[]): RegistryClient {
   const insecure = ctx.values.insecure === true ? registries : undefined;
-  return new RegistryClient({ credentials: credentialsFor(ctx, registries), logger: cliLogger(ctx), ...(insecure ? { insecure } : {}) });
+  return new RegistryClient({ credentials: credentialsFor(ctx, registries), logger: cliLogger(ctx), budget: timeBudget(ctx), ...(insecure ? { insecure } : {}) });
 }
 
 function ciSource(env: Env): string | undefined {

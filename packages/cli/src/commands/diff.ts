@@ -2,7 +2,7 @@ import { InputError } from '@d2/core';
 import { buildArtifact } from '@d2/core/flux';
 import { inspectRemote, splitRepository, validateTags } from '@d2/core/publish';
 import { EXIT_FAILED, EXIT_OK, requirePositional, str, type Command } from '../cli.js';
-import { BUILD_HELP, REGISTRY_HELP, buildOptions, buildOptionsFrom, registryClient, registryOptions } from '../wiring.js';
+import { BUILD_HELP, REGISTRY_HELP, buildOptions, buildOptionsFrom, registryClient, registryOptions, timeBudget } from '../wiring.js';
 import { repositoryAndTag, targetsOf } from './push.js';
 
 const USAGE = 'd2 diff <dir> oci://<host>/<repo>[:tag|@digest] [--diff-tag latest]';
@@ -29,6 +29,7 @@ Example:
   d2 diff components/frontend oci://ghcr.io/org/apps/frontend:latest || echo "frontend changed"`,
   options: { ...buildOptions, ...registryOptions, 'diff-tag': { type: 'string' } },
   async run(ctx) {
+    timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
     const dirArg = requirePositional(ctx, 0, 'the directory to compare', USAGE);
     const refArg = requirePositional(ctx, 1, 'the remote artifact (oci://host/repo:tag)', USAGE);
     let reference: string;

@@ -2,6 +2,7 @@ import { InputError } from '@d2/core';
 import { createOctokit, ImageUpdatesPr, PullRequests, renderChangeTable, type E2eChange, type MergeMethod } from '@d2/core/github';
 import { readFile } from 'node:fs/promises';
 import { EXIT_OK, list, str, type Command } from '../cli.js';
+import { TIMEOUT_HELP, timeBudget, timeoutOption } from '../wiring.js';
 
 const USAGE = 'd2 pr --repository owner/name [--head image-updates] [--base main] [--token T]';
 
@@ -28,6 +29,7 @@ and the sandbox emulator work the same way).
   --auto-merge merge|squash|rebase   enable auto-merge (GraphQL enablePullRequestAutoMerge)
   --close-when-empty true|false      default true
   --delete-branch-when-empty         delete head when there is nothing to merge
+${TIMEOUT_HELP}
 
 Prints {operation: created|updated|closed|none, number, url, headSha}.
 Exit codes: 0 done (including "none"), 1 the GitHub API refused (the fix is printed), 2 usage or input error.`,
@@ -48,8 +50,10 @@ Exit codes: 0 done (including "none"), 1 the GitHub API refused (the fix is prin
     'auto-merge': { type: 'string' },
     'close-when-empty': { type: 'string' },
     'delete-branch-when-empty': { type: 'boolean' },
+    ...timeoutOption,
   },
   async run(ctx) {
+    timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
     const repository = str(ctx, 'repository') ?? ctx.env.GITHUB_REPOSITORY ?? '';
     if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) throw new InputError(`--repository must be owner/name, got '${repository}'`, 'or set GITHUB_REPOSITORY');
     const token = str(ctx, 'token') ?? ctx.env.GITHUB_TOKEN ?? ctx.env.GH_TOKEN ?? '';
@@ -76,7 +80,7 @@ Exit codes: 0 done (including "none"), 1 the GitHub API refused (the fix is prin
     const apiUrl = (str(ctx, 'api-url') ?? ctx.env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, '');
     const graphqlUrl = ctx.env.GITHUB_GRAPHQL_URL ?? (apiUrl.endsWith('/api/v3') ? `${apiUrl.slice(0, -3)}graphql` : `${apiUrl}/graphql`);
     const warn = (m: string): void => ctx.log(`  ! ${m}`);
-    const octokit = createOctokit(token, { baseUrl: apiUrl, warn });
+    const octokit = createOctokit(token, { baseUrl: apiUrl, warn, budget: timeBudget(ctx) });
     const flow = new ImageUpdatesPr(new PullRequests(octokit, repository, { graphqlUrl }), { info: (m) => ctx.log(`  ${m}`), warning: warn });
     const r = await flow.run({
       repository,

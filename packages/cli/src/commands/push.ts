@@ -3,7 +3,7 @@ import { D2Error, InputError } from '@d2/core';
 import type { BuildOptions } from '@d2/core/flux';
 import { COMPONENT_PLACEHOLDER, errorHint, publishAll, publishFailedError, resolveTargets, validateTags, type PublishResult, type PublishTarget } from '@d2/core/publish';
 import { EXIT_OK, list, requirePositional, str, type Command, type CommandContext } from '../cli.js';
-import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, parseOci, registryClient, registryOptions, signOptions, signingFrom } from '../wiring.js';
+import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, parseOci, registryClient, registryOptions, signOptions, signingFrom, timeBudget } from '../wiring.js';
 
 const USAGE = 'd2 push <dir> oci://<host>/<repo>[:tag] [--diff-tag latest] [--tags t1,t2] [--sign]';
 
@@ -95,6 +95,7 @@ Examples:
     concurrency: { type: 'string' },
   },
   async run(ctx) {
+    timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
     const dirArg = requirePositional(ctx, 0, 'the directory to package', USAGE);
     const refArg = requirePositional(ctx, 1, 'the target repository (oci://host/repo)', USAGE);
     if (ctx.positionals.length > 2) throw new InputError(`unexpected argument '${ctx.positionals[2]}'`, `usage: ${USAGE}`);

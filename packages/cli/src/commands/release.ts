@@ -11,7 +11,7 @@ import {
   type ReleaseMode,
 } from '@d2/core/publish';
 import { EXIT_OK, requirePositional, str, type Command } from '../cli.js';
-import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, registryClient, registryOptions, signOptions, signingFrom } from '../wiring.js';
+import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, registryClient, registryOptions, signOptions, signingFrom, timeBudget } from '../wiring.js';
 import { artifactJson, repositoryAndTag } from './push.js';
 
 const USAGE = 'd2 release <component>/<version> oci://<host>/<repo>/{component} [--path components/{component}] [--sign]';
@@ -57,6 +57,7 @@ Example:
     'overwrite-version': { type: 'boolean' },
   },
   async run(ctx) {
+    timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
     const tagArg = requirePositional(ctx, 0, 'the release tag (e.g. frontend/v1.0.0)', USAGE);
     const refArg = requirePositional(ctx, 1, 'the repository (oci://host/repo/{component})', USAGE);
     const mode = (str(ctx, 'mode') ?? 'component') as ReleaseMode;

@@ -1,7 +1,7 @@
 import { InputError } from '@d2/core';
 import { fluxVerifyBlock, generalisedIdentityRegExp } from '@d2/core/sign';
 import { EXIT_OK, requirePositional, type Command } from '../cli.js';
-import { REGISTRY_HELP, SIGN_HELP, parseOci, registryClient, registryOptions, repoOf, signOptions, signingFrom } from '../wiring.js';
+import { REGISTRY_HELP, SIGN_HELP, parseOci, registryClient, registryOptions, repoOf, signOptions, signingFrom, timeBudget } from '../wiring.js';
 
 const USAGE = 'd2 sign oci://<host>/<repo>@<digest> [--signature-format legacy|bundle|both]';
 
@@ -25,6 +25,7 @@ Examples:
   SIGSTORE_ID_TOKEN=$SIGSTORE_ID_TOKEN d2 sign oci://registry.gitlab.com/org/app@sha256:…   # GitLab CI id_tokens`,
   options: { ...registryOptions, ...signOptions },
   async run(ctx) {
+    timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
     const ref = parseOci(requirePositional(ctx, 0, 'the artifact to sign (oci://host/repo@digest)', USAGE));
     if (!ref.digest && !ref.tag) throw new InputError(`'${ctx.positionals[0]}' has no digest`, 'use oci://host/repo@sha256:… (or :tag, resolved now)');
     const repo = repoOf(ref, ctx.values.insecure === true);

@@ -1,7 +1,7 @@
 import { InputError } from '@d2/core';
 import { moveTags, validateTags } from '@d2/core/publish';
 import { EXIT_OK, list, requirePositional, type Command } from '../cli.js';
-import { REGISTRY_HELP, parseOci, registryClient, registryOptions, repoOf } from '../wiring.js';
+import { REGISTRY_HELP, parseOci, registryClient, registryOptions, repoOf, timeBudget } from '../wiring.js';
 
 const USAGE = 'd2 tag oci://<host>/<repo>:<tag>|@<digest> --tags t1,t2';
 
@@ -21,6 +21,7 @@ Example:
   d2 tag oci://ghcr.io/org/apps/frontend@sha256:… --tags v1.2.3,latest-stable`,
   options: { ...registryOptions, tags: { type: 'string', short: 't', multiple: true }, tag: { type: 'string', multiple: true } },
   async run(ctx) {
+    timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
     const ref = parseOci(requirePositional(ctx, 0, 'the source artifact (oci://host/repo:tag or @digest)', USAGE));
     const tags = [...list(ctx, 'tags'), ...list(ctx, 'tag')];
     if (tags.length === 0) throw new InputError('no tags given', `usage: ${USAGE}`);

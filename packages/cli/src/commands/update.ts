@@ -7,7 +7,7 @@ import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, t
 import { ChainCredentials, DockerConfigCredentials, RegistryClient } from '@d2/core/oci';
 import { makeTempDir, redactUrl } from '@d2/core/util';
 import { EXIT_FAILED, EXIT_OK, str, type Command, type CommandContext } from '../cli.js';
-import { cliLogger } from '../wiring.js';
+import { TIMEOUT_HELP, cliLogger, timeBudget, timeoutOption } from '../wiring.js';
 
 const execFileAsync = promisify(execFile);
 const USAGE = 'd2 update --automation clusters/update [--fleet DIR] | --repository URL --policies-path P --namespace NS [--dry-run]';
@@ -84,6 +84,7 @@ Common:
                               (refused; URLs are printed as https://***@host/…)
   --dry-run                   compute the changes and print the unified diff (stdout); nothing is committed or pushed
   --fail-on-policy-error      exit 1 when any ImagePolicy cannot be elected (the others are still applied)
+${TIMEOUT_HELP}
   Registry credentials come from the docker config (DOCKER_AUTH_CONFIG, DOCKER_CONFIG/config.json, helpers).
 
 Prints {changed, commits, changes, policyErrors} (-o json), or the changes and commits (text; the diff with --dry-run).
@@ -109,8 +110,10 @@ Examples:
     token: { type: 'string' },
     'dry-run': { type: 'boolean' },
     'fail-on-policy-error': { type: 'boolean' },
+    ...timeoutOption,
   },
   async run(ctx) {
+    timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
     let template = str(ctx, 'commit-template');
     const templateFile = str(ctx, 'commit-template-file');
     if (templateFile) {
@@ -125,7 +128,8 @@ Examples:
     const dryRun = ctx.values['dry-run'] === true;
     const token = str(ctx, 'token') ?? ctx.env.GIT_TOKEN ?? ctx.env.GITHUB_TOKEN;
     const logger = cliLogger(ctx);
-    const registry = new RegistryClient({ credentials: new ChainCredentials([new DockerConfigCredentials({ env: ctx.env })]), logger });
+    const budget = timeBudget(ctx);
+    const registry = new RegistryClient({ credentials: new ChainCredentials([new DockerConfigCredentials({ env: ctx.env })]), logger, budget });
     ctx.log(`→ ${dryRun ? 'dry run: ' : ''}image update automation for ${targets.map((t) => redactUrl(t.repository)).join(', ')}`);
     let result: EngineResult;
     try {
@@ -133,7 +137,7 @@ Examples:
         { targets, dryRun },
         {
           registry,
-          gitOptions: () => (token ? { auth: { token } } : {}),
+          gitOptions: () => ({ signal: budget.signal, ...(token ? { auth: { token } } : {}) }),
           log: { info: (m) => logger.info(m), warning: (m) => logger.warn(m) },
         },
       );

@@ -2,7 +2,7 @@ import { InputError } from '@d2/core';
 import { exactRegExp } from '@d2/core/sign';
 import { verifyArtifact } from '@d2/core/verify';
 import { EXIT_OK, requirePositional, str, type Command } from '../cli.js';
-import { REGISTRY_HELP, parseOci, registryClient, registryOptions, repoOf } from '../wiring.js';
+import { REGISTRY_HELP, parseOci, registryClient, registryOptions, repoOf, timeBudget } from '../wiring.js';
 
 const USAGE = 'd2 verify oci://<host>/<repo>@<digest>|:<tag> --certificate-identity-regexp R --certificate-oidc-issuer-regexp R [--trusted-root FILE]';
 
@@ -40,6 +40,7 @@ Example (D2 production identity):
     format: { type: 'string' },
   },
   async run(ctx) {
+    timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
     const ref = parseOci(requirePositional(ctx, 0, 'the artifact (oci://host/repo@digest or :tag)', USAGE));
     const exactId = str(ctx, 'certificate-identity');
     const exactIssuer = str(ctx, 'certificate-oidc-issuer');

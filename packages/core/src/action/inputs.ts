@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { clip, InputError } from '../errors.js';
+import { DEFAULT_TIMEOUT_MS, parseDuration, TimeBudget } from '../util/deadline.js';
 
 /**
  * Input helpers for the actions. They read through an injectable getter so that the CLI and tests can supply
@@ -58,6 +59,16 @@ export class Inputs {
     if (n < min || n > max) throw new InputError(`input '${name}' must be between ${min} and ${max}, got ${n}`);
     return n;
   }
+}
+
+/**
+ * The `timeout` input: the time limit of the whole run (docs/registry-client.md "Deadlines and the time limit"), a
+ * duration such as `10m`, `90s`, `1h30m` or a number of seconds; default 10 minutes. The clock starts now, so read it
+ * first, with the other inputs, before any request.
+ */
+export function timeoutInput(inputs: Inputs, name = 'timeout', fallbackMs = DEFAULT_TIMEOUT_MS): TimeBudget {
+  const v = inputs.string(name);
+  return new TimeBudget(v === '' ? fallbackMs : parseDuration(v, `input '${name}'`), `${name}:`);
 }
 
 export function splitList(raw: string, comma: boolean): string[] {

@@ -28,6 +28,8 @@ export interface GitOptions {
   log?: (line: string) => void;
   /** Kill a git process after this many ms (default 5 minutes). */
   timeoutMs?: number;
+  /** Kill a running git process when this aborts (the operation's time limit, TimeBudget.signal). */
+  signal?: AbortSignal;
 }
 
 export interface CloneOptions extends GitOptions {
@@ -154,21 +156,41 @@ export class Git {
   /** Runs `git <args>` in the work tree. Throws GitError (stderr included, secrets redacted) unless allowFail. */
   async run(args: string[], o: { input?: string; allowFail?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
     this.opts.log?.(this.redact(`git ${args.join(' ')}`));
-    const child = spawn('git', args, { cwd: this.dir, env: { ...this.env(), ...o.env }, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const signal = this.opts.signal;
+    const limitMs = this.opts.timeoutMs ?? 300_000;
+    const child = spawn('git', args, { cwd: this.dir, env: { ...this.env(), ...o.env }, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), this.opts.timeoutMs ?? 300_000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, limitMs);
     if (child.stdin) {
       // git may exit before reading its input (e.g. on an auth error): ignore EPIPE, the exit code tells.
       child.stdin.on('error', () => {});
       child.stdin.end(o.input);
     }
     const code: number = await new Promise((resolve, reject) => {
-      child.on('error', reject);
+      // An abort (time limit) also emits 'error'; the exit follows once the process is killed.
+      child.on('error', (e) => (signal?.aborted ? undefined : reject(e)));
       child.on('close', (c) => resolve(c ?? 1));
+      child.on('exit', (c) => {
+        if (!timedOut && !signal?.aborted) return;
+        // Killed: a remote helper it started (git-remote-http) may still hold the pipes open, so 'close' could wait
+        // for the stalled server; stop reading instead.
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        resolve(c ?? 1);
+      });
     }).finally(() => clearTimeout(timer)) as number;
+    if ((timedOut || signal?.aborted) && code !== 0) {
+      const host = httpOrigin(this.remoteUrl ?? '')?.replace(/^https?:\/\//, '');
+      const why = signal?.aborted ? (signal.reason instanceof Error ? signal.reason.message : 'the time limit is spent') : `no result within ${Math.round(limitMs / 1000)} s`;
+      throw new GitError(`git ${args[0]}${host ? ` (${host})` : ''} ran out of time: ${why}`, 'the git server is too slow or stalls: check it, the network and the proxy, or raise the time limit (`timeout`, --timeout)');
+    }
     if (code !== 0 && !o.allowFail) {
       const msg = this.redact(stderr.trim() || stdout.trim());
       const hint = /Authentication failed|403|401|could not read Username|terminal prompts disabled/i.test(stderr)

@@ -1,5 +1,6 @@
 import { D2Error } from '../errors.js';
 import { redactUrls } from '../util/redact.js';
+import { RequestTimeoutError } from '../util/deadline.js';
 
 /**
  * GitHub API failures that users hit with PR-creating actions, recognised from GitHub's own error bodies and
@@ -15,6 +16,7 @@ export type GitHubErrorKind =
   | 'not-found'
   | 'auto-merge-not-allowed'
   | 'clean-status'
+  | 'timeout'
   | 'unknown';
 
 export interface ClassifiedGitHubError {
@@ -56,6 +58,7 @@ export function classifyGitHubError(err: unknown): ClassifiedGitHubError {
   // GitHub's words may quote the request URL (a GITHUB_API_URL with credentials): redacted before they are shown.
   const base = { status, message: redactUrls(text), ...(accepted !== undefined ? { acceptedPermissions: String(accepted) } : {}) };
   const has = (re: RegExp): boolean => messages.some((m) => re.test(m)) || re.test(e.message ?? '');
+  if (timeoutOf(err)) return { kind: 'timeout', ...base, status: undefined, message: timeoutOf(err)?.message ?? text };
   if (has(/GitHub Actions is not permitted to create or approve pull requests/i)) return { kind: 'actions-not-permitted', ...base };
   if (has(/secondary rate limit|API rate limit exceeded|rate limit/i) || String(headers['x-ratelimit-remaining']) === '0' || status === 429) {
     return { kind: 'rate-limited', ...base };
@@ -70,12 +73,30 @@ export function classifyGitHubError(err: unknown): ClassifiedGitHubError {
   return { kind: 'unknown', ...base };
 }
 
+/** The RequestTimeoutError behind `err` (Octokit wraps what its fetch throws as a RequestError's cause). */
+function timeoutOf(err: unknown): RequestTimeoutError | undefined {
+  if (err instanceof RequestTimeoutError) return err;
+  const cause = err && typeof err === 'object' ? (err as { cause?: unknown }).cause : undefined;
+  return cause instanceof RequestTimeoutError ? cause : undefined;
+}
+
 /** A D2Error naming what failed, GitHub's words, and the fix. `doing` reads like "create the pull request acme/fleet image-updates → main". */
 export function translateGitHubError(err: unknown, doing: string): D2Error {
   const c = classifyGitHubError(err);
   const said = `${c.status !== undefined ? `${c.status} ` : ''}${c.message}`.trim();
   const fail = (code: string, hint: string): D2Error => new D2Error(`could not ${doing}: GitHub said: ${said}`, { code, hint, cause: err });
   switch (c.kind) {
+    case 'timeout': {
+      const t = timeoutOf(err);
+      return new D2Error(`could not ${doing}: ${c.message}`, {
+        code: 'GITHUB_TIMEOUT',
+        hint:
+          t?.kind === 'budget'
+            ? `the whole run may take at most ${t.budget?.describe() ?? 'its time limit'}: raise it if ${t.host} is only slow, or check the network and proxy`
+            : `${t?.host ?? 'the GitHub API'} is too slow or stalls: check GITHUB_API_URL, the network and proxy; stalled requests are retried while the time limit lasts`,
+        cause: err,
+      });
+    }
     case 'actions-not-permitted':
       return fail(
         'GITHUB_ACTIONS_NOT_PERMITTED',

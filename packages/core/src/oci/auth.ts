@@ -12,7 +12,7 @@ import { isLoopback } from './references.js';
 import { bearerOf, mergeScopes, type BearerChallenge, type Challenge } from './challenge.js';
 import { parseErrorBody, RegistryError, RegistryErrorCode } from './errors.js';
 import type { Transport } from './transport.js';
-import type { CredentialProvider, Credentials, Logger } from './types.js';
+import type { Budget, CredentialProvider, Credentials, Logger } from './types.js';
 import { redactUrl } from '../util/redact.js';
 
 interface HostState {
@@ -29,7 +29,12 @@ export interface AuthOptions {
   credentials: CredentialProvider;
   transport: Transport;
   logger?: Logger;
+  /** Socket inactivity timeout of a token request. */
   timeoutMs: number;
+  /** Deadline of a whole token request (transport default when absent). */
+  requestTimeoutMs?: number;
+  /** The operation's time limit. */
+  budget?: Budget;
   /** OAuth2 client_id (default `d2`). */
   clientId?: string;
   /** Use the OAuth2 password grant (POST) instead of GET for username/password (falls back to GET on 404). */
@@ -159,7 +164,7 @@ export class AuthManager {
     const basic = basicHeader(creds);
     if (basic) headers.authorization = basic;
     this.opts.logger?.debug(`token GET ${url.origin}${url.pathname} scopes=${scopes.join(' ') || '(none)'}${basic ? ' (with credentials)' : ' (anonymous)'}`);
-    const res = await this.opts.transport.send({ method: 'GET', url, headers, timeoutMs: this.opts.timeoutMs }, { kind: 'buffer', limit: 4 << 20 });
+    const res = await this.opts.transport.send({ method: 'GET', url, headers, timeoutMs: this.opts.timeoutMs, deadlineMs: this.opts.requestTimeoutMs, budget: this.opts.budget }, { kind: 'buffer', limit: 4 << 20 });
     return this.parse(registry, res.status, res.body, scopes, 'GET');
   }
 
@@ -169,7 +174,7 @@ export class AuthManager {
     if (scopes.length) form.set('scope', scopes.join(' '));
     this.opts.logger?.debug(`token POST ${realm.origin}${realm.pathname} grant_type=${grant.grant_type} scopes=${scopes.join(' ') || '(none)'}`);
     const res = await this.opts.transport.send(
-      { method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: Buffer.from(form.toString()), timeoutMs: this.opts.timeoutMs },
+      { method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: Buffer.from(form.toString()), timeoutMs: this.opts.timeoutMs, deadlineMs: this.opts.requestTimeoutMs, budget: this.opts.budget },
       { kind: 'buffer', limit: 4 << 20 },
     );
     if (res.status === 404) return undefined;

@@ -14,8 +14,9 @@ import { ChainCredentials, DockerConfigCredentials } from './credentials.js';
 import { parseErrorBody, RegistryError, RegistryErrorCode, isNotFound } from './errors.js';
 import { isLoopback, referrersTag, validateDigest, validateRepository, validateTag } from './references.js';
 import { ProxyResolver, type ProxyOptions } from './proxy.js';
-import { BodyTooLargeError, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
-import type { BlobSource, CredentialProvider, Descriptor, Logger, ManifestBytes, Repository } from './types.js';
+import { RequestTimeoutError } from '../util/deadline.js';
+import { BodyTooLargeError, DEFAULT_REQUEST_DEADLINE_MS, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
+import type { BlobSource, Budget, CredentialProvider, Descriptor, Logger, ManifestBytes, Repository } from './types.js';
 
 export const MediaType = {
   OciManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -55,6 +56,19 @@ export interface RegistryClientOptions {
   retry?: RetryOptions;
   /** Socket inactivity timeout per request (default 60 000 ms). */
   timeoutMs?: number;
+  /**
+   * Deadline of one whole request: connect, request body, headers and response body (default 120 000 ms), plus one
+   * second per MiB of body so a large blob at a sane speed is not cut. A stalled request is retried.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * The time limit of the whole operation (an action run, a CLI command; TimeBudget in util/deadline.ts): a request
+   * is cut when it is spent, and no retry starts that it could not cover. Default: none (the per-request deadline and
+   * the retry count still bound every call).
+   */
+  budget?: Budget;
+  /** Most pages a paginated listing (tags, referrers) follows before failing (default 1,000,000; never truncates). */
+  maxPages?: number;
   userAgent?: string;
   logger?: Logger;
   /** Use the OAuth2 password grant for tokens (POST, falls back to GET on 404). Default false (GET, as docker). */
@@ -183,6 +197,9 @@ export class RegistryClient {
   private readonly auth: AuthManager;
   private readonly logger?: Logger;
   private readonly timeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly budget?: Budget;
+  private readonly maxPages: number;
   private readonly retry: Required<RetryOptions>;
   private readonly insecure: boolean | string[];
   readonly concurrency: number;
@@ -193,6 +210,9 @@ export class RegistryClient {
   constructor(opts: RegistryClientOptions = {}) {
     this.logger = opts.logger;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_DEADLINE_MS;
+    this.budget = opts.budget;
+    this.maxPages = opts.maxPages ?? 1_000_000;
     this.retry = { attempts: 5, baseMs: 250, maxMs: 3000, retryAfterMaxMs: 10_000, ...opts.retry };
     this.insecure = opts.insecure ?? false;
     this.concurrency = Math.max(1, opts.concurrency ?? 3);
@@ -205,6 +225,8 @@ export class RegistryClient {
       transport: this.transport,
       logger: opts.logger,
       timeoutMs: this.timeoutMs,
+      requestTimeoutMs: this.requestTimeoutMs,
+      budget: this.budget,
       oauth2Password: opts.oauth2,
       insecure: (r) => this.isInsecure(r),
     });
@@ -255,7 +277,10 @@ export class RegistryClient {
       const sameOrigin = url.origin === registryOrigin;
       const wire = async (authorization: string | undefined) => {
         const h = authorization ? { ...headers, authorization } : headers;
-        const res = await this.transport.send({ method, url, headers: h, body, timeoutMs: this.timeoutMs }, o.sink ?? { kind: 'buffer', limit: METADATA_LIMIT });
+        const res = await this.transport.send(
+          { method, url, headers: h, body, timeoutMs: this.timeoutMs, deadlineMs: this.requestTimeoutMs, budget: this.budget },
+          o.sink ?? { kind: 'buffer', limit: METADATA_LIMIT },
+        );
         const via = this.transport.proxyFor(url);
         this.logger?.debug(`${method} ${url.origin}${url.pathname}${via ? ` via proxy ${via.display}` : ''} → ${res.status}`);
         return res;
@@ -302,6 +327,18 @@ export class RegistryClient {
 
   private wrap(ctx: Ctx, e: unknown): unknown {
     const where = { registry: ctx.repo.registry, repository: ctx.repo.repository, operation: ctx.op };
+    if (e instanceof RequestTimeoutError) {
+      return new RegistryError({
+        ...where,
+        code: RegistryErrorCode.Timeout,
+        message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository} failed: ${e.message}`,
+        hint:
+          e.kind === 'budget'
+            ? `the whole run may take at most ${e.budget?.describe() ?? 'its time limit'}: raise it if ${e.host} is only slow, or find out why it stalls (registry health, proxy, network)`
+            : `${e.host} is too slow or stalls; check it and the network (proxy, firewall); stalled requests are retried while the time limit lasts`,
+        cause: e,
+      });
+    }
     if (e instanceof NetworkError) {
       return new RegistryError({ ...where, code: RegistryErrorCode.Network, message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository} failed: network error ${e.message}`, hint: 'check that the registry is reachable (URL, proxy, firewall); transient errors are retried', cause: e });
     }
@@ -346,7 +383,8 @@ export class RegistryClient {
     if (attempt >= this.retry.attempts) return undefined;
     if (!(e instanceof RegistryError)) return undefined;
     const s = e.status;
-    const transient = e.code === RegistryErrorCode.Network || s === 408 || s === 429 || (s !== undefined && s >= 502) || (s === 500 && attempt < 2);
+    if (e.cause instanceof RequestTimeoutError && e.cause.kind === 'budget') return undefined;
+    const transient = e.code === RegistryErrorCode.Network || e.code === RegistryErrorCode.Timeout || s === 408 || s === 429 || (s !== undefined && s >= 502) || (s === 500 && attempt < 2);
     if (!transient) return undefined;
     // A plain 500 is often a client bug (2.8.2 answers 500 to a wrong PATCH Content-Type): one retry only (trap 3).
     if (e.retryAfterMs !== undefined) return Math.min(e.retryAfterMs, this.retry.retryAfterMaxMs);
@@ -361,9 +399,56 @@ export class RegistryClient {
       } catch (e) {
         const delay = this.retryDelay(e, attempt);
         if (delay === undefined) throw e;
+        if (this.budget && this.budget.remainingMs() <= delay) throw this.noTimeToRetry(e, this.budget);
         this.logger?.warn(`${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository}: ${e instanceof Error ? e.message : String(e)}; retrying in ${delay} ms (attempt ${attempt + 1}/${this.retry.attempts})`);
         await sleep(delay);
       }
+    }
+  }
+
+  /** `e` (a retryable RegistryError), saying that the time limit leaves no room for another attempt. */
+  private noTimeToRetry(e: unknown, budget: Budget): unknown {
+    if (!(e instanceof RegistryError)) return e;
+    return new RegistryError({
+      registry: e.registry,
+      repository: e.repository,
+      operation: e.operation,
+      status: e.status,
+      errors: e.errors,
+      code: e.code,
+      hint: e.hint ?? `the whole run may take at most ${budget.describe()}; raise it if the registry is only slow`,
+      message: `${e.message}; not retried: the time limit (${budget.describe()}) leaves no time for another attempt`,
+      cause: e,
+    });
+  }
+
+  /**
+   * GET every page of a paginated listing, following `Link: <…>; rel="next"`. Never stops early: a page that links
+   * back to one already read (a loop) or more than `maxPages` pages is an error, not a partial list. The time limit
+   * bounds the whole walk.
+   */
+  private async *pages(ctx: Ctx, first: URL, headers?: Record<string, string>): AsyncGenerator<WireResponse> {
+    const seen = new Set<string>();
+    for (let url: URL | undefined = first; url; ) {
+      const where = { registry: ctx.repo.registry, repository: ctx.repo.repository, operation: ctx.op, code: RegistryErrorCode.Protocol };
+      if (seen.has(url.href)) {
+        throw new RegistryError({
+          ...where,
+          message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository}: the registry's pagination loops (page ${seen.size + 1} is ${url.pathname} again, already read); refusing to use a partial list`,
+          hint: 'the registry paginates incorrectly (its Link header points back to an earlier page): report it to the registry operator',
+        });
+      }
+      if (seen.size >= this.maxPages) {
+        throw new RegistryError({
+          ...where,
+          message: `${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository}: more than ${this.maxPages.toLocaleString('en-US')} pages; refusing to use a partial list`,
+          hint: 'the listing is larger than the page cap (maxPages): prune the repository, or raise the cap',
+        });
+      }
+      seen.add(url.href);
+      const res: WireResponse = await this.request(ctx, 'GET', url, [200], headers ? { headers } : {});
+      yield res;
+      url = nextLink(res);
     }
   }
 
@@ -610,29 +695,43 @@ export class RegistryClient {
   }
 
   /**
-   * All tags: follows `Link: <…>; rel="next"` pages (relative or absolute), de-duplicates and sorts client-side
-   * (distribution 2.8.2 returns them unsorted and unpaginated; spec §1.6, trap 8).
+   * All tags: follows every `Link: <…>; rel="next"` page (relative or absolute; a loop or more than `maxPages` pages
+   * is an error, never a partial list), then sorts and de-duplicates client-side (distribution 2.8.2 returns them
+   * unsorted and unpaginated; spec §1.6, trap 8). Memory: one array holding each tag string once, sorted and
+   * de-duplicated in place (bench/tag-listing.bench.ts).
    */
   async listTags(repo: Repository, opts: { pageSize?: number } = {}): Promise<string[]> {
     this.check(repo);
     const ctx = this.ctx('list tags', repo, ['pull']);
-    let url: URL | undefined = this.url(repo, 'tags/list');
-    if (opts.pageSize) url.searchParams.set('n', String(opts.pageSize));
-    const tags = new Set<string>();
-    const seen = new Set<string>();
-    while (url && !seen.has(url.href) && seen.size < 10_000) {
-      seen.add(url.href);
-      const res: WireResponse = await this.request(ctx, 'GET', url, [200]);
+    const first = this.url(repo, 'tags/list');
+    if (opts.pageSize) first.searchParams.set('n', String(opts.pageSize));
+    // Each page's parsed array is kept as is, then copied once into an array of the exact size (no growth copies).
+    const pages: (string[] | undefined)[] = [];
+    let total = 0;
+    for await (const res of this.pages(ctx, first)) {
       let page: { tags?: unknown };
       try {
         page = JSON.parse(res.body.toString('utf8')) as { tags?: unknown };
       } catch {
         throw new RegistryError({ registry: repo.registry, repository: repo.repository, operation: ctx.op, status: res.status, code: RegistryErrorCode.Protocol, message: `${ctx.op}: the registry answered with something that is not JSON` });
       }
-      if (Array.isArray(page.tags)) for (const t of page.tags) if (typeof t === 'string') tags.add(t);
-      url = nextLink(res);
+      if (!Array.isArray(page.tags)) continue;
+      const list = page.tags as unknown[];
+      const strings = list.every((t) => typeof t === 'string') ? (list as string[]) : list.filter((t): t is string => typeof t === 'string');
+      pages.push(strings);
+      total += strings.length;
     }
-    return [...tags].sort();
+    const tags: string[] = new Array<string>(total);
+    let at = 0;
+    for (let p = 0; p < pages.length; p++) {
+      for (const t of pages[p] ?? []) tags[at++] = t;
+      pages[p] = undefined;
+    }
+    tags.sort();
+    let kept = 0;
+    for (let i = 0; i < tags.length; i++) if (kept === 0 || tags[i] !== tags[kept - 1]) tags[kept++] = tags[i];
+    tags.length = kept;
+    return tags;
   }
 
   /** Marks a repository's referrers API as present or absent (skips the probe). */
@@ -671,16 +770,10 @@ export class RegistryClient {
     const filter = (list: Descriptor[]) => (artifactType ? list.filter((d) => d.artifactType === artifactType) : list);
     if (await this.referrersSupported(repo)) {
       const ctx = this.ctx(`list referrers of ${digest}`, repo, ['pull']);
-      let url: URL | undefined = this.url(repo, `referrers/${digest}`);
-      if (artifactType) url.searchParams.set('artifactType', artifactType);
+      const first = this.url(repo, `referrers/${digest}`);
+      if (artifactType) first.searchParams.set('artifactType', artifactType);
       const out: Descriptor[] = [];
-      const seen = new Set<string>();
-      while (url && !seen.has(url.href) && seen.size < 1000) {
-        seen.add(url.href);
-        const res: WireResponse = await this.request(ctx, 'GET', url, [200], { headers: { accept: MediaType.OciIndex } });
-        out.push(...this.indexManifests(ctx, res.body));
-        url = nextLink(res);
-      }
+      for await (const res of this.pages(ctx, first, { accept: MediaType.OciIndex })) out.push(...this.indexManifests(ctx, res.body));
       return filter(out);
     }
     const index = await this.readFallbackIndex(repo, digest);

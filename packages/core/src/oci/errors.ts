@@ -43,6 +43,8 @@ export const RegistryErrorCode = {
   TooLarge: 'REGISTRY_TOO_LARGE',
   Server: 'REGISTRY_SERVER_ERROR',
   Network: 'REGISTRY_NETWORK',
+  /** A request ran past its deadline or the operation's time limit. */
+  Timeout: 'REGISTRY_TIMEOUT',
   Protocol: 'REGISTRY_PROTOCOL',
 } as const;
 

@@ -1,8 +1,14 @@
 /**
  * One HTTP exchange over node:http / node:https (oci-distribution.md §4 "HTTP stack": faster than fetch for blob
- * bodies, no undici start-up cost, works the same on Node 20 and 24). Keep-alive agents, an inactivity timeout per
- * request, request bodies from a Buffer or a file (both replayable), and response bodies read into memory with a cap,
- * streamed to a file with a running sha256, or discarded. No auth, redirects or retries here: client.ts does those.
+ * bodies, no undici start-up cost, works the same on Node 20 and 24). Keep-alive agents, request bodies from a Buffer
+ * or a file (both replayable), and response bodies read into memory with a cap, streamed to a file with a running
+ * sha256, or discarded. No auth, redirects or retries here: client.ts does those.
+ *
+ * Every exchange has three clocks (docs/registry-client.md "Deadlines and the time limit"): an inactivity timeout on
+ * the socket; a deadline for the whole exchange (connect, request body, headers, response body), extended for large
+ * bodies at MIN_TRANSFER_RATE so a big blob moving at a sane speed is never cut; and the operation's time limit
+ * (Budget), which cuts the exchange when it is spent and refuses to start one after. Whichever comes first ends the
+ * exchange with a RequestTimeoutError naming the method, path and host (never the query: upload URLs carry state).
  *
  * Proxies (proxy.ts chooses one per request URL): a plain-http target goes to an http proxy as an absolute-form
  * request; an https target goes through a CONNECT tunnel, TLS end to end with the registry. Proxy credentials come
@@ -16,7 +22,9 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { RequestTimeoutError, type TimeoutKind } from '../util/deadline.js';
 import type { ProxyResolver, ProxyRoute } from './proxy.js';
+import type { Budget } from './types.js';
 
 export interface FileBody {
   path: string;
@@ -30,6 +38,13 @@ export interface WireRequest {
   body?: Buffer | FileBody;
   /** Socket inactivity timeout. */
   timeoutMs: number;
+  /**
+   * Deadline for the whole exchange in ms (default DEFAULT_REQUEST_DEADLINE_MS), plus the time the request body and
+   * the response's Content-Length take at MIN_TRANSFER_RATE.
+   */
+  deadlineMs?: number;
+  /** The operation's time limit: the exchange is cut when it is spent, and never starts after. */
+  budget?: Budget;
 }
 
 /** What to do with a 2xx body. Non-2xx bodies are always buffered (capped at `errorLimit`). */
@@ -69,6 +84,16 @@ export class ProxyError extends Error {
 }
 
 export const METADATA_LIMIT = 4 * 1024 * 1024;
+
+/** Default deadline of one exchange (before the allowance for large bodies). */
+export const DEFAULT_REQUEST_DEADLINE_MS = 120_000;
+
+/** Slowest transfer a body is allowed (bytes per second): each MiB of body adds one second to the deadline. */
+export const MIN_TRANSFER_RATE = 1024 * 1024;
+
+function transferMs(bytes: number): number {
+  return Number.isFinite(bytes) && bytes > 0 ? Math.ceil((bytes / MIN_TRANSFER_RATE) * 1000) : 0;
+}
 
 const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16 };
 
@@ -124,6 +149,7 @@ class TunnelAgent extends HttpsAgent {
 
 function proxyNetworkError(err: unknown, route: ProxyRoute): Error {
   const e = toNetworkError(err);
+  if (e instanceof RequestTimeoutError) return e;
   if (e instanceof NetworkError && !e.message.includes(route.display)) return new NetworkError(`${e.message} (via proxy ${route.display})`, e.errno, { cause: err });
   return e;
 }
@@ -164,17 +190,32 @@ export class Transport {
     const route = this.proxyFor(req.url);
     const headers: Record<string, string> = { 'user-agent': this.userAgent, ...req.headers };
     const body = req.body;
-    if (body !== undefined) headers['content-length'] = String(Buffer.isBuffer(body) ? body.length : body.size);
+    const bodyBytes = body === undefined ? 0 : Buffer.isBuffer(body) ? body.length : body.size;
+    if (body !== undefined) headers['content-length'] = String(bodyBytes);
     else if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') headers['content-length'] = '0';
+    const timeout = (kind: TimeoutKind, ms: number) => new RequestTimeoutError(kind, req.method, req.url.host, req.url.pathname, ms, req.budget);
+
+    const started = Date.now();
+    const budgetLeft = req.budget ? req.budget.remainingMs() : Infinity;
+    if (budgetLeft <= 0) return Promise.reject(timeout('budget', 0));
+    const budgetAt = started + budgetLeft;
+    let allowedMs = (req.deadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS) + transferMs(bodyBytes);
 
     return new Promise<WireResponse>((resolve, reject) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      let response: IncomingMessage | undefined;
+      const settle = () => {
+        settled = true;
+        clearTimeout(timer);
+      };
       const fail = (err: unknown) => {
         if (settled) return;
-        settled = true;
+        settle();
         reject(route ? proxyNetworkError(err, route) : toNetworkError(err));
       };
       const onResponse = (res: IncomingMessage) => {
+        response = res;
         const status = res.statusCode ?? 0;
         if (route && status === 407) {
           // Only a proxy answers 407 (RFC 9110 §15.5.8); the tunnel case is handled in TunnelAgent.
@@ -185,7 +226,7 @@ export class Transport {
         const ok = status >= 200 && status < 300;
         const done = (r: Omit<WireResponse, 'status' | 'headers' | 'url'>) => {
           if (settled) return;
-          settled = true;
+          settle();
           resolve({ status, headers: res.headers, url: req.url, ...r });
         };
         if (req.method === 'HEAD' || (ok && sink.kind === 'none') || (status >= 300 && status < 400)) {
@@ -193,6 +234,12 @@ export class Transport {
           res.on('end', () => done({ body: Buffer.alloc(0) }));
           res.on('error', fail);
           return;
+        }
+        // A large body gets time to arrive: its Content-Length extends the deadline.
+        const length = Number(res.headers['content-length']);
+        if (length > 0) {
+          allowedMs += transferMs(length);
+          arm();
         }
         if (ok && sink.kind === 'file') {
           const hash = createHash('sha256');
@@ -216,7 +263,7 @@ export class Transport {
             if (ok) {
               res.destroy();
               if (!settled) {
-                settled = true;
+                settle();
                 reject(new BodyTooLargeError(limit));
               }
             }
@@ -227,7 +274,7 @@ export class Transport {
         res.on('end', () => done({ body: Buffer.concat(chunks) }));
         res.on('error', fail);
       };
-      let request;
+      let request: ReturnType<typeof httpRequest>;
       if (!route) request = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http }, onResponse);
       else if (isHttps) request = httpsRequest(req.url, { method: req.method, headers, agent: this.agentFor(route, req.url), timeout: req.timeoutMs }, onResponse);
       else {
@@ -239,7 +286,24 @@ export class Transport {
           onResponse,
         );
       }
-      request.setTimeout(req.timeoutMs, () => request.destroy(new NetworkError(`no response activity for ${req.timeoutMs} ms`, 'ETIMEDOUT')));
+      /** (Re)arms the whole-exchange timer: the earlier of the deadline and the time limit. */
+      function arm(): void {
+        clearTimeout(timer);
+        if (settled) return;
+        const deadlineAt = started + allowedMs;
+        const byBudget = budgetAt < deadlineAt;
+        timer = setTimeout(
+          () => {
+            fail(byBudget ? timeout('budget', budgetLeft) : timeout('deadline', allowedMs));
+            request.destroy();
+            response?.destroy();
+          },
+          // setTimeout takes at most 2^31-1 ms (a larger delay would fire at once): a huge Content-Length is clamped.
+          Math.min(2 ** 31 - 1, Math.max(0, Math.min(deadlineAt, budgetAt) - Date.now())),
+        );
+      }
+      arm();
+      request.setTimeout(req.timeoutMs, () => request.destroy(timeout('inactivity', req.timeoutMs)));
       request.on('error', fail);
       if (body === undefined) request.end();
       else if (Buffer.isBuffer(body)) request.end(body);
@@ -249,6 +313,7 @@ export class Transport {
           request.destroy();
           fail(e);
         });
+        request.on('close', () => stream.destroy());
         stream.pipe(request);
       }
     });
@@ -256,7 +321,7 @@ export class Transport {
 }
 
 function toNetworkError(err: unknown): Error {
-  if (err instanceof NetworkError || err instanceof BodyTooLargeError || err instanceof ProxyError) return err;
+  if (err instanceof RequestTimeoutError || err instanceof NetworkError || err instanceof BodyTooLargeError || err instanceof ProxyError) return err;
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && e.syscall !== 'open' && e.code !== 'ENOENT' && e.code !== 'EACCES') {
     return new NetworkError(`${e.code}${e.message && !e.message.includes(e.code) ? `: ${e.message}` : e.message ? ` (${e.message})` : ''}`, e.code, { cause: err });

@@ -59,3 +59,14 @@ export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
 }
+
+/**
+ * The time limit of a whole operation (an action run, a CLI command), shared by every request and retry; TimeBudget
+ * (util/deadline.ts) is one.
+ */
+export interface Budget {
+  /** Milliseconds left (0 when spent). */
+  remainingMs(): number;
+  /** Where the limit comes from and its size, e.g. `--timeout 10m`, for error messages. */
+  describe(): string;
+}

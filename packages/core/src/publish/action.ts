@@ -4,7 +4,7 @@
  * Entry points stay thin (actions/<name>/src/main.ts).
  */
 import * as core from '@actions/core';
-import type { Inputs } from '../action/inputs.js';
+import { timeoutInput, type Inputs } from '../action/inputs.js';
 import { actionLog } from '../action/log.js';
 import { InputError } from '../errors.js';
 import type { BuildOptions } from '../flux/build.js';
@@ -16,6 +16,7 @@ import { ArtifactSigner } from '../sign/signer.js';
 import { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from '../sign/flux.js';
 import type { SignatureFormat, SignResult } from '../sign/types.js';
 import { mdCode, mdFence, mdText } from '../util/markdown.js';
+import type { TimeBudget } from '../util/deadline.js';
 import { verifyArtifact } from '../verify/verify.js';
 import { errorHint } from './publish.js';
 import type { DigestSigner, DigestVerifier, PublishResult } from './types.js';
@@ -37,6 +38,8 @@ export interface CommonPublishInputs {
   signing: SigningInputs;
   username?: string;
   password?: string;
+  /** The `timeout` input: the time limit of the whole run (every registry request and retry). */
+  budget: TimeBudget;
 }
 
 /** The GitHub repository URL used as `org.opencontainers.image.source` (the distribution action's rule). */
@@ -52,6 +55,7 @@ export function defaultRevision(env: Env): string | undefined {
 }
 
 export function readCommonInputs(inputs: Inputs, env: Env = process.env): CommonPublishInputs {
+  const budget = timeoutInput(inputs);
   const annotations = parseAnnotations(inputs.lines('annotations'));
   const ignore = inputs.list('ignore-paths');
   const signing: SigningInputs = {
@@ -78,6 +82,7 @@ export function readCommonInputs(inputs: Inputs, env: Env = process.env): Common
     signing,
     username: inputs.string('registry-username') || undefined,
     password: password || undefined,
+    budget,
   };
 }
 
@@ -113,7 +118,7 @@ export interface PublishWiring {
 /** Creates the client, and the signer + verifier when signing is on (failing before anything is pushed without id-token). */
 export function wirePublish(registries: string[], common: CommonPublishInputs, env: Env = process.env, logger: Logger = actionsLogger): PublishWiring {
   if (common.signing.enabled) assertIdTokenAvailable(env);
-  const client = new RegistryClient({ credentials: credentialsFor(registries, common, env), logger });
+  const client = new RegistryClient({ credentials: credentialsFor(registries, common, env), logger, budget: common.budget });
   if (!common.signing.enabled) return { client };
   const signer = new ArtifactSigner({
     registry: client,

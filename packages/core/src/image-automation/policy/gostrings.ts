@@ -31,9 +31,14 @@ const HIGH_UNITS = /[\uD800-\uFFFF]/;
  * Every policy sees tags in this order (image-automation.md §1, trap 1).
  */
 export function sortDescendingBytes(tags: readonly string[]): string[] {
+  return sortDescendingBytesInPlace([...tags]);
+}
+
+/** sortDescendingBytes without the copy: sorts `tags` itself and returns it. */
+export function sortDescendingBytesInPlace(tags: string[]): string[] {
   // Without surrogates or U+E000–U+FFFF (tags are ASCII in practice), UTF-16 order is byte order: use the native compare.
   const simple = tags.every((t) => !HIGH_UNITS.test(t));
-  return [...tags].sort(simple ? (a, b) => (a < b ? 1 : a > b ? -1 : 0) : (a, b) => compareBytes(b, a));
+  return tags.sort(simple ? (a, b) => (a < b ? 1 : a > b ? -1 : 0) : (a, b) => compareBytes(b, a));
 }
 
 /** UTF-8 length in bytes (Go's `len(s)`). */

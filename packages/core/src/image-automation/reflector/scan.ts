@@ -5,7 +5,7 @@
  */
 import { D2Error, InputError } from '../../errors.js';
 import { PolicyError } from '../policy/errors.js';
-import { sortDescendingBytes } from '../policy/gostrings.js';
+import { sortDescendingBytesInPlace } from '../policy/gostrings.js';
 import { compileGoRegexp, GoRegexpError, type GoRegexp } from '../policy/regexp.js';
 import type { DigestReflectionPolicy } from '../policy/types.js';
 import { parseImageName, type ImageName } from './image.js';
@@ -51,6 +51,22 @@ export function applyExclusionList(tags: readonly string[], exclusions: readonly
   return { kept, excluded };
 }
 
+/**
+ * applyExclusionList without a copy: compacts `tags` in place to the kept tags (order kept) and returns the excluded
+ * ones. For the scan, which owns the listed array: millions of tags are held once, not twice.
+ */
+function excludeInPlace(tags: string[], exclusions: readonly GoRegexp[]): string[] {
+  const excluded: string[] = [];
+  let kept = 0;
+  for (let i = 0; i < tags.length; i++) {
+    const tag = tags[i];
+    if (exclusions.some((re) => re.test(tag))) excluded.push(tag);
+    else tags[kept++] = tag;
+  }
+  tags.length = kept;
+  return excluded;
+}
+
 function specOf(repo: ImageRepositorySpec | ImageRepository): { spec: ImageRepositorySpec; label: string } {
   if ('kind' in repo && repo.kind === 'ImageRepository') {
     return { spec: repo.spec, label: repo.namespace ? `${repo.namespace}/${repo.name}` : repo.name };
@@ -65,7 +81,9 @@ export function scanRepositoryOf(name: ImageName): ScanRepository {
 
 /**
  * Scans an ImageRepository: validates `spec.image` and the exclusion list (no request is made if either is invalid),
- * lists all tags through the registry client, drops excluded tags and sorts the rest descending by bytes.
+ * lists all tags through the registry client, drops excluded tags and sorts the rest descending by bytes. The array
+ * the client returns becomes the result (filtered and sorted in place), so each tag is stored once
+ * (bench/tag-listing.bench.ts).
  */
 export async function scanImageRepository(repo: ImageRepositorySpec | ImageRepository, client: TagLister): Promise<ScanResult> {
   const { spec, label } = specOf(repo);
@@ -82,14 +100,20 @@ export async function scanImageRepository(repo: ImageRepositorySpec | ImageRepos
       cause: err,
     });
   }
-  const { kept, excluded } = applyExclusionList(listed, exclusions);
-  const { tags, latestTags } = sortTagsAndGetLatestTags(kept);
-  return { canonicalImageName: name.canonicalName, tags, latestTags, tagCount: tags.length, excluded };
+  const excluded = excludeInPlace(listed, exclusions);
+  const tags = sortDescendingBytesInPlace(listed);
+  return {
+    canonicalImageName: name.canonicalName,
+    tags,
+    latestTags: tags.slice(0, LATEST_TAGS_COUNT),
+    tagCount: tags.length,
+    excluded,
+  };
 }
 
 /** IRC `sortTagsAndGetLatestTags`: the tags in storage order (descending bytes) and the first 10 of them. */
 export function sortTagsAndGetLatestTags(tags: readonly string[]): { tags: string[]; latestTags: string[] } {
-  const sorted = sortDescendingBytes(tags);
+  const sorted = sortDescendingBytesInPlace([...tags]);
   return { tags: sorted, latestTags: sorted.slice(0, LATEST_TAGS_COUNT) };
 }
 

@@ -47,6 +47,7 @@ export interface ScanRepository extends Repository {
  * all tags following every `Link` page, and a manifest HEAD with all manifest and index media types accepted.
  */
 export interface TagLister {
+  /** Every tag (never a partial list). The caller owns the array: the scan filters and sorts it in place. */
   listTags(repo: ScanRepository): Promise<string[]>;
 }
 
