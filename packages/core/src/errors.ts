@@ -1,4 +1,4 @@
-import { redactUrls } from './util/redact.js';
+import { redactUrls } from './util/index.js';
 
 /**
  * Errors carry a user-facing message and, where we know it, the fix. Action entry points map every error to

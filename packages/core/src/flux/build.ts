@@ -16,7 +16,7 @@ import { IgnoreMatcher, ignorePathPatterns, loadSourceIgnorePatterns, SOURCEIGNO
 import { encodeManifest, fluxAnnotations, FLUX_LAYER_MEDIA_TYPE } from './manifest.js';
 import { fsCall, fsCallAsync, sourceReadError } from './source-errors.js';
 import { TarStats, tarBytes, tarChunks, tarMode, walkFluxTree, type SourcedEntry, type TarChunk, type WalkObserver } from './tar.js';
-import { makeTempDir } from '../util/tempdir.js';
+import { makeTempDir } from '../util/index.js';
 
 export interface TarOptions {
   /** `--ignore-paths`: undefined gives Flux's default list; a given list replaces it (§3.2). */

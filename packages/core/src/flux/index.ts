@@ -4,7 +4,7 @@
  */
 export { buildArtifact, writeFluxTar, planEntries, inspectSource, emptyArtifactError, assertSourceHasFiles, createGoTarGzip, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
 export type { BuildOptions, BuiltArtifact, EntryPlan, IgnoredFiles, SourceInventory, TarOptions, TarResult } from './build.js';
-export { sourceReadError } from './source-errors.js';
+export { fsCall, sourceReadError } from './source-errors.js';
 export type { SourceKind } from './source-errors.js';
 export {
   encodeManifest,

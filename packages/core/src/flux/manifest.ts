@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { clip, InputError } from '../errors.js';
-import { goJsonBytes, goSortedMap } from '../util/gojson.js';
+import { goJsonBytes, goSortedMap } from '../util/index.js';
 
 export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const FLUX_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.flux.config.v1+json';

@@ -1,6 +1,5 @@
 import { D2Error } from '../errors.js';
-import { redactUrls } from '../util/redact.js';
-import { RequestTimeoutError } from '../util/deadline.js';
+import { redactUrls, RequestTimeoutError } from '../util/index.js';
 
 /**
  * GitHub API failures that users hit with PR-creating actions, recognised from GitHub's own error bodies and

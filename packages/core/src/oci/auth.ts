@@ -13,7 +13,7 @@ import { bearerOf, mergeScopes, type BearerChallenge, type Challenge } from './c
 import { parseErrorBody, RegistryError, RegistryErrorCode } from './errors.js';
 import type { Transport } from './transport.js';
 import type { Budget, CredentialProvider, Credentials, Logger } from './types.js';
-import { redactUrl } from '../util/redact.js';
+import { redactUrl } from '../util/index.js';
 
 interface HostState {
   scheme: 'basic' | 'bearer';

@@ -4,7 +4,7 @@
  * §2.4) come with the fix the user needs as `hint`.
  */
 import { D2Error } from '../errors.js';
-import { redactUrls } from '../util/redact.js';
+import { redactUrls } from '../util/index.js';
 
 export interface RegistryErrorDetail {
   /** Registry error code, e.g. MANIFEST_UNKNOWN, DENIED, UNAUTHORIZED. */

@@ -6,7 +6,7 @@
  * that parse Docker references are either unmaintained or do not give actionable errors.
  */
 import { clip, InputError } from '../errors.js';
-import { hasUrlCredentials, redactUrl } from '../util/redact.js';
+import { hasUrlCredentials, redactUrl } from '../util/index.js';
 import type { Reference, Repository } from './types.js';
 
 /** distribution-spec repository name grammar (oci-distribution.md §1.1). */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { InputError } from '../errors.js';
 
-export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+export { GITHUB_ACTIONS_ISSUER } from '../base/index.js';
 /** Fulcio requires this audience (`client-id: sigstore`), spec §3.4 / trap 18. */
 export const SIGSTORE_AUDIENCE = 'sigstore';
 

@@ -7,7 +7,7 @@
  */
 import semver from 'semver';
 import { InputError, D2Error } from '../errors.js';
-import { validateTag } from '../oci/references.js';
+import { validateTag } from '../oci/index.js';
 import type { GuardContext, MoveContext, RemoteArtifact, TagMoveResult } from './types.js';
 
 export const ANNOTATION_VERSION = 'org.opencontainers.image.version';

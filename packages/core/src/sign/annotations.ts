@@ -11,9 +11,8 @@ import {
   ANNOTATION_RFC3161,
   ANNOTATION_SIGNATURE,
   certificatePem,
-  goJSON,
-  rekorBundleJSON,
-} from './cosign.js';
+} from '../base/index.js';
+import { goJSON, rekorBundleJSON } from './cosign.js';
 
 /** The four (or five, with a TSA) layer annotations cosign writes for a keyless signature. */
 export function cosignAnnotationsFromBundle(bundle: SerializedBundle): Record<string, string> {

@@ -4,13 +4,17 @@
  * traps 7, 8). The referrer manifest is small and fixed-shape, so it is written here rather than through
  * `@sigstore/oci` (whose registry client is not exported and cannot share our credentials/retries, §2.4).
  */
-import { goJSON, OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, sha256Digest } from './cosign.js';
-import type { Descriptor } from '../oci/types.js';
+import {
+  BUNDLE_V03_MEDIA_TYPE,
+  COSIGN_SIGN_PREDICATE_TYPE,
+  IN_TOTO_STATEMENT_TYPE,
+  OCI_INDEX_MEDIA_TYPE,
+  OCI_MANIFEST_MEDIA_TYPE,
+  sha256Digest,
+  type Descriptor,
+} from '../base/index.js';
+import { goJSON } from './cosign.js';
 
-export const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
-export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 export const OCI_EMPTY_MEDIA_TYPE = 'application/vnd.oci.empty.v1+json';
 export const OCI_EMPTY_BLOB = Buffer.from('{}');
 export const OCI_EMPTY_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a';

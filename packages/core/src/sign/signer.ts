@@ -9,33 +9,28 @@
 import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
 import { DSSEBundleBuilder, MessageSignatureBundleBuilder, RekorWitness, TSAWitness, type Signer, type Witness } from '@sigstore/sign';
 import { ReusableCertificateSigner } from './keyholder.js';
-import { D2Error } from '../errors.js';
-import type { Descriptor, Logger, Repository } from '../oci/types.js';
-import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type IdentityProvider } from '../oidc/github.js';
-import { certificateIdentity, parseCertificate } from '../verify/identity.js';
-import { cosignAnnotationsFromBundle } from './annotations.js';
 import {
+  ANNOTATION_CERTIFICATE,
   ANNOTATION_SIGNATURE,
   assertDigest,
-  buildSignatureImage,
+  BUNDLE_V03_MEDIA_TYPE,
+  certificateIdentity,
+  IN_TOTO_PAYLOAD_TYPE,
   OCI_INDEX_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
+  parseCertificate,
   pemToDer,
-  ANNOTATION_CERTIFICATE,
-  referrersFallbackTag,
   sha256Digest,
   signatureTag,
-  simpleSigningPayload,
-} from './cosign.js';
-import {
-  addToReferrersIndex,
-  BUNDLE_V03_MEDIA_TYPE,
-  bundleReferrerManifest,
-  cosignSignStatement,
-  IN_TOTO_PAYLOAD_TYPE,
-  OCI_EMPTY_BLOB,
-  OCI_EMPTY_DIGEST,
-} from './referrer.js';
+  type Descriptor,
+  type Logger,
+  type Repository,
+} from '../base/index.js';
+import { D2Error } from '../errors.js';
+import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type IdentityProvider } from '../oidc/index.js';
+import { cosignAnnotationsFromBundle } from './annotations.js';
+import { buildSignatureImage, referrersFallbackTag, simpleSigningPayload } from './cosign.js';
+import { addToReferrersIndex, bundleReferrerManifest, cosignSignStatement, OCI_EMPTY_BLOB, OCI_EMPTY_DIGEST } from './referrer.js';
 import type { ArtifactSignerOptions, SignatureFormat, SignatureRegistry, SignResult } from './types.js';
 
 export const DEFAULT_FULCIO_URL = 'https://fulcio.sigstore.dev';

@@ -1,5 +1,5 @@
-import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../oci/types.js';
-import type { IdentityProvider } from '../oidc/github.js';
+import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../base/index.js';
+import type { IdentityProvider } from '../oidc/index.js';
 
 /**
  * The part of `RegistryClient` (@d2/core/oci) that signing and verification use. `RegistryClient` satisfies it

@@ -5,9 +5,8 @@
  */
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { toSignedEntity, type TrustMaterial } from '@sigstore/verify';
-import { BUNDLE_V03_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE } from '../sign/referrer.js';
+import { BUNDLE_V03_MEDIA_TYPE, certificateIdentity, IN_TOTO_PAYLOAD_TYPE, parseCertificate, type IdentityPolicy } from '../base/index.js';
 import { VerificationFailure } from './errors.js';
-import { certificateIdentity, parseCertificate, type IdentityPolicy } from './identity.js';
 import { matchIdentityOrFail, runSigstoreVerifier, type VerifiedSignature } from './legacy.js';
 
 /** Media types cosign/sigstore-go accept as v0.3+ (`Bundle()` in cosign pkg/oci/remote/signatures.go). */

@@ -11,16 +11,20 @@
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, Verifier, type TrustMaterial } from '@sigstore/verify';
-import type { Descriptor } from '../oci/types.js';
 import {
   ANNOTATION_BUNDLE,
   ANNOTATION_CERTIFICATE,
   ANNOTATION_RFC3161,
   ANNOTATION_SIGNATURE,
+  certificateIdentity,
+  matchIdentity,
+  parseCertificate,
   pemToDer,
-} from '../sign/cosign.js';
+  sha256Digest,
+  type Descriptor,
+  type IdentityPolicy,
+} from '../base/index.js';
 import { VerificationFailure } from './errors.js';
-import { certificateIdentity, matchIdentity, parseCertificate, type IdentityPolicy } from './identity.js';
 
 export interface LegacyVerifyOptions {
   /** The manifest digest that must be signed (`sha256:<hex>`). */
@@ -53,7 +57,7 @@ export function verifyLegacyLayer(layer: Descriptor, payload: Buffer, opts: Lega
   const sigB64 = ann[ANNOTATION_SIGNATURE];
   if (!sigB64) throw new VerificationFailure('signature-annotation', `layer ${layer.digest} has no ${ANNOTATION_SIGNATURE} annotation`);
 
-  const payloadDigest = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
+  const payloadDigest = sha256Digest(payload);
   if (payloadDigest !== layer.digest) {
     throw new VerificationFailure('payload-digest', `payload hashes to ${payloadDigest}, the layer says ${layer.digest}`);
   }

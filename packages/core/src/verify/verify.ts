@@ -3,13 +3,10 @@
  * the sigstore-bundle referrers first; if at least one exists, only they count (no fallback, traps 3/4); otherwise every
  * layer of the legacy `sha256-<hex>.sig` is tried and one success suffices.
  */
-import type { Descriptor, Repository } from '../oci/types.js';
-import { assertDigest, OCI_MANIFEST_MEDIA_TYPE, signatureTag } from '../sign/cosign.js';
-import type { SignatureRegistry } from '../sign/types.js';
+import { assertDigest, compileRE2, OCI_MANIFEST_MEDIA_TYPE, signatureTag, type Descriptor, type IdentityPolicy, type Repository } from '../base/index.js';
+import type { SignatureRegistry } from '../sign/index.js';
 import { verifyBundleBytes } from './bundle.js';
 import { VerificationFailure } from './errors.js';
-import type { IdentityPolicy } from './identity.js';
-import { compileRE2 } from './identity.js';
 import { verifyLegacyLayer, type VerifiedSignature } from './legacy.js';
 import { loadTrust, type TrustedRootInput } from './trust.js';
 

@@ -10,9 +10,8 @@
  */
 import { join, relative, sep } from 'node:path';
 import { D2Error, formatError } from '../../errors.js';
-import { makeTempDir } from '../../util/tempdir.js';
+import { makeTempDir, redactUrl, redactUrls } from '../../util/index.js';
 import type { GitOptions } from '../../git/index.js';
-import { redactUrl, redactUrls } from '../../util/redact.js';
 import type { AutomationTarget } from '../config/fleet.js';
 import { loadPolicies } from '../config/policies.js';
 import { AutomationCheckout, PushBranchMovedError } from '../git/checkout.js';

@@ -1,4 +1,4 @@
-import { compareBytes } from './gostrings.js';
+import { compareBytes } from '../../base/index.js';
 import { assertNotEmpty, normaliseOrder, type Policer, type SortOrder } from './policer.js';
 
 /**

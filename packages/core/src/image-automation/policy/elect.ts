@@ -5,7 +5,7 @@
 import { AlphabeticalPolicy } from './alphabetical.js';
 import { PolicyError } from './errors.js';
 import { TagFilter } from './filter.js';
-import { sortDescendingBytes } from './gostrings.js';
+import { sortDescendingBytes } from '../../base/index.js';
 import { NumericalPolicy } from './numerical.js';
 import type { Policer } from './policer.js';
 import { SemverPolicy } from './semver-policy.js';

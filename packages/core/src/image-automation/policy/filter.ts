@@ -4,8 +4,7 @@
  * `extract` is set, and map the elected key back to its original tag.
  */
 import { PolicyError } from './errors.js';
-import { sortDescendingBytes } from './gostrings.js';
-import { compileGoRegexp, GoRegexpError, type GoRegexp } from './regexp.js';
+import { compileGoRegexp, GoRegexpError, sortDescendingBytes, type GoRegexp } from '../../base/index.js';
 
 const NAME_CHAR = /^[\p{L}\p{Nd}_]$/u;
 

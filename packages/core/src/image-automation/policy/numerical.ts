@@ -13,7 +13,7 @@
  * an error there, not Infinity), underflow gives ±0 without error.
  */
 import { PolicyError } from './errors.js';
-import { goQuote } from './gostrings.js';
+import { goQuote } from '../../base/index.js';
 import { assertNotEmpty, normaliseOrder, type Policer, type SortOrder } from './policer.js';
 
 /** Go's `*strconv.NumError` for ParseFloat. */

@@ -3,15 +3,17 @@
  * (issue 5 "CLI"): the tags file stands in for the registry listing, so the repository's exclusion list applies to it
  * before the election, exactly as a scan would (image-automation.md §0 steps 1–2).
  */
+import { sortDescendingBytes } from '../../base/index.js';
 import { InputError } from '../../errors.js';
+import type { K8sObject } from '../k8s/index.js';
 import { parseImageName } from '../reflector/image.js';
 import { parseImageRepository } from '../reflector/manifest.js';
-import { applyExclusionList, compileExclusionList, resolveDigest } from '../reflector/scan.js';
+import { applyExclusionList, compileExclusionList } from '../reflector/scan.js';
 import type { ImageRepository, ManifestHeader } from '../reflector/types.js';
+import { resolveDigest } from './digest.js';
 import { PolicyElector } from './elect.js';
 import { PolicyError } from './errors.js';
-import { sortDescendingBytes } from './gostrings.js';
-import { parseImagePolicy, type K8sObject } from './manifest.js';
+import { parseImagePolicy } from './manifest.js';
 import type { ImagePolicy, ImagePolicySpec, ImageRef } from './types.js';
 
 export interface SelectPolicyInput {

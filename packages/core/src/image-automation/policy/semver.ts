@@ -13,7 +13,7 @@
  * `\s`) because it runs once per tag.
  */
 import { RE2JS } from 're2js';
-import { byteLength, goQuote } from './gostrings.js';
+import { byteLength, goQuote } from '../../base/index.js';
 
 /** Masterminds `MaxVersionLen`. */
 export const MAX_VERSION_LEN = 256;

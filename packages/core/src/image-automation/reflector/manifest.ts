@@ -3,7 +3,7 @@
  * and valid (Flux's messages), `exclusionList` at most 25 valid RE2 regexes, `provider` enum, durations.
  */
 import { InputError } from '../../errors.js';
-import { readK8sObjects, readObjectHeader, type K8sObject } from '../policy/manifest.js';
+import { readK8sObjects, readObjectHeader, type K8sObject } from '../k8s/index.js';
 import { parseImageName } from './image.js';
 import { compileExclusionList } from './scan.js';
 import type { ImageRepository, ImageRepositoryProvider, ImageRepositorySpec } from './types.js';

@@ -26,7 +26,7 @@ import {
   type ImagePolicySpec,
   type ImageRepository,
 } from '../../../src/image-automation/index.js';
-import { compileGoRegexp } from '../../../src/image-automation/policy/regexp.js';
+import { compileGoRegexp } from '../../../src/base/index.js';
 import { loadImages } from './stack.js';
 
 let reg: SandboxRegistry;
