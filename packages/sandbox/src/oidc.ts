@@ -11,10 +11,11 @@
  */
 import { createHash, generateKeyPairSync, randomBytes, sign as cryptoSign, type JsonWebKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { GITHUB_ACTIONS_ISSUER } from '@d2/core/base';
 import { SAN_CLAIM } from './sigstore.js';
 import { listenLoopback } from './process.js';
 
-export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+export { GITHUB_ACTIONS_ISSUER };
 
 export interface OidcContext {
   /** `owner/repo` */

@@ -5,11 +5,10 @@
  * `created` that pkg/oci means to record is dropped). That is what `flux push artifact` 2.9 produces, so our manifest
  * digests equal Flux's; source-controller never reads the config (§6), so nothing is lost.
  */
-import { createHash } from 'node:crypto';
+import { OCI_MANIFEST_MEDIA_TYPE, sha256Digest } from '../base/index.js';
 import { clip, InputError } from '../errors.js';
 import { goJsonBytes, goSortedMap } from '../util/index.js';
 
-export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const FLUX_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.flux.config.v1+json';
 export const FLUX_LAYER_MEDIA_TYPE = 'application/vnd.cncf.flux.content.v1.tar+gzip';
 
@@ -26,17 +25,6 @@ export const FLUX_CONFIG: Buffer = Buffer.from(
   'utf8',
 );
 export const FLUX_CONFIG_DIGEST = sha256Digest(FLUX_CONFIG);
-
-export function sha256Digest(data: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
-
-/** A layer or config descriptor (Go key order: mediaType, size, digest). */
-export interface Descriptor {
-  mediaType: string;
-  size: number;
-  digest: string;
-}
 
 export interface ManifestInput {
   layerDigest: string;

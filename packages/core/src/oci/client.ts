@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stat, unlink } from 'node:fs/promises';
+import { MediaType } from '../base/index.js';
 import { InputError } from '../errors.js';
 import { AuthManager, type TokenFetch } from './auth.js';
 import { parseChallenge, repositoryScope } from './challenge.js';
@@ -18,13 +19,8 @@ import { RequestTimeoutError } from '../util/deadline.js';
 import { BodyTooLargeError, DEFAULT_REQUEST_DEADLINE_MS, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
 import type { BlobSource, Budget, CredentialProvider, Descriptor, Logger, ManifestBytes, Repository } from './types.js';
 
-export const MediaType = {
-  OciManifest: 'application/vnd.oci.image.manifest.v1+json',
-  OciIndex: 'application/vnd.oci.image.index.v1+json',
-  DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  OctetStream: 'application/octet-stream',
-} as const;
+// The media types are declared once, in the lower layer; the client's API keeps exporting them by name.
+export { MediaType };
 
 /** Every manifest type we read; distribution 2.8 answers 404 for an OCI manifest without it (spec §6 trap 1). */
 export const MANIFEST_ACCEPT = [MediaType.OciManifest, MediaType.OciIndex, MediaType.DockerManifest, MediaType.DockerManifestList].join(', ');
