@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
-import { redactUrls as r } from '../util/redact.js';
+import { redactUrls as r } from '../util/index.js';
 
 /** Line breaks as the runner reads them (.NET `StreamReader.ReadLine`: LF, CR, CRLF). */
 const LINE_BREAK = /\r\n|\r|\n/;

@@ -8,7 +8,7 @@
  *  3. the `$imagepolicy`-marked lines of the branch diff (compare API files[].patch, image-automation.md §3.1).
  * Rows from (2) take file and policy from (3) when the new value matches, since the message lists files and objects separately.
  */
-import { mdCode, mdText } from '../util/markdown.js';
+import { mdCode, mdText } from '../util/index.js';
 
 export interface ChangeRow {
   file?: string;

@@ -1,4 +1,4 @@
-import { actionLog } from '../action/log.js';
+import { actionLog } from '../action/index.js';
 import { getOctokit } from '@actions/github';
 import { defaults as githubDefaults } from '@actions/github/lib/utils';
 import { retry } from '@octokit/plugin-retry';
