@@ -81,7 +81,7 @@ Exit codes: 0 done (including "none"), 1 the GitHub API refused (the fix is prin
     const graphqlUrl = ctx.env.GITHUB_GRAPHQL_URL ?? (apiUrl.endsWith('/api/v3') ? `${apiUrl.slice(0, -3)}graphql` : `${apiUrl}/graphql`);
     const warn = (m: string): void => ctx.log(`  ! ${m}`);
     const octokit = createOctokit(token, { baseUrl: apiUrl, warn, budget: timeBudget(ctx) });
-    const flow = new ImageUpdatesPr(new PullRequests(octokit, repository, { graphqlUrl }), { info: (m) => ctx.log(`  ${m}`), warning: warn });
+    const flow = new ImageUpdatesPr(new PullRequests(octokit, repository, { graphqlUrl }), { info: (m) => ctx.log(`  ${m}`), warn });
     const r = await flow.run({
       repository,
       head,

@@ -1,3 +1,4 @@
+import type { Logger } from '../base/index.js';
 import { D2Error } from '../errors.js';
 import { buildChangeRows, changesFromE2e, renderChangeTable, type ChangeRow, type E2eChange } from './changes.js';
 import { classifyGitHubError, translateGitHubError } from './errors.js';
@@ -48,11 +49,6 @@ export interface ImageUpdatesPrResult {
   warnings: string[];
 }
 
-export interface Logger {
-  info(message: string): void;
-  warning(message: string): void;
-}
-
 const BODY_LIMIT = 65_536;
 /** `{{ changes }}` in a custom body is replaced by the change table. */
 export const CHANGES_PLACEHOLDER = /\{\{\s*changes\s*\}\}/;
@@ -79,7 +75,7 @@ export function composeBody(fill: string, custom: string | undefined, table: str
 export class ImageUpdatesPr {
   constructor(
     private readonly pulls: PullRequests,
-    private readonly log: Logger = { info: () => undefined, warning: () => undefined },
+    private readonly log: Pick<Logger, 'info' | 'warn'> = { info: () => undefined, warn: () => undefined },
   ) {}
 
   private async step<T>(doing: string, fn: () => Promise<T>): Promise<T> {
@@ -99,7 +95,7 @@ export class ImageUpdatesPr {
       const e = err instanceof D2Error ? err : translateGitHubError(err, doing);
       const text = e.hint ? `${e.message} (${e.hint})` : e.message;
       warnings.push(text);
-      this.log.warning(text);
+      this.log.warn(text);
     }
   }
 
