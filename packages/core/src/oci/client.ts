@@ -730,11 +730,6 @@ export class RegistryClient {
     return tags;
   }
 
-  /** Marks a repository's referrers API as present or absent (skips the probe). */
-  setReferrersCapability(repo: Repository, supported: boolean): void {
-    this.referrersCapability.set(`${repo.registry}/${repo.repository}`, supported);
-  }
-
   /**
    * Does the repository have the OCI 1.1 referrers API? Probed the oras-go way (spec §1.7): GET the referrers of the
    * zero digest; 200 with the index Content-Type = yes; 404 = no, unless NAME_UNKNOWN (repository missing). Cached.

@@ -57,8 +57,3 @@ export interface ImageRef {
   /** "" unless digest reflection is on (trap 7). */
   digest: string;
 }
-
-/** IRC `ImageRef.String()`: `name:tag` or `name:tag@digest`. */
-export function imageRefString(ref: ImageRef): string {
-  return ref.digest ? `${ref.name}:${ref.tag}@${ref.digest}` : `${ref.name}:${ref.tag}`;
-}

@@ -49,13 +49,6 @@ export function toImageRepository(obj: K8sObject, source = 'input'): ImageReposi
   return { apiVersion, kind: 'ImageRepository', name, namespace, labels, spec: out };
 }
 
-/** All ImageRepository objects in a (multi-document) YAML text; other kinds are ignored. */
-export function parseImageRepositories(input: string | K8sObject, source = 'input'): ImageRepository[] {
-  return readK8sObjects(input, source)
-    .filter((o) => o.kind === 'ImageRepository')
-    .map((o) => toImageRepository(o, source));
-}
-
 /** Exactly one ImageRepository from YAML text or a parsed object. Throws InputError otherwise. */
 export function parseImageRepository(input: string | K8sObject, source = 'input'): ImageRepository {
   const objects = readK8sObjects(input, source);
