@@ -5,7 +5,7 @@ import { clip, clipRuns, CLIP_LENGTH, D2Error, InputError, formatError } from '@
  * The d2 command: one binary, subcommands, `--help` on each, `--output json|text`.
  * Progress goes to stderr, results to stdout. Exit codes (docs/cli.md):
  *   0 success · 1 the operation failed (registry, signature, verification, diff found changes) · 2 usage or input error
- *   (InputError, or a D2Error with code INPUT_INVALID / USAGE: rejected before any side effect).
+ *   (InputError, or a D2Error with code INPUT_INVALID: rejected before any side effect).
  */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -170,7 +170,7 @@ export async function runCli(commands: Command[], argv: string[], version: strin
     return await command.run(ctx);
   } catch (err) {
     io.stderr(`✗ d2 ${command.name}: ${formatError(err)}\n`);
-    return err instanceof InputError || (err instanceof D2Error && (err.code === 'USAGE' || err.code === 'INPUT_INVALID')) ? EXIT_USAGE : EXIT_FAILED;
+    return err instanceof InputError || (err instanceof D2Error && err.code === 'INPUT_INVALID') ? EXIT_USAGE : EXIT_FAILED;
   }
 }
 

@@ -1,4 +1,4 @@
-import { D2Error } from '../errors.js';
+import { D2Error, type ErrorCode } from '../errors.js';
 import { redactUrls, RequestTimeoutError } from '../util/index.js';
 
 /**
@@ -83,7 +83,7 @@ function timeoutOf(err: unknown): RequestTimeoutError | undefined {
 export function translateGitHubError(err: unknown, doing: string): D2Error {
   const c = classifyGitHubError(err);
   const said = `${c.status !== undefined ? `${c.status} ` : ''}${c.message}`.trim();
-  const fail = (code: string, hint: string): D2Error => new D2Error(`could not ${doing}: GitHub said: ${said}`, { code, hint, cause: err });
+  const fail = (code: ErrorCode, hint: string): D2Error => new D2Error(`could not ${doing}: GitHub said: ${said}`, { code, hint, cause: err });
   switch (c.kind) {
     case 'timeout': {
       const t = timeoutOf(err);

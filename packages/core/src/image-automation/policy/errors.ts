@@ -1,4 +1,4 @@
-import { D2Error } from '../../errors.js';
+import { D2Error, type ErrorCode } from '../../errors.js';
 
 /**
  * Why an election failed, named after what image-reflector-controller does with it (image-automation.md §2.6):
@@ -19,7 +19,7 @@ export type PolicyErrorReason =
   | 'InvalidSpec'
   | 'DigestFailed';
 
-const CODES: Record<PolicyErrorReason, string> = {
+const CODES: Record<PolicyErrorReason, ErrorCode> = {
   InvalidPolicy: 'POLICY_INVALID',
   NoTags: 'POLICY_NO_TAGS',
   EmptyList: 'POLICY_NO_CANDIDATES',
