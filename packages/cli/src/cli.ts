@@ -35,7 +35,7 @@ export interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
   /**
    * When set, `-o/--output` values other than json|text go to this option instead (e.g. `d2 build -o out.tgz`, the
-   * form issue 4 names), so the common flag and the file flag share `-o` without ambiguity.
+   * form docs/cli.md documents), so the common flag and the file flag share `-o` without ambiguity.
    */
   outputFileOption?: string;
   /** Output format without --output (default text). */

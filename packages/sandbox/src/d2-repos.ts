@@ -29,7 +29,7 @@ export function writeTree(dir: string, files: FileTree): void {
   }
 }
 
-/** The commit message template of the D2 update cluster (image-automation.md §4). */
+/** The commit message template of the D2 update cluster (docs/image-automation.md, "Commit messages"). */
 export const D2_MESSAGE_TEMPLATE = `Automated image update
 
 Files:

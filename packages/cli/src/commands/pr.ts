@@ -12,7 +12,7 @@ export const prCommand: Command = {
   name: 'pr',
   summary: 'Open, refresh or close the image-updates pull request (GitHub API)',
   usage: USAGE,
-  help: `The image-updates-pr action as a command (github-actions.md §4, issue 7): no open PR and head ahead of base →
+  help: `The image-updates-pr action as a command (docs/github.md): no open PR and head ahead of base →
 create it (title/body as gh pr create --fill-first, plus a change table); an open PR → refresh title/body/labels; no
 diff → close it; head missing → nothing. Talks to GITHUB_API_URL (default https://api.github.com; GitHub Enterprise
 and the sandbox emulator work the same way).

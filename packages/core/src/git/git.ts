@@ -45,7 +45,7 @@ export interface CommitAuthor {
 }
 
 export interface CommitOptions {
-  /** Used verbatim: `--cleanup=verbatim -F -` (image-automation.md trap 15). */
+  /** Used verbatim: `--cleanup=verbatim -F -`, so git strips no `#` lines or whitespace from a rendered template. */
   message: string;
   author: CommitAuthor;
   /** Commit time (UTC is written); default now. */

@@ -3,7 +3,7 @@ import { redactUrls, RequestTimeoutError } from '../util/index.js';
 
 /**
  * GitHub API failures that users hit with PR-creating actions, recognised from GitHub's own error bodies and
- * turned into fixes (github-actions.md §4.2, §4.3, §4.4 "Most common failures", §7 item 12).
+ * turned into fixes (docs/github.md, "image-updates-pr — decisions").
  */
 export type GitHubErrorKind =
   | 'actions-not-permitted'

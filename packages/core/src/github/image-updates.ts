@@ -5,7 +5,7 @@ import { classifyGitHubError, translateGitHubError } from './errors.js';
 import type { MergeMethod, PullRequestInfo, PullRequests } from './pulls.js';
 
 /**
- * Opens, refreshes or closes the pull request from the image-updates branch (issue 7; github-actions.md §4, §7 item 12).
+ * Opens, refreshes or closes the pull request from the image-updates branch (docs/github.md, "image-updates-pr — decisions").
  * Safe to re-run from create, push, workflow_dispatch and schedule: an existing open PR is updated, never duplicated.
  */
 export interface ImageUpdatesPrOptions {
@@ -53,7 +53,7 @@ const BODY_LIMIT = 65_536;
 /** `{{ changes }}` in a custom body is replaced by the change table. */
 export const CHANGES_PLACEHOLDER = /\{\{\s*changes\s*\}\}/;
 
-/** `gh pr create --fill-first`: subject of the first commit as title, the rest (trimmed) as body (github-actions.md §4.1). */
+/** `gh pr create --fill-first`: subject of the first commit as title, the rest (trimmed) as body. */
 export function fillFirst(message: string): { title: string; body: string } {
   const text = message.replace(/\r\n/g, '\n').trim();
   const blank = text.search(/\n\s*\n/);

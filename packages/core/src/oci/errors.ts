@@ -1,7 +1,7 @@
 /**
- * Registry errors (oci-distribution.md §1.8): every failure carries the registry, repository, operation, HTTP status
- * and the registry's own error code/message, and known failures (GHCR permissions above all, github-actions.md §2.3,
- * §2.4) come with the fix the user needs as `hint`.
+ * Registry errors: every failure carries the registry, repository, operation, HTTP status and the registry's own error
+ * code/message, and known failures (GHCR permissions above all, docs/security.md, "Identities and permissions") come
+ * with the fix the user needs as `hint`.
  */
 import { D2Error, type ErrorCode } from '../errors.js';
 import { redactUrls } from '../util/index.js';
@@ -100,7 +100,7 @@ function formatMessage(init: RegistryErrorInit): string {
   return `${init.operation} on ${where} failed${status}${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
 }
 
-/** Known failures and their fixes (github-actions.md §2.3/§2.4, oci-distribution.md §1.8, §2, §6). */
+/** Known failures and their fixes: GHCR package permissions, registries' own error codes, and the statuses above. */
 function hintFor(init: RegistryErrorInit): string | undefined {
   const text = [...(init.errors ?? []).map((e) => `${e.code} ${e.message} ${e.detail ?? ''}`), init.body ?? ''].join(' ');
   const ghcr = init.registry === 'ghcr.io' || init.registry.endsWith('.ghcr.io');

@@ -83,7 +83,7 @@ export function readCommonInputs(inputs: Inputs, env: Env = process.env): Common
 
 /**
  * Credentials: explicit registry-username/password for the target registries; for ghcr.io the workflow's actor and
- * token by default (github-actions.md §2.1); otherwise the Docker config (DOCKER_CONFIG, credential helpers).
+ * token by default (docs/security.md, "Identities and permissions"); otherwise the Docker config (DOCKER_CONFIG, credential helpers).
  */
 export function credentialsFor(registries: string[], common: CommonPublishInputs, env: Env = process.env): CredentialProvider {
   if (common.username && !common.password) {

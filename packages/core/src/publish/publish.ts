@@ -1,5 +1,5 @@
 /**
- * Publishing a Flux artifact (issue 4, issue 10 ordering): build → compare with diff-tag by content → push blobs and
+ * Publishing a Flux artifact (docs/security.md, "Ordering guarantees"): build → compare with diff-tag by content → push blobs and
  * the manifest BY DIGEST → sign → verify → only then move the tags. Nothing is half-done: when any step before the
  * tag moves fails, no tag changes; a tag moves only to a digest that was pushed (and signed, when signing).
  */

@@ -1,9 +1,9 @@
 /**
- * The cosign legacy signature layout, byte for byte (cosign-signatures.md §1): the simple-signing payload (§1.3), the
- * `.sig` image config (§1.2), the `.sig` manifest with one layer per signature and its annotations (§1.4, §1.5), and
- * appending to an existing `.sig` (§1.6).
+ * The cosign legacy signature layout, byte for byte (docs/signing.md, "The legacy `.sig` image"): the simple-signing
+ * payload, the `.sig` image config, the `.sig` manifest with one layer per signature and its annotations, and
+ * appending to an existing `.sig`.
  *
- * Written by hand because no JS library writes this layout (`@sigstore/oci` only writes referrers, §2.4), and the
+ * Written by hand because no JS library writes this layout (`@sigstore/oci` only writes referrers), and the
  * bytes must equal what Go's encoding/json produces for cosign's and go-containerregistry's structs.
  */
 import {
@@ -19,7 +19,7 @@ import {
 } from '../base/index.js';
 import { D2Error } from '../errors.js';
 
-/** cosign `maxLayers` (pkg/oci/remote/signatures.go), §1.6. */
+/** cosign `maxLayers` (pkg/oci/remote/signatures.go): cosign reads no more layers of a `.sig`. */
 export const MAX_SIGNATURE_LAYERS = 1000;
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -40,7 +40,7 @@ function sortedMap(m: Record<string, string>): Record<string, string> {
 
 /**
  * `docker-reference` as go-containerregistry `Repository.Name()`: registry + repository, with Docker Hub's canonical
- * host `index.docker.io` and `library/` for official images (§1.3).
+ * host `index.docker.io` and `library/` for official images.
  */
 export function dockerReference(repo: Repository): string {
   let registry = repo.registry;
@@ -52,14 +52,14 @@ export function dockerReference(repo: Repository): string {
   return `${registry}/${repository}`;
 }
 
-/** The referrers fallback tag: `sha256-<hex>` (§2.4). */
+/** The referrers fallback tag: `sha256-<hex>` (docs/signing.md, "The referrers fallback index"). */
 export function referrersFallbackTag(digest: string): string {
   assertDigest(digest);
   return digest.replace(':', '-');
 }
 
 /**
- * The simple-signing payload (§1.3): the signed bytes and the layer blob. `optional` is null unless annotations are given
+ * The simple-signing payload: the signed bytes and the layer blob. `optional` is null unless annotations are given
  * (then an object with sorted keys).
  */
 export function simpleSigningPayload(repo: Repository, digest: string, annotations?: Record<string, string>): Buffer {
@@ -75,7 +75,7 @@ export function simpleSigningPayload(repo: Repository, digest: string, annotatio
   return Buffer.from(goJSON(payload), 'utf8');
 }
 
-/** A `.sig` layer to add: the payload and the annotations of §1.4. */
+/** A `.sig` layer to add: the payload and its layer annotations (signature, certificate, chain, bundle, timestamp). */
 export interface SignatureLayer {
   payload: Buffer;
   annotations: Record<string, string>;
@@ -108,7 +108,7 @@ interface ConfigLike {
   rootfs?: { type?: string; diff_ids?: string[] };
 }
 
-/** ggcr `ConfigFile` field order for the fields a cosign `.sig` config has (§1.2). */
+/** ggcr `ConfigFile` field order for the fields a cosign `.sig` config has. */
 function signatureConfig(c: ConfigLike, diffIds: string[], history: HistoryEntry[]): Buffer {
   const hist = history.map((h) => {
     const e: HistoryEntry = { created: h.created ?? ZERO_TIME };
@@ -139,7 +139,7 @@ function descriptorJSON(d: Descriptor): Record<string, unknown> {
 /**
  * Builds the `.sig` image with `add` appended to `existing` (manifest and config bytes of the current `.sig`, if any),
  * as cosign's `mutate.Append` does: existing layers kept in order, media types of the existing manifest kept, one
- * diff_id and one history entry per layer (§1.2, §1.6, trap 13).
+ * diff_id and one history entry per layer. Appending, never replacing, keeps other signers' signatures.
  */
 export function buildSignatureImage(add: SignatureLayer[], existing?: { manifest: Buffer; config: Buffer }): SignatureImage {
   let manifestMediaType = OCI_MANIFEST_MEDIA_TYPE;
@@ -188,7 +188,7 @@ function parseJSON<T>(bytes: Buffer, what: string): T {
   }
 }
 
-/** The `dev.sigstore.cosign/bundle` value (§1.5), cosign's RekorBundle, in Go's key order with numbers as numbers. */
+/** The `dev.sigstore.cosign/bundle` value, cosign's RekorBundle, in Go's key order with numbers as numbers. */
 export interface RekorBundle {
   SignedEntryTimestamp: string;
   Payload: { body: string; integratedTime: number; logIndex: number; logID: string };

@@ -1,5 +1,5 @@
 /**
- * Verification of a cosign v3 sigstore-bundle referrer (cosign-signatures.md §2.2, §3.3; traps 7, 8): a v0.3 bundle
+ * Verification of a cosign v3 sigstore-bundle referrer (docs/signing.md, "The bundle referrer"): a v0.3 bundle
  * with a DSSE envelope whose in-toto statement lists the manifest digest as a subject, checked by `@sigstore/verify`
  * (tlog inclusion proof/SET, integrated time, chain, SCT, DSSE signature) plus the RE2 identity policy.
  */

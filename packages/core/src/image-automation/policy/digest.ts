@@ -9,7 +9,7 @@ import type { DigestReflectionPolicy } from './types.js';
 
 /**
  * Digest reflection for an elected tag: `Never` (the default) gives "", `IfNotPresent` and `Always` HEAD
- * `<spec.image>:<tag>` (a stateless run has no previous status to keep, trap 7). The digest is the index digest for a
+ * `<spec.image>:<tag>` (a stateless run has no previous status to keep). The digest is the index digest for a
  * multi-arch image. Throws PolicyError(DigestFailed).
  */
 export async function resolveDigest(

@@ -1,7 +1,7 @@
 /**
  * Reading ImagePolicy objects from YAML (`image.toolkit.fluxcd.io/v1` and `v1beta2`) with the validation the API
  * server would apply from the CRD (required fields, enums, the two CEL rules on `interval`), so that a bad manifest
- * fails before anything runs. image-automation.md §2.
+ * fails before anything runs (docs/image-policies.md, "Decisions", Manifest validation).
  */
 import { InputError } from '../../errors.js';
 import { readK8sObjects, readObjectHeader, type K8sObject, type ObjectValidator } from '../k8s/index.js';

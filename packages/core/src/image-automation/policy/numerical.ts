@@ -1,5 +1,5 @@
 /**
- * Numerical policy (IRC `internal/policy/numerical.go`, image-automation.md §2.4, trap 3) and Go's
+ * Numerical policy (IRC `internal/policy/numerical.go`; docs/image-policies.md, "Decisions") and Go's
  * `strconv.ParseFloat(s, 64)`.
  *
  * ParseFloat is written by hand because JavaScript's `Number`, `parseFloat` and `BigInt` each accept or reject a

@@ -1,7 +1,7 @@
 /**
  * Offline election for `d2 policy select --policy <ImagePolicy yaml> [--repository <ImageRepository yaml>] --tags <file>`
- * (issue 5 "CLI"): the tags file stands in for the registry listing, so the repository's exclusion list applies to it
- * before the election, exactly as a scan would (image-automation.md §0 steps 1–2).
+ * (docs/cli.md): the tags file stands in for the registry listing, so the repository's exclusion list applies to it
+ * before the election, exactly as a scan would.
  */
 import { sortDescendingBytes } from '../../base/index.js';
 import { InputError } from '../../errors.js';
@@ -102,8 +102,8 @@ export interface ElectLatestRefInput {
 }
 
 /**
- * Election plus digest reflection: the ImagePolicy's `status.latestRef` for a stateless run (image-automation.md §2.6,
- * traps 6–7). `IfNotPresent` behaves as `Always` because there is no previous status to keep.
+ * Election plus digest reflection: the ImagePolicy's `status.latestRef` for a stateless run (`name` is `spec.image`
+ * verbatim; docs/image-policies.md, "Decisions"). `IfNotPresent` behaves as `Always` because there is no previous status to keep.
  */
 export async function electLatestRef(input: ElectLatestRefInput): Promise<ImageRef> {
   const { tag } = new PolicyElector(input.policy, input.name).elect(input.tags, { presorted: input.presorted });

@@ -1,5 +1,5 @@
 /**
- * Reading ImageRepository objects from YAML with the CRD's validation (image-automation.md §1): `spec.image` required
+ * Reading ImageRepository objects from YAML with the CRD's validation: `spec.image` required
  * and valid (Flux's messages), `exclusionList` at most 25 valid RE2 regexes, `provider` enum, durations.
  */
 import { InputError } from '../../errors.js';

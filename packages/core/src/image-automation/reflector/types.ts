@@ -1,5 +1,5 @@
 /**
- * ImageRepository as written in git (IRC `api/v1/imagerepository_types.go`, image-automation.md §1) and the registry
+ * ImageRepository as written in git (IRC `api/v1/imagerepository_types.go`) and the registry
  * operations the reflector needs.
  */
 import type { Repository } from '../../base/index.js';
