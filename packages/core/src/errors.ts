@@ -1,4 +1,4 @@
-import { redactUrls } from './util/index.js';
+import { redactUrls } from './redact.js';
 
 /**
  * Every code a D2Error can carry: stable and machine-readable (the CLI prints it with --json, tests match on it). A new
@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'REGISTRY_PROTOCOL'
   | 'REGISTRY_SERVER_ERROR'
   | 'REGISTRY_TOO_LARGE'
+  | 'REGISTRY_TIMEOUT'
   | 'REGISTRY_TOO_MANY_REQUESTS'
   | 'REGISTRY_UNAUTHORIZED'
   // Publishing and releases (publish/)
@@ -67,7 +68,8 @@ export type ErrorCode =
   | 'GITHUB_NOT_FOUND'
   | 'GITHUB_NO_COMMITS'
   | 'GITHUB_PR_EXISTS'
-  | 'GITHUB_RATE_LIMITED';
+  | 'GITHUB_RATE_LIMITED'
+  | 'GITHUB_TIMEOUT';
 
 /**
  * Errors carry a user-facing message and, where we know it, the fix. Action entry points map every error to

@@ -15,7 +15,7 @@ import { ChainCredentials, DockerConfigCredentials } from './credentials.js';
 import { parseErrorBody, RegistryError, RegistryErrorCode, isNotFound } from './errors.js';
 import { isLoopback, referrersTag, validateDigest, validateRepository, validateTag } from './references.js';
 import { ProxyResolver, type ProxyOptions } from './proxy.js';
-import { RequestTimeoutError } from '../util/deadline.js';
+import { RequestTimeoutError } from '../util/index.js';
 import { BodyTooLargeError, DEFAULT_REQUEST_DEADLINE_MS, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
 import type { BlobSource, Budget, CredentialProvider, Descriptor, Logger, ManifestBytes, Repository } from './types.js';
 

@@ -22,7 +22,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { RequestTimeoutError, type TimeoutKind } from '../util/deadline.js';
+import { RequestTimeoutError, type TimeoutKind } from '../util/index.js';
 import type { ProxyResolver, ProxyRoute } from './proxy.js';
 import type { Budget } from './types.js';
 
