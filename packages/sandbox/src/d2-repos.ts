@@ -5,6 +5,7 @@
  * Used by `d2 demo` and by the end-to-end tests.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { GITHUB_ACTIONS_ISSUER } from '@d2/core/base';
 import { dirname, join } from 'node:path';
 
 export interface D2RepoOptions {
@@ -62,7 +63,7 @@ export function verifyBlock(owner: string, repo: string, workflow: string, gitRe
     'verify:',
     '  provider: cosign',
     '  matchOIDCIdentity:',
-    `    - issuer: ^${escapeRegex('https://token.actions.githubusercontent.com')}$`,
+    `    - issuer: ^${escapeRegex(GITHUB_ACTIONS_ISSUER)}$`,
     `      subject: ^${escapeRegex(`https://github.com/${owner}/${repo}/.github/workflows/${workflow}`)}@${gitRefRegex}$`,
   ].join('\n');
 }
