@@ -2,12 +2,41 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Boundaries of packages/core/src (docs/architecture.md, "Layers and boundaries"): a file reaches another top-level
+ * folder (a domain such as oci/, or the lower layer base/) only through that folder's index.ts; inside its own domain
+ * relative imports are free. A file `depth` folders below src/ climbs `depth` times to leave its domain, so one
+ * pattern per depth: `../oci/index.js` passes, `../oci/client.js` does not. packages/core/test/architecture checks the
+ * same rule (and import cycles) on the whole graph.
+ */
+const coreBoundaries = [0, 1, 2, 3, 4].map((depth) => {
+  const up = depth === 0 ? '\\./' : `(?:\\.\\./){${depth}}`;
+  return {
+    files: [`packages/core/src/${'*/'.repeat(depth)}*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^${up}[^./][^/]*/(?!index\\.js$)`,
+              message: "import another domain through its index.ts (e.g. '../oci/index.js'); export what you need there",
+            },
+            { regex: `^(?:\\.\\./){${depth + 1}}`, message: 'packages/core/src imports nothing outside itself by a relative path' },
+          ],
+        },
+      ],
+    },
+  };
+});
+
 export default tseslint.config(
   {
     ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.reports/**', '.demo/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  ...coreBoundaries,
   {
     languageOptions: {
       ecmaVersion: 2023,

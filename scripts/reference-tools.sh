@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the reference command-line tools the conformance suite uses as oracles (issue 11; docs/conformance.md):
+# Builds the reference command-line tools the conformance suite uses as oracles (docs/conformance.md):
 #   flux   github.com/fluxcd/flux2/v2/cmd/flux      (Flux CLI 2.9.x)
 #   cosign github.com/sigstore/cosign/v3/cmd/cosign  (cosign 3.x)
 #   cosign2 github.com/sigstore/cosign/v2/cmd/cosign (cosign 2.x, optional: a failure here is only a warning)

@@ -176,7 +176,7 @@ export async function run(): Promise<void> {
           registry,
           workDir: process.env.RUNNER_TEMP || undefined,
           gitOptions: () => ({ signal: budget.signal, ...(token ? { auth: { token } } : {}) }),
-          log: { info: (m) => actionLog.info(m), warning: (m) => actionLog.warning(m), group: (name, fn) => actionLog.group(name, fn) },
+          log: { info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m), group: (name, fn) => actionLog.group(name, fn) },
         },
       );
     } finally {

@@ -119,7 +119,7 @@ export async function run(): Promise<void> {
     core.setSecret(opts.token);
     actionLog.info(`Event ${process.env.GITHUB_EVENT_NAME ?? '?'} on ${process.env.GITHUB_REF ?? '?'}; head ${opts.head}, base ${opts.base ?? '(default branch)'}.`);
     const octokit = createOctokit(opts.token, { budget: opts.budget });
-    const flow = new ImageUpdatesPr(new PullRequests(octokit, opts.repository), { info: (m) => actionLog.info(m), warning: (m) => actionLog.warning(m) });
+    const flow = new ImageUpdatesPr(new PullRequests(octokit, opts.repository), { info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m) });
     const result = await flow.run(opts);
     core.setOutput('operation', result.operation);
     core.setOutput('pull-request-number', result.number !== undefined ? String(result.number) : '');

@@ -15,7 +15,7 @@ import {
 
 /**
  * push-artifact: package each component as a Flux OCI artifact, skip unchanged content, push by digest, sign, verify,
- * then move the tags (issue 4, issue 10). Input-compatible with controlplaneio-fluxcd/distribution/actions/push.
+ * then move the tags (docs/security.md, "Ordering guarantees"). Input-compatible with controlplaneio-fluxcd/distribution/actions/push.
  */
 export async function run(): Promise<void> {
   await runAction(async () => {

@@ -19,7 +19,7 @@ import {
 
 /**
  * release-artifact: promote a component (or the whole fleet repository) from a `<component>/<version>` tag:
- * build exactly as push-artifact, push by digest, sign, then move the version tag and the stable tag (issue 6).
+ * build exactly as push-artifact, push by digest, sign, then move the version tag and the stable tag (actions/release-artifact/README.md).
  */
 export async function run(): Promise<void> {
   await runAction(async () => {

@@ -5,7 +5,7 @@ import { clip, clipRuns, CLIP_LENGTH, D2Error, InputError, formatError } from '@
  * The d2 command: one binary, subcommands, `--help` on each, `--output json|text`.
  * Progress goes to stderr, results to stdout. Exit codes (docs/cli.md):
  *   0 success · 1 the operation failed (registry, signature, verification, diff found changes) · 2 usage or input error
- *   (InputError, or a D2Error with code INPUT_INVALID / USAGE: rejected before any side effect).
+ *   (InputError, or a D2Error with code INPUT_INVALID: rejected before any side effect).
  */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -35,7 +35,7 @@ export interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
   /**
    * When set, `-o/--output` values other than json|text go to this option instead (e.g. `d2 build -o out.tgz`, the
-   * form issue 4 names), so the common flag and the file flag share `-o` without ambiguity.
+   * form docs/cli.md documents), so the common flag and the file flag share `-o` without ambiguity.
    */
   outputFileOption?: string;
   /** Output format without --output (default text). */
@@ -170,7 +170,7 @@ export async function runCli(commands: Command[], argv: string[], version: strin
     return await command.run(ctx);
   } catch (err) {
     io.stderr(`✗ d2 ${command.name}: ${formatError(err)}\n`);
-    return err instanceof InputError || (err instanceof D2Error && (err.code === 'USAGE' || err.code === 'INPUT_INVALID')) ? EXIT_USAGE : EXIT_FAILED;
+    return err instanceof InputError || (err instanceof D2Error && err.code === 'INPUT_INVALID') ? EXIT_USAGE : EXIT_FAILED;
   }
 }
 

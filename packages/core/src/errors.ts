@@ -1,4 +1,75 @@
-import { redactUrls } from './util/redact.js';
+import { redactUrls } from './redact.js';
+
+/**
+ * Every code a D2Error can carry: stable and machine-readable (the CLI prints it with --json, tests match on it). A new
+ * failure with its own meaning gets a new member here.
+ */
+export type ErrorCode =
+  // Generic
+  | 'D2_ERROR'
+  | 'INPUT_INVALID'
+  // Flux artifacts (flux/, flate/)
+  | 'ARTIFACT_INVALID'
+  | 'ARTIFACT_LAYER_INVALID'
+  | 'ARTIFACT_SOURCE_CHANGED'
+  | 'ARTIFACT_SOURCE_UNREADABLE'
+  | 'ARTIFACT_UNSAFE_PATH'
+  | 'FLATE_CLOSED'
+  | 'FLATE_INTERNAL'
+  // Registry client (oci/)
+  | 'CREDENTIALS_HELPER'
+  | 'REGISTRY_DENIED'
+  | 'REGISTRY_DIGEST_MISMATCH'
+  | 'REGISTRY_INVALID'
+  | 'REGISTRY_NETWORK'
+  | 'REGISTRY_NOT_FOUND'
+  | 'REGISTRY_PROTOCOL'
+  | 'REGISTRY_SERVER_ERROR'
+  | 'REGISTRY_TOO_LARGE'
+  | 'REGISTRY_TIMEOUT'
+  | 'REGISTRY_TOO_MANY_REQUESTS'
+  | 'REGISTRY_UNAUTHORIZED'
+  // Publishing and releases (publish/)
+  | 'PUBLISH_FAILED'
+  | 'VERSION_EXISTS'
+  | 'DOWNGRADE'
+  | 'RELEASE_RACE'
+  // Signing and verification (sign/, verify/)
+  | 'SIGNING_FAILED'
+  | 'SIGNATURE_INVALID'
+  | 'SIGNATURE_LIMIT'
+  | 'VERIFY_FAILED'
+  | 'VERIFY_IDENTITY'
+  | 'VERIFY_TRUST'
+  // Image automation (image-automation/)
+  | 'SCAN_FAILED'
+  | 'POLICY_FAILED'
+  | 'POLICY_INVALID'
+  | 'POLICY_NO_TAGS'
+  | 'POLICY_NO_CANDIDATES'
+  | 'POLICY_NO_MATCH'
+  | 'POLICY_INVALID_NUMERIC'
+  | 'POLICY_SPEC_INVALID'
+  | 'POLICY_DIGEST_FAILED'
+  | 'SETTER_INVALID_REF'
+  | 'SETTER_PATH'
+  | 'TEMPLATE_ERROR'
+  | 'TEMPLATE_REMOVED_FIELD'
+  | 'UPDATE_STRATEGY'
+  // git and GitHub (git/, github/)
+  | 'GIT_FAILED'
+  | 'GIT_BRANCH_MOVED'
+  | 'GITHUB_ACTIONS_NOT_PERMITTED'
+  | 'GITHUB_API_ERROR'
+  | 'GITHUB_AUTO_MERGE_CLEAN'
+  | 'GITHUB_AUTO_MERGE_NOT_ALLOWED'
+  | 'GITHUB_BAD_CREDENTIALS'
+  | 'GITHUB_FORBIDDEN'
+  | 'GITHUB_NOT_FOUND'
+  | 'GITHUB_NO_COMMITS'
+  | 'GITHUB_PR_EXISTS'
+  | 'GITHUB_RATE_LIMITED'
+  | 'GITHUB_TIMEOUT';
 
 /**
  * Errors carry a user-facing message and, where we know it, the fix. Action entry points map every error to
@@ -8,9 +79,9 @@ export class D2Error extends Error {
   /** A short, actionable hint (what to change), shown after the message. */
   readonly hint?: string;
   /** A stable machine-readable code, e.g. INPUT_INVALID, REGISTRY_DENIED. */
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(message: string, opts: { hint?: string; code?: string; cause?: unknown } = {}) {
+  constructor(message: string, opts: { hint?: string; code?: ErrorCode; cause?: unknown } = {}) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'D2Error';
     this.hint = opts.hint;

@@ -5,6 +5,7 @@
  * Used by `d2 demo` and by the end-to-end tests.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { GITHUB_ACTIONS_ISSUER } from '@d2/core/base';
 import { dirname, join } from 'node:path';
 
 export interface D2RepoOptions {
@@ -29,7 +30,7 @@ export function writeTree(dir: string, files: FileTree): void {
   }
 }
 
-/** The commit message template of the D2 update cluster (image-automation.md §4). */
+/** The commit message template of the D2 update cluster (docs/image-automation.md, "Commit messages"). */
 export const D2_MESSAGE_TEMPLATE = `Automated image update
 
 Files:
@@ -62,7 +63,7 @@ export function verifyBlock(owner: string, repo: string, workflow: string, gitRe
     'verify:',
     '  provider: cosign',
     '  matchOIDCIdentity:',
-    `    - issuer: ^${escapeRegex('https://token.actions.githubusercontent.com')}$`,
+    `    - issuer: ^${escapeRegex(GITHUB_ACTIONS_ISSUER)}$`,
     `      subject: ^${escapeRegex(`https://github.com/${owner}/${repo}/.github/workflows/${workflow}`)}@${gitRefRegex}$`,
   ].join('\n');
 }

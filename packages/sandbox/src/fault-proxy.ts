@@ -1,6 +1,6 @@
 /**
  * A fault-injecting HTTP proxy on 127.0.0.1 in front of a real sandbox service (normally the registry), for
- * reliability tests (issue 3 "Tests"): answer with a status (429 + Retry-After, 503, permanent 500), reset the
+ * reliability tests (docs/registry-client.md, "Tests"): answer with a status (429 + Retry-After, 503, permanent 500), reset the
  * connection (before forwarding, or mid-upload after part of the request body went upstream), delay a response, or
  * redirect. Requests that match no rule are forwarded unchanged, Host header included, so the registry's absolute
  * Location headers point back at the proxy.

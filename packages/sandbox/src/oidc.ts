@@ -3,18 +3,20 @@
  * `envFor(context)` registers a run identity and returns the two variables the runner sets
  * (`ACTIONS_ID_TOKEN_REQUEST_URL`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN`); `@actions/core` `getIDToken('sigstore')` then GETs
  * `<url>&audience=sigstore` with `Authorization: Bearer <token>` and receives `{"value": <JWT>}`.
- * Spec: ../shared/specs/github-actions.md §3 (claims, `sub` format), cosign-signatures.md §3.4 (SAN = https://github.com/ +
- * job_workflow_ref) and §5.2 (the stand-in Fulcio reads the SAN from the claim {@link SAN_CLAIM}).
+ * The claims are GitHub's (`sub` = `repo:<owner>/<repo>:ref:<ref>`, `job_workflow_ref`, …); Fulcio derives the SAN
+ * `https://github.com/` + `job_workflow_ref` from them (docs/signing.md, "GitHub Actions identities"), and the stand-in
+ * Fulcio reads it from the claim {@link SAN_CLAIM}.
  *
  * The JWT is signed (ES256) with a throwaway key so that it has the real shape; the JWKS is served at
  * `/.well-known/jwks`. The mock Fulcio does not verify it.
  */
 import { createHash, generateKeyPairSync, randomBytes, sign as cryptoSign, type JsonWebKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { GITHUB_ACTIONS_ISSUER } from '@d2/core/base';
 import { SAN_CLAIM } from './sigstore.js';
 import { listenLoopback } from './process.js';
 
-export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+export { GITHUB_ACTIONS_ISSUER };
 
 export interface OidcContext {
   /** `owner/repo` */

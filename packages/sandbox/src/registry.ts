@@ -1,7 +1,7 @@
 /**
  * The sandbox OCI registry: the real CNCF distribution binary (`docker-registry serve <generated config>`) on
  * 127.0.0.1 and a free port, with filesystem storage in a temp dir and deletes enabled, in three auth modes
- * (oci-distribution.md §3):
+ * (docs/registry-client.md, "Sandbox"):
  *  - `anonymous`: no auth;
  *  - `htpasswd`: Basic auth from a bcrypt file written with `htpasswd -Bbn`, relative Location URLs by default;
  *  - `token`: Bearer token auth against our token server (token-server.ts) with an openssl self-signed cert.

@@ -1,14 +1,14 @@
 /**
  * Sigstore stand-in for tests, benchmarks and the demo: the `@sigstore/mock` Fulcio, Rekor v1 and TSA handlers behind
  * a real loopback `node:http` server, plus a generated `trusted_root.json` that a real verifier (`@sigstore/verify`,
- * our verify module, cosign v3 `--trusted-root`) can use. Spec: ../shared/specs/cosign-signatures.md §5.1–5.3.
+ * our verify module, cosign v3 `--trusted-root`) can use (docs/signing.md, "The Sigstore stand-in (sandbox)").
  *
  * - Fulcio (`/api/v2/signingCert`): the mock CA is created WITH a CT log, so leaf certificates carry an embedded SCT.
  *   The SAN is taken from the token claim {@link SAN_CLAIM}, which the sandbox OIDC endpoint (oidc.ts) fills with
- *   `https://github.com/` + `job_workflow_ref`, as real Fulcio does for GitHub Actions (§3.4). The mock never verifies
+ *   `https://github.com/` + `job_workflow_ref`, as real Fulcio does for GitHub Actions. The mock never verifies
  *   the JWT signature.
  * - Rekor v1 (`/api/v1/log/entries`): SET over canonical {body, integratedTime, logID, logIndex}, one-leaf inclusion
- *   proof. The mock stores a `dsse` proposal unrewritten, which no verifier accepts (§5.2, trap 19); the stand-in
+ *   proof. The mock stores a `dsse` proposal unrewritten, which no verifier accepts; the stand-in
  *   therefore does what real Rekor does first (rekor `pkg/types/dsse/v0.0.1` Unmarshal/Canonicalize): verify the
  *   envelope with the proposed verifier and replace the proposal by {envelopeHash, payloadHash, signatures}. So `dsse`
  *   (cosign's and sigstore-js' default) works here end to end; `intoto` still works too.
@@ -33,12 +33,12 @@ export interface SigstoreOptions {
   tsa?: boolean;
   /**
    * Fixed clock for the CA (certificate notBefore; validity 10 minutes). A clock in the past yields certificates
-   * that have expired before Rekor's integratedTime: the "expired certificate" case of cosign's CheckExpiry (§3.2 step 8).
+   * that have expired before Rekor's integratedTime: the "expired certificate" case of cosign's CheckExpiry.
    */
   caClock?: Date;
   /** Fixed clock for Rekor's integratedTime. */
   tlogClock?: Date;
-  /** validFor.start of every trusted-root entry; default 60 s before start-up (§5.1/5.2). */
+  /** validFor.start of every trusted-root entry; default 60 s before start-up, so that signing times are inside it. */
   validFrom?: Date;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { OCI_MANIFEST_MEDIA_TYPE, sha256Digest as sha256 } from '@d2/core/base';
 import type { BlobSource, Repository } from '@d2/core/oci';
 
 /** The registry-client calls a tiny push needs (RegistryClient satisfies it). */
@@ -6,8 +6,6 @@ export interface TinyPushClient {
   pushBlob(repo: Repository, source: BlobSource, digest: string, size?: number): Promise<unknown>;
   putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<string>;
 }
-
-const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /**
  * Pushes a small Flux-typed artifact (`{}` config, one layer holding `content`) by digest, for tests and benchmarks that
@@ -21,10 +19,10 @@ export async function pushTinyArtifact(client: TinyPushClient, repo: Repository,
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      mediaType: OCI_MANIFEST_MEDIA_TYPE,
       config: { mediaType: 'application/vnd.cncf.flux.config.v1+json', size: config.length, digest: sha256(config) },
       layers: [{ mediaType: 'application/vnd.cncf.flux.content.v1.tar+gzip', size: layer.length, digest: sha256(layer) }],
     }),
   );
-  return client.putManifest(repo, sha256(manifest), manifest, 'application/vnd.oci.image.manifest.v1+json');
+  return client.putManifest(repo, sha256(manifest), manifest, OCI_MANIFEST_MEDIA_TYPE);
 }

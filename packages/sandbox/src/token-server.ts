@@ -1,8 +1,8 @@
 /**
- * A Docker/OCI registry token server for the sandbox registry's token-auth mode (oci-distribution.md §3 "Token server
- * design"): plain node:http on 127.0.0.1, no dependencies. It implements the distribution token protocol
+ * A Docker/OCI registry token server for the sandbox registry's token-auth mode (docs/registry-client.md, "Sandbox"):
+ * plain node:http on 127.0.0.1, no dependencies. It implements the distribution token protocol
  * (GET <realm>?service=&scope=…, Basic credentials optional) and its OAuth2 variant (POST, grant_type=password or
- * refresh_token, oci-distribution.md §1.2), grants scopes per user policy and signs RS256 JWTs whose `x5c` header
+ * refresh_token), grants scopes per user policy and signs RS256 JWTs whose `x5c` header
  * carries the self-signed certificate that distribution also has as its root bundle.
  *
  * Written by hand on purpose: it is a test fixture (~150 lines) and must expose its issuance log to tests.
@@ -56,7 +56,7 @@ export interface TokenServer {
   stop(): Promise<void>;
 }
 
-/** Parses `type:name:actions`; the name is what lies between the first and the last `:` (spec §3 step 2). */
+/** Parses `type:name:actions`; the name is what lies between the first and the last `:` (names may contain `:`, e.g. a port). */
 export function parseScope(scope: string): TokenAccess | undefined {
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');

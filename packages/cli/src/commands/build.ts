@@ -7,8 +7,8 @@ import { BUILD_HELP, buildOptions, buildOptionsFrom } from '../wiring.js';
 const USAGE = 'd2 build <dir> [--ignore-paths P] [-o out.tgz] [--source URL --revision REV --created T]';
 
 /**
- * `d2 build`: packages a directory as a Flux artifact locally, nothing is sent (flux-artifact.md §3). Prints the
- * digests a push would produce. `-o out.tgz` writes the layer (issue 4's form); `-o json|text` stays the output format.
+ * `d2 build`: packages a directory as a Flux artifact locally, nothing is sent (docs/artifacts.md). Prints the
+ * digests a push would produce. `-o out.tgz` writes the layer (docs/cli.md); `-o json|text` stays the output format.
  */
 export const buildCommand: Command = {
   name: 'build',

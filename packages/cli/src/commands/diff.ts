@@ -14,8 +14,8 @@ export const diffCommand: Command = {
   name: 'diff',
   summary: 'Compare a directory with the artifact at a tag, by content (what push --diff-tag decides)',
   usage: USAGE,
-  help: `Builds the directory locally and compares its uncompressed tar digest with the remote artifact's (flux-artifact.md
-§4): a change of compressor or of annotations alone is not a change. The remote reference is the tag or digest in the
+  help: `Builds the directory locally and compares its uncompressed tar digest with the remote artifact's
+(docs/artifacts.md): a change of compressor or of annotations alone is not a change. The remote reference is the tag or digest in the
 reference, else --diff-tag, else 'latest'. Nothing is pushed.
 
   --diff-tag TAG              the tag to compare with (when the reference has none)

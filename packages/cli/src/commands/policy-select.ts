@@ -24,7 +24,7 @@ export const policySelectCommand: Command = {
   name: 'policy select',
   summary: 'Elect the tag an ImagePolicy would choose from a list of tags (offline)',
   usage: USAGE,
-  help: `Runs image-reflector-controller's election (image-automation.md §2) on a tags file instead of a registry scan:
+  help: `Runs image-reflector-controller's election (docs/image-policies.md) on a tags file instead of a registry scan:
 semver (Masterminds semantics), alphabetical, numerical, filterTags pattern/extract (Go RE2). With --repository the
 ImageRepository's exclusionList applies first (default ^.*\\.sig$) and latestRef is printed too.
 

@@ -12,7 +12,7 @@ export const prCommand: Command = {
   name: 'pr',
   summary: 'Open, refresh or close the image-updates pull request (GitHub API)',
   usage: USAGE,
-  help: `The image-updates-pr action as a command (github-actions.md §4, issue 7): no open PR and head ahead of base →
+  help: `The image-updates-pr action as a command (docs/github.md): no open PR and head ahead of base →
 create it (title/body as gh pr create --fill-first, plus a change table); an open PR → refresh title/body/labels; no
 diff → close it; head missing → nothing. Talks to GITHUB_API_URL (default https://api.github.com; GitHub Enterprise
 and the sandbox emulator work the same way).
@@ -81,7 +81,7 @@ Exit codes: 0 done (including "none"), 1 the GitHub API refused (the fix is prin
     const graphqlUrl = ctx.env.GITHUB_GRAPHQL_URL ?? (apiUrl.endsWith('/api/v3') ? `${apiUrl.slice(0, -3)}graphql` : `${apiUrl}/graphql`);
     const warn = (m: string): void => ctx.log(`  ! ${m}`);
     const octokit = createOctokit(token, { baseUrl: apiUrl, warn, budget: timeBudget(ctx) });
-    const flow = new ImageUpdatesPr(new PullRequests(octokit, repository, { graphqlUrl }), { info: (m) => ctx.log(`  ${m}`), warning: warn });
+    const flow = new ImageUpdatesPr(new PullRequests(octokit, repository, { graphqlUrl }), { info: (m) => ctx.log(`  ${m}`), warn });
     const r = await flow.run({
       repository,
       head,

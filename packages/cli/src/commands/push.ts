@@ -61,7 +61,7 @@ export const pushCommand: Command = {
   name: 'push',
   summary: 'Build and push Flux OCI artifacts by digest, skip unchanged content, sign, then move tags',
   usage: USAGE,
-  help: `The push-artifact action as a command (flux-artifact.md, issue 4; signing: cosign-signatures.md, issue 10).
+  help: `The push-artifact action as a command (docs/cli.md; artifacts: docs/artifacts.md; signing: docs/signing.md).
 Order: build → compare with --diff-tag by content (uncompressed tar digest) → push blobs and manifest by digest →
 sign (--sign) → verify the signature as Flux would → only then move the tags. Unchanged content is not pushed; the tags
 still point at the existing digest. With no tag at all, 'latest' is used (Flux's default).

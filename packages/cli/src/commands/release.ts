@@ -20,7 +20,7 @@ export const releaseCommand: Command = {
   name: 'release',
   summary: 'Promote a component version: push, sign, then move the version tag and latest-stable',
   usage: USAGE,
-  help: `The release-artifact action as a command (issue 6). The release tag (a git tag name, or refs/tags/<name>) is parsed
+  help: `The release-artifact action as a command (docs/cli.md). The release tag (a git tag name, or refs/tags/<name>) is parsed
 with --tag-pattern (default {component}/{version}; fleet mode: {version}); the component is built exactly as push does,
 compared with the version tag by content, pushed by digest, signed (--sign), and only then the version tag and the
 stable tag move. Guards: an existing version tag with other content is never overwritten (--overwrite-version), and

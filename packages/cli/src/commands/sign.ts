@@ -10,7 +10,7 @@ export const signCommand: Command = {
   summary: 'Sign an artifact keylessly (cosign-compatible) and verify the signature as Flux would',
   usage: USAGE,
   help: `Signs the manifest digest with a short-lived Fulcio certificate for the OIDC identity, logs it in Rekor and stores
-it as cosign does (cosign-signatures.md §4): the legacy sha256-<hex>.sig tag (appended to, never replaced) and/or a
+it as cosign does (docs/signing.md): the legacy sha256-<hex>.sig tag (appended to, never replaced) and/or a
 DSSE bundle referrer. A tag reference is resolved to its digest first (prefer a digest: it cannot move under you).
 Then the signature is verified with the exact identity it was made with (--skip-verify to skip).
 

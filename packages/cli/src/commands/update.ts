@@ -138,7 +138,7 @@ Examples:
         {
           registry,
           gitOptions: () => ({ signal: budget.signal, ...(token ? { auth: { token } } : {}) }),
-          log: { info: (m) => logger.info(m), warning: (m) => logger.warn(m) },
+          log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
         },
       );
     } finally {

@@ -10,7 +10,7 @@ export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Verify an artifact signature exactly as Flux (cosign provider) and cosign do',
   usage: USAGE,
-  help: `Checks what cosign v3 and Flux ≥ 2.8 check (cosign-signatures.md §3): the sigstore bundle referrers first, and only
+  help: `Checks what cosign v3 and Flux ≥ 2.8 check (docs/signing.md): the sigstore bundle referrers first, and only
 them when any exists; else every layer of the legacy sha256-<hex>.sig (payload digest = manifest digest, signature
 with the certificate key, Rekor SET by logID, chain to a trusted Fulcio root, SCT, validity at integratedTime). The
 certificate SAN and issuer must match the regexes (Go RE2 semantics, like Flux's matchOIDCIdentity).

@@ -3,11 +3,12 @@
  * ARTIFACT_SUBJECT_WORKFLOW, ARTIFACT_SUBJECT_GIT_REF) turned into Flux's matchOIDCIdentity regular expressions. The
  * certificate subject of a GitHub Actions signature is https://github.com/ + the job's workflow ref (docs/signing.md).
  */
+import { GITHUB_ACTIONS_ISSUER } from '@d2/core/base';
 import { parse as parseYaml } from 'yaml';
 import type { FileTree } from '@d2/sandbox/d2-repos';
 
 export const DEMO_OWNER = 'd2-demo';
-export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+export const GITHUB_ISSUER = GITHUB_ACTIONS_ISSUER;
 
 /** Go's regexp.QuoteMeta: escapes every RE2 metacharacter (what Flux users and the D2 fleet use). */
 export function quoteMeta(s: string): string {

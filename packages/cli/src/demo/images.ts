@@ -3,11 +3,10 @@
  * (an empty tar layer and a config naming the version, so every tag has its own digest), pushed with the real
  * registry client.
  */
-import { createHash } from 'node:crypto';
+import { OCI_CONFIG_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, sha256Digest as sha256 } from '@d2/core/base';
 import type { RegistryClient } from '@d2/core/oci';
 import { DEMO_IMAGES } from '@d2/sandbox/d2-repos';
 
-const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 /** An empty tar archive: two 512-byte zero blocks. */
 const EMPTY_TAR = Buffer.alloc(1024);
 
@@ -23,8 +22,8 @@ function image(repository: string, tag: string): { config: Buffer; manifest: Buf
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      mediaType: OCI_MANIFEST_MEDIA_TYPE,
+      config: { mediaType: OCI_CONFIG_MEDIA_TYPE, digest: sha256(config), size: config.length },
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(EMPTY_TAR), size: EMPTY_TAR.length }],
     }),
   );
@@ -50,7 +49,7 @@ export async function seedImages(client: RegistryClient, registry: string, which
           { digest: sha256(config), size: config.length, source: { data: config } },
           { digest: sha256(EMPTY_TAR), size: EMPTY_TAR.length, source: { data: EMPTY_TAR } },
         ],
-        manifest: { bytes: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' },
+        manifest: { bytes: manifest, mediaType: OCI_MANIFEST_MEDIA_TYPE },
         tags: [tag],
       });
       out.push({ repository: `${registry}/${img.repository}`, tag, digest });

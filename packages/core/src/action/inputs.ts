@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { clip, InputError } from '../errors.js';
-import { DEFAULT_TIMEOUT_MS, parseDuration, TimeBudget } from '../util/deadline.js';
+import { DEFAULT_TIMEOUT_MS, parseDuration, TimeBudget } from '../util/index.js';
 
 /**
  * Input helpers for the actions. They read through an injectable getter so that the CLI and tests can supply

@@ -10,12 +10,12 @@
  * - `warning`, `error`, `notice`, `debug` and `setFailed` go through `@actions/core`, which escapes `%`, CR and LF in the
  *   data, so the message is one command line whatever it contains.
  * - group titles are single-line: line breaks are shown as `⏎`.
- * - URL credentials (`https://user:token@host`) are redacted from every message and title (util/redact.ts), whichever
+ * - URL credentials (`https://user:token@host`) are redacted from every message and title (redact.ts), whichever
  *   code wrote it.
  */
 import { randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
-import { redactUrls as r } from '../util/redact.js';
+import { redactUrls as r } from '../util/index.js';
 
 /** Line breaks as the runner reads them (.NET `StreamReader.ReadLine`: LF, CR, CRLF). */
 const LINE_BREAK = /\r\n|\r|\n/;

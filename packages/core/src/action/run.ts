@@ -14,10 +14,3 @@ export async function runAction(main: () => Promise<void>): Promise<void> {
     actionLog.setFailed(formatError(err));
   }
 }
-
-/** Thrown by actions whose capability has not landed yet (after their inputs were validated). */
-export class NotImplementedError extends D2Error {
-  constructor(what: string) {
-    super(`${what} is not implemented yet`, { code: 'NOT_IMPLEMENTED' });
-  }
-}

@@ -1,5 +1,5 @@
 /**
- * LSB-first bit packing for DEFLATE (RFC 1951 §3.1.1) into a reusable output buffer that is handed to a sink in
+ * LSB-first bit packing for DEFLATE (RFC 1951, section 3.1.1) into a reusable output buffer that is handed to a sink in
  * chunks. The byte stream depends only on the bits written, not on how they are buffered.
  */
 import { D2Error } from '../errors.js';

@@ -1,6 +1,6 @@
 /**
  * Writes one DEFLATE block for a list of LZ77 tokens, choosing stored, fixed or dynamic Huffman coding exactly as
- * Go's compress/flate does at levels 2-9 (flux-artifact.md §3.4):
+ * Go's compress/flate does at levels 2-9 (docs/flate.md, "Behaviour that decides the bytes"):
  *  - sizes are compared in bits: fixed first, dynamic replaces it only when strictly smaller, stored replaces the
  *    winner only when strictly smaller and only when the block's input bytes are still in the window and at most
  *    65535 bytes long;
@@ -115,7 +115,7 @@ export class BlockWriter {
     }
   }
 
-  /** A stored block (RFC 1951 §3.2.4); with empty `data` and final=true this is Go's closing `01 00 00 ff ff`. */
+  /** A stored block (RFC 1951, section 3.2.4); with empty `data` and final=true this is Go's closing `01 00 00 ff ff`. */
   writeStored(data: Uint8Array, final: boolean): void {
     const out = this.out;
     out.writeBits(final ? 1 : 0, 3);
@@ -126,7 +126,7 @@ export class BlockWriter {
   }
 
   /**
-   * Run-length codes the concatenated literal/length and distance code lengths (RFC 1951 §3.2.7), as Go does:
+   * Run-length codes the concatenated literal/length and distance code lengths (RFC 1951, section 3.2.7), as Go does:
    * runs are taken over the concatenation (they may cross from the literal to the distance lengths); a run of a
    * non-zero length sends the length once, then 16 (repeat 3-6) as often as at least 3 repeats remain, taking 6 at a
    * time, then the rest (0-2) literally; a run of zeros uses 18 (11-138 zeros) while at least 11 remain, then one 17

@@ -1,9 +1,9 @@
 /**
  * Streaming DEFLATE compressor producing the same bytes as Go's compress/flate at level 6 (the default of Go's
- * compress/gzip, used by Flux for the artifact layer: flux-artifact.md §3.4).
+ * compress/gzip, used by Flux for the artifact layer).
  *
  * Why by hand: zlib (node:zlib), pako and fflate implement zlib's match finder and block splitter, whose output
- * differs from Go's (flux-artifact.md §8.1); there is no npm package reproducing Go's encoder.
+ * differs from Go's (docs/flate.md); there is no npm package reproducing Go's encoder.
  *
  * Behaviour reproduced (learned from reading Go's implementation, written independently here):
  *  - A 64 KiB buffer holds a 32 KiB history plus lookahead. Each write() alternates "compress what has at least

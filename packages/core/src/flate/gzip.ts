@@ -1,5 +1,5 @@
 /**
- * gzip framing exactly as Go's compress/gzip NewWriter writes it (flux-artifact.md §3.4, §8.2): a 10-byte header
+ * gzip framing exactly as Go's compress/gzip NewWriter writes it: a 10-byte header
  * `1f 8b 08 00 00000000 00 ff` (no flags, MTIME 0, XFL 0, OS 255 "unknown"), the level-6 deflate stream, then CRC-32
  * and ISIZE (input length mod 2^32), both little-endian.
  */

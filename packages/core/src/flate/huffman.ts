@@ -2,14 +2,14 @@
  * Length-limited Huffman codes, built the way Go's compress/flate builds them.
  *
  * Why by hand: no maintained npm library exposes a Huffman builder whose tie-breaking matches Go's, and the exact
- * code lengths decide the bytes of every dynamic block (flux-artifact.md §3.4, §8.1).
+ * code lengths decide the bytes of every dynamic block (docs/flate.md, "Behaviour that decides the bytes").
  *
  * Algorithm: package-merge (Larmore & Hirschberg) over the symbols with non-zero frequency, sorted by (frequency,
  * symbol). Go computes the same thing lazily ("boundary" package-merge); the observable choices are
  *  - at equal weight a package is taken before a leaf,
  *  - the number of levels is min(maxBits, symbols - 1),
  *  - the most frequent symbols get the shortest codes, and within one length codes are assigned in symbol order
- *    (canonical codes, RFC 1951 §3.2.2),
+ *    (canonical codes, RFC 1951, section 3.2.2),
  *  - with one or two used symbols every used symbol gets length 1.
  */
 
@@ -50,7 +50,7 @@ export class HuffmanCode {
     }
   }
 
-  /** A code with the given fixed lengths (e.g. RFC 1951 §3.2.6). */
+  /** A code with the given fixed lengths (e.g. RFC 1951, section 3.2.6). */
   static fromLengths(lengths: Uint8Array, size: number): HuffmanCode {
     const h = new HuffmanCode(lengths.length);
     h.lengths.set(lengths);
@@ -141,7 +141,7 @@ export class HuffmanCode {
     this.assignCodes();
   }
 
-  /** Canonical code assignment from the lengths (RFC 1951 §3.2.2). */
+  /** Canonical code assignment from the lengths (RFC 1951, section 3.2.2). */
   private assignCodes(): void {
     const { lengths, codes, perLength, nextCode } = this;
     perLength.fill(0);

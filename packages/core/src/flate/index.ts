@@ -1,5 +1,5 @@
 /**
- * Go compress/flate level 6 + compress/gzip, byte for byte (flux-artifact.md §3.4; issue 9). See docs/flate.md.
+ * Go compress/flate level 6 + compress/gzip, byte for byte, for Flux's exact layer bytes. See docs/flate.md.
  */
 export { createGoGzip, goGzipSync, goDeflateRawSync, GoGzipWriter, GZIP_HEADER } from './gzip.js';
 export type { GoGzipStreamOptions } from './gzip.js';

@@ -1,5 +1,5 @@
 /**
- * DEFLATE symbol tables (RFC 1951 §3.2.5), computed once at load time. These are facts of the format, not of any
+ * DEFLATE symbol tables (RFC 1951, section 3.2.5), computed once at load time. These are facts of the format, not of any
  * encoder; they are derived here from the RFC's base/extra-bits definitions instead of being spelled out by hand.
  */
 
@@ -7,7 +7,7 @@
 export const NUM_LITLEN = 286;
 /** Distance alphabet size. */
 export const NUM_DIST = 30;
-/** Code-length alphabet size (RFC 1951 §3.2.7). */
+/** Code-length alphabet size (RFC 1951, section 3.2.7). */
 export const NUM_CODELEN = 19;
 export const END_OF_BLOCK = 256;
 
@@ -19,7 +19,7 @@ export const LENGTH_BASE = new Uint16Array(29);
 export const DIST_EXTRA = new Uint8Array([0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]);
 /** Base distance of distance codes 0..29. */
 export const DIST_BASE = new Uint16Array(30);
-/** Order in which code-length code lengths are transmitted (RFC 1951 §3.2.7). */
+/** Order in which code-length code lengths are transmitted (RFC 1951, section 3.2.7). */
 export const CODELEN_ORDER = new Uint8Array([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
 
 /** Length code index (code - 257) for every match length 3..258, indexed by length - 3. */
@@ -46,7 +46,7 @@ export const DIST_CODE_OF = new Uint8Array(32768);
 }
 
 /**
- * Code lengths of the fixed Huffman literal/length code (RFC 1951 §3.2.6). All 288 symbols are listed so that the
+ * Code lengths of the fixed Huffman literal/length code (RFC 1951, section 3.2.6). All 288 symbols are listed so that the
  * canonical codes come out as in the RFC; encoders only ever use the first 286.
  */
 export const FIXED_LITLEN_LENGTHS = new Uint8Array(288);

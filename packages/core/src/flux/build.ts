@@ -1,6 +1,6 @@
 /**
  * buildArtifact: a directory (or a single file) to a Flux OCI artifact — gzip tar layer in a temp file, the Flux 2.9
- * config and manifest in memory (flux-artifact.md §1, §3). Memory stays bounded: the tar is produced while reading
+ * config and manifest in memory (docs/artifacts.md). Memory stays bounded: the tar is produced while reading
  * files and compressed straight to disk; the tar digest (diffID) and the layer digest are computed on the way.
  */
 import { createHash } from 'node:crypto';
@@ -16,10 +16,10 @@ import { IgnoreMatcher, ignorePathPatterns, loadSourceIgnorePatterns, SOURCEIGNO
 import { encodeManifest, fluxAnnotations, FLUX_LAYER_MEDIA_TYPE } from './manifest.js';
 import { fsCall, fsCallAsync, sourceReadError } from './source-errors.js';
 import { TarStats, tarBytes, tarChunks, tarMode, walkFluxTree, type SourcedEntry, type TarChunk, type WalkObserver } from './tar.js';
-import { makeTempDir } from '../util/tempdir.js';
+import { makeTempDir } from '../util/index.js';
 
 export interface TarOptions {
-  /** `--ignore-paths`: undefined gives Flux's default list; a given list replaces it (§3.2). */
+  /** `--ignore-paths`: undefined gives Flux's default list; a given list replaces it. */
   ignorePaths?: readonly string[];
   /**
    * Also honour `.sourceignore` files inside the directory, as source-controller does in-cluster (opt-in; `flux push`
@@ -78,7 +78,7 @@ export interface TarResult {
 
 /**
  * Compressor factories over plain tar bytes. `go-flate` is the port of Go's compress/flate level 6 with Go's gzip
- * framing (packages/core/src/flate, issue 9); each chunk written is one Go Write call. `zlib` frames Node's deflate
+ * framing (packages/core/src/flate, docs/flate.md); each chunk written is one Go Write call. `zlib` frames Node's deflate
  * the same way: same tar, different (but deterministic for a given zlib build) layer bytes. `buildArtifact` does not
  * give `go-flate` plain chunks: it replays Go's exact Write calls (`createGoTarGzip`), so its layer is byte-identical
  * to `flux push artifact`'s in every case.
@@ -92,7 +92,7 @@ export const COMPRESSORS: Record<CompressorName, CompressorFactory> = {
  * The go-flate layer writer of `buildArtifact`: a Transform taking `TarChunk` objects and giving each Go Write call in
  * them to `GoGzipWriter.write` on its own. Go's deflate output can depend on where its Write calls end (a write that
  * leaves the compressor at buffer position 65274 moves the window one step early; docs/flate.md), so only the same
- * Write sequence as fluxcd/pkg `tar.Tar` on `gzip.Writer` gives Flux's bytes in every case (flux-artifact.md §3.4).
+ * Write sequence as fluxcd/pkg `tar.Tar` on `gzip.Writer` gives Flux's bytes in every case.
  * Chunks stay coalesced on the way (hashing, stream overhead); only the compressor sees the individual writes.
  */
 export function createGoTarGzip(): Transform {

@@ -1,10 +1,10 @@
 /**
  * Reading artifact layers back: `extractArtifact` (gunzip + untar, for tests and `d2 diff`) and `tarDigestOfLayer`
  * (the sha256 of the uncompressed tar: push-artifact's diff compares it with ours, so a change of compressor alone is
- * not a change, issue 4).
+ * not a change).
  *
  * The tar reader is small and hand-written because it only has to read what Go and Flux write (USTAR, PAX `x`
- * records, GNU long names for good measure) and must apply Flux's safety rules (fluxcd/pkg `tar/untar.go`, §6):
+ * records, GNU long names for good measure) and must apply Flux's safety rules (fluxcd/pkg `tar/untar.go`):
  * absolute names and `..` components are rejected, symlinks and hard links are skipped, devices/FIFOs ignored.
  */
 import { createHash } from 'node:crypto';

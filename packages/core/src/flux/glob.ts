@@ -1,6 +1,6 @@
 /**
  * Go `path/filepath.Match` semantics (Unix), which Flux's ignore patterns use for every path component
- * (flux-artifact.md §3.2). Written by hand: minimatch, picomatch and the `ignore` package implement shell/gitignore
+ * (docs/artifacts.md, "Decisions", Glob). Written by hand: minimatch, picomatch and the `ignore` package implement shell/gitignore
  * globbing with different rules (brace and extglob syntax, `**` handling, `[!…]` negation, error recovery), while the
  * digest of an artifact depends on exactly which files Go's matcher excludes.
  *

@@ -1,10 +1,10 @@
 /**
- * gzip framing for the layer (flux-artifact.md §3.4): header `1f8b 0800 00000000 00ff` (no flags, MTIME 0, XFL 0,
+ * gzip framing for the layer (docs/flate.md): header `1f8b 0800 00000000 00ff` (no flags, MTIME 0, XFL 0,
  * OS 255, no name), a raw DEFLATE stream, then CRC32 and ISIZE little-endian — what Go's `compress/gzip` writes.
  *
  * Node's gzip writer cannot be used as is: it writes OS = 3 (Unix) in the header. So the `zlib` compressor frames a
  * `deflateRaw` stream itself with all zlib parameters pinned (level 6, windowBits 15, memLevel 8, default strategy).
- * Its deflate bytes are NOT Go's (§8 item 1): only the tar (diffID) matches Flux; the `go-flate` compressor
+ * Its deflate bytes are NOT Go's: only the tar (diffID) matches Flux; the `go-flate` compressor
  * (packages/core/src/flate, a port of Go's compress/flate) gives Flux's exact layer.
  */
 import { Transform, type TransformCallback } from 'node:stream';

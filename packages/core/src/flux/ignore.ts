@@ -1,5 +1,5 @@
 /**
- * Flux's ignore rules (flux-artifact.md §3.2): the go-git flavoured gitignore matcher of fluxcd/pkg `sourceignore`
+ * Flux's ignore rules (docs/artifacts.md, "Decisions", Ignore rules): the go-git flavoured gitignore matcher of fluxcd/pkg `sourceignore`
  * (`sourceignore.go`, `gitignore/pattern.go`, `gitignore/matcher.go`), re-implemented from its documented behaviour.
  * The `ignore` npm package implements real git semantics, which differ (for example, git prunes excluded directories,
  * and `**`, trailing-`/` and anchoring rules are not go-git's), so its answers would change which files land in the
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { GoGlob } from './glob.js';
 import { fsCallAsync, sourceReadError } from './source-errors.js';
 
-/** Flux CLI default for `--ignore-paths` (fluxcd/pkg sourceignore `ExcludeVCS` + `ExcludeExt`), §3.2. */
+/** Flux CLI default for `--ignore-paths` (fluxcd/pkg sourceignore `ExcludeVCS` + `ExcludeExt`). */
 export const FLUX_DEFAULT_IGNORE_PATHS: readonly string[] = Object.freeze([
   '.git/', '.gitignore', '.gitmodules', '.gitattributes',
   '*.jpg', '*.jpeg', '*.gif', '*.png', '*.wmv', '*.flv', '*.tar.gz', '*.zip',

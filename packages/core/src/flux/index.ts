@@ -4,7 +4,7 @@
  */
 export { buildArtifact, writeFluxTar, planEntries, inspectSource, emptyArtifactError, assertSourceHasFiles, createGoTarGzip, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
 export type { BuildOptions, BuiltArtifact, EntryPlan, IgnoredFiles, SourceInventory, TarOptions, TarResult } from './build.js';
-export { sourceReadError } from './source-errors.js';
+export { fsCall, sourceReadError } from './source-errors.js';
 export type { SourceKind } from './source-errors.js';
 export {
   encodeManifest,
@@ -12,18 +12,16 @@ export {
   parseAnnotations,
   isRfc3339,
   formatRfc3339Utc,
-  sha256Digest,
   FLUX_CONFIG,
   FLUX_CONFIG_DIGEST,
   FLUX_CONFIG_MEDIA_TYPE,
   FLUX_LAYER_MEDIA_TYPE,
-  OCI_MANIFEST_MEDIA_TYPE,
   ANNOTATION_CREATED,
   ANNOTATION_SOURCE,
   ANNOTATION_REVISION,
   REPRODUCIBLE_CREATED,
 } from './manifest.js';
-export type { AnnotationOptions, Descriptor, EncodedManifest, ManifestInput } from './manifest.js';
+export type { AnnotationOptions, EncodedManifest, ManifestInput } from './manifest.js';
 export {
   IgnoreMatcher,
   IgnorePattern,

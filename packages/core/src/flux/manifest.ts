@@ -1,15 +1,15 @@
 /**
- * The OCI manifest and config exactly as Flux 2.9.x writes them (flux-artifact.md §1, §8 items 9-11).
+ * The OCI manifest and config exactly as Flux 2.9.x writes them (docs/artifacts.md, "Decisions": Config, Manifest,
+ * Annotations).
  *
  * Config choice: the constant 115-byte config of Flux 2.9.x (ggcr v0.21.6 returns the empty image's raw config; the
  * `created` that pkg/oci means to record is dropped). That is what `flux push artifact` 2.9 produces, so our manifest
- * digests equal Flux's; source-controller never reads the config (§6), so nothing is lost.
+ * digests equal Flux's; source-controller never reads the config, so nothing is lost.
  */
-import { createHash } from 'node:crypto';
+import { OCI_MANIFEST_MEDIA_TYPE, sha256Digest } from '../base/index.js';
 import { clip, InputError } from '../errors.js';
-import { goJsonBytes, goSortedMap } from '../util/gojson.js';
+import { goJsonBytes, goSortedMap } from '../util/index.js';
 
-export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const FLUX_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.flux.config.v1+json';
 export const FLUX_LAYER_MEDIA_TYPE = 'application/vnd.cncf.flux.content.v1.tar+gzip';
 
@@ -17,7 +17,7 @@ export const ANNOTATION_CREATED = 'org.opencontainers.image.created';
 export const ANNOTATION_SOURCE = 'org.opencontainers.image.source';
 export const ANNOTATION_REVISION = 'org.opencontainers.image.revision';
 
-/** `created` in reproducible mode: the Unix epoch, always written in UTC (§1 `--reproducible`, guidance). */
+/** `created` in reproducible mode: the Unix epoch, always written in UTC (Flux formats it in local time). */
 export const REPRODUCIBLE_CREATED = '1970-01-01T00:00:00Z';
 
 /** The Flux 2.9.x config blob, byte for byte (115 bytes). */
@@ -26,17 +26,6 @@ export const FLUX_CONFIG: Buffer = Buffer.from(
   'utf8',
 );
 export const FLUX_CONFIG_DIGEST = sha256Digest(FLUX_CONFIG);
-
-export function sha256Digest(data: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
-
-/** A layer or config descriptor (Go key order: mediaType, size, digest). */
-export interface Descriptor {
-  mediaType: string;
-  size: number;
-  digest: string;
-}
 
 export interface ManifestInput {
   layerDigest: string;
@@ -75,9 +64,9 @@ export interface AnnotationOptions {
   created?: string;
   /** Use `1970-01-01T00:00:00Z` as `created` (unless `created` or a custom created annotation is given). */
   reproducible?: boolean;
-  /** Copied verbatim (§1). */
+  /** Copied verbatim. */
   source?: string;
-  /** Copied verbatim; conventionally `<ref>@sha1:<40 hex>` (§1). */
+  /** Copied verbatim; conventionally `<ref>@sha1:<40 hex>`. */
   revision?: string;
   /** Custom annotations; they override the three standard keys. */
   annotations?: Readonly<Record<string, string>>;

@@ -18,7 +18,7 @@ function shellQuote(p: string): string {
 export function sourceReadError(err: unknown, path: Buffer | string, kind: SourceKind): D2Error {
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'error';
   const p = typeof path === 'string' ? path : path.toString('utf8');
-  const opts = { code: 'ARTIFACT_SOURCE_UNREADABLE', cause: err };
+  const opts = { code: 'ARTIFACT_SOURCE_UNREADABLE' as const, cause: err };
   if (code === 'EACCES' || code === 'EPERM') {
     if (kind === 'directory') {
       return new D2Error(`cannot read directory ${clip(p)}: permission denied (${code})`, {

@@ -1,9 +1,9 @@
 /**
  * A streaming tar writer whose bytes are identical to what Flux writes (fluxcd/pkg `tar/tar.go` on top of Go
- * `archive/tar`), flux-artifact.md §3.1 and §3.3.
+ * `archive/tar`); docs/artifacts.md, "Decisions" (Tar, Walk).
  *
- * Written by hand: node-tar, tar-stream and GNU tar all differ from Go's writer in details that change the digest
- * (§8 item 3): Go's octal field formatting (width-1 digits + NUL, devmajor/devminor `0000000\0`, checksum `NNNNNN\0 `),
+ * Written by hand: node-tar, tar-stream and GNU tar all differ from Go's writer in details that change the digest:
+ * Go's octal field formatting (width-1 digits + NUL, devmajor/devminor `0000000\0`, checksum `NNNNNN\0 `),
  * its USTAR prefix split, its PAX fallback header (`…/PaxHeaders.0/<name>`), and no record padding after the
  * 1024-byte trailer. The walk order (per-directory bytewise, depth-first pre-order) is also Go's `filepath.WalkDir`.
  */
@@ -220,7 +220,7 @@ export interface WalkObserver {
 }
 
 /**
- * Walks `root` like Go's `filepath.WalkDir` as used by fluxcd/pkg `tar.Tar` (§3.1): depth-first pre-order, each
+ * Walks `root` like Go's `filepath.WalkDir` as used by fluxcd/pkg `tar.Tar`: depth-first pre-order, each
  * directory's entries sorted bytewise by name; only regular files and directories; symlinks and special files are
  * skipped, never followed; a root that is itself a symlink yields nothing (Go's WalkDir Lstat's the root). Entries the
  * matcher excludes are skipped but excluded directories are still descended into (no pruning), so an unreadable
@@ -325,7 +325,7 @@ export interface TarChunk {
 }
 
 /**
- * The sizes of the Write calls Go's archive/tar makes for the header of `e` (flux-artifact.md §3.3): one 512-byte
+ * The sizes of the Write calls Go's archive/tar makes for the header of `e` (docs/artifacts.md, "Decisions", Go's Write calls): one 512-byte
  * block for USTAR; for PAX the `x` header block, the records in one Write, their zero padding as its own Write (the
  * flush before the next header), then the main header block.
  */

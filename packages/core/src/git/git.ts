@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { D2Error } from '../errors.js';
-import { hasUrlCredentials, redactUrl, redactUrls } from '../util/redact.js';
+import { hasUrlCredentials, redactUrl, redactUrls } from '../util/index.js';
 
 export interface GitAuth {
   /** Password or token (GitHub: a PAT, App installation token or GITHUB_TOKEN). */
@@ -45,7 +45,7 @@ export interface CommitAuthor {
 }
 
 export interface CommitOptions {
-  /** Used verbatim: `--cleanup=verbatim -F -` (image-automation.md trap 15). */
+  /** Used verbatim: `--cleanup=verbatim -F -`, so git strips no `#` lines or whitespace from a rendered template. */
   message: string;
   author: CommitAuthor;
   /** Commit time (UTC is written); default now. */

@@ -3,12 +3,12 @@
  *
  * Sources, in order of preference:
  *  1. e2e-update's `changes` output (JSON array of {repository, file, object, setter, old, new});
- *  2. the commits' messages in the D2 template format (image-automation.md §4: "Files:\n- f\nObjects:\n- Kind name\n
+ *  2. the commits' messages in the D2 template format (docs/image-automation.md, "Commit messages": "Files:\n- f\nObjects:\n- Kind name\n
  *     Changes:\n    - a -> b"), consecutive updates of one value collapsed (a → b, b → c gives a → c);
- *  3. the `$imagepolicy`-marked lines of the branch diff (compare API files[].patch, image-automation.md §3.1).
+ *  3. the `$imagepolicy`-marked lines of the branch diff (compare API files[].patch; docs/image-automation.md, "Setters").
  * Rows from (2) take file and policy from (3) when the new value matches, since the message lists files and objects separately.
  */
-import { mdCode, mdText } from '../util/markdown.js';
+import { mdCode, mdText } from '../util/index.js';
 
 export interface ChangeRow {
   file?: string;

@@ -1,10 +1,9 @@
-import { D2Error } from '../errors.js';
-import { redactUrls } from '../util/redact.js';
-import { RequestTimeoutError } from '../util/deadline.js';
+import { D2Error, type ErrorCode } from '../errors.js';
+import { redactUrls, RequestTimeoutError } from '../util/index.js';
 
 /**
  * GitHub API failures that users hit with PR-creating actions, recognised from GitHub's own error bodies and
- * turned into fixes (github-actions.md §4.2, §4.3, §4.4 "Most common failures", §7 item 12).
+ * turned into fixes (docs/github.md, "image-updates-pr — decisions").
  */
 export type GitHubErrorKind =
   | 'actions-not-permitted'
@@ -84,7 +83,7 @@ function timeoutOf(err: unknown): RequestTimeoutError | undefined {
 export function translateGitHubError(err: unknown, doing: string): D2Error {
   const c = classifyGitHubError(err);
   const said = `${c.status !== undefined ? `${c.status} ` : ''}${c.message}`.trim();
-  const fail = (code: string, hint: string): D2Error => new D2Error(`could not ${doing}: GitHub said: ${said}`, { code, hint, cause: err });
+  const fail = (code: ErrorCode, hint: string): D2Error => new D2Error(`could not ${doing}: GitHub said: ${said}`, { code, hint, cause: err });
   switch (c.kind) {
     case 'timeout': {
       const t = timeoutOf(err);

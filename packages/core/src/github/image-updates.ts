@@ -1,10 +1,11 @@
+import type { Logger } from '../base/index.js';
 import { D2Error } from '../errors.js';
 import { buildChangeRows, changesFromE2e, renderChangeTable, type ChangeRow, type E2eChange } from './changes.js';
 import { classifyGitHubError, translateGitHubError } from './errors.js';
 import type { MergeMethod, PullRequestInfo, PullRequests } from './pulls.js';
 
 /**
- * Opens, refreshes or closes the pull request from the image-updates branch (issue 7; github-actions.md §4, §7 item 12).
+ * Opens, refreshes or closes the pull request from the image-updates branch (docs/github.md, "image-updates-pr — decisions").
  * Safe to re-run from create, push, workflow_dispatch and schedule: an existing open PR is updated, never duplicated.
  */
 export interface ImageUpdatesPrOptions {
@@ -48,16 +49,11 @@ export interface ImageUpdatesPrResult {
   warnings: string[];
 }
 
-export interface Logger {
-  info(message: string): void;
-  warning(message: string): void;
-}
-
 const BODY_LIMIT = 65_536;
 /** `{{ changes }}` in a custom body is replaced by the change table. */
 export const CHANGES_PLACEHOLDER = /\{\{\s*changes\s*\}\}/;
 
-/** `gh pr create --fill-first`: subject of the first commit as title, the rest (trimmed) as body (github-actions.md §4.1). */
+/** `gh pr create --fill-first`: subject of the first commit as title, the rest (trimmed) as body. */
 export function fillFirst(message: string): { title: string; body: string } {
   const text = message.replace(/\r\n/g, '\n').trim();
   const blank = text.search(/\n\s*\n/);
@@ -79,7 +75,7 @@ export function composeBody(fill: string, custom: string | undefined, table: str
 export class ImageUpdatesPr {
   constructor(
     private readonly pulls: PullRequests,
-    private readonly log: Logger = { info: () => undefined, warning: () => undefined },
+    private readonly log: Pick<Logger, 'info' | 'warn'> = { info: () => undefined, warn: () => undefined },
   ) {}
 
   private async step<T>(doing: string, fn: () => Promise<T>): Promise<T> {
@@ -99,7 +95,7 @@ export class ImageUpdatesPr {
       const e = err instanceof D2Error ? err : translateGitHubError(err, doing);
       const text = e.hint ? `${e.message} (${e.hint})` : e.message;
       warnings.push(text);
-      this.log.warning(text);
+      this.log.warn(text);
     }
   }
 

@@ -1,10 +1,9 @@
-import { actionLog } from '../action/log.js';
+import { actionLog } from '../action/index.js';
 import { getOctokit } from '@actions/github';
 import { defaults as githubDefaults } from '@actions/github/lib/utils';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { redactUrl } from '../util/redact.js';
-import { RequestTimeoutError, type TimeLeft } from '../util/deadline.js';
+import { redactUrl, RequestTimeoutError, type TimeLeft } from '../util/index.js';
 
 /** The Octokit instance the actions use: @actions/github's (REST methods + paginate) with retry and throttling. */
 export type GitHubClient = ReturnType<typeof getOctokit>;

@@ -76,7 +76,7 @@ function statusOf(err: unknown): number | undefined {
 
 /**
  * Pull-request operations on one repository (the calls peter-evans/create-pull-request and `gh pr create` make,
- * github-actions.md §4.1, §4.4). Errors are Octokit's RequestError; callers translate them with translateGitHubError.
+ * docs/github.md, "Core helpers"). Errors are Octokit's RequestError; callers translate them with translateGitHubError.
  */
 export class PullRequests {
   readonly owner: string;

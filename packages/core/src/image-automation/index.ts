@@ -1,6 +1,7 @@
 /**
  * Image update automation (image-automation.md): shared barrel. Each part adds its own export lines.
  */
+export * from './k8s/index.js';
 export * from './policy/index.js';
 export * from './reflector/index.js';
 export * from './setters/index.js';

@@ -1,5 +1,5 @@
 /**
- * Registry authentication (oci-distribution.md §1.2): remembers per registry whether it wants Basic or Bearer,
+ * Registry authentication (docs/registry-client.md, "Decisions", Auth): remembers per registry whether it wants Basic or Bearer,
  * fetches Bearer tokens with the distribution token protocol (GET, Basic credentials) or its OAuth2 variant (POST with
  * a refresh token, or with a password when asked to, falling back to GET on 404), caches tokens per
  * (registry, normalised scope set) until `expires_in` minus a margin, and single-flights concurrent fetches of the
@@ -13,7 +13,7 @@ import { bearerOf, mergeScopes, type BearerChallenge, type Challenge } from './c
 import { parseErrorBody, RegistryError, RegistryErrorCode } from './errors.js';
 import type { Transport } from './transport.js';
 import type { Budget, CredentialProvider, Credentials, Logger } from './types.js';
-import { redactUrl } from '../util/redact.js';
+import { redactUrl } from '../util/index.js';
 
 interface HostState {
   scheme: 'basic' | 'bearer';

@@ -1,5 +1,5 @@
 /**
- * `WWW-Authenticate` challenges and token scopes (oci-distribution.md §1.2, trap 10): Basic or Bearer, parameters
+ * `WWW-Authenticate` challenges and token scopes (docs/registry-client.md, "Decisions", Auth): Basic or Bearer, parameters
  * with quoted strings (commas and escaped quotes inside), several space-separated scopes in one `scope` parameter,
  * `error="insufficient_scope"`. Header-name case is the caller's business (node lower-cases header names).
  */

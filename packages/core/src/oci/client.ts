@@ -1,12 +1,13 @@
 /**
- * RegistryClient: a focused OCI Distribution client (oci-distribution.md; issue 3). No maintained npm package covers
- * push, tag, list, pull, referrers and auth for every target registry (spec §4), so we own this one. It follows the
- * oras-go designs the spec recommends: monolithic POST-then-PUT uploads, HEAD-before-upload dedup, blobs before
+ * RegistryClient: a focused OCI Distribution client (docs/registry-client.md). No maintained npm package covers
+ * push, tag, list, pull, referrers and auth for every target registry ("Why our own client"), so we own this one. It
+ * follows oras-go's designs: monolithic POST-then-PUT uploads, HEAD-before-upload dedup, blobs before
  * manifests with bounded concurrency (3), scope hints and single-flight tokens (auth.ts), the referrers probe with the
  * `sha256-<hex>` fallback index, 4 MiB metadata cap, retries with backoff on 408/429/5xx and network errors.
  */
 import { createHash } from 'node:crypto';
 import { stat, unlink } from 'node:fs/promises';
+import { MediaType } from '../base/index.js';
 import { InputError } from '../errors.js';
 import { AuthManager, type TokenFetch } from './auth.js';
 import { parseChallenge, repositoryScope } from './challenge.js';
@@ -14,19 +15,14 @@ import { ChainCredentials, DockerConfigCredentials } from './credentials.js';
 import { parseErrorBody, RegistryError, RegistryErrorCode, isNotFound } from './errors.js';
 import { isLoopback, referrersTag, validateDigest, validateRepository, validateTag } from './references.js';
 import { ProxyResolver, type ProxyOptions } from './proxy.js';
-import { RequestTimeoutError } from '../util/deadline.js';
+import { RequestTimeoutError } from '../util/index.js';
 import { BodyTooLargeError, DEFAULT_REQUEST_DEADLINE_MS, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
 import type { BlobSource, Budget, CredentialProvider, Descriptor, Logger, ManifestBytes, Repository } from './types.js';
 
-export const MediaType = {
-  OciManifest: 'application/vnd.oci.image.manifest.v1+json',
-  OciIndex: 'application/vnd.oci.image.index.v1+json',
-  DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  OctetStream: 'application/octet-stream',
-} as const;
+// The media types are declared once, in the lower layer; the client's API keeps exporting them by name.
+export { MediaType };
 
-/** Every manifest type we read; distribution 2.8 answers 404 for an OCI manifest without it (spec §6 trap 1). */
+/** Every manifest type we read; distribution 2.8 answers 404 for an OCI manifest without it. */
 export const MANIFEST_ACCEPT = [MediaType.OciManifest, MediaType.OciIndex, MediaType.DockerManifest, MediaType.DockerManifestList].join(', ');
 
 const ZERO_DIGEST = `sha256:${'0'.repeat(64)}`;
@@ -305,7 +301,7 @@ export class RegistryClient {
           body = undefined;
           headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !/^content-/i.test(k)));
         }
-        // Credentials are attached per hop, only for the registry's own origin (spec §1.8, trap 11).
+        // Credentials are attached per hop, only for the registry's own origin: no credentials reach S3 or a CDN.
         url = next;
         continue;
       }
@@ -386,7 +382,7 @@ export class RegistryClient {
     if (e.cause instanceof RequestTimeoutError && e.cause.kind === 'budget') return undefined;
     const transient = e.code === RegistryErrorCode.Network || e.code === RegistryErrorCode.Timeout || s === 408 || s === 429 || (s !== undefined && s >= 502) || (s === 500 && attempt < 2);
     if (!transient) return undefined;
-    // A plain 500 is often a client bug (2.8.2 answers 500 to a wrong PATCH Content-Type): one retry only (trap 3).
+    // A plain 500 is often a client bug (2.8.2 answers 500 to a wrong PATCH Content-Type): one retry only, so a permanent 500 fails fast.
     if (e.retryAfterMs !== undefined) return Math.min(e.retryAfterMs, this.retry.retryAfterMaxMs);
     const base = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** (attempt - 1));
     return Math.round(base * (0.9 + Math.random() * 0.2));
@@ -493,7 +489,7 @@ export class RegistryClient {
 
   /**
    * Pushes a blob unless the repository has it (HEAD first): POST an upload, then one monolithic PUT with `digest`
-   * (spec §1.4). The pair is retried as a unit: an upload Location is single-use state (trap 4).
+   * (chunked uploads are broken on some registries). The pair is retried as a unit: an upload Location is single-use state.
    */
   async pushBlob(repo: Repository, source: BlobSource, digest: string, size?: number): Promise<PushedBlob> {
     this.check(repo);
@@ -543,7 +539,7 @@ export class RegistryClient {
   }
 
   /**
-   * Cross-repository mount (spec §1.4): true when mounted (201). A 202 opens an ordinary upload: with `source` the
+   * Cross-repository mount: true when mounted (201). A 202 opens an ordinary upload: with `source` the
    * blob is uploaded into it, otherwise it is cancelled; either way false. Different registries: false.
    */
   async mountBlob(repo: Repository, digest: string, fromRepo: Repository | string, source?: BlobSource): Promise<boolean> {
@@ -616,7 +612,7 @@ export class RegistryClient {
 
   /**
    * PUT a manifest: the exact bytes, Content-Type = mediaType, the returned Docker-Content-Digest checked against
-   * sha256 of the bytes (spec §1.5). Returns the digest.
+   * sha256 of the bytes. Returns the digest.
    */
   async putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
     this.check(repo);
@@ -697,7 +693,7 @@ export class RegistryClient {
   /**
    * All tags: follows every `Link: <…>; rel="next"` page (relative or absolute; a loop or more than `maxPages` pages
    * is an error, never a partial list), then sorts and de-duplicates client-side (distribution 2.8.2 returns them
-   * unsorted and unpaginated; spec §1.6, trap 8). Memory: one array holding each tag string once, sorted and
+   * unsorted and unpaginated). Memory: one array holding each tag string once, sorted and
    * de-duplicated in place (bench/tag-listing.bench.ts).
    */
   async listTags(repo: Repository, opts: { pageSize?: number } = {}): Promise<string[]> {
@@ -734,13 +730,8 @@ export class RegistryClient {
     return tags;
   }
 
-  /** Marks a repository's referrers API as present or absent (skips the probe). */
-  setReferrersCapability(repo: Repository, supported: boolean): void {
-    this.referrersCapability.set(`${repo.registry}/${repo.repository}`, supported);
-  }
-
   /**
-   * Does the repository have the OCI 1.1 referrers API? Probed the oras-go way (spec §1.7): GET the referrers of the
+   * Does the repository have the OCI 1.1 referrers API? Probed the oras-go way: GET the referrers of the
    * zero digest; 200 with the index Content-Type = yes; 404 = no, unless NAME_UNKNOWN (repository missing). Cached.
    */
   async referrersSupported(repo: Repository): Promise<boolean> {
@@ -763,7 +754,7 @@ export class RegistryClient {
     return false;
   }
 
-  /** Referrers of a manifest: the referrers API when present, else the `sha256-<hex>` fallback index (spec §1.7). */
+  /** Referrers of a manifest: the referrers API when present, else the `sha256-<hex>` fallback index. */
   async referrers(repo: Repository, digest: string, artifactType?: string): Promise<Descriptor[]> {
     this.check(repo);
     validateDigest(digest);
@@ -820,9 +811,9 @@ export class RegistryClient {
   }
 
   /**
-   * Adds descriptors to (and removes digests from) the fallback index under `sha256-<hex>` (spec §1.7): read, or
+   * Adds descriptors to (and removes digests from) the fallback index under `sha256-<hex>` (docs/signing.md, "The referrers fallback index"): read, or
    * start an empty index on 404; append what is not listed; PUT; read back, and redo the read-modify-write if a
-   * concurrent writer dropped our change (2.8.2 ignores If-Match, trap 13). Push referrers before the index.
+   * concurrent writer dropped our change (2.8.2 ignores If-Match, so a conditional PUT does not help). Push referrers before the index.
    */
   async updateFallbackIndex(repo: Repository, subjectDigest: string, add: Descriptor[], opts: { remove?: string[]; deleteSuperseded?: boolean } = {}): Promise<FallbackIndexUpdate> {
     this.check(repo);
@@ -857,7 +848,7 @@ export class RegistryClient {
 
   /**
    * Pushes a referrer manifest (one with `subject`) by digest, then maintains the fallback index unless the
-   * repository has the referrers API (probed, never assumed from OCI-Subject; trap 12). Returns its digest.
+   * repository has the referrers API (probed, never assumed from an OCI-Subject header, which some registries send without the API). Returns its digest.
    */
   async pushReferrer(repo: Repository, manifestBytes: Buffer, mediaType: string, subject: Descriptor): Promise<string> {
     this.check(repo);

@@ -1,5 +1,5 @@
 /**
- * Credential sources (oci-distribution.md §1.3, trap 19): explicit credentials, the GitHub workflow token for GHCR,
+ * Credential sources, looked up the way docker does (docs/cli.md, "Registry credentials"): explicit credentials, the GitHub workflow token for GHCR,
  * docker's config.json (`DOCKER_CONFIG` or ~/.docker; `credHelpers` before `credsStore` before `auths`; `auth`,
  * `identitytoken`, `registrytoken`), docker credential helpers (`docker-credential-<name> get`) and the strict
  * `DOCKER_AUTH_CONFIG` overlay. All are CredentialProviders, combined with ChainCredentials.
@@ -64,7 +64,7 @@ export class StaticCredentials implements CredentialProvider {
 }
 
 /**
- * GHCR with the workflow's GITHUB_TOKEN (github-actions.md §2.1): username = the actor, password = the token, for
+ * GHCR with the workflow's GITHUB_TOKEN (docs/security.md, "Identities and permissions"): username = the actor, password = the token, for
  * ghcr.io only (a workflow token must never be sent to another registry).
  */
 export class GitHubTokenCredentials implements CredentialProvider {

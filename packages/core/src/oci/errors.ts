@@ -1,10 +1,10 @@
 /**
- * Registry errors (oci-distribution.md §1.8): every failure carries the registry, repository, operation, HTTP status
- * and the registry's own error code/message, and known failures (GHCR permissions above all, github-actions.md §2.3,
- * §2.4) come with the fix the user needs as `hint`.
+ * Registry errors: every failure carries the registry, repository, operation, HTTP status and the registry's own error
+ * code/message, and known failures (GHCR permissions above all, docs/security.md, "Identities and permissions") come
+ * with the fix the user needs as `hint`.
  */
-import { D2Error } from '../errors.js';
-import { redactUrls } from '../util/redact.js';
+import { D2Error, type ErrorCode } from '../errors.js';
+import { redactUrls } from '../util/index.js';
 
 export interface RegistryErrorDetail {
   /** Registry error code, e.g. MANIFEST_UNKNOWN, DENIED, UNAUTHORIZED. */
@@ -23,7 +23,7 @@ export interface RegistryErrorInit {
   /** First part of a non-JSON body (e.g. `404 page not found`). */
   body?: string;
   /** D2Error code; derived from the status when absent. */
-  code?: string;
+  code?: ErrorCode;
   hint?: string;
   cause?: unknown;
   /** Replaces the generated message. */
@@ -80,7 +80,7 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof D2Error && err.code === RegistryErrorCode.NotFound;
 }
 
-function codeForStatus(status: number | undefined, errors: RegistryErrorDetail[] | undefined): string {
+function codeForStatus(status: number | undefined, errors: RegistryErrorDetail[] | undefined): ErrorCode {
   const first = errors?.[0]?.code?.toUpperCase();
   if (status === 404) return RegistryErrorCode.NotFound;
   if (status === 401) return first === 'DENIED' ? RegistryErrorCode.Denied : RegistryErrorCode.Unauthorized;
@@ -100,7 +100,7 @@ function formatMessage(init: RegistryErrorInit): string {
   return `${init.operation} on ${where} failed${status}${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
 }
 
-/** Known failures and their fixes (github-actions.md §2.3/§2.4, oci-distribution.md §1.8, §2, §6). */
+/** Known failures and their fixes: GHCR package permissions, registries' own error codes, and the statuses above. */
 function hintFor(init: RegistryErrorInit): string | undefined {
   const text = [...(init.errors ?? []).map((e) => `${e.code} ${e.message} ${e.detail ?? ''}`), init.body ?? ''].join(' ');
   const ghcr = init.registry === 'ghcr.io' || init.registry.endsWith('.ghcr.io');

@@ -7,7 +7,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { InputError } from '../errors.js';
-import { redactUrl } from '../util/redact.js';
+import { redactUrl } from '../util/index.js';
 import { isLoopback } from './references.js';
 
 export interface ProxyOptions {

@@ -1,15 +1,15 @@
 /**
- * OCI references: `[oci://]host[:port]/repo[:tag][@digest]` (oci-distribution.md §1.1). Everything here is validated
+ * OCI references: `[oci://]host[:port]/repo[:tag][@digest]`, the grammar of the distribution spec. Everything here is validated
  * before any request is made, with errors that say what is wrong and how to fix it.
  *
  * Written by hand: the grammar is a handful of regular expressions from the distribution spec, and the npm packages
  * that parse Docker references are either unmaintained or do not give actionable errors.
  */
 import { clip, InputError } from '../errors.js';
-import { hasUrlCredentials, redactUrl } from '../util/redact.js';
+import { hasUrlCredentials, redactUrl } from '../util/index.js';
 import type { Reference, Repository } from './types.js';
 
-/** distribution-spec repository name grammar (oci-distribution.md §1.1). */
+/** distribution-spec repository name grammar: lowercase path components separated by `/`, each `[a-z0-9]+` joined by `.`, `_`, `__` or dashes. */
 const COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
 const REPOSITORY_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
 /** distribution-spec tag grammar. */
@@ -170,7 +170,7 @@ export function formatReference(ref: Reference | (Repository & { tag?: string; d
   return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }
 
-/** The fallback tag for referrers of a digest (oci-distribution.md §1.7): `<alg>-<hex>`, truncated, illegal chars → `-`. */
+/** The fallback tag for referrers of a digest (docs/signing.md, "The referrers fallback index"): `<alg>-<hex>`, truncated, illegal chars → `-`. */
 export function referrersTag(digest: string): string {
   const i = digest.indexOf(':');
   const alg = digest.slice(0, i).slice(0, 32).replace(/[^a-zA-Z0-9._-]/g, '-');

@@ -1,7 +1,7 @@
 /**
- * One HTTP exchange over node:http / node:https (oci-distribution.md §4 "HTTP stack": faster than fetch for blob
- * bodies, no undici start-up cost, works the same on Node 20 and 24). Keep-alive agents, request bodies from a Buffer
- * or a file (both replayable), and response bodies read into memory with a cap, streamed to a file with a running
+ * One HTTP exchange over node:http / node:https (docs/registry-client.md, "Why our own client": faster than fetch for
+ * blob bodies, no undici start-up cost, works the same on Node 20 and 24). Keep-alive agents, request bodies from a
+ * Buffer or a file (both replayable), and response bodies read into memory with a cap, streamed to a file with a running
  * sha256, or discarded. No auth, redirects or retries here: client.ts does those.
  *
  * Every exchange has three clocks (docs/registry-client.md "Deadlines and the time limit"): an inactivity timeout on
@@ -22,7 +22,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { RequestTimeoutError, type TimeoutKind } from '../util/deadline.js';
+import { RequestTimeoutError, type TimeoutKind } from '../util/index.js';
 import type { ProxyResolver, ProxyRoute } from './proxy.js';
 import type { Budget } from './types.js';
 
@@ -218,7 +218,7 @@ export class Transport {
         response = res;
         const status = res.statusCode ?? 0;
         if (route && status === 407) {
-          // Only a proxy answers 407 (RFC 9110 §15.5.8); the tunnel case is handled in TunnelAgent.
+          // Only a proxy answers 407 (RFC 9110, section 15.5.8); the tunnel case is handled in TunnelAgent.
           res.resume();
           fail(new ProxyError(`proxy ${route.display} answered 407 Proxy Authentication Required`, route.display, 407));
           return;
@@ -278,7 +278,7 @@ export class Transport {
       if (!route) request = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http }, onResponse);
       else if (isHttps) request = httpsRequest(req.url, { method: req.method, headers, agent: this.agentFor(route, req.url), timeout: req.timeoutMs }, onResponse);
       else {
-        // Absolute-form request to the proxy (RFC 9112 §3.2.2); Host stays the registry's.
+        // Absolute-form request to the proxy (RFC 9112, section 3.2.2); Host stays the registry's.
         const h: Record<string, string> = { ...headers, host: req.url.host };
         if (route.authorization) h['proxy-authorization'] = route.authorization;
         request = (route.url.protocol === 'https:' ? httpsRequest : httpRequest)(

@@ -1,8 +1,10 @@
 /**
  * Public types of the OCI Distribution client (packages/core/src/oci). Other domains (flux artifacts, signing,
  * image automation, the actions and the CLI) code against these; the implementation is RegistryClient.
- * Spec: ../shared/specs/oci-distribution.md.
+ * Spec: ../shared/specs/oci-distribution.md. The data shapes other domains share (Repository, Descriptor, ManifestBytes,
+ * BlobSource) and the Logger live in the lower layer (base/) and are re-exported here.
  */
+export type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../base/index.js';
 
 /** A parsed `[oci://]host[:port]/repo[:tag][@digest]` reference. */
 export interface Reference {
@@ -12,29 +14,6 @@ export interface Reference {
   repository: string;
   tag?: string;
   digest?: string;
-}
-
-/** A repository on a registry (a Reference without tag/digest). */
-export interface Repository {
-  registry: string;
-  repository: string;
-  /** Plain HTTP for this registry even if it is not loopback (Flux `spec.insecure`, `--insecure`). */
-  insecure?: boolean;
-}
-
-export interface Descriptor {
-  mediaType: string;
-  size: number;
-  digest: string;
-  annotations?: Record<string, string>;
-  artifactType?: string;
-}
-
-/** A manifest (or index) exactly as stored: the bytes are never re-serialised. */
-export interface ManifestBytes {
-  bytes: Buffer;
-  mediaType: string;
-  digest: string;
 }
 
 export interface Credentials {
@@ -49,15 +28,6 @@ export interface Credentials {
 export interface CredentialProvider {
   /** Credentials for a registry host (as in Reference.registry), or undefined for anonymous. */
   get(registry: string): Promise<Credentials | undefined>;
-}
-
-/** Blob content to push: bytes in memory, or a file on disk (streamed, replayable). */
-export type BlobSource = { data: Buffer } | { path: string };
-
-export interface Logger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * GitHub Actions OIDC helpers for keyless signing (github-actions.md §3, cosign-signatures.md §3.4, traps 15/18).
+ * GitHub Actions OIDC helpers for keyless signing (docs/signing.md, "GitHub Actions identities").
  * The token is fetched lazily (it is short-lived) with `@actions/core` `getIDToken('sigstore')`, or taken from
  * `SIGSTORE_ID_TOKEN` (CLI, other CI systems).
  */
@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { InputError } from '../errors.js';
 
-export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
-/** Fulcio requires this audience (`client-id: sigstore`), spec §3.4 / trap 18. */
+export { GITHUB_ACTIONS_ISSUER } from '../base/index.js';
+/** Fulcio requires this audience (`client-id: sigstore`). */
 export const SIGSTORE_AUDIENCE = 'sigstore';
 
 /** What `@sigstore/sign` calls to get an identity token. */
@@ -86,7 +86,7 @@ export function decodeJwtClaims(token: string): Record<string, unknown> {
   }
 }
 
-/** The certificate SAN Fulcio derives from a GitHub token: `https://github.com/` + `job_workflow_ref` (§3.4). */
+/** The certificate SAN Fulcio derives from a GitHub token: `https://github.com/` + `job_workflow_ref`. */
 export function expectedSignerIdentity(claims: Record<string, unknown>): string | undefined {
   const ref = claims.job_workflow_ref;
   return typeof ref === 'string' && ref ? `https://github.com/${ref}` : undefined;
@@ -94,7 +94,7 @@ export function expectedSignerIdentity(claims: Record<string, unknown>): string 
 
 /**
  * Whether the repository is private or internal, from the token's `repository_visibility` claim or the event payload's
- * `repository.private` (GITHUB_EVENT_PATH). Rekor entries are public and reveal repository and workflow names (trap 22).
+ * `repository.private` (GITHUB_EVENT_PATH). Rekor entries are public and reveal repository and workflow names.
  */
 export function isPrivateRepository(opts: { claims?: Record<string, unknown>; env?: Env } = {}): boolean {
   const vis = opts.claims?.repository_visibility;

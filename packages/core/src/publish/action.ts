@@ -4,20 +4,15 @@
  * Entry points stay thin (actions/<name>/src/main.ts).
  */
 import * as core from '@actions/core';
-import { timeoutInput, type Inputs } from '../action/inputs.js';
-import { actionLog } from '../action/log.js';
+import { actionLog, timeoutInput, type Inputs } from '../action/index.js';
+import type { Logger } from '../base/index.js';
 import { InputError } from '../errors.js';
-import type { BuildOptions } from '../flux/build.js';
-import { parseAnnotations } from '../flux/manifest.js';
-import { ChainCredentials, DockerConfigCredentials, GitHubTokenCredentials, RegistryClient, StaticCredentials } from '../oci/index.js';
-import type { CredentialProvider, Logger } from '../oci/types.js';
-import { assertIdTokenAvailable } from '../oidc/github.js';
-import { ArtifactSigner } from '../sign/signer.js';
-import { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from '../sign/flux.js';
-import type { SignatureFormat, SignResult } from '../sign/types.js';
-import { mdCode, mdFence, mdText } from '../util/markdown.js';
-import type { TimeBudget } from '../util/deadline.js';
-import { verifyArtifact } from '../verify/verify.js';
+import { parseAnnotations, type BuildOptions } from '../flux/index.js';
+import { ChainCredentials, DockerConfigCredentials, GitHubTokenCredentials, RegistryClient, StaticCredentials, type CredentialProvider } from '../oci/index.js';
+import { assertIdTokenAvailable } from '../oidc/index.js';
+import { ArtifactSigner, exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp, type SignatureFormat, type SignResult } from '../sign/index.js';
+import { mdCode, mdFence, mdText, type TimeBudget } from '../util/index.js';
+import { verifyArtifact } from '../verify/index.js';
 import { errorHint } from './publish.js';
 import type { DigestSigner, DigestVerifier, PublishResult } from './types.js';
 
@@ -88,7 +83,7 @@ export function readCommonInputs(inputs: Inputs, env: Env = process.env): Common
 
 /**
  * Credentials: explicit registry-username/password for the target registries; for ghcr.io the workflow's actor and
- * token by default (github-actions.md §2.1); otherwise the Docker config (DOCKER_CONFIG, credential helpers).
+ * token by default (docs/security.md, "Identities and permissions"); otherwise the Docker config (DOCKER_CONFIG, credential helpers).
  */
 export function credentialsFor(registries: string[], common: CommonPublishInputs, env: Env = process.env): CredentialProvider {
   if (common.username && !common.password) {

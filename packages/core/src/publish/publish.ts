@@ -1,12 +1,11 @@
 /**
- * Publishing a Flux artifact (issue 4, issue 10 ordering): build → compare with diff-tag by content → push blobs and
+ * Publishing a Flux artifact (docs/security.md, "Ordering guarantees"): build → compare with diff-tag by content → push blobs and
  * the manifest BY DIGEST → sign → verify → only then move the tags. Nothing is half-done: when any step before the
  * tag moves fails, no tag changes; a tag moves only to a digest that was pushed (and signed, when signing).
  */
-import { buildArtifact, type BuiltArtifact } from '../flux/build.js';
+import { OCI_MANIFEST_MEDIA_TYPE, signatureTag, type Logger, type Repository } from '../base/index.js';
 import { D2Error } from '../errors.js';
-import type { Logger, Repository } from '../oci/types.js';
-import { signatureTag } from '../sign/cosign.js';
+import { buildArtifact, type BuiltArtifact } from '../flux/index.js';
 import { inspectRemote } from './remote.js';
 import type { ComponentFailure, PublishAllResult, PublishOptions, PublishRegistry, PublishResult, PublishTarget, RemoteArtifact } from './types.js';
 
@@ -55,7 +54,7 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
       manifest = current.manifest;
     } else {
       digest = await pushBuilt(registry, repo, built);
-      manifest = { bytes: built.manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+      manifest = { bytes: built.manifest, mediaType: OCI_MANIFEST_MEDIA_TYPE };
       pushed = true;
       log.info(`pushed ${target.repository}@${digest}`);
     }
@@ -115,7 +114,7 @@ export async function pushBuilt(registry: PublishRegistry, repo: Repository, bui
     registry.pushBlob(repo, { data: built.config }, built.configDigest, built.config.length),
     registry.pushBlob(repo, { path: built.layerPath }, built.layerDigest, built.layerSize),
   ]);
-  const digest = await registry.putManifest(repo, built.manifestDigest, built.manifest, 'application/vnd.oci.image.manifest.v1+json');
+  const digest = await registry.putManifest(repo, built.manifestDigest, built.manifest, OCI_MANIFEST_MEDIA_TYPE);
   if (digest !== built.manifestDigest) {
     throw new D2Error(`the registry stored ${repo.registry}/${repo.repository} under ${digest}, expected ${built.manifestDigest}`, { code: 'REGISTRY_DIGEST_MISMATCH' });
   }

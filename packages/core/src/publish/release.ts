@@ -1,5 +1,5 @@
 /**
- * release-artifact (issue 6): a `<component>/<version>` tag promotes a component. Parses the tag with a configurable
+ * release-artifact: a `<component>/<version>` tag promotes a component. Parses the tag with a configurable
  * pattern, then publishes through the same path as push-artifact (publishArtifact) with two guards:
  * immutable versions (an existing version tag with other content is never overwritten unless asked) and the
  * promotion guard (the stable tag never moves to a lower semver version unless asked). Both guards hold for concurrent
@@ -7,7 +7,7 @@
  */
 import semver from 'semver';
 import { InputError, D2Error } from '../errors.js';
-import { validateTag } from '../oci/references.js';
+import { validateTag } from '../oci/index.js';
 import type { GuardContext, MoveContext, RemoteArtifact, TagMoveResult } from './types.js';
 
 export const ANNOTATION_VERSION = 'org.opencontainers.image.version';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { D2Error } from '../errors.js';
-import { tarDigestOfLayer } from '../flux/extract.js';
-import type { Repository } from '../oci/types.js';
-import { makeTempDir } from '../util/tempdir.js';
+import type { Repository } from '../base/index.js';
+import { tarDigestOfLayer } from '../flux/index.js';
+import { makeTempDir } from '../util/index.js';
 import type { PublishRegistry, RemoteArtifact } from './types.js';
 
 interface ManifestJson {

@@ -9,10 +9,8 @@
 import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { clip, InputError } from '../errors.js';
-import { assertSourceHasFiles, type TarOptions } from '../flux/build.js';
-import { goMatch } from '../flux/glob.js';
-import { fsCall } from '../flux/source-errors.js';
-import { parseReference, refuseCredentials, validateTag } from '../oci/references.js';
+import { assertSourceHasFiles, fsCall, goMatch, type TarOptions } from '../flux/index.js';
+import { parseReference, refuseCredentials, validateTag } from '../oci/index.js';
 import type { PublishTarget } from './types.js';
 
 export const COMPONENT_PLACEHOLDER = '{component}';

@@ -1,6 +1,6 @@
-import type { BuildOptions } from '../flux/build.js';
-import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../oci/types.js';
-import type { SignResult } from '../sign/types.js';
+import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../base/index.js';
+import type { BuildOptions } from '../flux/index.js';
+import type { SignResult } from '../sign/index.js';
 
 /**
  * The part of RegistryClient (@d2/core/oci) that publishing uses; RegistryClient satisfies it structurally.

@@ -1,6 +1,8 @@
 /**
  * Mapping between a sigstore-js messageSignature bundle (hashedrekord on Rekor v1) and the cosign `.sig` layer
- * annotations (cosign-signatures.md §4.2 table, §1.4, §1.5; traps 1, 2, 12, 14).
+ * annotations (docs/signing.md, "The legacy `.sig` image"): the signature copied as is, the leaf certificate as PEM, an
+ * empty chain, and the Rekor bundle with the body kept as its base64 string, the integers as JSON numbers and the log
+ * ID as lowercase hex, as Go's cosign parses them.
  */
 import type { SerializedBundle } from '@sigstore/bundle';
 import { D2Error } from '../errors.js';
@@ -11,9 +13,8 @@ import {
   ANNOTATION_RFC3161,
   ANNOTATION_SIGNATURE,
   certificatePem,
-  goJSON,
-  rekorBundleJSON,
-} from './cosign.js';
+} from '../base/index.js';
+import { goJSON, rekorBundleJSON } from './cosign.js';
 
 /** The four (or five, with a TSA) layer annotations cosign writes for a keyless signature. */
 export function cosignAnnotationsFromBundle(bundle: SerializedBundle): Record<string, string> {
@@ -27,13 +28,13 @@ export function cosignAnnotationsFromBundle(bundle: SerializedBundle): Record<st
   if (!entry?.inclusionPromise) {
     throw new D2Error('the transparency log entry has no signed entry timestamp (SET)', {
       code: 'SIGNING_FAILED',
-      hint: 'the legacy .sig format needs Rekor API v1 (e.g. https://rekor.sigstore.dev); Rekor v2 has no SET (trap 5)',
+      hint: 'the legacy .sig format needs Rekor API v1 (e.g. https://rekor.sigstore.dev); Rekor v2 has no SET',
     });
   }
   const annotations: Record<string, string> = {
     [ANNOTATION_SIGNATURE]: bundle.messageSignature.signature,
     [ANNOTATION_CERTIFICATE]: certificatePem(Buffer.from(leafB64, 'base64')),
-    // FulcioSigner drops the chain; cosign v3 writes "" and every verifier tolerates it (trap 14).
+    // FulcioSigner drops the chain; cosign v3 writes "" and every verifier tolerates it. Never the leaf.
     [ANNOTATION_CHAIN]: '',
     [ANNOTATION_BUNDLE]: rekorBundleJSON({
       SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,

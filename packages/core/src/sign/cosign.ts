@@ -1,33 +1,27 @@
 /**
- * The cosign legacy signature layout, byte for byte (cosign-signatures.md §1): the simple-signing payload (§1.3), the
- * `.sig` image config (§1.2), the `.sig` manifest with one layer per signature and its annotations (§1.4, §1.5), and
- * appending to an existing `.sig` (§1.6).
+ * The cosign legacy signature layout, byte for byte (docs/signing.md, "The legacy `.sig` image"): the simple-signing
+ * payload, the `.sig` image config, the `.sig` manifest with one layer per signature and its annotations, and
+ * appending to an existing `.sig`.
  *
- * Written by hand because no JS library writes this layout (`@sigstore/oci` only writes referrers, §2.4), and the
+ * Written by hand because no JS library writes this layout (`@sigstore/oci` only writes referrers), and the
  * bytes must equal what Go's encoding/json produces for cosign's and go-containerregistry's structs.
  */
-import { createHash } from 'node:crypto';
+import {
+  assertDigest,
+  DOCKER_CONFIG_MEDIA_TYPE,
+  DOCKER_MANIFEST_MEDIA_TYPE,
+  OCI_CONFIG_MEDIA_TYPE,
+  OCI_MANIFEST_MEDIA_TYPE,
+  sha256Digest,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+  type Descriptor,
+  type Repository,
+} from '../base/index.js';
 import { D2Error } from '../errors.js';
-import type { Descriptor, Repository } from '../oci/types.js';
 
-export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
-export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
-export const OCI_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
-export const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
-export const DOCKER_MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
-export const DOCKER_CONFIG_MEDIA_TYPE = 'application/vnd.docker.container.image.v1+json';
-
-/** Layer annotation keys (§1.4; note `cosignproject` in the signature key, trap 11). */
-export const ANNOTATION_SIGNATURE = 'dev.cosignproject.cosign/signature';
-export const ANNOTATION_CERTIFICATE = 'dev.sigstore.cosign/certificate';
-export const ANNOTATION_CHAIN = 'dev.sigstore.cosign/chain';
-export const ANNOTATION_BUNDLE = 'dev.sigstore.cosign/bundle';
-export const ANNOTATION_RFC3161 = 'dev.sigstore.cosign/rfc3161timestamp';
-
-/** cosign `maxLayers` (pkg/oci/remote/signatures.go), §1.6. */
+/** cosign `maxLayers` (pkg/oci/remote/signatures.go): cosign reads no more layers of a `.sig`. */
 export const MAX_SIGNATURE_LAYERS = 1000;
 const ZERO_TIME = '0001-01-01T00:00:00Z';
-const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * Go `json.Marshal` output for values whose key order the caller already arranged: JSON.stringify plus Go's HTML-safe
@@ -44,15 +38,9 @@ function sortedMap(m: Record<string, string>): Record<string, string> {
   return out;
 }
 
-export function assertDigest(digest: string): void {
-  if (!DIGEST_RE.test(digest)) {
-    throw new D2Error(`not a sha256 manifest digest: '${digest}'`, { code: 'INPUT_INVALID', hint: 'pass the manifest digest as sha256:<64 hex>' });
-  }
-}
-
 /**
  * `docker-reference` as go-containerregistry `Repository.Name()`: registry + repository, with Docker Hub's canonical
- * host `index.docker.io` and `library/` for official images (§1.3).
+ * host `index.docker.io` and `library/` for official images.
  */
 export function dockerReference(repo: Repository): string {
   let registry = repo.registry;
@@ -64,20 +52,14 @@ export function dockerReference(repo: Repository): string {
   return `${registry}/${repository}`;
 }
 
-/** The legacy signature tag: `sha256-<hex>.sig` (§1.1). */
-export function signatureTag(digest: string): string {
-  assertDigest(digest);
-  return `${digest.replace(':', '-')}.sig`;
-}
-
-/** The referrers fallback tag: `sha256-<hex>` (§2.4). */
+/** The referrers fallback tag: `sha256-<hex>` (docs/signing.md, "The referrers fallback index"). */
 export function referrersFallbackTag(digest: string): string {
   assertDigest(digest);
   return digest.replace(':', '-');
 }
 
 /**
- * The simple-signing payload (§1.3): the signed bytes and the layer blob. `optional` is null unless annotations are given
+ * The simple-signing payload: the signed bytes and the layer blob. `optional` is null unless annotations are given
  * (then an object with sorted keys).
  */
 export function simpleSigningPayload(repo: Repository, digest: string, annotations?: Record<string, string>): Buffer {
@@ -93,11 +75,7 @@ export function simpleSigningPayload(repo: Repository, digest: string, annotatio
   return Buffer.from(goJSON(payload), 'utf8');
 }
 
-export function sha256Digest(data: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
-
-/** A `.sig` layer to add: the payload and the annotations of §1.4. */
+/** A `.sig` layer to add: the payload and its layer annotations (signature, certificate, chain, bundle, timestamp). */
 export interface SignatureLayer {
   payload: Buffer;
   annotations: Record<string, string>;
@@ -130,7 +108,7 @@ interface ConfigLike {
   rootfs?: { type?: string; diff_ids?: string[] };
 }
 
-/** ggcr `ConfigFile` field order for the fields a cosign `.sig` config has (§1.2). */
+/** ggcr `ConfigFile` field order for the fields a cosign `.sig` config has. */
 function signatureConfig(c: ConfigLike, diffIds: string[], history: HistoryEntry[]): Buffer {
   const hist = history.map((h) => {
     const e: HistoryEntry = { created: h.created ?? ZERO_TIME };
@@ -161,7 +139,7 @@ function descriptorJSON(d: Descriptor): Record<string, unknown> {
 /**
  * Builds the `.sig` image with `add` appended to `existing` (manifest and config bytes of the current `.sig`, if any),
  * as cosign's `mutate.Append` does: existing layers kept in order, media types of the existing manifest kept, one
- * diff_id and one history entry per layer (§1.2, §1.6, trap 13).
+ * diff_id and one history entry per layer. Appending, never replacing, keeps other signers' signatures.
  */
 export function buildSignatureImage(add: SignatureLayer[], existing?: { manifest: Buffer; config: Buffer }): SignatureImage {
   let manifestMediaType = OCI_MANIFEST_MEDIA_TYPE;
@@ -210,20 +188,7 @@ function parseJSON<T>(bytes: Buffer, what: string): T {
   }
 }
 
-/** PEM `CERTIFICATE` block with 64-character lines and a final newline, as Go's pem.Encode writes it. */
-export function certificatePem(der: Buffer): string {
-  const b64 = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
-}
-
-/** DER bytes of the first PEM block in `pem`. */
-export function pemToDer(pem: string): Buffer {
-  const m = /-----BEGIN [A-Z ]+-----([\s\S]*?)-----END [A-Z ]+-----/.exec(pem);
-  if (!m) throw new D2Error('not a PEM block', { code: 'SIGNATURE_INVALID' });
-  return Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
-}
-
-/** The `dev.sigstore.cosign/bundle` value (§1.5), cosign's RekorBundle, in Go's key order with numbers as numbers. */
+/** The `dev.sigstore.cosign/bundle` value, cosign's RekorBundle, in Go's key order with numbers as numbers. */
 export interface RekorBundle {
   SignedEntryTimestamp: string;
   Payload: { body: string; integratedTime: number; logIndex: number; logID: string };

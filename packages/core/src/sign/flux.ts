@@ -1,6 +1,6 @@
 /**
- * Ready-to-paste Flux `OCIRepository.spec.verify` blocks for a keyless signature (cosign-signatures.md §2.5, §3.1,
- * §3.4; traps 3, 15, 16). Regexes are Go RE2 (Flux and cosign use Go's regexp): anchored, with every metacharacter
+ * Ready-to-paste Flux `OCIRepository.spec.verify` blocks for a keyless signature (docs/signing.md, "Identity matching"
+ * and "GitHub Actions identities"). Regexes are Go RE2 (Flux and cosign use Go's regexp): anchored, with every metacharacter
  * escaped by RE2's own QuoteMeta (re2js `RE2JS.quote`).
  */
 import { RE2JS } from 're2js';
@@ -29,13 +29,13 @@ export function generalisedIdentityRegExp(identity: string): string {
 export interface FluxVerifyOptions {
   /** Use this subject regex instead of the exact identity (e.g. from {@link generalisedIdentityRegExp}). */
   subjectRegExp?: string;
-  /** Flux ≥ 2.9: name of a Secret holding `trusted_root.json` (private Sigstore, §5.3). */
+  /** Flux ≥ 2.9: name of a Secret holding `trusted_root.json` (a private Sigstore instance). */
   trustedRootSecretRef?: string;
 }
 
 /**
  * The `verify:` block for an OCIRepository: `provider: cosign` with ONE `matchOIDCIdentity` entry (Flux ≥ 2.8 rejects
- * several on the bundle path, trap 3).
+ * several on the bundle path; docs/signing.md, "Identity matching").
  */
 export function fluxVerifyBlock(identity: string, issuer: string, opts: FluxVerifyOptions = {}): string {
   const verify: Record<string, unknown> = {

@@ -1,8 +1,8 @@
 /**
  * One ephemeral P-256 key and one Fulcio certificate reused for several signatures, as `cosign sign` does when given
- * several references (cosign-signatures.md §4.1: FulcioSigner alone fetches a new certificate on every sign()).
+ * several references (FulcioSigner alone fetches a new certificate on every sign()).
  * The certificate is reused only while it stays valid for at least `minRemainingMs` (Fulcio certificates last 10
- * minutes and Rekor's integratedTime must fall inside, trap 17); concurrent first calls share one Fulcio request.
+ * minutes and Rekor's integratedTime must fall inside); concurrent first calls share one Fulcio request.
  */
 import { generateKeyPairSync, sign as cryptoSign, X509Certificate } from 'node:crypto';
 import { FulcioSigner, type FulcioSignerOptions, type Signature, type Signer } from '@sigstore/sign';

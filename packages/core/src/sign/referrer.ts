@@ -1,21 +1,25 @@
 /**
  * cosign v3's "new bundle format": a DSSE in-toto statement with predicate `https://sigstore.dev/cosign/sign/v1`
- * in a v0.3 Sigstore bundle, attached to the signed manifest as an OCI referrer (cosign-signatures.md §2.2, §2.3, §2.4;
- * traps 7, 8). The referrer manifest is small and fixed-shape, so it is written here rather than through
- * `@sigstore/oci` (whose registry client is not exported and cannot share our credentials/retries, §2.4).
+ * in a v0.3 Sigstore bundle, attached to the signed manifest as an OCI referrer (docs/signing.md, "The bundle
+ * referrer"). The referrer manifest is small and fixed-shape, so it is written here rather than through
+ * `@sigstore/oci` (whose registry client is not exported and cannot share our credentials/retries).
  */
-import { goJSON, OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE, sha256Digest } from './cosign.js';
-import type { Descriptor } from '../oci/types.js';
+import {
+  BUNDLE_V03_MEDIA_TYPE,
+  COSIGN_SIGN_PREDICATE_TYPE,
+  IN_TOTO_STATEMENT_TYPE,
+  OCI_INDEX_MEDIA_TYPE,
+  OCI_MANIFEST_MEDIA_TYPE,
+  sha256Digest,
+  type Descriptor,
+} from '../base/index.js';
+import { goJSON } from './cosign.js';
 
-export const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
-export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 export const OCI_EMPTY_MEDIA_TYPE = 'application/vnd.oci.empty.v1+json';
 export const OCI_EMPTY_BLOB = Buffer.from('{}');
 export const OCI_EMPTY_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a';
 
-/** The in-toto Statement cosign v3 signs for an image (§2.2): subject without a name, empty predicate. */
+/** The in-toto Statement cosign v3 signs for an image: subject without a name, empty predicate. */
 export function cosignSignStatement(digest: string): Buffer {
   const [alg, hex] = digest.split(':');
   return Buffer.from(
@@ -24,7 +28,7 @@ export function cosignSignStatement(digest: string): Buffer {
   );
 }
 
-/** The referrer manifest (§2.3) for a bundle blob, pointing at `subject`. */
+/** The referrer manifest for a bundle blob, pointing at `subject`. */
 export function bundleReferrerManifest(bundle: Buffer, subject: Descriptor, created: Date = new Date()): { bytes: Buffer; digest: string } {
   const manifest = {
     schemaVersion: 2,
@@ -45,7 +49,7 @@ export function bundleReferrerManifest(bundle: Buffer, subject: Descriptor, crea
 
 /**
  * The fallback referrers index (`sha256-<hex>` tag) with `entry` added unless present, sorted by digest, as ggcr's
- * `commitSubjectReferrers` maintains it (§2.4).
+ * `commitSubjectReferrers` maintains it (docs/signing.md, "The referrers fallback index").
  */
 export function addToReferrersIndex(existing: Buffer | undefined, entry: Descriptor): Buffer {
   let manifests: Descriptor[] = [];

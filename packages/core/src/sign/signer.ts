@@ -1,41 +1,36 @@
 /**
- * Keyless, cosign-compatible signing of a pushed artifact's manifest digest (cosign-signatures.md §4): GitHub OIDC →
- * Fulcio (FulcioSigner) → Rekor v1 (RekorWitness) with `@sigstore/sign`, stored as the legacy `.sig` tag (§4.2) and/or
- * a DSSE v0.3 bundle referrer (§4.3).
+ * Keyless, cosign-compatible signing of a pushed artifact's manifest digest (docs/signing.md): GitHub OIDC →
+ * Fulcio (FulcioSigner) → Rekor v1 (RekorWitness) with `@sigstore/sign`, stored as the legacy `.sig` tag and/or
+ * a DSSE v0.3 bundle referrer (docs/signing.md, "Signature layouts").
  *
- * Ordering is the caller's job (issue 10): push by digest → sign() → only then move tags. sign() throws a D2Error when
+ * Ordering is the caller's job (docs/security.md, "Ordering guarantees"): push by digest → sign() → only then move tags. sign() throws a D2Error when
  * Sigstore or the registry fails, after bounded retries.
  */
 import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
 import { DSSEBundleBuilder, MessageSignatureBundleBuilder, RekorWitness, TSAWitness, type Signer, type Witness } from '@sigstore/sign';
 import { ReusableCertificateSigner } from './keyholder.js';
-import { D2Error } from '../errors.js';
-import type { Descriptor, Logger, Repository } from '../oci/types.js';
-import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type IdentityProvider } from '../oidc/github.js';
-import { certificateIdentity, parseCertificate } from '../verify/identity.js';
-import { cosignAnnotationsFromBundle } from './annotations.js';
 import {
+  ANNOTATION_CERTIFICATE,
   ANNOTATION_SIGNATURE,
   assertDigest,
-  buildSignatureImage,
+  BUNDLE_V03_MEDIA_TYPE,
+  certificateIdentity,
+  IN_TOTO_PAYLOAD_TYPE,
   OCI_INDEX_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
+  parseCertificate,
   pemToDer,
-  ANNOTATION_CERTIFICATE,
-  referrersFallbackTag,
   sha256Digest,
   signatureTag,
-  simpleSigningPayload,
-} from './cosign.js';
-import {
-  addToReferrersIndex,
-  BUNDLE_V03_MEDIA_TYPE,
-  bundleReferrerManifest,
-  cosignSignStatement,
-  IN_TOTO_PAYLOAD_TYPE,
-  OCI_EMPTY_BLOB,
-  OCI_EMPTY_DIGEST,
-} from './referrer.js';
+  type Descriptor,
+  type Logger,
+  type Repository,
+} from '../base/index.js';
+import { D2Error } from '../errors.js';
+import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type IdentityProvider } from '../oidc/index.js';
+import { cosignAnnotationsFromBundle } from './annotations.js';
+import { buildSignatureImage, referrersFallbackTag, simpleSigningPayload } from './cosign.js';
+import { addToReferrersIndex, bundleReferrerManifest, cosignSignStatement, OCI_EMPTY_BLOB, OCI_EMPTY_DIGEST } from './referrer.js';
 import type { ArtifactSignerOptions, SignatureFormat, SignatureRegistry, SignResult } from './types.js';
 
 export const DEFAULT_FULCIO_URL = 'https://fulcio.sigstore.dev';
@@ -163,7 +158,7 @@ export class ArtifactSigner {
     return w;
   }
 
-  /** §4.2: hashedrekord message signature over the simple-signing payload, appended to the `.sig` tag. */
+  /** The legacy format: hashedrekord message signature over the simple-signing payload, appended to the `.sig` tag. */
   private async signLegacy(repo: Repository, digest: string, signer: Signer): Promise<{ logIndex: number; certPem: string }> {
     const payload = simpleSigningPayload(repo, digest);
     const builder = new MessageSignatureBundleBuilder({ signer, witnesses: this.witnesses() });
@@ -174,8 +169,8 @@ export class ArtifactSigner {
   }
 
   /**
-   * Read-modify-write of `sha256-<hex>.sig` (§1.6): append, never replace. cosign does not lock; we read back after the
-   * PUT and redo the append if a concurrent signer's write replaced ours (last writer wins, trap 13).
+   * Read-modify-write of `sha256-<hex>.sig`: append, never replace. cosign does not lock; we read back after the
+   * PUT and redo the append if a concurrent signer's write replaced ours (last writer wins).
    */
   private async appendSignature(repo: Repository, digest: string, layer: { payload: Buffer; annotations: Record<string, string> }): Promise<void> {
     const tag = signatureTag(digest);
@@ -207,7 +202,7 @@ export class ArtifactSigner {
     }
   }
 
-  /** §4.3 + §2.3/2.4: DSSE in-toto statement in a v0.3 bundle, pushed as a referrer of the signed manifest. */
+  /** The bundle format: DSSE in-toto statement in a v0.3 bundle, pushed as a referrer of the signed manifest. */
   private async signBundle(repo: Repository, subject: Descriptor, signer: Signer): Promise<{ referrer: string; logIndex: number; certDer: Buffer }> {
     const builder = new DSSEBundleBuilder({ signer, witnesses: this.witnesses(this.dsseEntryType) });
     const statement = cosignSignStatement(subject.digest);
@@ -236,7 +231,7 @@ export class ArtifactSigner {
 
   /**
    * A registry with the referrers API lists the new manifest by itself; otherwise (distribution 2.8, GHCR) add it to the
-   * fallback tag index `sha256-<hex>` (§2.4), read-modify-write with a read-back check like the `.sig` tag.
+   * fallback tag index `sha256-<hex>`, read-modify-write with a read-back check like the `.sig` tag.
    */
   private async ensureReferrerListed(repo: Repository, subjectDigest: string, entry: Descriptor): Promise<void> {
     const tag = referrersFallbackTag(subjectDigest);
@@ -251,7 +246,7 @@ export class ArtifactSigner {
     }
   }
 
-  /** Wraps the identity provider to warn once when the token says the repository is private (trap 22). */
+  /** Wraps the identity provider to warn once when the token says the repository is private (Rekor entries are public). */
   private watchingProvider(): IdentityProvider {
     return {
       getToken: async () => {

@@ -1,5 +1,5 @@
-import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../oci/types.js';
-import type { IdentityProvider } from '../oidc/github.js';
+import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../base/index.js';
+import type { IdentityProvider } from '../oidc/index.js';
 
 /**
  * The part of `RegistryClient` (@d2/core/oci) that signing and verification use. `RegistryClient` satisfies it
@@ -23,7 +23,7 @@ export interface SignatureRegistry {
 
 /**
  * `legacy`: the cosign `sha256-<hex>.sig` tag (every Flux and cosign version). `bundle`: cosign v3's DSSE bundle as an
- * OCI referrer (Flux ≥ 2.8 / cosign v3 then prefer it and never fall back to `.sig`). `both`: the two (spec §2.6).
+ * OCI referrer (Flux ≥ 2.8 / cosign v3 then prefer it and never fall back to `.sig`). `both`: the two (docs/signing.md, "Who verifies what").
  */
 export type SignatureFormat = 'legacy' | 'bundle' | 'both';
 
@@ -41,7 +41,7 @@ export interface ArtifactSignerOptions {
   registry: SignatureRegistry;
   /** Default https://fulcio.sigstore.dev */
   fulcioURL?: string;
-  /** Rekor API v1 base URL (pinned: the legacy format needs a SET, trap 5). Default https://rekor.sigstore.dev */
+  /** Rekor API v1 base URL (pinned: the legacy format needs a SET, which only API v1 gives). Default https://rekor.sigstore.dev */
   rekorURL?: string;
   /** Optional RFC 3161 timestamp authority (adds the `rfc3161timestamp` annotation / bundle timestamps). */
   tsaURL?: string;
@@ -54,7 +54,7 @@ export interface ArtifactSignerOptions {
   timeoutMs?: number;
   /**
    * Rekor entry kind for the DSSE bundle. Default `dsse` (what cosign writes). The @sigstore/mock stand-in stores `dsse`
-   * proposals unrewritten, which do not verify: use `intoto` against it (spec §5.2, trap 19).
+   * proposals unrewritten, which do not verify: use `intoto` against it.
    */
   dsseEntryType?: 'dsse' | 'intoto';
   logger?: Logger;

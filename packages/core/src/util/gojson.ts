@@ -1,6 +1,6 @@
 /**
  * Compact JSON exactly as Go's `encoding/json.Marshal` writes it, for documents whose digest must match what Go
- * tools produce (Flux manifests: flux-artifact.md §1, §8 item 10; cosign payloads).
+ * tools produce (Flux manifests, docs/artifacts.md; cosign payloads, docs/signing.md).
  *
  * Written by hand because `JSON.stringify` differs from Go in escaping: Go (with its default HTML escaping) writes
  * `<`, `>`, `&`, U+2028 and U+2029 as `\u003c`, `\u003e`, `\u0026`, `\u2028`, `\u2029`, writes `\b` and `\f` in short

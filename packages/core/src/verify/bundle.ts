@@ -1,13 +1,12 @@
 /**
- * Verification of a cosign v3 sigstore-bundle referrer (cosign-signatures.md §2.2, §3.3; traps 7, 8): a v0.3 bundle
+ * Verification of a cosign v3 sigstore-bundle referrer (docs/signing.md, "The bundle referrer"): a v0.3 bundle
  * with a DSSE envelope whose in-toto statement lists the manifest digest as a subject, checked by `@sigstore/verify`
  * (tlog inclusion proof/SET, integrated time, chain, SCT, DSSE signature) plus the RE2 identity policy.
  */
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { toSignedEntity, type TrustMaterial } from '@sigstore/verify';
-import { BUNDLE_V03_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE } from '../sign/referrer.js';
+import { BUNDLE_V03_MEDIA_TYPE, certificateIdentity, IN_TOTO_PAYLOAD_TYPE, parseCertificate, type IdentityPolicy } from '../base/index.js';
 import { VerificationFailure } from './errors.js';
-import { certificateIdentity, parseCertificate, type IdentityPolicy } from './identity.js';
 import { matchIdentityOrFail, runSigstoreVerifier, type VerifiedSignature } from './legacy.js';
 
 /** Media types cosign/sigstore-go accept as v0.3+ (`Bundle()` in cosign pkg/oci/remote/signatures.go). */

@@ -1,6 +1,6 @@
 import { D2Error } from '../errors.js';
 
-/** Which check of cosign's / Flux's pipeline failed (cosign-signatures.md §3.2, §3.3). */
+/** Which check of cosign's / Flux's pipeline failed (docs/signing.md, "Decisions": the checks in order). */
 export type VerificationCheck =
   | 'no-signature'
   | 'signature-annotation'

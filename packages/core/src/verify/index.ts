@@ -5,7 +5,8 @@ export type { LegacyVerifyOptions, VerifiedSignature } from './legacy.js';
 export { verifyBundleBytes } from './bundle.js';
 export { loadTrust } from './trust.js';
 export type { LoadedTrust, TrustedRootInput } from './trust.js';
-export { certificateIdentity, compileRE2, matchIdentity, parseCertificate, OID_ISSUER_V1, OID_ISSUER_V2 } from './identity.js';
-export type { CertificateIdentity, IdentityPolicy } from './identity.js';
+// Identity matching is shared with signing and lives in the lower layer; it stays part of this entry point's API.
+export { certificateIdentity, compileRE2, matchIdentity, parseCertificate, OID_ISSUER_V1, OID_ISSUER_V2 } from '../base/index.js';
+export type { CertificateIdentity, IdentityPolicy } from '../base/index.js';
 export { VerificationFailure } from './errors.js';
 export type { VerificationCheck } from './errors.js';

@@ -1,33 +1,37 @@
 /**
- * Offline verification of one cosign legacy `.sig` layer, as `cosign verify` and Flux do it (cosign-signatures.md §3.2):
- * payload digest claim (step 7), SET with a trusted Rekor key selected by logID and the Rekor body against the annotations
- * (step 2), certificate validity at integratedTime (step 8), chain to a trusted Fulcio root (step 3), embedded SCT (step 5),
- * ECDSA signature over the payload (step 6), identity policy with RE2 (step 4).
+ * Offline verification of one cosign legacy `.sig` layer, as `cosign verify` and Flux do it (docs/signing.md,
+ * "Decisions"): payload digest claim, SET with a trusted Rekor key selected by logID and the Rekor body against the
+ * annotations, certificate validity at integratedTime, chain to a trusted Fulcio root, embedded SCT, ECDSA signature
+ * over the payload, identity policy with RE2.
  *
  * The cosign-specific comparisons are done here so that every failure names its check; chain, SCT and signature are
- * delegated to `@sigstore/verify` by mapping the layer into a v0.1 messageSignature bundle (spec §4.4), which sigstore-js
+ * delegated to `@sigstore/verify` by mapping the layer into a v0.1 messageSignature bundle, which sigstore-js
  * cannot read from the `.sig` layout itself.
  */
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, Verifier, type TrustMaterial } from '@sigstore/verify';
-import type { Descriptor } from '../oci/types.js';
 import {
   ANNOTATION_BUNDLE,
   ANNOTATION_CERTIFICATE,
   ANNOTATION_RFC3161,
   ANNOTATION_SIGNATURE,
+  certificateIdentity,
+  matchIdentity,
+  parseCertificate,
   pemToDer,
-} from '../sign/cosign.js';
+  sha256Digest,
+  type Descriptor,
+  type IdentityPolicy,
+} from '../base/index.js';
 import { VerificationFailure } from './errors.js';
-import { certificateIdentity, matchIdentity, parseCertificate, type IdentityPolicy } from './identity.js';
 
 export interface LegacyVerifyOptions {
   /** The manifest digest that must be signed (`sha256:<hex>`). */
   digest: string;
   trust: TrustMaterial;
   identity: IdentityPolicy;
-  /** cosign CLI's claim check (payload `docker-manifest-digest` == digest). Flux skips it; default true (trap 10). */
+  /** cosign CLI's claim check (payload `docker-manifest-digest` == digest). Flux skips it, so only cosign catches a wrong payload; default true. */
   checkClaims?: boolean;
 }
 
@@ -53,7 +57,7 @@ export function verifyLegacyLayer(layer: Descriptor, payload: Buffer, opts: Lega
   const sigB64 = ann[ANNOTATION_SIGNATURE];
   if (!sigB64) throw new VerificationFailure('signature-annotation', `layer ${layer.digest} has no ${ANNOTATION_SIGNATURE} annotation`);
 
-  const payloadDigest = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
+  const payloadDigest = sha256Digest(payload);
   if (payloadDigest !== layer.digest) {
     throw new VerificationFailure('payload-digest', `payload hashes to ${payloadDigest}, the layer says ${layer.digest}`);
   }
@@ -146,7 +150,7 @@ function parseRekorBundle(value: string | undefined): ParsedRekorBundle {
     throw new VerificationFailure('rekor-bundle', 'the bundle annotation is not JSON', { cause: err });
   }
   const p = b.Payload ?? {};
-  // Same strictness as Go's json.Unmarshal into cosign's RekorBundle (traps 1, 2).
+  // Same strictness as Go's json.Unmarshal into cosign's RekorBundle: body a string, integers JSON numbers.
   if (typeof p.body !== 'string') throw new VerificationFailure('rekor-bundle', 'bundle payload body is not a string');
   if (typeof p.integratedTime !== 'number' || !Number.isInteger(p.integratedTime)) throw new VerificationFailure('rekor-bundle', 'integratedTime is not a JSON integer');
   if (typeof p.logIndex !== 'number' || !Number.isInteger(p.logIndex)) throw new VerificationFailure('rekor-bundle', 'logIndex is not a JSON integer');

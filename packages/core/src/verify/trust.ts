@@ -1,5 +1,5 @@
 /**
- * Trust material for verification (cosign-signatures.md §3.2 steps 2/3/5, §4.4, §5.3): a `trusted_root.json` (object or
+ * Trust material for verification (Rekor keys, Fulcio roots, CT log keys, TSAs): a `trusted_root.json` (object or
  * file path), or by default the public-good root through TUF (`@sigstore/tuf`, which needs network access).
  */
 import { readFileSync } from 'node:fs';

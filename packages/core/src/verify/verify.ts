@@ -1,15 +1,12 @@
 /**
- * `verifyArtifact`: what `cosign verify` (v3) and Flux ≥ 2.8 check for an OCI artifact (cosign-signatures.md §2.5, §3):
- * the sigstore-bundle referrers first; if at least one exists, only they count (no fallback, traps 3/4); otherwise every
+ * `verifyArtifact`: what `cosign verify` (v3) and Flux ≥ 2.8 check for an OCI artifact (docs/signing.md, "Who verifies
+ * what"): the sigstore-bundle referrers first; if at least one exists, only they count (no fallback); otherwise every
  * layer of the legacy `sha256-<hex>.sig` is tried and one success suffices.
  */
-import type { Descriptor, Repository } from '../oci/types.js';
-import { assertDigest, OCI_MANIFEST_MEDIA_TYPE, signatureTag } from '../sign/cosign.js';
-import type { SignatureRegistry } from '../sign/types.js';
+import { assertDigest, compileRE2, OCI_MANIFEST_MEDIA_TYPE, signatureTag, type Descriptor, type IdentityPolicy, type Repository } from '../base/index.js';
+import type { SignatureRegistry } from '../sign/index.js';
 import { verifyBundleBytes } from './bundle.js';
 import { VerificationFailure } from './errors.js';
-import type { IdentityPolicy } from './identity.js';
-import { compileRE2 } from './identity.js';
 import { verifyLegacyLayer, type VerifiedSignature } from './legacy.js';
 import { loadTrust, type TrustedRootInput } from './trust.js';
 
@@ -42,7 +39,7 @@ export async function verifyArtifact(opts: VerifyArtifactOptions): Promise<Verif
   const ref = `${opts.repo.registry}/${opts.repo.repository}@${opts.digest}`;
 
   if (opts.format !== 'legacy') {
-    // cosign v3 falls back to .sig when the bundle lookup errors, not only when it finds none (§2.1).
+    // cosign v3 falls back to .sig when the bundle lookup errors, not only when it finds none.
     const bundles = await findBundles(opts).catch((err: unknown) => {
       if (opts.format === 'bundle') throw err;
       return [] as Buffer[];

@@ -25,7 +25,7 @@ import {
   simpleSigningPayload,
   type SignatureFormat,
 } from '../../src/sign/index.js';
-import { sha256Digest } from '../../src/sign/cosign.js';
+import { sha256Digest } from '../../src/base/index.js';
 import { verifyArtifact, VerificationFailure, type IdentityPolicy } from '../../src/verify/index.js';
 import { RegistryClient } from '../../src/oci/index.js';
 import { MiniRegistry } from './mini-registry.js';

@@ -32,4 +32,4 @@ export { trustPemsFromTrustedRoot } from './cosign-trust.js';
 export type { TrustPems } from './cosign-trust.js';
 export { startFulcioV1Bridge } from './fulcio-bridge.js';
 export type { FulcioV1Bridge } from './fulcio-bridge.js';
-export { sha256Digest } from './digest.js';
+export { sha256Digest } from '@d2/core/base';

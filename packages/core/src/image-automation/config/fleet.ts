@@ -1,6 +1,6 @@
 /**
  * "Zero extra config for D2 users": the update targets described by the fleet's update cluster directory
- * (e.g. clusters/update), read like the Kind cluster would read it (image-automation.md §0, §5, traps 9, 16), or
+ * (e.g. clusters/update), read like the Kind cluster would read it (docs/image-automation.md, "Fleet config"), or
  * built from direct inputs for everyone else.
  */
 import { InputError } from '../../errors.js';

@@ -11,7 +11,7 @@ import { clip, InputError } from '../../errors.js';
 import { Template } from '../template/exec.js';
 import { sprigFuncs } from '../template/sprig.js';
 
-import { documentToJS, type K8sObject } from '../policy/manifest.js';
+import { documentToJS, type K8sObject } from '../k8s/index.js';
 
 export type { K8sObject };
 

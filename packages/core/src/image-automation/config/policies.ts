@@ -1,7 +1,7 @@
 /**
  * The ImageRepository and ImagePolicy objects of one automation, read from the target repository at the
  * Kustomization's path, with post-build substitution and the Kustomization's targetNamespace applied
- * (image-automation.md trap 9). Only policies in the automation's namespace that match its policySelector count.
+ * (docs/image-automation.md, "Fleet config"). Only policies in the automation's namespace that match its policySelector count.
  */
 import { toImagePolicy } from '../policy/manifest.js';
 import type { ImagePolicy } from '../policy/types.js';

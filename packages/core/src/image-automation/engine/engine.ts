@@ -9,10 +9,10 @@
  * the remote branch is reported as pushed. Repository URLs in reports, logs and errors are redacted (redactUrl).
  */
 import { join, relative, sep } from 'node:path';
+import type { Logger } from '../../base/index.js';
 import { D2Error, formatError } from '../../errors.js';
-import { makeTempDir } from '../../util/tempdir.js';
+import { makeTempDir, redactUrl, redactUrls } from '../../util/index.js';
 import type { GitOptions } from '../../git/index.js';
-import { redactUrl, redactUrls } from '../../util/redact.js';
 import type { AutomationTarget } from '../config/fleet.js';
 import { loadPolicies } from '../config/policies.js';
 import { AutomationCheckout, PushBranchMovedError } from '../git/checkout.js';
@@ -24,12 +24,10 @@ import { applyPolicies, type FileUpdate } from '../setters/apply.js';
 import type { ObjectIdentifier, PolicySetterSource } from '../setters/types.js';
 import { renderCommitMessage } from '../template/commit.js';
 
-export interface EngineLogger {
-  info(msg: string): void;
-  warning(msg: string): void;
-  /** Wraps one repository's work (a log group in the action). */
+/** What the engine logs: the one Logger's info and warn, and optionally a group per repository (a log group in the action). */
+export type EngineLogger = Pick<Logger, 'info' | 'warn'> & {
   group?<T>(name: string, fn: () => Promise<T>): Promise<T>;
-}
+};
 
 export interface EngineDeps {
   registry: ReflectorRegistry;
@@ -152,7 +150,7 @@ export async function electPolicies(
 
 /** The engine's logger with URL credentials redacted from every message (groups are opened by runImageUpdate). */
 function redactingLogger(log: EngineLogger | undefined): EngineLogger | undefined {
-  return log && { info: (m) => log.info(redactUrls(m)), warning: (m) => log.warning(redactUrls(m)) };
+  return log && { info: (m) => log.info(redactUrls(m)), warn: (m) => log.warn(redactUrls(m)) };
 }
 
 async function runTarget(target: AutomationTarget, config: EngineConfig, deps: EngineDeps, out: EngineResult): Promise<void> {
@@ -185,7 +183,7 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
     const { sources, errors } = await electPolicies(loaded.repositories, loaded.policies, deps.registry, deps.scanConcurrency);
     for (const e of errors) {
       out.policyErrors.push({ repository, policy: e.policy, message: redactUrls(e.message) });
-      log?.warning(e.message);
+      log?.warn(e.message);
     }
     for (const s of sources) {
       const ref = s.latestRef ? `${s.latestRef.name}:${s.latestRef.tag}${s.latestRef.digest ? `@${s.latestRef.digest}` : ''}` : '';
@@ -201,7 +199,7 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
       const updateRoot = run.root;
       report.files = run.files;
       report.problemFiles = run.problemFiles;
-      if (attempt === 1) for (const p of run.problemFiles) log?.warning(`${p.path}: not readable as YAML, skipped (${p.reason})`);
+      if (attempt === 1) for (const p of run.problemFiles) log?.warn(`${p.path}: not readable as YAML, skipped (${p.reason})`);
       rows = run.result.rows().map((r) => ({ repository, file: r.file, object: objectLabel(r.object), setter: r.change.Setter, old: r.change.OldValue, new: r.change.NewValue }));
       changed = !run.result.empty;
       report.message = undefined;
@@ -238,7 +236,7 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
   } catch (err) {
     report.error = redactUrls(formatError(err));
     out.errors.push({ repository, message: report.error });
-    log?.warning(`${report.automation}: ${report.error}`);
+    log?.warn(`${report.automation}: ${report.error}`);
   } finally {
     out.changes.push(...rows);
     if (changed) out.changed = true;

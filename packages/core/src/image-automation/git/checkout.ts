@@ -11,7 +11,7 @@
  */
 import { Git, type CommitAuthor, type GitOptions } from '../../git/index.js';
 import { D2Error } from '../../errors.js';
-import { redactUrl } from '../../util/redact.js';
+import { redactUrl } from '../../util/index.js';
 
 export interface GitTarget {
   /** Clone URL (https://…, http://…, file://… or a path). */

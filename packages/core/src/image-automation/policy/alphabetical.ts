@@ -1,8 +1,8 @@
-import { compareBytes } from './gostrings.js';
+import { compareBytes } from '../../base/index.js';
 import { assertNotEmpty, normaliseOrder, type Policer, type SortOrder } from './policer.js';
 
 /**
- * IRC `internal/policy/alphabetical.go` (image-automation.md §2.3, trap 5): `sort.StringSlice` order, i.e. bytes, not
+ * IRC `internal/policy/alphabetical.go`: `sort.StringSlice` order, i.e. bytes, not
  * locale; ASC (the default, case-insensitive) elects the maximum, DESC the minimum. So `B,a,Z` → `a` and `v1.9` beats
  * `v1.10`.
  */

@@ -1,11 +1,11 @@
 /**
- * Election (IRC `imagepolicy_controller.go` `applyPolicy`, image-automation.md §2.1): policer from the spec, tags in
- * descending byte order (trap 1), optional filterTags, `Latest`, map back to the original tag.
+ * Election (IRC `imagepolicy_controller.go` `applyPolicy`; docs/image-policies.md, "Pipeline"): policer from the spec,
+ * tags in descending byte order (the controller's storage order, which decides ties), optional filterTags, `Latest`, map back to the original tag.
  */
 import { AlphabeticalPolicy } from './alphabetical.js';
 import { PolicyError } from './errors.js';
 import { TagFilter } from './filter.js';
-import { sortDescendingBytes } from './gostrings.js';
+import { sortDescendingBytes } from '../../base/index.js';
 import { NumericalPolicy } from './numerical.js';
 import type { Policer } from './policer.js';
 import { SemverPolicy } from './semver-policy.js';
@@ -81,7 +81,7 @@ export class PolicyElector {
 
 /**
  * Elects the latest tag exactly as image-reflector-controller would for this ImagePolicy spec. `tags` may be in any
- * order: they are sorted descending by bytes first, which decides ties (trap 1). Throws PolicyError naming the policy
+ * order: they are sorted descending by bytes first, which decides ties as in the controller. Throws PolicyError naming the policy
  * and the reason.
  */
 export function electLatest(policy: ImagePolicySpec, tags: readonly string[], opts: ElectOptions = {}): PolicyResult {

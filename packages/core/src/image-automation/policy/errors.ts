@@ -1,7 +1,7 @@
-import { D2Error } from '../../errors.js';
+import { D2Error, type ErrorCode } from '../../errors.js';
 
 /**
- * Why an election failed, named after what image-reflector-controller does with it (image-automation.md §2.6):
+ * Why an election failed, named after what image-reflector-controller does with it:
  * - `InvalidPolicy`: stalls in Flux (bad range, bad regex, no policy choice, bad order);
  * - `NoTags`: "no tags in database" (the repository has no tags after exclusions), Flux retries;
  * - `EmptyList`: "version list argument cannot be empty" (the filter matched nothing);
@@ -19,7 +19,7 @@ export type PolicyErrorReason =
   | 'InvalidSpec'
   | 'DigestFailed';
 
-const CODES: Record<PolicyErrorReason, string> = {
+const CODES: Record<PolicyErrorReason, ErrorCode> = {
   InvalidPolicy: 'POLICY_INVALID',
   NoTags: 'POLICY_NO_TAGS',
   EmptyList: 'POLICY_NO_CANDIDATES',

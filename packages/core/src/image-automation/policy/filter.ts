@@ -1,11 +1,10 @@
 /**
- * `spec.filterTags` (IRC `internal/policy/filter.go`, image-automation.md §2.5, trap 4): keep the tags the pattern
+ * `spec.filterTags` (IRC `internal/policy/filter.go`; docs/image-policies.md, "Decisions"): keep the tags the pattern
  * matches anywhere (Go RE2, unanchored `FindStringSubmatchIndex`), key each by `Regexp.ExpandString(extract)` when
  * `extract` is set, and map the elected key back to its original tag.
  */
 import { PolicyError } from './errors.js';
-import { sortDescendingBytes } from './gostrings.js';
-import { compileGoRegexp, GoRegexpError, type GoRegexp } from './regexp.js';
+import { compileGoRegexp, GoRegexpError, sortDescendingBytes, type GoRegexp } from '../../base/index.js';
 
 const NAME_CHAR = /^[\p{L}\p{Nd}_]$/u;
 
@@ -89,7 +88,7 @@ export interface FilterResult {
   /**
    * The keys (extracted values, or the tags themselves) in the order the policy iterates them. Flux iterates a Go map
    * here (random order, so ties are nondeterministic in Flux itself); we use descending byte order of the keys, the
-   * same rule as unfiltered tags, so results are reproducible (image-automation.md trap 1).
+   * same rule as unfiltered tags, so results are reproducible.
    */
   candidates: string[];
   /** key → original tag. On collisions the last writer in storage order wins (the byte-smallest original tag). */

@@ -1,5 +1,5 @@
 /**
- * Numerical policy (IRC `internal/policy/numerical.go`, image-automation.md §2.4, trap 3) and Go's
+ * Numerical policy (IRC `internal/policy/numerical.go`; docs/image-policies.md, "Decisions") and Go's
  * `strconv.ParseFloat(s, 64)`.
  *
  * ParseFloat is written by hand because JavaScript's `Number`, `parseFloat` and `BigInt` each accept or reject a
@@ -13,7 +13,7 @@
  * an error there, not Infinity), underflow gives ±0 without error.
  */
 import { PolicyError } from './errors.js';
-import { goQuote } from './gostrings.js';
+import { goQuote } from '../../base/index.js';
 import { assertNotEmpty, normaliseOrder, type Policer, type SortOrder } from './policer.js';
 
 /** Go's `*strconv.NumError` for ParseFloat. */

@@ -1,17 +1,19 @@
 /**
  * Offline election for `d2 policy select --policy <ImagePolicy yaml> [--repository <ImageRepository yaml>] --tags <file>`
- * (issue 5 "CLI"): the tags file stands in for the registry listing, so the repository's exclusion list applies to it
- * before the election, exactly as a scan would (image-automation.md §0 steps 1–2).
+ * (docs/cli.md): the tags file stands in for the registry listing, so the repository's exclusion list applies to it
+ * before the election, exactly as a scan would.
  */
+import { sortDescendingBytes } from '../../base/index.js';
 import { InputError } from '../../errors.js';
+import type { K8sObject } from '../k8s/index.js';
 import { parseImageName } from '../reflector/image.js';
 import { parseImageRepository } from '../reflector/manifest.js';
-import { applyExclusionList, compileExclusionList, resolveDigest } from '../reflector/scan.js';
+import { applyExclusionList, compileExclusionList } from '../reflector/scan.js';
 import type { ImageRepository, ManifestHeader } from '../reflector/types.js';
+import { resolveDigest } from './digest.js';
 import { PolicyElector } from './elect.js';
 import { PolicyError } from './errors.js';
-import { sortDescendingBytes } from './gostrings.js';
-import { parseImagePolicy, type K8sObject } from './manifest.js';
+import { parseImagePolicy } from './manifest.js';
 import type { ImagePolicy, ImagePolicySpec, ImageRef } from './types.js';
 
 export interface SelectPolicyInput {
@@ -100,8 +102,8 @@ export interface ElectLatestRefInput {
 }
 
 /**
- * Election plus digest reflection: the ImagePolicy's `status.latestRef` for a stateless run (image-automation.md §2.6,
- * traps 6–7). `IfNotPresent` behaves as `Always` because there is no previous status to keep.
+ * Election plus digest reflection: the ImagePolicy's `status.latestRef` for a stateless run (`name` is `spec.image`
+ * verbatim; docs/image-policies.md, "Decisions"). `IfNotPresent` behaves as `Always` because there is no previous status to keep.
  */
 export async function electLatestRef(input: ElectLatestRefInput): Promise<ImageRef> {
   const { tag } = new PolicyElector(input.policy, input.name).elect(input.tags, { presorted: input.presorted });

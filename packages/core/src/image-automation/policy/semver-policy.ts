@@ -5,7 +5,7 @@ import { compareVersions, SemverConstraints, SemverSyntaxError, tryParseTagVersi
 /**
  * IRC `internal/policy/semver.go`: the first candidate (iteration order) whose version satisfies the range and is
  * strictly greater than the best so far wins; unparseable tags are skipped silently; the tag text is returned
- * (image-automation.md §2.2 "Picking and ties").
+ * (ties go to the first in storage order).
  */
 export class SemverPolicy implements Policer {
   readonly constraints: SemverConstraints;

@@ -1,6 +1,6 @@
 /**
  * SemVer as image-reflector-controller evaluates it: Masterminds/semver v3.5.0 (`NewVersion` in coerce mode,
- * `NewConstraint`, `Check`, `Compare`) behind fluxcd/pkg `version.ParseVersion` (image-automation.md §2.2, trap 2).
+ * `NewConstraint`, `Check`, `Compare`) behind fluxcd/pkg `version.ParseVersion` (docs/image-policies.md, "Decisions").
  *
  * Written by hand on purpose: no npm package implements Masterminds' semantics. npm `semver` differs in the parts that
  * decide which tag Flux elects — the AND-group prerelease rule (`>=1.0.0-0` admits `2.0.0-rc.1`), the "dirty" partial
@@ -13,7 +13,7 @@
  * `\s`) because it runs once per tag.
  */
 import { RE2JS } from 're2js';
-import { byteLength, goQuote } from './gostrings.js';
+import { byteLength, goQuote } from '../../base/index.js';
 
 /** Masterminds `MaxVersionLen`. */
 export const MAX_VERSION_LEN = 256;
@@ -353,7 +353,7 @@ export class SemverConstraints {
 
   /**
    * Masterminds `Constraints.Check`: some OR-group whose comparators all pass. A prerelease version passes a group only
-   * if some comparator of that group has a prerelease (image-automation.md §2.2 "Prerelease rule").
+   * if some comparator of that group has a prerelease (Masterminds' prerelease rule, unlike npm `semver`).
    */
   check(v: SemVersion): boolean {
     for (let i = 0; i < this.groups.length; i++) {

@@ -1,6 +1,6 @@
 /**
  * ImagePolicy as written in git (`image.toolkit.fluxcd.io/v1` and `v1beta2`, IRC `api/v1/imagepolicy_types.go`),
- * and the election result (`status.latestRef`). image-automation.md §2.
+ * and the election result (`status.latestRef`). docs/image-policies.md.
  */
 
 export type DigestReflectionPolicy = 'Never' | 'IfNotPresent' | 'Always';
@@ -51,14 +51,9 @@ export interface PolicyResult {
 
 /** `status.latestRef` (IRC `ImageRef`). */
 export interface ImageRef {
-  /** `spec.image` of the ImageRepository, verbatim (not canonicalised; trap 6). */
+  /** `spec.image` of the ImageRepository, verbatim (not canonicalised: the setters write it back as is). */
   name: string;
   tag: string;
-  /** "" unless digest reflection is on (trap 7). */
+  /** "" unless digest reflection is on. */
   digest: string;
-}
-
-/** IRC `ImageRef.String()`: `name:tag` or `name:tag@digest`. */
-export function imageRefString(ref: ImageRef): string {
-  return ref.digest ? `${ref.name}:${ref.tag}@${ref.digest}` : `${ref.name}:${ref.tag}`;
 }

@@ -1,7 +1,6 @@
 /**
  * `spec.image` of an ImageRepository, validated and canonicalised as image-reflector-controller does
- * (`internal/registry/helper.go` `ParseImageReference` over go-containerregistry `name.ParseReference`, image-automation.md
- * §1): no URL scheme, no tag or digest, lowercase repository, Docker Hub defaults (`alpine` →
+ * (`internal/registry/helper.go` `ParseImageReference` over go-containerregistry `name.ParseReference`): no URL scheme, no tag or digest, lowercase repository, Docker Hub defaults (`alpine` →
  * `index.docker.io/library/alpine`, `docker.io` → `index.docker.io`).
  *
  * Written here rather than reusing the OCI client's reference parser because these are GGCR's rules and Flux's
@@ -19,7 +18,7 @@ const SHA256_HEX = /^[a-f0-9]{64}$/;
 
 /** A validated `spec.image`. */
 export interface ImageName {
-  /** `spec.image` verbatim: what `latestRef.name` and the setters use (trap 6). */
+  /** `spec.image` verbatim: what `latestRef.name` and the setters use (never canonicalised). */
   image: string;
   /** GGCR `RegistryStr()`, e.g. `index.docker.io`, `ghcr.io`, `127.0.0.1:5000`. */
   registry: string;

@@ -1,9 +1,9 @@
 /**
- * Reading ImageRepository objects from YAML with the CRD's validation (image-automation.md §1): `spec.image` required
+ * Reading ImageRepository objects from YAML with the CRD's validation: `spec.image` required
  * and valid (Flux's messages), `exclusionList` at most 25 valid RE2 regexes, `provider` enum, durations.
  */
 import { InputError } from '../../errors.js';
-import { readK8sObjects, readObjectHeader, type K8sObject } from '../policy/manifest.js';
+import { readK8sObjects, readObjectHeader, type K8sObject } from '../k8s/index.js';
 import { parseImageName } from './image.js';
 import { compileExclusionList } from './scan.js';
 import type { ImageRepository, ImageRepositoryProvider, ImageRepositorySpec } from './types.js';
@@ -47,13 +47,6 @@ export function toImageRepository(obj: K8sObject, source = 'input'): ImageReposi
   const suspend = v.boolean(spec.suspend, 'spec.suspend');
   if (suspend !== undefined) out.suspend = suspend;
   return { apiVersion, kind: 'ImageRepository', name, namespace, labels, spec: out };
-}
-
-/** All ImageRepository objects in a (multi-document) YAML text; other kinds are ignored. */
-export function parseImageRepositories(input: string | K8sObject, source = 'input'): ImageRepository[] {
-  return readK8sObjects(input, source)
-    .filter((o) => o.kind === 'ImageRepository')
-    .map((o) => toImageRepository(o, source));
 }
 
 /** Exactly one ImageRepository from YAML text or a parsed object. Throws InputError otherwise. */

@@ -1,15 +1,12 @@
 /**
- * ImageRepository scanning (IRC `imagerepository_controller.go` `scan`, `filterOutTags`, `sortTagsAndGetLatestTags`;
- * image-automation.md §1, §0 step 1, trap 19) and digest reflection for an elected tag (IRC `imagepolicy_controller.go`
- * `fetchDigest`, §2.6, trap 7).
+ * ImageRepository scanning (IRC `imagerepository_controller.go` `scan`, `filterOutTags`, `sortTagsAndGetLatestTags`):
+ * list every tag, drop the excluded ones, keep them in storage order (docs/image-policies.md, "Pipeline"). Digest
+ * reflection for an elected tag is an ImagePolicy feature: policy/digest.ts.
  */
+import { compileGoRegexp, GoRegexpError, sortDescendingBytesInPlace, type GoRegexp } from '../../base/index.js';
 import { D2Error, InputError } from '../../errors.js';
-import { PolicyError } from '../policy/errors.js';
-import { sortDescendingBytesInPlace } from '../policy/gostrings.js';
-import { compileGoRegexp, GoRegexpError, type GoRegexp } from '../policy/regexp.js';
-import type { DigestReflectionPolicy } from '../policy/types.js';
 import { parseImageName, type ImageName } from './image.js';
-import type { ImageRepository, ImageRepositorySpec, ManifestHeader, ScanRepository, ScanResult, TagLister } from './types.js';
+import type { ImageRepository, ImageRepositorySpec, ScanRepository, ScanResult, TagLister } from './types.js';
 
 /** IRC `GetExclusionList()` default (also the CRD default). */
 export const DEFAULT_EXCLUSION_LIST: readonly string[] = Object.freeze(['^.*\\.sig$']);
@@ -115,40 +112,4 @@ export async function scanImageRepository(repo: ImageRepositorySpec | ImageRepos
 export function sortTagsAndGetLatestTags(tags: readonly string[]): { tags: string[]; latestTags: string[] } {
   const sorted = sortDescendingBytesInPlace([...tags]);
   return { tags: sorted, latestTags: sorted.slice(0, LATEST_TAGS_COUNT) };
-}
-
-/**
- * Digest reflection for an elected tag: `Never` (the default) gives "", `IfNotPresent` and `Always` HEAD
- * `<spec.image>:<tag>` (a stateless run has no previous status to keep, trap 7). The digest is the index digest for a
- * multi-arch image. Throws PolicyError(DigestFailed).
- */
-export async function resolveDigest(
-  image: string | ImageName,
-  tag: string,
-  client: ManifestHeader,
-  policy: DigestReflectionPolicy = 'Always',
-): Promise<string> {
-  if (policy === 'Never') return '';
-  const name = typeof image === 'string' ? parseImageName(image) : image;
-  const ref = `${name.image}:${tag}`;
-  let head: { digest: string } | undefined;
-  try {
-    // IRC does not pass name.Insecure to this request; our client decides the scheme per registry as GGCR does.
-    head = await client.headManifest(scanRepositoryOf(name), tag);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new PolicyError('DigestFailed', `failed fetching digest of ${ref}: ${message}`, {
-      hint: err instanceof D2Error ? err.hint : undefined,
-      cause: err,
-    });
-  }
-  if (!head) {
-    throw new PolicyError('DigestFailed', `failed fetching digest of ${ref}: manifest unknown`, {
-      hint: 'the elected tag disappeared from the registry between listing and HEAD; run again',
-    });
-  }
-  if (!/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(head.digest)) {
-    throw new PolicyError('DigestFailed', `failed fetching digest of ${ref}: the registry returned no valid Docker-Content-Digest`);
-  }
-  return head.digest;
 }

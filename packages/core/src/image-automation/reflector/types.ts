@@ -1,8 +1,8 @@
 /**
- * ImageRepository as written in git (IRC `api/v1/imagerepository_types.go`, image-automation.md §1) and the registry
+ * ImageRepository as written in git (IRC `api/v1/imagerepository_types.go`) and the registry
  * operations the reflector needs.
  */
-import type { Repository } from '../../oci/types.js';
+import type { Repository } from '../../base/index.js';
 
 export type ImageRepositoryProvider = 'generic' | 'aws' | 'azure' | 'gcp';
 

@@ -1,5 +1,5 @@
 /**
- * Setters over a directory tree (image-automation.md §3.2; IAC ScreeningLocalReader + kio.LocalPackageWriter),
+ * Setters over a directory tree (docs/image-automation.md, "Setters"; IAC ScreeningLocalReader + kio.LocalPackageWriter),
  * writing minimal diffs.
  */
 import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
- * Minimal-diff setters on one file's text (image-automation.md §3.1, §3.2; spec README item 9).
+ * Minimal-diff setters on one file's text (docs/image-automation.md, "Setters"): only the changed scalars change.
  *
- * The file is split into documents with kyaml's rule (§3.2), each document is parsed with the `yaml` package only to
+ * The file is split into documents with kyaml's rule, each document is parsed with the `yaml` package only to
  * learn its structure and the source range of every scalar; markers are read from the source text around those
  * ranges with go-yaml v3.0.4's attachment rules (derived by running go-yaml/kyaml on fixtures, see
  * docs/image-automation.md), and each changed scalar's bytes are spliced in place. Nothing is re-stringified, so

@@ -1,5 +1,5 @@
 /**
- * Setter definitions and `$imagepolicy` marker parsing (image-automation.md §3.1; IAC internal/update/setters.go,
+ * Setter definitions and `$imagepolicy` marker parsing (docs/image-automation.md, "Setters"; IAC internal/update/setters.go,
  * filter.go; kyaml fieldmeta.Read).
  */
 import { D2Error } from '../../errors.js';
@@ -21,7 +21,7 @@ const REPO_RE = /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/|localhost(?::[0-9]+)?\/|\[[0-9
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
 
-/** Throws like IAC when a latestRef cannot be parsed as an image reference (the whole update fails, §3.1). */
+/** Throws like IAC when a latestRef cannot be parsed as an image reference (the whole update fails). */
 export function validateLatestRef(policy: string, ref: LatestRef): void {
   const s = latestRefString(ref);
   const ok = REPO_RE.test(ref.name) && TAG_RE.test(ref.tag) && (!ref.digest || DIGEST_RE.test(ref.digest));
@@ -34,7 +34,7 @@ export function validateLatestRef(policy: string, ref: LatestRef): void {
 }
 
 /**
- * The four setters of each policy with a latestRef (§3.1 table): `ns:name`, `ns:name:tag`, `ns:name:name`,
+ * The four setters of each policy with a latestRef: `ns:name`, `ns:name:tag`, `ns:name:name`,
  * `ns:name:digest` (the digest setter writes "" without a digest). Policies without a latestRef define nothing.
  */
 export function defineSetters(policies: readonly PolicySetterSource[]): Map<string, string> {
@@ -55,7 +55,7 @@ export function defineSetters(policies: readonly PolicySetterSource[]): Map<stri
  * The setter a comment names, or undefined. `comment` is the raw comment text starting at `#`. All leading `#` are
  * stripped (Go strings.TrimLeft); the rest must be one JSON object: either every value a string (or null, which Go
  * decodes into a string as "") with `"$imagepolicy"` equal to a defined setter, or (kyaml's schema form) a `"$ref"`
- * string `#/definitions/io.k8s.cli.setters.<defined setter>`. Anything else is silently not a marker (§3.4).
+ * string `#/definitions/io.k8s.cli.setters.<defined setter>`. Anything else is silently not a marker.
  */
 export function markerSetter(comment: string, setters: ReadonlyMap<string, string>): string | undefined {
   const body = comment.replace(/^#+/, '');

@@ -1,6 +1,6 @@
 /**
  * How a new setter value is written into an existing scalar, so that the result is what Flux would write for that
- * scalar (image-automation.md §3.3 "Quoting of the new value", spec README item 9).
+ * scalar (docs/image-automation.md, "Setters").
  *
  * Flux sets the node's value and then (a) kyaml `FormatNonStringStyle` double-quotes a plain scalar whose new value
  * would load as a YAML 1.1 non-string (go-yaml v2 `Unmarshal` into `interface{}` gives no `string`), and (b) go-yaml

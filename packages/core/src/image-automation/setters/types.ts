@@ -1,7 +1,7 @@
 /**
  * Result data of a setters run, shaped like Flux's `update.Result` (IAC internal/update/result.go) so that commit
  * templates see the same fields: FileChanges (paths relative to update.path) → ObjectIdentifier → []Change.
- * image-automation.md §3.1, §4.
+ * docs/image-automation.md, "Setters" and "Commit messages".
  */
 
 /** kyaml ResourceIdentifier as embedded in IAC's ObjectIdentifier: read from the document; empty when absent. */
@@ -24,7 +24,7 @@ export interface ObjectChanges {
   changes: Change[];
 }
 
-/** `status.latestRef` of an ImagePolicy: `name` is `spec.image` verbatim (§2.6, trap 6). */
+/** `status.latestRef` of an ImagePolicy: `name` is `spec.image` verbatim, never canonicalised. */
 export interface LatestRef {
   name: string;
   tag: string;
@@ -61,7 +61,7 @@ export function compareUtf8(a: string, b: string): number {
 
 /**
  * The changes of one run. Discovery order is kept; the derived views (`changes()`, `objects()`) are deterministic
- * where Flux iterates Go maps at random (trap 1): files sorted by path, objects by identifier, changes in discovery order.
+ * where Flux iterates Go maps at random: files sorted by path, objects by identifier, changes in discovery order.
  */
 export class UpdateResult {
   private readonly files = new Map<string, Map<string, ObjectChanges>>();

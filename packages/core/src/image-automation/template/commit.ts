@@ -1,6 +1,6 @@
 /**
- * Flux's commit message: Go text/template + hermetic sprig over IAC's TemplateData (image-automation.md §4).
- * The rendered text is the commit message verbatim (trap 15).
+ * Flux's commit message: Go text/template + hermetic sprig over IAC's TemplateData (docs/image-automation.md,
+ * "Commit messages"). The rendered text is the commit message verbatim (git strips nothing).
  */
 import type { Change, ObjectIdentifier, UpdateResult } from '../setters/types.js';
 import { TemplateError } from './errors.js';
@@ -36,7 +36,7 @@ function change(c: Change): Record<string | symbol, unknown> {
 /**
  * The template data. Where Flux iterates Go maps at random (the order of an object's changes across files in
  * `.Changed.Objects`, the order of `.Changed.Changes`), the order is files by path, then objects by identifier,
- * then discovery order (trap 1; docs/image-automation.md).
+ * then discovery order (Flux iterates Go maps at random; docs/image-automation.md).
  */
 export function commitTemplateData(input: CommitTemplateInput): Record<string, unknown> {
   const { result } = input;

@@ -1,6 +1,6 @@
 /**
  * The hermetic sprig functions (Masterminds/sprig v3.3.0 `HermeticTxtFuncMap`) that commit templates use in
- * practice; image-automation.md §4. Non-hermetic ones (dates, random, env, DNS) are deliberately absent.
+ * practice (docs/image-automation.md, "Commit messages"). Non-hermetic ones (dates, random, env, DNS) are deliberately absent.
  * Argument order follows sprig (the piped value comes last: `{{ .x | trimSuffix "-" }}`).
  */
 import { createHash } from 'node:crypto';

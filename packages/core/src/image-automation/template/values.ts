@@ -3,7 +3,7 @@
  * string → string, number → int when integral else float64, boolean → bool, null/undefined → nil,
  * Array → slice, Map → map (ranged in sorted key order), plain object → struct (fields in insertion order).
  * Objects may carry GO_STRING (a fmt.Stringer) or GO_FORMAT (their %v text), e.g. types.NamespacedName prints
- * `ns/name` and IAC's ObjectIdentifier prints `{{{apps/v1 Deployment} {test }}}` (image-automation.md §4).
+ * `ns/name` and IAC's ObjectIdentifier prints `{{{apps/v1 Deployment} {test }}}` (docs/image-automation.md, "Commit messages").
  */
 export const GO_STRING: unique symbol = Symbol.for('d2.go.String');
 export const GO_FORMAT: unique symbol = Symbol.for('d2.go.Format');

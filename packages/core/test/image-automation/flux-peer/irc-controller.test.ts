@@ -15,7 +15,6 @@ import {
   electLatest,
   electLatestRef,
   electPolicies,
-  imageRefString,
   ImageNameError,
   parseImageName,
   PolicyError,
@@ -24,10 +23,14 @@ import {
   toImagePolicy,
   LATEST_TAGS_COUNT,
   type ImagePolicySpec,
+  type ImageRef,
   type ImageRepository,
 } from '../../../src/image-automation/index.js';
-import { compileGoRegexp } from '../../../src/image-automation/policy/regexp.js';
+import { compileGoRegexp } from '../../../src/base/index.js';
 import { loadImages } from './stack.js';
+
+/** IRC `ImageRef.String()`: `name:tag` or `name:tag@digest`. */
+const imageRefString = (ref: ImageRef): string => (ref.digest ? `${ref.name}:${ref.tag}@${ref.digest}` : `${ref.name}:${ref.tag}`);
 
 let reg: SandboxRegistry;
 let client: RegistryClient;

@@ -1,7 +1,7 @@
 /**
- * Small Go string helpers the policy code needs to behave (and report) like image-reflector-controller:
- * byte-order comparison (`strings.Compare`), the descending storage sort (image-automation.md §1 "Storage order decides
- * ties", trap 1) and `%q` quoting for error messages.
+ * Small Go string helpers the image automation needs to behave (and report) like Flux's controllers: byte-order
+ * comparison (`strings.Compare`), the descending storage sort that decides ties between equal versions
+ * (docs/image-policies.md, "Decisions") and `%q` quoting for error messages.
  */
 
 /**
@@ -28,7 +28,7 @@ const HIGH_UNITS = /[\uD800-\uFFFF]/;
 
 /**
  * IRC `sortTagsAndGetLatestTags`: a copy of the tags sorted descending by bytes (stable, as `slices.SortStableFunc`).
- * Every policy sees tags in this order (image-automation.md §1, trap 1).
+ * Every policy sees tags in this order, so ties resolve as in the controller's tag database.
  */
 export function sortDescendingBytes(tags: readonly string[]): string[] {
   return sortDescendingBytesInPlace([...tags]);

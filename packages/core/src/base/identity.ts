@@ -1,11 +1,15 @@
 /**
- * Certificate identity as cosign and Flux see it (cosign-signatures.md §3.1): the SANs of the Fulcio leaf and the OIDC
- * issuer extension (OID 1.3.6.1.4.1.57264.1.8, a DER UTF8String, falling back to the raw bytes of legacy OID 1.1), matched
- * with Go RE2 semantics (re2js), unanchored unless the pattern anchors itself.
+ * Certificate identity as cosign and Flux see it (docs/signing.md, "Identity matching"): the SANs of the Fulcio leaf and
+ * the OIDC issuer extension (OID 1.3.6.1.4.1.57264.1.8, a DER UTF8String, falling back to the raw bytes of legacy OID
+ * 1.1), matched with Go RE2 semantics (re2js), unanchored unless the pattern anchors itself. Shared by signing (which
+ * reports the identity it signed with) and verification.
  */
 import { X509Certificate } from '@sigstore/core';
 import { RE2JS } from 're2js';
 import { D2Error } from '../errors.js';
+
+/** The OIDC issuer of GitHub Actions tokens on github.com (GHEC adds `/<enterprise>`). */
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 export const OID_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
 export const OID_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
@@ -72,7 +76,7 @@ export function matchIdentity(id: CertificateIdentity, policy: IdentityPolicy): 
   if (!issuerRe.matcher(id.issuer).find()) {
     throw new D2Error(`certificate issuer '${id.issuer}' does not match ${policy.issuerRegExp}`, {
       code: 'VERIFY_IDENTITY',
-      hint: 'GitHub Actions tokens are issued by https://token.actions.githubusercontent.com (GHEC: …/<enterprise>)',
+      hint: `GitHub Actions tokens are issued by ${GITHUB_ACTIONS_ISSUER} (GHEC: …/<enterprise>)`,
     });
   }
   // cosign's legacy path accepts any SAN that matches (CheckCertificatePolicy).

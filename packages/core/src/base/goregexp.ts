@@ -1,6 +1,6 @@
 /**
  * Go `regexp` (RE2 syntax, leftmost-first, unanchored) through RE2JS, the engine shared by `filterTags` and
- * `exclusionList` (image-automation.md §1, §2.5, trap 4). RE2JS is a port of RE2/J, itself a port of Go's package, so
+ * `exclusionList`, as in image-reflector-controller (docs/image-policies.md, "Decisions"). RE2JS is a port of RE2/J, itself a port of Go's package, so
  * syntax (`(?P<name>…)`, `(?U)`, `\pL`, `\Q…\E`), error messages ("error parsing regexp: missing closing ]: `[=`") and
  * match positions agree with Go. One gap is closed here: Go accepts duplicate group names (`(?P<x>a)|(?P<x>b)`), RE2JS
  * refuses them, so such patterns are compiled with the repeats renamed and the original names kept for expansion.
