@@ -76,7 +76,7 @@ describe('semverOf / effectiveTags / splitRepository', () => {
 
 describe('publishFailedError', () => {
   const failures = [
-    { component: 'a', repository: 'registry.test/fleet/a', path: 'components/a', error: new D2Error('signing failed', { code: 'SIGN_FAILED', hint: 'grant id-token: write' }) },
+    { component: 'a', repository: 'registry.test/fleet/a', path: 'components/a', error: new D2Error('signing failed', { code: 'SIGNING_FAILED', hint: 'grant id-token: write' }) },
     { repository: 'registry.test/fleet/b', path: 'components/b', error: new Error('quota exceeded') },
   ];
 
