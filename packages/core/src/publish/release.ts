@@ -45,22 +45,40 @@ export function parseReleaseRef(ref: string, pattern: string, mode: ReleaseMode)
   if (mode === 'fleet' && pattern.includes('{component}')) {
     throw new InputError(`tag-pattern '${pattern}' has a {component} placeholder, but mode is fleet`, "use e.g. '{version}' or 'v{version}'");
   }
-  const source = pattern
-    .split(/(\{component\}|\{version\})/)
-    .map((part) => (part === '{component}' ? '(?<component>[^/]+)' : part === '{version}' ? '(?<version>.+)' : escapeRegExp(part)))
-    .join('');
-  const m = new RegExp(`^${source}$`).exec(tag);
-  if (!m?.groups) {
+  const m = matchReleaseTag(tag, pattern);
+  if (!m) {
     throw new InputError(`tag '${tag}' does not fit the tag pattern '${pattern}'`, `tag releases as ${pattern.replace('{component}', '<component>').replace('{version}', '<version>')}, e.g. ${pattern.replace('{component}', 'frontend').replace('{version}', 'v1.0.0')}`);
   }
-  const version = m.groups.version;
+  const version = m.version;
   try {
     validateTag(version, `the version in tag '${tag}':`);
   } catch (err) {
     const hint = version.includes('+') ? `OCI tags cannot contain '+': tag the release as ${tag.replace(/\+/g, '-')} instead` : 'OCI tags allow [A-Za-z0-9_.-], up to 128 characters';
     throw new InputError((err as Error).message, hint);
   }
-  return { tag, component: m.groups.component, version };
+  return { tag, component: m.component, version };
+}
+
+/**
+ * Matches a tag against a pattern. When a separator of the pattern also occurs in versions or component names
+ * (`{component}-{version}` and `app-v1.0.0-rc.1`), several splits fit: the one with the shortest component whose
+ * version is semver wins (`app` + `v1.0.0-rc.1`, `my-app` + `v1.0.0` for `my-app-v1.0.0`); when no split gives a
+ * semver version, the longest component does.
+ */
+function matchReleaseTag(tag: string, pattern: string): { component?: string; version: string } | undefined {
+  const source = (component: string) =>
+    pattern
+      .split(/(\{component\}|\{version\})/)
+      .map((part) => (part === '{component}' ? `(?<component>${component})` : part === '{version}' ? '(?<version>.+)' : escapeRegExp(part)))
+      .join('');
+  const greedy = new RegExp(`^${source('[^/]+')}$`).exec(tag)?.groups;
+  if (!greedy) return undefined;
+  if (greedy.component === undefined) return { version: greedy.version };
+  for (let n = 1; n < greedy.component.length; n++) {
+    const g = new RegExp(`^${source(`[^/]{${n}}`)}$`).exec(tag)?.groups;
+    if (g && semverOf(g.version)) return { component: g.component, version: g.version };
+  }
+  return { component: greedy.component, version: greedy.version };
 }
 
 /** Semver view of a version string (`v` prefix allowed); undefined when it is not semver. */

@@ -29,6 +29,14 @@ describe('parseReleaseRef', () => {
     expect(() => parseReleaseRef('refs/tags/relXapp/vX1.0', 'rel.{component}/v.{version}', 'component')).toThrow("does not fit the tag pattern 'rel.{component}/v.{version}'");
   });
 
+  it('a separator that also occurs in versions or names: the shortest component with a semver version wins', () => {
+    expect(parseReleaseRef('refs/tags/app-v1.0.0-rc.1', '{component}-{version}', 'component')).toMatchObject({ component: 'app', version: 'v1.0.0-rc.1' });
+    expect(parseReleaseRef('refs/tags/my-app-v1.0.0', '{component}-{version}', 'component')).toMatchObject({ component: 'my-app', version: 'v1.0.0' });
+    expect(parseReleaseRef('refs/tags/my-app-2.3.4-beta.1', '{component}-{version}', 'component')).toMatchObject({ component: 'my-app', version: '2.3.4-beta.1' });
+    // No split gives a semver version: the longest component, as before.
+    expect(parseReleaseRef('refs/tags/my-app-nightly', '{component}-{version}', 'component')).toMatchObject({ component: 'my-app', version: 'nightly' });
+  });
+
   it('a branch ref is refused with how to trigger on tags', () => {
     const err = refusal(() => parseReleaseRef('refs/heads/main', '{component}/{version}', 'component'));
     expect(err.message).toBe("release-artifact runs on tags, but the ref is 'refs/heads/main'");
