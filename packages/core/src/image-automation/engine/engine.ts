@@ -11,6 +11,7 @@ import type { GitOptions } from '../../git/index.js';
 import type { AutomationTarget } from '../config/fleet.js';
 import { loadPolicies } from '../config/policies.js';
 import { AutomationCheckout } from '../git/checkout.js';
+import { describeCheckout } from '../git/ref.js';
 import { electLatestRef } from '../policy/select.js';
 import type { ImagePolicy } from '../policy/types.js';
 import { scanImageRepository } from '../reflector/scan.js';
@@ -67,6 +68,8 @@ export interface TargetReport {
   automation: string;
   repository: string;
   checkoutBranch: string;
+  /** What was checked out when it is not a branch, e.g. `tag v1.2.0 (3f1c2ab)`. */
+  checkoutRef?: string;
   pushBranch: string;
   /** Whether the push branch already existed (updates were computed on top of it). */
   pushBranchExisted: boolean;
@@ -157,6 +160,8 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
   try {
     const checkout = await AutomationCheckout.clone(target.git, dir, deps.gitOptions?.(target) ?? {});
     report.checkoutBranch = checkout.checkoutBranch;
+    report.checkoutRef = describeCheckout(checkout.git);
+    if (report.checkoutRef) log?.info(`checked out ${report.checkoutRef}`);
     report.pushBranch = checkout.pushBranch;
     const loaded = loadPolicies(dir, target);
     report.skippedPolicies = loaded.skipped;
