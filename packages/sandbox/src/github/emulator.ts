@@ -19,6 +19,7 @@ import {
   type Urls,
 } from './model.js';
 import { OpenApiValidator, type Operation, type Violation } from './openapi.js';
+import { refHandlers } from './refs.js';
 import { listenLoopback } from '../process.js';
 
 /**
@@ -674,6 +675,7 @@ export async function startGitHubEmulator(opts: StartGitHubEmulatorOptions): Pro
     },
   };
 
+  Object.assign(handlers, refHandlers({ repoOf, urls: () => urls }));
   // The description keeps octokit's older template /compare/{base}...{head} beside /compare/{basehead}.
   handlers['repos/compare-commits'] = handlers['repos/compare-commits-with-basehead'];
 
