@@ -32,7 +32,7 @@ export function parseSubstituteSecrets(raw: string, env: Readonly<Record<string,
   raw.split(/\r?\n/).forEach((line, i) => {
     const text = line.trim();
     if (text === '' || text.startsWith('#')) return;
-    const where = `input '${input}', line ${i + 1}`;
+    const where = `${input.startsWith('--') ? input : `input '${input}'`}, line ${i + 1}`;
     const eq = text.indexOf('=');
     const ref = (eq < 0 ? text : text.slice(0, eq)).trim();
     const slash = ref.indexOf('/');

@@ -77,7 +77,7 @@ export function parseTokenMap(raw: string, o: { fallback?: string; serverUrl?: s
   raw.split(/\r?\n/).forEach((line, i) => {
     const text = line.trim();
     if (text === '' || text.startsWith('#')) return;
-    const where = `input '${input}', line ${i + 1}`;
+    const where = `${input.startsWith('--') ? input : `input '${input}'`}, line ${i + 1}`;
     const eq = text.indexOf('=');
     if (eq < 0) throw new InputError(`${where}: expected <repository>=<token>`, 'e.g. github.com/org/apps=${{ secrets.APPS_TOKEN }}');
     const repo = text.slice(0, eq).trim();
