@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './image-updates.js';
 export * from './octokit.js';
 export * from './pulls.js';
+export * from './refs.js';
