@@ -7,10 +7,8 @@ import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '@d2/core';
 import { parseAnnotations, type BuildOptions, type CompressorName } from '@d2/core/flux';
 import {
-  ChainCredentials,
-  DockerConfigCredentials,
+  credentialChain,
   RegistryClient,
-  StaticCredentials,
   parseReference,
   refuseCredentials,
   type CredentialProvider,
@@ -151,11 +149,8 @@ export function credentialsFor(ctx: CommandContext, registries: string[]): Crede
       throw new InputError('D2_REGISTRY_USERNAME and D2_REGISTRY_PASSWORD must be set together');
     }
   }
-  const explicit =
-    username && password
-      ? new StaticCredentials(Object.fromEntries([...new Set(registries)].map((r) => [r, { username, password }])))
-      : undefined;
-  return new ChainCredentials([explicit, new DockerConfigCredentials({ env: ctx.env })]);
+  // --creds always has a username, so the ghcr-token provider (a password alone) never applies here.
+  return credentialChain({ registries, env: ctx.env, username, password });
 }
 
 export function registryClient(ctx: CommandContext, registries: string[]): RegistryClient {

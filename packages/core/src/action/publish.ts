@@ -6,7 +6,7 @@
 import * as core from '@actions/core';
 import { InputError } from '../errors.js';
 import { parseAnnotations, type BuildOptions } from '../flux/index.js';
-import { ChainCredentials, DockerConfigCredentials, GitHubTokenCredentials, StaticCredentials, type CredentialProvider, type Logger } from '../oci/index.js';
+import { credentialChain, type CredentialProvider, type Logger } from '../oci/index.js';
 import { missingIdTokenError, resolveIdentityProvider } from '../oidc/index.js';
 import {
   ciRevision,
@@ -72,21 +72,15 @@ export function readCommonInputs(inputs: Inputs, env: Env = process.env): Common
 }
 
 /**
- * Credentials: explicit registry-username/password for the target registries; for ghcr.io the workflow's actor and
- * token by default (docs/architecture.md "How to add a registry provider"); otherwise the Docker config (DOCKER_CONFIG,
+ * Credentials (oci/credentials/registry.ts): explicit registry-username/password for the target registries; a
+ * registry-password alone is the workflow token, for ghcr.io only; otherwise the Docker config (DOCKER_CONFIG,
  * credential helpers).
  */
 export function actionCredentials(registries: string[], common: CommonPublishInputs, env: Env = process.env): CredentialProvider {
   if (common.username && !common.password) {
     throw new InputError('registry-username is set but registry-password is empty', 'pass the token or password in registry-password (a secret)');
   }
-  const explicit =
-    common.username && common.password
-      ? new StaticCredentials(Object.fromEntries([...new Set(registries)].map((r) => [r, { username: common.username, password: common.password }])))
-      : undefined;
-  // Without a username the password is the workflow token: used for ghcr.io only, never sent to another registry.
-  const ghcr = !common.username && common.password ? new GitHubTokenCredentials({ token: common.password, actor: env.GITHUB_ACTOR }) : undefined;
-  return new ChainCredentials([explicit, ghcr, new DockerConfigCredentials({ env })]);
+  return credentialChain({ registries, env, username: common.username, password: common.password });
 }
 
 /** The client, signer and verifier of an action, through the one composition root (publish/wire.ts). */
