@@ -24,6 +24,7 @@ import {
   DEFAULT_REKOR_URL,
   parseSignatureFormat,
   wirePublish,
+  type DigestSigner,
   type PublishConfig,
   type PublishWiring,
 } from '@d2/core/publish';
@@ -213,6 +214,11 @@ export function wireCommand(ctx: CommandContext, registries: string[], sign: boo
   if (sign && !identity) throw missingIdentityError();
   const config = publishConfigFrom(ctx, registries, sign);
   return wirePublish(config, { env: ctx.env, logger: cliLogger(ctx), credentials, budget: timeBudget(ctx), identity, missingIdentity: missingIdentityError });
+}
+
+/** wireCommand with signing on (`d2 sign`): wirePublish always returns a signer when the config has signing. */
+export async function wireSigning(ctx: CommandContext, registries: string[]): Promise<PublishWiring & { signer: DigestSigner }> {
+  return (await wireCommand(ctx, registries, true)) as PublishWiring & { signer: DigestSigner };
 }
 
 /** `1.2 s` / `350 ms` */
