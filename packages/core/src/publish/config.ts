@@ -3,14 +3,13 @@
  * and the CLI: named defaults, the CI defaults of the artifact's source and revision, and release planning. No I/O.
  */
 import { InputError } from '../errors.js';
-import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, type SignatureFormat } from '../sign/index.js';
+import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, SIGNATURE_FORMATS, type SignatureFormat } from '../sign/index.js';
 import { parseReleaseRef, type ParsedRelease, type ReleaseMode } from './release.js';
 import { validateTags } from './targets.js';
 
 type Env = Record<string, string | undefined>;
 
-export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL };
-export const SIGNATURE_FORMATS = ['legacy', 'bundle', 'both'] as const satisfies readonly SignatureFormat[];
+export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, SIGNATURE_FORMATS };
 /** The `.sig` tag every Flux version verifies. */
 export const DEFAULT_SIGNATURE_FORMAT: SignatureFormat = 'legacy';
 export const DEFAULT_CONCURRENCY = 4;
