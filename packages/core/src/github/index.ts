@@ -1,5 +1,4 @@
 export * from './changes.js';
 export * from './errors.js';
-export * from './image-updates.js';
 export * from './octokit.js';
 export * from './pulls.js';

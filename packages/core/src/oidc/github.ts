@@ -25,7 +25,12 @@ type Env = Record<string, string | undefined>;
 export function assertIdTokenAvailable(env: Env = process.env): void {
   if (env.SIGSTORE_ID_TOKEN) return;
   if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) return;
-  throw new InputError(
+  throw missingIdTokenError();
+}
+
+/** The error of a job that signs without `permissions: id-token: write`. */
+export function missingIdTokenError(): InputError {
+  return new InputError(
     'keyless signing needs a GitHub OIDC token, but ACTIONS_ID_TOKEN_REQUEST_URL is not set',
     'add `permissions: id-token: write` to the job (a reusable workflow\'s caller must grant it too), ' +
       'or set `sign: false` to push without a signature',
