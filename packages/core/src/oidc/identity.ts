@@ -3,7 +3,7 @@
  * source of OIDC tokens is there. The first one that answers is used (docs/architecture.md "How to add an identity
  * provider").
  */
-import type { IdentityProvider } from './github.js';
+import type { IdentityProvider } from './providers/github.js';
 import { envIdentityProvider } from './providers/env.js';
 import { githubActionsIdentityProvider } from './providers/github-actions.js';
 

@@ -7,8 +7,8 @@ export {
   githubIdentityProvider,
   isPrivateRepository,
   missingIdTokenError,
-} from './github.js';
-export type { IdentityProvider } from './github.js';
+} from './providers/github.js';
+export type { IdentityProvider } from './providers/github.js';
 export { IDENTITY_PROVIDERS, resolveIdentityProvider } from './identity.js';
 export type { IdentityProviderFactory } from './identity.js';
 export { envIdentityProvider } from './providers/env.js';

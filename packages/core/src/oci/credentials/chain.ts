@@ -1,4 +1,4 @@
-import type { CredentialProvider, Credentials } from '../types.js';
+import type { CredentialProvider, Credentials } from '../../base/index.js';
 import { empty } from './common.js';
 
 /** The first provider that has credentials for the registry wins. */

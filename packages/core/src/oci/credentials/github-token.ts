@@ -1,4 +1,4 @@
-import type { CredentialProvider, Credentials } from '../types.js';
+import type { CredentialProvider, Credentials } from '../../base/index.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -4,7 +4,7 @@
  * chains them in registration order: the first provider with credentials for a registry host wins
  * (docs/architecture.md "How to add a registry provider").
  */
-import type { CredentialProvider } from '../types.js';
+import type { CredentialProvider } from '../../base/index.js';
 import { ChainCredentials } from './chain.js';
 import { DockerConfigCredentials } from './docker-config.js';
 import { GitHubTokenCredentials } from './github-token.js';

@@ -1,4 +1,4 @@
-import type { CredentialProvider, Credentials } from '../types.js';
+import type { CredentialProvider, Credentials } from '../../base/index.js';
 import { empty, sameRegistry } from './common.js';
 
 /** Fixed credentials per registry host (Docker Hub aliases match each other). */

@@ -1,4 +1,4 @@
-import type { IdentityProvider } from '../github.js';
+import type { IdentityProvider } from './github.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,4 +1,4 @@
-import { githubIdentityProvider, type IdentityProvider } from '../github.js';
+import { githubIdentityProvider, type IdentityProvider } from './github.js';
 
 type Env = Record<string, string | undefined>;
 

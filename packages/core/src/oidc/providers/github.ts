@@ -5,16 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
-import { InputError } from '../errors.js';
+import type { IdentityProvider } from '../../base/index.js';
+import { InputError } from '../../errors.js';
 
-export { GITHUB_ACTIONS_ISSUER } from '../base/index.js';
+export { GITHUB_ACTIONS_ISSUER } from '../../base/index.js';
 /** Fulcio requires this audience (`client-id: sigstore`). */
 export const SIGSTORE_AUDIENCE = 'sigstore';
 
-/** What `@sigstore/sign` calls to get an identity token. */
-export interface IdentityProvider {
-  getToken(): Promise<string>;
-}
+export type { IdentityProvider } from '../../base/index.js';
 
 type Env = Record<string, string | undefined>;
 
