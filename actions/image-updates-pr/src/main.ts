@@ -3,16 +3,8 @@ import { actionLog, Inputs, runAction, timeoutInput } from '@d2/core/action';
 import { mdCode, mdText, mdUrl } from '@d2/core/util';
 import { InputError } from '@d2/core';
 import type { TimeBudget } from '@d2/core/util';
-import {
-  createOctokit,
-  ImageUpdatesPr,
-  PullRequests,
-  renderChangeTable,
-  type E2eChange,
-  type ImageUpdatesPrOptions,
-  type ImageUpdatesPrResult,
-  type MergeMethod,
-} from '@d2/core/github';
+import { forgeFor, ImageUpdatesPr, type ImageUpdatesPrOptions, type ImageUpdatesPrResult, type MergeMethod } from '@d2/core/forge';
+import { renderChangeTable, type E2eChange } from '@d2/core/github';
 
 /** A branch name git and GitHub accept (git check-ref-format --branch, the common cases). */
 function checkBranch(input: string, value: string): string {
@@ -118,8 +110,8 @@ export async function run(): Promise<void> {
     const opts = parseInputs(new Inputs());
     core.setSecret(opts.token);
     actionLog.info(`Event ${process.env.GITHUB_EVENT_NAME ?? '?'} on ${process.env.GITHUB_REF ?? '?'}; head ${opts.head}, base ${opts.base ?? '(default branch)'}.`);
-    const octokit = createOctokit(opts.token, { budget: opts.budget });
-    const flow = new ImageUpdatesPr(new PullRequests(octokit, opts.repository), { info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m) });
+    const forge = forgeFor('github', { repository: opts.repository, token: opts.token, budget: opts.budget });
+    const flow = new ImageUpdatesPr(forge, { info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m) });
     const result = await flow.run(opts);
     core.setOutput('operation', result.operation);
     core.setOutput('pull-request-number', result.number !== undefined ? String(result.number) : '');

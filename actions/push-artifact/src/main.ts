@@ -1,17 +1,7 @@
 import * as core from '@actions/core';
 import { InputError, formatError } from '@d2/core';
-import { actionLog, Inputs, oneLine, runAction } from '@d2/core/action';
-import {
-  actionsLogger,
-  publishAll,
-  publishFailedError,
-  publishSummary,
-  readCommonInputs,
-  resolveTargets,
-  validateTags,
-  wirePublish,
-  type PublishResult,
-} from '@d2/core/publish';
+import { actionLog, actionsLogger, Inputs, oneLine, readCommonInputs, runAction, setSignatureOutputs, wireActionPublish } from '@d2/core/action';
+import { DEFAULT_CONCURRENCY, publishAll, publishFailedError, publishSummary, resolveTargets, validateTags, type PublishAllHooks, type PublishResult } from '@d2/core/publish';
 
 /**
  * push-artifact: package each component as a Flux OCI artifact, skip unchanged content, push by digest, sign, verify,
@@ -19,9 +9,9 @@ import {
  */
 export async function run(): Promise<void> {
   await runAction(async () => {
+    // Inputs: everything here and resolveTargets is validation; nothing has been built or sent yet.
     const env = process.env;
     const inputs = new Inputs();
-    const workspace = env.GITHUB_WORKSPACE || process.cwd();
     const components = inputs.list('components');
     let repository = inputs.string('repository');
     if (!repository) {
@@ -38,66 +28,64 @@ export async function run(): Promise<void> {
     const provider = inputs.string('provider', 'generic');
     if (provider !== 'generic') actionLog.warning(`provider '${provider}' is not used: credentials come from registry-username/registry-password or the Docker config`);
     const common = readCommonInputs(inputs, env);
-    const concurrency = inputs.integer('concurrency', 4, 1, 64);
+    const concurrency = inputs.integer('concurrency', DEFAULT_CONCURRENCY, 1, 64);
+    const targets = await resolveTargets({ workspace: env.GITHUB_WORKSPACE || process.cwd(), components, repository, path, build: common.build });
+    const wiring = await wireActionPublish(targets.map((t) => t.repository.split('/')[0]), common, env);
 
-    // Everything above and resolveTargets (every target gives an artifact with files) is validation; nothing has
-    // been built or sent yet.
-    const targets = await resolveTargets({ workspace, components, repository, path, build: common.build });
-    const wiring = wirePublish(targets.map((t) => t.repository.split('/')[0]), common, env);
+    // Logic: components run concurrently; each one's log is buffered and printed as one group when it is done.
     actionLog.info(`publishing ${targets.length} artifact(s): ${targets.map((t) => `${oneLine(t.displayPath ?? t.path)} → ${t.repository}`).join(', ')}`);
-
-    // Components run concurrently: each one's log is buffered and printed as one group when it is done.
-    const logs = new Map<string, string[]>();
-    const key = (t: { component?: string; repository: string }) => t.component ?? t.repository;
     const { results, failures } = await publishAll(
       wiring.client,
       targets,
       { diffTag, tags, build: common.build, signer: wiring.signer, verifier: wiring.verifier, logger: actionsLogger },
       concurrency,
-      {
-        loggerFor: (t) => {
-          const lines: string[] = [];
-          logs.set(key(t), lines);
-          return { debug: (m) => actionLog.debug(`[${key(t)}] ${m}`), info: (m) => lines.push(m), warn: (m) => actionLog.warning(`[${oneLine(key(t))}] ${m}`) };
-        },
-        onSettled: (t, { result, error }) => {
-          const status = error ? 'failed' : result?.pushed ? 'pushed' : 'unchanged';
-          actionLog.startGroup(`${t.component ?? t.displayPath} → ${t.repository}: ${status}`);
-          for (const line of logs.get(key(t)) ?? []) actionLog.info(line);
-          if (error) actionLog.error(`${oneLine(key(t))}: ${formatError(error)}`);
-          actionLog.endGroup();
-        },
-      },
+      groupedLogs(),
     );
 
-    const artifacts = results.map((r: PublishResult) => ({
-      component: r.component ?? '',
-      repository: r.repository,
-      path: r.path,
-      pushed: r.pushed,
-      digest: r.digest,
-      'digest-url': r.digestUrl,
-      tags: r.tags,
-      'layer-digest': r.layerDigest,
-      'tar-digest': r.tarDigest,
-      signature: r.signature?.signature ?? '',
-    }));
-    core.setOutput('artifacts', JSON.stringify(artifacts));
+    // Outputs: as the distribution action, digest and digest-url are empty when nothing was pushed.
+    core.setOutput('artifacts', JSON.stringify(results.map(artifactOutput)));
     core.setOutput('pushed', String(results.some((r) => r.pushed)));
     if (targets.length === 1 && results.length === 1) {
-      const r = results[0];
-      // As the distribution action: digest and digest-url are empty when nothing was pushed.
-      core.setOutput('digest', r.pushed ? r.digest : '');
-      core.setOutput('digest-url', r.pushed ? r.digestUrl : '');
-      if (r.signature) {
-        core.setOutput('signature', r.signature.signature);
-        core.setOutput('rekor-log-index', String(r.signature.rekorLogIndex));
-        core.setOutput('certificate-identity', r.signature.certificateIdentity);
-        core.setOutput('certificate-oidc-issuer', r.signature.certificateOidcIssuer);
-      }
+      core.setOutput('digest', results[0].pushed ? results[0].digest : '');
+      core.setOutput('digest-url', results[0].pushed ? results[0].digestUrl : '');
+      setSignatureOutputs(results[0].signature);
     }
     await core.summary.addRaw(publishSummary('push-artifact', results, failures)).write();
-
     if (failures.length) throw publishFailedError(failures, targets.length);
   });
+}
+
+function artifactOutput(r: PublishResult): Record<string, unknown> {
+  return {
+    component: r.component ?? '',
+    repository: r.repository,
+    path: r.path,
+    pushed: r.pushed,
+    digest: r.digest,
+    'digest-url': r.digestUrl,
+    tags: r.tags,
+    'layer-digest': r.layerDigest,
+    'tar-digest': r.tarDigest,
+    signature: r.signature?.signature ?? '',
+  };
+}
+
+/** Per-target loggers whose info lines are printed as one group when the target is settled. */
+function groupedLogs(): PublishAllHooks {
+  const logs = new Map<string, string[]>();
+  const key = (t: { component?: string; repository: string }) => t.component ?? t.repository;
+  return {
+    loggerFor: (t) => {
+      const lines: string[] = [];
+      logs.set(key(t), lines);
+      return { debug: (m) => actionLog.debug(`[${key(t)}] ${m}`), info: (m) => lines.push(m), warn: (m) => actionLog.warning(`[${oneLine(key(t))}] ${m}`) };
+    },
+    onSettled: (t, { result, error }) => {
+      const status = error ? 'failed' : result?.pushed ? 'pushed' : 'unchanged';
+      actionLog.startGroup(`${t.component ?? t.displayPath} → ${t.repository}: ${status}`);
+      for (const line of logs.get(key(t)) ?? []) actionLog.info(line);
+      if (error) actionLog.error(`${oneLine(key(t))}: ${formatError(error)}`);
+      actionLog.endGroup();
+    },
+  };
 }

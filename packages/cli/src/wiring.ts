@@ -7,10 +7,8 @@ import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '@d2/core';
 import { parseAnnotations, type BuildOptions, type CompressorName } from '@d2/core/flux';
 import {
-  ChainCredentials,
-  DockerConfigCredentials,
+  credentialChain,
   RegistryClient,
-  StaticCredentials,
   parseReference,
   refuseCredentials,
   type CredentialProvider,
@@ -18,10 +16,19 @@ import {
   type Reference,
   type Repository,
 } from '@d2/core/oci';
-import { githubIdentityProvider } from '@d2/core/oidc';
-import { ArtifactSigner, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, exactRegExp, type SignatureFormat, type SignResult } from '@d2/core/sign';
+import { resolveIdentityProvider } from '@d2/core/oidc';
+import {
+  ciRevision,
+  ciSource,
+  DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_URL,
+  parseSignatureFormat,
+  wirePublish,
+  type DigestSigner,
+  type PublishConfig,
+  type PublishWiring,
+} from '@d2/core/publish';
 import { DEFAULT_TIMEOUT_MS, parseDuration, TimeBudget } from '@d2/core/util';
-import { loadTrust, verifyArtifact } from '@d2/core/verify';
 import { list, str, type CommandContext } from './cli.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -99,8 +106,6 @@ export const SIGN_HELP = `Signing (cosign-signatures.md; keyless, cosign-compati
   The OIDC identity token comes from SIGSTORE_ID_TOKEN (GitLab CI: id_tokens with aud: sigstore), or inside GitHub
   Actions from ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (the job needs permissions: id-token: write).`;
 
-type Env = Record<string, string | undefined>;
-
 /** Progress on stderr; debug lines only with D2_DEBUG=1. */
 export function cliLogger(ctx: CommandContext): Logger {
   const debug = ctx.env.D2_DEBUG === '1' || ctx.env.RUNNER_DEBUG === '1';
@@ -145,28 +150,13 @@ export function credentialsFor(ctx: CommandContext, registries: string[]): Crede
       throw new InputError('D2_REGISTRY_USERNAME and D2_REGISTRY_PASSWORD must be set together');
     }
   }
-  const explicit =
-    username && password
-      ? new StaticCredentials(Object.fromEntries([...new Set(registries)].map((r) => [r, { username, password }])))
-      : undefined;
-  return new ChainCredentials([explicit, new DockerConfigCredentials({ env: ctx.env })]);
+  // --creds always has a username, so the ghcr-token provider (a password alone) never applies here.
+  return credentialChain({ registries, env: ctx.env, username, password });
 }
 
 export function registryClient(ctx: CommandContext, registries: string[]): RegistryClient {
   const insecure = ctx.values.insecure === true ? registries : undefined;
   return new RegistryClient({ credentials: credentialsFor(ctx, registries), logger: cliLogger(ctx), budget: timeBudget(ctx), ...(insecure ? { insecure } : {}) });
-}
-
-function ciSource(env: Env): string | undefined {
-  if (env.GITHUB_REPOSITORY) return `${(env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/$/, '')}/${env.GITHUB_REPOSITORY}`;
-  if (env.CI_PROJECT_URL) return env.CI_PROJECT_URL; // GitLab CI
-  return undefined;
-}
-
-function ciRevision(env: Env): string | undefined {
-  if (env.GITHUB_REF && env.GITHUB_SHA) return `${env.GITHUB_REF}@sha1:${env.GITHUB_SHA}`;
-  if (env.CI_COMMIT_REF_NAME && env.CI_COMMIT_SHA) return `${env.CI_COMMIT_REF_NAME}@sha1:${env.CI_COMMIT_SHA}`;
-  return undefined;
 }
 
 /** BuildOptions from the build flags; reproducible (`created` = 1970-01-01T00:00:00Z) unless `--created` says otherwise. */
@@ -187,54 +177,48 @@ export function buildOptionsFrom(ctx: CommandContext): BuildOptions {
   };
 }
 
-export interface CliSigning {
-  signer: ArtifactSigner;
-  /** Verifies a new signature as Flux would (exact identity of the signature), unless --skip-verify. */
-  verify?: (repo: Repository, digest: string, signed: SignResult) => Promise<void>;
-}
-
-/** Fails before anything is pushed when no OIDC token can be had. */
-export function assertIdentityAvailable(env: Env): void {
-  if (env.SIGSTORE_ID_TOKEN) return;
-  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) return;
-  throw new InputError(
+/** The error when --sign is given and no OIDC token can be had. */
+export function missingIdentityError(): InputError {
+  return new InputError(
     'keyless signing needs an OIDC identity token, and none is available',
     'set SIGSTORE_ID_TOKEN (GitLab CI: `id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`), or run inside GitHub Actions with `permissions: id-token: write`; or drop --sign',
   );
 }
 
-/** The signer and the post-sign verifier; a given trusted root is read now, before anything is pushed or signed. */
-export async function signingFrom(ctx: CommandContext, client: RegistryClient): Promise<CliSigning> {
-  assertIdentityAvailable(ctx.env);
-  const format = (str(ctx, 'signature-format') ?? 'legacy') as SignatureFormat;
-  if (!['legacy', 'bundle', 'both'].includes(format)) throw new InputError(`--signature-format must be legacy, bundle or both, got '${format}'`);
-  const logger = cliLogger(ctx);
-  const signer = new ArtifactSigner({
-    registry: client,
-    fulcioURL: str(ctx, 'fulcio-url') ?? ctx.env.D2_FULCIO_URL ?? DEFAULT_FULCIO_URL,
-    rekorURL: str(ctx, 'rekor-url') ?? ctx.env.D2_REKOR_URL ?? DEFAULT_REKOR_URL,
-    tsaURL: str(ctx, 'tsa-url') ?? ctx.env.D2_TSA_URL,
-    format,
-    identityProvider: githubIdentityProvider({ env: ctx.env }),
-    logger,
-    env: ctx.env,
-  });
-  const trustedRoot = str(ctx, 'trusted-root') ?? ctx.env.D2_TRUSTED_ROOT;
-  if (trustedRoot && ctx.values['skip-verify'] !== true) await loadTrust(trustedRoot);
-  const verify =
-    ctx.values['skip-verify'] === true
-      ? undefined
-      : async (repo: Repository, digest: string, signed: SignResult) => {
-          await verifyArtifact({
-            registry: client,
-            repo,
-            digest,
-            identity: { subjectRegExp: exactRegExp(signed.certificateIdentity), issuerRegExp: exactRegExp(signed.certificateOidcIssuer) },
-            trustedRoot,
-          });
-          logger.info(`verified the new signature of ${repo.registry}/${repo.repository}@${digest} as Flux would`);
-        };
-  return { signer, verify };
+/** The PublishConfig of the registry and signing flags (signing only with `sign`). */
+export function publishConfigFrom(ctx: CommandContext, registries: string[], sign: boolean): PublishConfig {
+  const insecure = ctx.values.insecure === true ? registries : undefined;
+  if (!sign) return insecure ? { insecure } : {};
+  const format = parseSignatureFormat(str(ctx, 'signature-format'), '--signature-format');
+  return {
+    ...(insecure ? { insecure } : {}),
+    signing: {
+      format,
+      fulcioURL: str(ctx, 'fulcio-url') ?? ctx.env.D2_FULCIO_URL ?? DEFAULT_FULCIO_URL,
+      rekorURL: str(ctx, 'rekor-url') ?? ctx.env.D2_REKOR_URL ?? DEFAULT_REKOR_URL,
+      tsaURL: str(ctx, 'tsa-url') ?? ctx.env.D2_TSA_URL,
+      trustedRoot: str(ctx, 'trusted-root') ?? ctx.env.D2_TRUSTED_ROOT,
+      verifyAfterSign: ctx.values['skip-verify'] !== true,
+    },
+  };
+}
+
+/**
+ * The client, and with `sign` the signer and the post-sign verifier, through the one composition root
+ * (core publish/wire.ts); a given trusted root is read now, before anything is pushed or signed.
+ */
+export function wireCommand(ctx: CommandContext, registries: string[], sign: boolean): Promise<PublishWiring> {
+  // The order of the checks (credentials, identity, signing flags) decides which error a user sees first.
+  const credentials = credentialsFor(ctx, registries);
+  const identity = sign ? resolveIdentityProvider(ctx.env) : undefined;
+  if (sign && !identity) throw missingIdentityError();
+  const config = publishConfigFrom(ctx, registries, sign);
+  return wirePublish(config, { env: ctx.env, logger: cliLogger(ctx), credentials, budget: timeBudget(ctx), identity, missingIdentity: missingIdentityError });
+}
+
+/** wireCommand with signing on (`d2 sign`): wirePublish always returns a signer when the config has signing. */
+export async function wireSigning(ctx: CommandContext, registries: string[]): Promise<PublishWiring & { signer: DigestSigner }> {
+  return (await wireCommand(ctx, registries, true)) as PublishWiring & { signer: DigestSigner };
 }
 
 /** `1.2 s` / `350 ms` */

@@ -1,5 +1,6 @@
 import { InputError } from '@d2/core';
-import { createOctokit, ImageUpdatesPr, PullRequests, renderChangeTable, type E2eChange, type MergeMethod } from '@d2/core/github';
+import { forgeFor, ImageUpdatesPr, type MergeMethod } from '@d2/core/forge';
+import { renderChangeTable, type E2eChange } from '@d2/core/github';
 import { readFile } from 'node:fs/promises';
 import { EXIT_OK, list, str, type Command } from '../cli.js';
 import { TIMEOUT_HELP, timeBudget, timeoutOption } from '../wiring.js';
@@ -80,8 +81,8 @@ Exit codes: 0 done (including "none"), 1 the GitHub API refused (the fix is prin
     const apiUrl = (str(ctx, 'api-url') ?? ctx.env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, '');
     const graphqlUrl = ctx.env.GITHUB_GRAPHQL_URL ?? (apiUrl.endsWith('/api/v3') ? `${apiUrl.slice(0, -3)}graphql` : `${apiUrl}/graphql`);
     const warn = (m: string): void => ctx.log(`  ! ${m}`);
-    const octokit = createOctokit(token, { baseUrl: apiUrl, warn, budget: timeBudget(ctx) });
-    const flow = new ImageUpdatesPr(new PullRequests(octokit, repository, { graphqlUrl }), { info: (m) => ctx.log(`  ${m}`), warn });
+    const forge = forgeFor('github', { repository, token, apiUrl, graphqlUrl, warn, budget: timeBudget(ctx) });
+    const flow = new ImageUpdatesPr(forge, { info: (m) => ctx.log(`  ${m}`), warn });
     const r = await flow.run({
       repository,
       head,

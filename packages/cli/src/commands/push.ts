@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { D2Error, InputError } from '@d2/core';
 import type { BuildOptions } from '@d2/core/flux';
-import { COMPONENT_PLACEHOLDER, errorHint, publishAll, publishFailedError, resolveTargets, validateTags, type PublishResult, type PublishTarget } from '@d2/core/publish';
+import { COMPONENT_PLACEHOLDER, DEFAULT_CONCURRENCY, errorHint, publishAll, publishFailedError, resolveTargets, validateTags, type PublishResult, type PublishTarget } from '@d2/core/publish';
 import { EXIT_OK, list, requirePositional, str, type Command, type CommandContext } from '../cli.js';
-import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, parseOci, registryClient, registryOptions, signOptions, signingFrom, timeBudget } from '../wiring.js';
+import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, parseOci, registryOptions, signOptions, timeBudget, wireCommand } from '../wiring.js';
 
 const USAGE = 'd2 push <dir> oci://<host>/<repo>[:tag] [--diff-tag latest] [--tags t1,t2] [--sign]';
 
@@ -103,19 +103,18 @@ Examples:
     const diffTag = str(ctx, 'diff-tag');
     const tags = [...(tag ? [tag] : []), ...list(ctx, 'tags'), ...list(ctx, 'tag')];
     validateTags(diffTag ? [diffTag, ...tags] : tags);
-    const concurrency = Number(str(ctx, 'concurrency') ?? '4');
+    const concurrency = Number(str(ctx, 'concurrency') ?? String(DEFAULT_CONCURRENCY));
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new InputError('--concurrency must be an integer from 1 to 64');
     const build = buildOptionsFrom(ctx);
     const targets = await targetsOf(ctx, dirArg, repository, build);
-    const client = registryClient(ctx, targets.map((t) => t.repository.split('/')[0]));
-    const signing = ctx.values.sign === true ? await signingFrom(ctx, client) : undefined;
+    const { client, signer, verifier } = await wireCommand(ctx, targets.map((t) => t.repository.split('/')[0]), ctx.values.sign === true);
     // Validation done: nothing has been built or sent before this line.
     const logger = cliLogger(ctx);
     ctx.log(`→ publishing ${targets.map((t) => `${t.displayPath} → ${t.repository}`).join(', ')}`);
     const { results, failures } = await publishAll(
       client,
       targets,
-      { diffTag, tags, build, signer: signing?.signer, verifier: signing?.verify, logger },
+      { diffTag, tags, build, signer, verifier, logger },
       concurrency,
     );
     client.close();

@@ -3,15 +3,14 @@ import { InputError } from '@d2/core';
 import {
   ANNOTATION_VERSION,
   defaultTagPattern,
-  parseReleaseRef,
+  planRelease,
   publishArtifact,
   releasePolicy,
   resolveTargets,
-  validateTags,
   type ReleaseMode,
 } from '@d2/core/publish';
 import { EXIT_OK, requirePositional, str, type Command } from '../cli.js';
-import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, registryClient, registryOptions, signOptions, signingFrom, timeBudget } from '../wiring.js';
+import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, registryOptions, signOptions, timeBudget, wireCommand } from '../wiring.js';
 import { artifactJson, repositoryAndTag } from './push.js';
 
 const USAGE = 'd2 release <component>/<version> oci://<host>/<repo>/{component} [--path components/{component}] [--sign]';
@@ -62,21 +61,22 @@ Example:
     const refArg = requirePositional(ctx, 1, 'the repository (oci://host/repo/{component})', USAGE);
     const mode = (str(ctx, 'mode') ?? 'component') as ReleaseMode;
     if (mode !== 'component' && mode !== 'fleet') throw new InputError(`--mode must be component or fleet, got '${String(mode)}'`);
-    const pattern = str(ctx, 'tag-pattern') ?? defaultTagPattern(mode);
-    const release = parseReleaseRef(tagArg.startsWith('refs/') ? tagArg : `refs/tags/${tagArg}`, pattern, mode);
-    const fill = (t: string): string => t.split('{version}').join(release.version).split('{component}').join(release.component ?? '');
-    const versionTag = fill(str(ctx, 'version-tag') ?? '{version}');
-    const stableTag = str(ctx, 'stable-tag') ?? 'latest-stable';
-    validateTags([versionTag, stableTag]);
+    const plan = planRelease({
+      ref: tagArg.startsWith('refs/') ? tagArg : `refs/tags/${tagArg}`,
+      mode,
+      tagPattern: str(ctx, 'tag-pattern') ?? defaultTagPattern(mode),
+      versionTag: str(ctx, 'version-tag'),
+      stableTag: str(ctx, 'stable-tag'),
+    });
+    const { release, versionTag, stableTag } = plan;
     const { repository, tag } = repositoryAndTag(refArg);
     if (tag) throw new InputError(`'${refArg}' has a tag; the release tags are --version-tag and --stable-tag`);
-    const path = str(ctx, 'path') ?? (mode === 'fleet' ? '.' : 'components/{component}');
+    const path = str(ctx, 'path') ?? plan.defaultPath;
     const build = buildOptionsFrom(ctx);
     build.annotations = { ...build.annotations, [ANNOTATION_VERSION]: release.version };
     const workspace = resolve(str(ctx, 'workspace') ?? '.');
     const [target] = await resolveTargets({ workspace, components: release.component ? [release.component] : [], repository, path, build });
-    const client = registryClient(ctx, [target.repository.split('/')[0]]);
-    const signing = ctx.values.sign === true ? await signingFrom(ctx, client) : undefined;
+    const { client, signer, verifier } = await wireCommand(ctx, [target.repository.split('/')[0]], ctx.values.sign === true);
     ctx.log(`→ releasing ${release.component ? `${release.component} ` : ''}${release.version} from ${target.displayPath} to ${target.repository}`);
     const policy = releasePolicy({
       version: release.version,
@@ -89,8 +89,8 @@ Example:
       diffTag: versionTag,
       tags: [stableTag],
       build,
-      signer: signing?.signer,
-      verifier: signing?.verify,
+      signer,
+      verifier,
       logger: cliLogger(ctx),
       guard: policy.guard,
       moveTags: policy.moveTags,

@@ -1,7 +1,7 @@
 import { InputError } from '@d2/core';
 import { fluxVerifyBlock, generalisedIdentityRegExp } from '@d2/core/sign';
 import { EXIT_OK, requirePositional, type Command } from '../cli.js';
-import { REGISTRY_HELP, SIGN_HELP, parseOci, registryClient, registryOptions, repoOf, signOptions, signingFrom, timeBudget } from '../wiring.js';
+import { REGISTRY_HELP, SIGN_HELP, parseOci, registryOptions, repoOf, signOptions, timeBudget, wireSigning } from '../wiring.js';
 
 const USAGE = 'd2 sign oci://<host>/<repo>@<digest> [--signature-format legacy|bundle|both]';
 
@@ -29,8 +29,7 @@ Examples:
     const ref = parseOci(requirePositional(ctx, 0, 'the artifact to sign (oci://host/repo@digest)', USAGE));
     if (!ref.digest && !ref.tag) throw new InputError(`'${ctx.positionals[0]}' has no digest`, 'use oci://host/repo@sha256:… (or :tag, resolved now)');
     const repo = repoOf(ref, ctx.values.insecure === true);
-    const client = registryClient(ctx, [ref.registry]);
-    const { signer, verify } = await signingFrom(ctx, client);
+    const { client, signer, verifier: verify } = await wireSigning(ctx, [ref.registry]);
     let digest = ref.digest;
     if (!digest) {
       const head = await client.headManifest(repo, ref.tag as string);

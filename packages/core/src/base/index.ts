@@ -4,9 +4,11 @@
  */
 export * from './cosign.js';
 export * from './digest.js';
+export * from './docker-hub.js';
 export * from './goregexp.js';
 export * from './gostrings.js';
 export * from './identity.js';
 export type * from './logger.js';
 export * from './media-types.js';
 export type * from './oci.js';
+export type * from './seams.js';

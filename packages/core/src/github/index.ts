@@ -1,6 +1,5 @@
 export * from './changes.js';
 export * from './errors.js';
-export * from './image-updates.js';
 export * from './octokit.js';
 export * from './pulls.js';
 export * from './refs.js';

@@ -1,3 +1,5 @@
+import type { D2Error } from '../errors.js';
+import { classifyGitHubError, translateGitHubError, type GitHubErrorKind } from './errors.js';
 import { graphqlUrl } from './octokit.js';
 import type { GitHubClient } from './octokit.js';
 
@@ -75,8 +77,8 @@ function statusOf(err: unknown): number | undefined {
 }
 
 /**
- * Pull-request operations on one repository (the calls peter-evans/create-pull-request and `gh pr create` make,
- * docs/github.md, "Core helpers"). Errors are Octokit's RequestError; callers translate them with translateGitHubError.
+ * Pull-request operations on one repository (the calls peter-evans/create-pull-request and `gh pr create` make): the
+ * GitHub forge (forge/types.ts). Errors are Octokit's RequestError; describeError translates them.
  */
 export class PullRequests {
   readonly owner: string;
@@ -94,6 +96,15 @@ export class PullRequests {
 
   private get r(): { owner: string; repo: string } {
     return { owner: this.owner, repo: this.repo };
+  }
+
+  /** A failed call as an actionable error (translateGitHubError). */
+  describeError(err: unknown, doing: string): D2Error {
+    return translateGitHubError(err, doing);
+  }
+
+  errorKind(err: unknown): GitHubErrorKind {
+    return classifyGitHubError(err).kind;
   }
 
   async repository(): Promise<RepositoryInfo> {

@@ -11,7 +11,7 @@ import { MediaType } from '../base/index.js';
 import { InputError } from '../errors.js';
 import { AuthManager, type TokenFetch } from './auth.js';
 import { parseChallenge, repositoryScope } from './challenge.js';
-import { ChainCredentials, DockerConfigCredentials } from './credentials.js';
+import { ChainCredentials, DockerConfigCredentials } from './credentials/index.js';
 import { parseErrorBody, RegistryError, RegistryErrorCode, isNotFound } from './errors.js';
 import { isLoopback, referrersTag, validateDigest, validateRepository, validateTag } from './references.js';
 import { ProxyResolver, type ProxyOptions } from './proxy.js';

@@ -1,8 +1,19 @@
 export * from './types.js';
 export { parseReference, refuseCredentials, formatReference, validateTag, validateRepository, validateDigest, isLoopback, isDockerHub, referrersTag, DOCKER_HUB_HOST, DOCKER_HUB_CREDENTIALS_KEY } from './references.js';
 export type { ParseReferenceOptions } from './references.js';
-export { StaticCredentials, DockerConfigCredentials, ChainCredentials, GitHubTokenCredentials, parseDockerAuthConfig, runCredentialHelper, credentialKey, convertToHostname } from './credentials.js';
-export type { DockerConfigCredentialsOptions } from './credentials.js';
+export {
+  StaticCredentials,
+  DockerConfigCredentials,
+  ChainCredentials,
+  GitHubTokenCredentials,
+  parseDockerAuthConfig,
+  runCredentialHelper,
+  credentialKey,
+  convertToHostname,
+  CREDENTIAL_PROVIDERS,
+  credentialChain,
+} from './credentials/index.js';
+export type { CredentialContext, CredentialProviderFactory, DockerConfigCredentialsOptions } from './credentials/index.js';
 export { parseChallenge, bearerOf, mergeScopes, repositoryScope } from './challenge.js';
 export type { Challenge, BearerChallenge } from './challenge.js';
 export { RegistryError, RegistryErrorCode, isNotFound, parseErrorBody } from './errors.js';

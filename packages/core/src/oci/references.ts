@@ -5,6 +5,7 @@
  * Written by hand: the grammar is a handful of regular expressions from the distribution spec, and the npm packages
  * that parse Docker references are either unmaintained or do not give actionable errors.
  */
+import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_HOST, isDockerHub } from '../base/index.js';
 import { clip, InputError } from '../errors.js';
 import { hasUrlCredentials, redactUrl } from '../util/index.js';
 import type { Reference, Repository } from './types.js';
@@ -18,15 +19,7 @@ const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 const DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
 
-export const DOCKER_HUB_HOST = 'registry-1.docker.io';
-/** The key docker login stores Docker Hub credentials under (docker/cli `getAuthConfigKey`). */
-export const DOCKER_HUB_CREDENTIALS_KEY = 'https://index.docker.io/v1/';
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
-
-/** Is `registry` (host[:port]) one of Docker Hub's names? */
-export function isDockerHub(registry: string): boolean {
-  return DOCKER_HUB_ALIASES.has(registry.toLowerCase());
-}
+export { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_HOST, isDockerHub };
 
 /** Validates a tag (`[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`); `what` names the input in the error. */
 export function validateTag(tag: string, what = 'tag'): void {

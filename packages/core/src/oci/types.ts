@@ -16,19 +16,7 @@ export interface Reference {
   digest?: string;
 }
 
-export interface Credentials {
-  username?: string;
-  password?: string;
-  /** OAuth2 refresh token (docker config `identitytoken`, helper Username `<token>`). */
-  identityToken?: string;
-  /** Sent directly as Bearer (docker config `registrytoken`). */
-  registryToken?: string;
-}
-
-export interface CredentialProvider {
-  /** Credentials for a registry host (as in Reference.registry), or undefined for anonymous. */
-  get(registry: string): Promise<Credentials | undefined>;
-}
+export type { Credentials, CredentialProvider } from '../base/index.js';
 
 /**
  * The time limit of a whole operation (an action run, a CLI command), shared by every request and retry; TimeBudget

@@ -6,5 +6,10 @@ export {
   expectedSignerIdentity,
   githubIdentityProvider,
   isPrivateRepository,
-} from './github.js';
-export type { IdentityProvider } from './github.js';
+  missingIdTokenError,
+} from './providers/github.js';
+export type { IdentityProvider } from './providers/github.js';
+export { IDENTITY_PROVIDERS, resolveIdentityProvider } from './identity.js';
+export type { IdentityProviderFactory } from './identity.js';
+export { envIdentityProvider } from './providers/env.js';
+export { githubActionsIdentityProvider } from './providers/github-actions.js';

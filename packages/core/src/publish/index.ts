@@ -4,7 +4,23 @@ export { inspectRemote } from './remote.js';
 export { resolveTargets, listComponents, validateRepositoryInput, validateTags, COMPONENT_PLACEHOLDER } from './targets.js';
 export type { TargetSpec } from './targets.js';
 export type * from './types.js';
-export { readCommonInputs, credentialsFor, wirePublish, publishSummary, verifySection, defaultSource, defaultRevision, actionsLogger } from './action.js';
-export type { CommonPublishInputs, SigningInputs, PublishWiring } from './action.js';
+export { wirePublish } from './wire.js';
+export type { PublishDeps, PublishWiring } from './wire.js';
+export { publishSummary, verifySection } from './summary.js';
+export type { SummaryOptions } from './summary.js';
+export {
+  ciRevision,
+  ciSource,
+  parseSignatureFormat,
+  planRelease,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_URL,
+  DEFAULT_SIGNATURE_FORMAT,
+  DEFAULT_STABLE_TAG,
+  DEFAULT_VERSION_TAG,
+  SIGNATURE_FORMATS,
+} from './config.js';
+export type { PublishConfig, ReleasePlan, ReleaseRequest, SigningConfig } from './config.js';
 export { parseReleaseRef, releasePolicy, defaultTagPattern, semverOf, ANNOTATION_VERSION, RELEASE_SETTLE_MS, RELEASE_MOVE_ATTEMPTS } from './release.js';
 export type { ParsedRelease, ReleaseGuardOptions, ReleaseMode, ReleasePolicy } from './release.js';

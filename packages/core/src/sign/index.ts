@@ -1,5 +1,6 @@
 export { ArtifactSigner, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL } from './signer.js';
 export type { ArtifactSignerOptions, RetryOptions, SignatureFormat, SignatureRegistry, SignResult } from './types.js';
+export { SIGNATURE_FORMATS } from './types.js';
 export {
   MAX_SIGNATURE_LAYERS,
   buildSignatureImage,

@@ -31,7 +31,7 @@ import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type Iden
 import { cosignAnnotationsFromBundle } from './annotations.js';
 import { buildSignatureImage, referrersFallbackTag, simpleSigningPayload } from './cosign.js';
 import { addToReferrersIndex, bundleReferrerManifest, cosignSignStatement, OCI_EMPTY_BLOB, OCI_EMPTY_DIGEST } from './referrer.js';
-import type { ArtifactSignerOptions, SignatureFormat, SignatureRegistry, SignResult } from './types.js';
+import { SIGNATURE_FORMATS, type ArtifactSignerOptions, type SignatureFormat, type SignatureRegistry, type SignResult } from './types.js';
 
 export const DEFAULT_FULCIO_URL = 'https://fulcio.sigstore.dev';
 export const DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
@@ -55,7 +55,7 @@ export class ArtifactSigner {
 
   constructor(opts: ArtifactSignerOptions) {
     const format = opts.format ?? 'legacy';
-    if (!['legacy', 'bundle', 'both'].includes(format)) {
+    if (!SIGNATURE_FORMATS.includes(format)) {
       throw new D2Error(`signature format must be one of legacy, bundle, both; got '${String(format)}'`, { code: 'INPUT_INVALID' });
     }
     this.registry = opts.registry;

@@ -26,6 +26,8 @@ export interface SignatureRegistry {
  * OCI referrer (Flux ≥ 2.8 / cosign v3 then prefer it and never fall back to `.sig`). `both`: the two (docs/signing.md, "Who verifies what").
  */
 export type SignatureFormat = 'legacy' | 'bundle' | 'both';
+/** Every SignatureFormat, for input validation. */
+export const SIGNATURE_FORMATS: readonly SignatureFormat[] = ['legacy', 'bundle', 'both'];
 
 export interface RetryOptions {
   /** Retries after the first attempt on 5xx, 408, 429 and network errors/timeouts. Default 3. */

@@ -4,12 +4,11 @@ import {
   changesFromE2e,
   changesFromPatch,
   collapseChains,
-  composeBody,
-  fillFirst,
   parseFluxMessage,
   parseMarkedLine,
   renderChangeTable,
 } from '../../src/github/index.js';
+import { composeBody, fillFirst } from '../../src/forge/index.js';
 
 // The D2 template renderings given verbatim in image-automation.md §4.
 const ONE_BUMP = 'Automated image update\n\nFiles:\n- frontend/base/podinfo.yaml\nObjects:\n- OCIRepository podinfo-chart\n  Changes:\n    - 6.14.0 -> 6.15.0\n';

@@ -14,13 +14,13 @@ import {
   classifyGitHubError,
   createOctokit,
   graphqlUrl,
-  ImageUpdatesPr,
   PullRequests,
   serverUrl,
   translateGitHubError,
   type GitHubClient,
   type PullRequestInfo,
 } from '../../src/github/index.js';
+import { ImageUpdatesPr } from '../../src/forge/index.js';
 
 const execFileAsync = promisify(execFile);
 const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };

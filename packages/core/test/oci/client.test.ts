@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RegistryAuthMode, type SandboxRegistry } from '@d2/sandbox/registry';
 import { InputError } from '../../src/errors.js';
 import { RegistryClient, type RegistryClientOptions } from '../../src/oci/client.js';
-import { DockerConfigCredentials, StaticCredentials } from '../../src/oci/credentials.js';
+import { DockerConfigCredentials, StaticCredentials } from '../../src/oci/index.js';
 import { isNotFound, RegistryError } from '../../src/oci/errors.js';
 import { readOciLayout } from '../../src/oci/layout.js';
 import type { Repository } from '../../src/oci/types.js';

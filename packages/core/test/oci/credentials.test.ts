@@ -10,7 +10,7 @@ import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { D2Error, InputError } from '../../src/errors.js';
 import { bearerOf, mergeScopes, parseChallenge } from '../../src/oci/challenge.js';
 import { RegistryClient } from '../../src/oci/client.js';
-import { ChainCredentials, DockerConfigCredentials, GitHubTokenCredentials, StaticCredentials, parseDockerAuthConfig } from '../../src/oci/credentials.js';
+import { ChainCredentials, DockerConfigCredentials, GitHubTokenCredentials, StaticCredentials, parseDockerAuthConfig } from '../../src/oci/index.js';
 import { CaptureLogger, makeArtifact, OCI_MANIFEST, tempDir } from './helpers.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

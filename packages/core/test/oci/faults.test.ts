@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '@d2/sandbox/fault-proxy';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { RegistryClient, type RegistryClientOptions } from '../../src/oci/client.js';
-import { StaticCredentials } from '../../src/oci/credentials.js';
+import { StaticCredentials } from '../../src/oci/index.js';
 import { RegistryError } from '../../src/oci/errors.js';
 import type { Repository } from '../../src/oci/types.js';
 import { CaptureLogger, makeArtifact, OCI_MANIFEST, sha256 } from './helpers.js';

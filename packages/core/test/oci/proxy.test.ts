@@ -18,7 +18,7 @@ import { startForwardProxy, type ForwardProxy } from '@d2/sandbox/proxy';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/oci/client.js';
-import { StaticCredentials } from '../../src/oci/credentials.js';
+import { StaticCredentials } from '../../src/oci/index.js';
 import { RegistryError, RegistryErrorCode } from '../../src/oci/errors.js';
 import { ProxyResolver } from '../../src/oci/proxy.js';
 import { CaptureLogger, OCI_MANIFEST, makeArtifact, sha256, tempDir } from './helpers.js';

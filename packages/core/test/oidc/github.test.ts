@@ -1,5 +1,5 @@
 /**
- * The GitHub Actions identity provider (src/oidc/github.ts) against loopback servers: the sandbox's Actions-like OIDC
+ * The GitHub Actions identity provider (src/oidc/providers/github.ts) against loopback servers: the sandbox's Actions-like OIDC
  * endpoint (packages/sandbox/src/oidc.ts) for the protocol (Bearer request token, `audience` query parameter appended
  * to a URL that already has a query, `{"value": <JWT>}`), and a scripted endpoint for error statuses. The token is
  * fetched lazily; SIGSTORE_ID_TOKEN wins without any request; a job without `id-token: write` fails early with the fix.

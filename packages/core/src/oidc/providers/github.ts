@@ -5,16 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
-import { InputError } from '../errors.js';
+import type { IdentityProvider } from '../../base/index.js';
+import { InputError } from '../../errors.js';
 
-export { GITHUB_ACTIONS_ISSUER } from '../base/index.js';
+export { GITHUB_ACTIONS_ISSUER } from '../../base/index.js';
 /** Fulcio requires this audience (`client-id: sigstore`). */
 export const SIGSTORE_AUDIENCE = 'sigstore';
 
-/** What `@sigstore/sign` calls to get an identity token. */
-export interface IdentityProvider {
-  getToken(): Promise<string>;
-}
+export type { IdentityProvider } from '../../base/index.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -25,7 +23,12 @@ type Env = Record<string, string | undefined>;
 export function assertIdTokenAvailable(env: Env = process.env): void {
   if (env.SIGSTORE_ID_TOKEN) return;
   if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) return;
-  throw new InputError(
+  throw missingIdTokenError();
+}
+
+/** The error of a job that signs without `permissions: id-token: write`. */
+export function missingIdTokenError(): InputError {
+  return new InputError(
     'keyless signing needs a GitHub OIDC token, but ACTIONS_ID_TOKEN_REQUEST_URL is not set',
     'add `permissions: id-token: write` to the job (a reusable workflow\'s caller must grant it too), ' +
       'or set `sign: false` to push without a signature',

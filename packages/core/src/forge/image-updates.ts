@@ -1,11 +1,10 @@
 import type { Logger } from '../base/index.js';
 import { D2Error } from '../errors.js';
-import { buildChangeRows, changesFromE2e, renderChangeTable, type ChangeRow, type E2eChange } from './changes.js';
-import { classifyGitHubError, translateGitHubError } from './errors.js';
-import type { MergeMethod, PullRequestInfo, PullRequests } from './pulls.js';
+import { buildChangeRows, changesFromE2e, renderChangeTable, type ChangeRow, type E2eChange } from '../github/index.js';
+import type { Forge, MergeMethod, PullRequestInfo } from './types.js';
 
 /**
- * Opens, refreshes or closes the pull request from the image-updates branch (docs/github.md, "image-updates-pr — decisions").
+ * Opens, refreshes or closes the pull request from the image-updates branch, on any forge (./types.ts).
  * Safe to re-run from create, push, workflow_dispatch and schedule: an existing open PR is updated, never duplicated.
  */
 export interface ImageUpdatesPrOptions {
@@ -74,7 +73,7 @@ export function composeBody(fill: string, custom: string | undefined, table: str
 
 export class ImageUpdatesPr {
   constructor(
-    private readonly pulls: PullRequests,
+    private readonly pulls: Forge,
     private readonly log: Pick<Logger, 'info' | 'warn'> = { info: () => undefined, warn: () => undefined },
   ) {}
 
@@ -83,7 +82,7 @@ export class ImageUpdatesPr {
       return await fn();
     } catch (err) {
       if (err instanceof D2Error) throw err;
-      throw translateGitHubError(err, doing);
+      throw this.pulls.describeError(err, doing);
     }
   }
 
@@ -92,7 +91,7 @@ export class ImageUpdatesPr {
     try {
       await fn();
     } catch (err) {
-      const e = err instanceof D2Error ? err : translateGitHubError(err, doing);
+      const e = err instanceof D2Error ? err : this.pulls.describeError(err, doing);
       const text = e.hint ? `${e.message} (${e.hint})` : e.message;
       warnings.push(text);
       this.log.warn(text);
@@ -157,12 +156,12 @@ export class ImageUpdatesPr {
         operation = 'created';
         this.log.info(`Created #${pr.number}: ${pr.url}`);
       } catch (err) {
-        const kind = classifyGitHubError(err).kind;
+        const kind = this.pulls.errorKind(err);
         if (kind === 'no-commits') return result({ operation: 'none', reason: `GitHub sees no commits between ${base} and ${o.head}`, rows });
-        if (kind !== 'pull-request-exists') throw translateGitHubError(err, `create the pull request ${o.repository} ${o.head} → ${base}`);
+        if (kind !== 'pull-request-exists') throw this.pulls.describeError(err, `create the pull request ${o.repository} ${o.head} → ${base}`);
         // Another run created it in between: update that one instead (peter-evans/create-pull-request does the same).
         const again = await this.step(`find the pull request from ${o.head}`, () => p.findOpen(o.head, base));
-        if (!again) throw translateGitHubError(err, `create the pull request ${o.repository} ${o.head} → ${base}`);
+        if (!again) throw this.pulls.describeError(err, `create the pull request ${o.repository} ${o.head} → ${base}`);
         pr = again;
         operation = 'updated';
       }

@@ -1,104 +1,17 @@
 /**
- * Credential sources, looked up the way docker does (docs/cli.md, "Registry credentials"): explicit credentials, the GitHub workflow token for GHCR,
- * docker's config.json (`DOCKER_CONFIG` or ~/.docker; `credHelpers` before `credsStore` before `auths`; `auth`,
- * `identitytoken`, `registrytoken`), docker credential helpers (`docker-credential-<name> get`) and the strict
- * `DOCKER_AUTH_CONFIG` overlay. All are CredentialProviders, combined with ChainCredentials.
+ * docker's own credential lookup: the strict `DOCKER_AUTH_CONFIG` overlay, then config.json (`DOCKER_CONFIG` or
+ * ~/.docker; `credHelpers` before `credsStore` before `auths`; `auth`, `identitytoken`, `registrytoken`), with docker
+ * credential helpers (`docker-credential-<name> get`).
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { D2Error, InputError } from '../errors.js';
-import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_HOST, isDockerHub } from './references.js';
-import type { CredentialProvider, Credentials } from './types.js';
+import { D2Error, InputError } from '../../errors.js';
+import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_HOST, isDockerHub, type CredentialProvider, type Credentials } from '../../base/index.js';
+import { convertToHostname, credentialKey, decodeAuth, empty, sameRegistry } from './common.js';
 
 type Env = Record<string, string | undefined>;
-
-/** docker/cli `ConvertToHostname`: strip the scheme and any path from a config key. */
-export function convertToHostname(key: string): string {
-  let s = key.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '');
-  const slash = s.indexOf('/');
-  if (slash >= 0) s = s.slice(0, slash);
-  return s.toLowerCase();
-}
-
-/** The key/server URL docker uses for a registry: Docker Hub's is https://index.docker.io/v1/. */
-export function credentialKey(registry: string): string {
-  return isDockerHub(registry) ? DOCKER_HUB_CREDENTIALS_KEY : registry.toLowerCase();
-}
-
-function sameRegistry(a: string, b: string): boolean {
-  const ha = convertToHostname(a);
-  const hb = convertToHostname(b);
-  return ha === hb || (isDockerHub(ha) && isDockerHub(hb));
-}
-
-function decodeAuth(auth: string, where: string): { username: string; password: string } {
-  const decoded = Buffer.from(auth, 'base64').toString('utf8');
-  const i = decoded.indexOf(':');
-  if (i < 0) throw new InputError(`${where}: 'auth' is not base64 of 'username:password'`, 'recreate it with `docker login` or `echo -n user:password | base64`');
-  return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
-}
-
-function empty(c: Credentials | undefined): boolean {
-  return !c || (!c.username && !c.password && !c.identityToken && !c.registryToken);
-}
-
-/** Fixed credentials per registry host (Docker Hub aliases match each other). */
-export class StaticCredentials implements CredentialProvider {
-  private readonly entries: [string, Credentials][];
-
-  constructor(entries: Record<string, Credentials>) {
-    this.entries = Object.entries(entries);
-  }
-
-  /** The same credentials for exactly one registry. */
-  static for(registry: string, credentials: Credentials): StaticCredentials {
-    return new StaticCredentials({ [registry]: credentials });
-  }
-
-  get(registry: string): Promise<Credentials | undefined> {
-    const hit = this.entries.find(([k]) => sameRegistry(k, registry));
-    return Promise.resolve(hit && !empty(hit[1]) ? { ...hit[1] } : undefined);
-  }
-}
-
-/**
- * GHCR with the workflow's GITHUB_TOKEN (docs/security.md, "Identities and permissions"): username = the actor, password = the token, for
- * ghcr.io only (a workflow token must never be sent to another registry).
- */
-export class GitHubTokenCredentials implements CredentialProvider {
-  constructor(private readonly opts: { token?: string; actor?: string; registry?: string }) {}
-
-  /** From GITHUB_TOKEN (or INPUT_GITHUB-TOKEN) and GITHUB_ACTOR; undefined when no token is set. */
-  static fromEnv(env: Env = process.env): GitHubTokenCredentials | undefined {
-    const token = env.GITHUB_TOKEN || env['INPUT_GITHUB-TOKEN'];
-    return token ? new GitHubTokenCredentials({ token, actor: env.GITHUB_ACTOR }) : undefined;
-  }
-
-  get(registry: string): Promise<Credentials | undefined> {
-    if (!this.opts.token || registry.toLowerCase() !== (this.opts.registry ?? 'ghcr.io')) return Promise.resolve(undefined);
-    // GHCR ignores the username but requires one; the actor is what docker/login-action sends.
-    return Promise.resolve({ username: this.opts.actor || 'github-actions', password: this.opts.token });
-  }
-}
-
-/** The first provider that has credentials for the registry wins. */
-export class ChainCredentials implements CredentialProvider {
-  private readonly providers: CredentialProvider[];
-
-  constructor(providers: (CredentialProvider | undefined)[]) {
-    this.providers = providers.filter((p): p is CredentialProvider => p !== undefined);
-  }
-
-  async get(registry: string): Promise<Credentials | undefined> {
-    for (const p of this.providers) {
-      const c = await p.get(registry);
-      if (!empty(c)) return c;
-    }
-    return undefined;
-  }
-}
 
 interface DockerConfigFile {
   auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }>;

@@ -1,0 +1,56 @@
+/**
+ * The job summary of a publish: a Markdown table of the artifacts, the failures with their hints, the caller's own
+ * sections, and the Flux verify block for the signing identity. Names, paths, tags and error messages are untrusted:
+ * they are escaped (util/markdown.ts) so they cannot add HTML or break the table.
+ */
+import { fluxVerifyBlock, generalisedIdentityRegExp, type SignResult } from '../sign/index.js';
+import { mdCode, mdFence, mdText } from '../util/index.js';
+import { errorHint } from './publish.js';
+import type { PublishResult } from './types.js';
+
+export interface SummaryOptions {
+  /** Markdown sections (already escaped) placed after the table and the failures, before the Flux verification. */
+  sections?: string[];
+}
+
+function kib(n: number): string {
+  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+export function publishSummary(
+  title: string,
+  results: PublishResult[],
+  failures: { component?: string; path: string; error: Error }[],
+  options: SummaryOptions = {},
+): string {
+  const cell = (s: string) => mdCode(s, { inTable: true });
+  const rows = results.map((r) =>
+    `| ${mdText(r.component ?? r.path)} | ${cell(r.repository)} | ${cell(`${r.digest.slice(0, 19)}…`)} | ${r.tags.map(cell).join(' ')} | ${r.pushed ? 'pushed' : 'unchanged'} | ${kib(r.size)} | ${r.signature ? `${cell(r.signature.signature)} (Rekor ${r.signature.rekorLogIndex})` : r.alreadySigned ? 'already signed' : '—'} |`,
+  );
+  const parts = [`## ${mdText(title)}`, '', '| component / path | repository | digest | tags | result | layer | signature |', '|---|---|---|---|---|---|---|', ...rows];
+  if (failures.length) {
+    parts.push(
+      '',
+      '### Failed',
+      '',
+      ...failures.map((f) => {
+        const hint = errorHint(f.error);
+        return `- **${mdText(f.component ?? f.path)}**: ${mdText(f.error.message.replace(/\s*\n\s*/g, ' '))}${hint ? `\n  - hint: ${mdText(hint.replace(/\s*\n\s*/g, ' '))}` : ''}`;
+      }),
+    );
+  }
+  for (const section of options.sections ?? []) parts.push('', section);
+  const signed = results.find((r) => r.signature)?.signature;
+  if (signed) parts.push('', verifySection(signed));
+  return parts.join('\n') + '\n';
+}
+
+export function verifySection(signed: SignResult, subjectRegExp?: string): string {
+  return [
+    '### Flux verification',
+    '',
+    `Signed by ${mdCode(signed.certificateIdentity)} (issuer ${mdCode(signed.certificateOidcIssuer)}). Paste into the OCIRepository spec:`,
+    '',
+    mdFence(fluxVerifyBlock(signed.certificateIdentity, signed.certificateOidcIssuer, { subjectRegExp: subjectRegExp ?? generalisedIdentityRegExp(signed.certificateIdentity) }).trimEnd(), 'yaml'),
+  ].join('\n');
+}
