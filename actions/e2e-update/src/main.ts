@@ -2,7 +2,20 @@ import { isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { D2Error, InputError } from '@d2/core';
 import { actionLog, Inputs, runAction, timeoutInput } from '@d2/core/action';
-import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
+import { createOctokit, githubApiUrlFor, githubRefLister } from '@d2/core/github';
+import {
+  checkTokensCover,
+  directTarget,
+  loadFleetConfig,
+  parseSubstituteSecrets,
+  parseTokenMap,
+  runImageUpdate,
+  secretRedactor,
+  type AutomationTarget,
+  type EngineResult,
+  type InputProviderDeps,
+  type SubstituteSecrets,
+} from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient, StaticCredentials, type Credentials } from '@d2/core/oci';
 import { mdCode, mdText } from '@d2/core/util';
 
@@ -48,14 +61,19 @@ function defaultRepository(): string {
   return `${server}/${repo}.git`;
 }
 
-export function targetsFromInputs(inputs: Inputs, workspace: string): AutomationTarget[] {
+/**
+ * The targets: fleet mode reads the update cluster (asking the registry and the forge for the ResourceSetInputProviders'
+ * inputs, `providers`), direct mode builds one target from the inputs.
+ */
+export async function targetsFromInputs(inputs: Inputs, workspace: string, providers: InputProviderDeps, secrets: SubstituteSecrets): Promise<AutomationTarget[]> {
   const automation = inputs.string('automation');
   if (automation) {
     if (isAbsolute(automation) || automation.split(/[\\/]/).includes('..')) {
       throw new InputError(`input 'automation' must be a path inside the workspace, got '${automation}'`, 'e.g. clusters/update');
     }
-    return readFleetConfig(workspace, automation);
+    return loadFleetConfig(workspace, automation, providers, { secrets: secrets.data });
   }
+  if (secrets.values.length > 0) throw new InputError("input 'substitute-secrets' applies to fleet mode only", "set 'automation', or remove substitute-secrets (direct mode has no Kustomization to substitute)");
   return [
     directTarget({
       repository: inputs.string('repository') || defaultRepository(),
@@ -114,7 +132,7 @@ function upToDate(t: EngineResult['targets'][number], serverUrl: string | undefi
   if (t.pushBranch && t.pushBranch !== t.checkoutBranch) {
     return t.pushBranchExisted
       ? `No new changes: ${named} is up to date (it already carries the earlier updates).`
-      : `No changes: ${mdCode(t.checkoutBranch)} is up to date; no ${mdCode(t.pushBranch)} branch is needed.`;
+      : `No changes: ${mdCode(t.checkoutRef ?? t.checkoutBranch)} is up to date; no ${mdCode(t.pushBranch)} branch is needed.`;
   }
   return `No changes: ${named} is up to date.`;
 }
@@ -129,7 +147,7 @@ export function summaryMarkdown(r: EngineResult, dryRun: boolean, serverUrl?: st
   if (r.targets.length === 0) lines.push('No ImageUpdateAutomation to run: every one is suspended.', '');
   for (const t of r.targets) {
     lines.push(`### ${mdText(t.repository)}`, '');
-    lines.push(`Automation ${mdCode(t.automation)}, checkout ${mdCode(t.checkoutBranch)}, push ${mdCode(t.pushBranch)}${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
+    lines.push(`Automation ${mdCode(t.automation)}, checkout ${mdCode(t.checkoutRef ?? t.checkoutBranch)}, push ${mdCode(t.pushBranch)}${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
     if (t.error) lines.push(`**Failed:** ${message(t.error)}`, '');
     const rows = r.changes.filter((c) => c.repository === t.repository);
     if (rows.length === 0 && !t.error) lines.push(upToDate(t, serverUrl), '');
@@ -149,60 +167,88 @@ export function summaryMarkdown(r: EngineResult, dryRun: boolean, serverUrl?: st
   return lines.join('\n');
 }
 
-export async function run(): Promise<void> {
-  await runAction(async () => {
-    const inputs = new Inputs();
-    // Validate everything before any clone, scan or push. The time limit starts now.
-    const budget = timeoutInput(inputs);
-    const dryRun = inputs.boolean('dry-run', false);
-    const failOnPolicyError = inputs.boolean('fail-on-policy-error', false);
-    const token = inputs.string('token');
-    if (token) core.setSecret(token);
-    const creds = parseRegistryCredentials(inputs.string('registry-credentials'));
-    const workspace = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd());
-    const targets = targetsFromInputs(inputs, workspace);
-    if (targets.length === 0) actionLog.info('every ImageUpdateAutomation is suspended: nothing to run');
-
-    const registry = new RegistryClient({
-      credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
-      logger: { debug: (m) => actionLog.debug(m), info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m) },
-      budget,
-    });
-    let result: EngineResult;
-    try {
-      result = await runImageUpdate(
-        { targets, dryRun },
-        {
-          registry,
-          workDir: process.env.RUNNER_TEMP || undefined,
-          gitOptions: () => ({ signal: budget.signal, ...(token ? { auth: { token } } : {}) }),
-          log: { info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m), group: (name, fn) => actionLog.group(name, fn) },
-        },
-      );
-    } finally {
-      registry.close();
-    }
-
-    core.setOutput('changed', String(result.changed));
-    core.setOutput('commits', JSON.stringify(result.commits));
-    core.setOutput('changes', JSON.stringify(result.changes));
-    await core.summary.addRaw(summaryMarkdown(result, dryRun, process.env.GITHUB_SERVER_URL), true).write();
-
-    if (result.commits.length > 0 && token.startsWith('ghs_')) {
-      actionLog.warning(
-        'Pushed with a GitHub-issued installation token. If this is the workflow GITHUB_TOKEN, the push to the push branch does not trigger ' +
-          'other workflows (the image-updates PR workflow will not run): use a PAT or a GitHub App token for `token`.',
-      );
-    }
-    if (result.errors.length > 0) {
-      throw new D2Error(`${result.errors.length} repositor${result.errors.length === 1 ? 'y' : 'ies'} failed: ${result.errors.map((e) => `${e.repository}: ${e.message}`).join('; ')}`);
-    }
-    if (failOnPolicyError && result.policyErrors.length > 0) {
-      throw new D2Error(`${result.policyErrors.length} ImagePolicy error(s): ${result.policyErrors.map((e) => e.policy).join(', ')}`, {
-        code: 'POLICY_FAILED',
-        hint: 'see the job summary; set fail-on-policy-error: false to only report them',
-      });
-    }
-  });
+/** `err` with every secret value replaced (message and hint), for the step's failure message. */
+function redactError(err: unknown, redact: (t: string) => string): unknown {
+  if (err instanceof D2Error) return new D2Error(redact(err.message), { code: err.code, ...(err.hint ? { hint: redact(err.hint) } : {}) });
+  if (err instanceof Error) return new Error(redact(err.message));
+  return redact(String(err));
 }
 
+export async function run(): Promise<void> {
+  // Every secret value known to the step, replaced by *** wherever a message could carry it (errors, summary, outputs).
+  let redact = (t: string) => t;
+  await runAction(() => update((r) => (redact = r)).catch((err: unknown) => Promise.reject(redactError(err, redact))));
+}
+
+/** The step: inputs → targets → engine → outputs and summary. `setRedactor` receives the redactor once the secrets are known. */
+async function update(setRedactor: (r: (t: string) => string) => void): Promise<void> {
+  const inputs = new Inputs();
+  // Validate everything before any clone, scan or push. The time limit starts now.
+  const budget = timeoutInput(inputs);
+  const dryRun = inputs.boolean('dry-run', false);
+  const failOnPolicyError = inputs.boolean('fail-on-policy-error', false);
+  const token = inputs.string('token');
+  if (token) core.setSecret(token);
+  const tokens = parseTokenMap(inputs.string('tokens'), { fallback: token, serverUrl: process.env.GITHUB_SERVER_URL });
+  for (const t of tokens.values()) core.setSecret(t);
+  const secrets = parseSubstituteSecrets(inputs.string('substitute-secrets'), process.env);
+  for (const v of secrets.values) core.setSecret(v);
+  const redact = secretRedactor([...secrets.values, ...tokens.values(), token]);
+  setRedactor(redact);
+  const creds = parseRegistryCredentials(inputs.string('registry-credentials'));
+  const workspace = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd());
+
+  const registry = new RegistryClient({
+    credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
+    logger: { debug: (m) => actionLog.debug(redact(m)), info: (m) => actionLog.info(redact(m)), warn: (m) => actionLog.warning(redact(m)) },
+    budget,
+  });
+  let result: EngineResult;
+  try {
+    const github = (url: string) =>
+      githubRefLister(createOctokit(tokens.tokenFor(url) ?? '', { baseUrl: githubApiUrlFor(url), budget, warn: (m) => actionLog.warning(redact(m)) }));
+    const targets = await targetsFromInputs(inputs, workspace, { registry, github }, secrets);
+    // A repository without a token is refused before anything is cloned.
+    checkTokensCover(
+      targets.map((t) => t.repository),
+      tokens,
+    );
+    for (const unused of tokens.unused()) actionLog.warning(`input 'tokens' maps ${unused}, which no automation of this run uses`);
+    if (targets.length === 0) actionLog.info('every ImageUpdateAutomation is suspended: nothing to run');
+    result = await runImageUpdate(
+      { targets, dryRun },
+      {
+        registry,
+        workDir: process.env.RUNNER_TEMP || undefined,
+        gitOptions: (t) => {
+          const tok = tokens.tokenFor(t.repository);
+          return { signal: budget.signal, ...(tok ? { auth: { token: tok } } : {}) };
+        },
+        log: { info: (m) => actionLog.info(redact(m)), warn: (m) => actionLog.warning(redact(m)), group: (name, fn) => actionLog.group(redact(name), fn) },
+      },
+    );
+  } finally {
+    registry.close();
+  }
+
+  core.setOutput('changed', String(result.changed));
+  core.setOutput('commits', redact(JSON.stringify(result.commits)));
+  core.setOutput('changes', redact(JSON.stringify(result.changes)));
+  await core.summary.addRaw(redact(summaryMarkdown(result, dryRun, process.env.GITHUB_SERVER_URL)), true).write();
+
+  if (result.commits.some((c) => tokens.tokenFor(c.repository)?.startsWith('ghs_'))) {
+    actionLog.warning(
+      'Pushed with a GitHub-issued installation token. If this is the workflow GITHUB_TOKEN, the push to the push branch does not trigger ' +
+        'other workflows (the image-updates PR workflow will not run): use a PAT or a GitHub App token for `token`.',
+    );
+  }
+  if (result.errors.length > 0) {
+    throw new D2Error(redact(`${result.errors.length} repositor${result.errors.length === 1 ? 'y' : 'ies'} failed: ${result.errors.map((e) => `${e.repository}: ${e.message}`).join('; ')}`));
+  }
+  if (failOnPolicyError && result.policyErrors.length > 0) {
+    throw new D2Error(`${result.policyErrors.length} ImagePolicy error(s): ${result.policyErrors.map((e) => e.policy).join(', ')}`, {
+      code: 'POLICY_FAILED',
+      hint: 'see the job summary; set fail-on-policy-error: false to only report them',
+    });
+  }
+}

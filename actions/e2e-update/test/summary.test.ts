@@ -73,6 +73,12 @@ describe('summaryMarkdown', () => {
     expect(md).toContain('No changes: `main` is up to date.');
   });
 
+  it('a checkout by tag names the checked-out ref, as a code span whatever the tag contains', () => {
+    const md = summaryMarkdown(result([target({ checkoutBranch: '', checkoutRef: 'tag v1`<img src=x>`\n## x (3f1c2ab)' })]), false, 'https://github.com');
+    expect(md).toContain('checkout ``tag v1`<img src=x>`⏎## x (3f1c2ab)``, push `image-updates`.');
+    expect(md).toContain('No changes: ``tag v1`<img src=x>`⏎## x (3f1c2ab)`` is up to date; no `image-updates` branch is needed.');
+    expect(md).not.toMatch(/^## x/m);
+  });
   it('every automation suspended: says so', () => {
     expect(summaryMarkdown(result([]), false)).toContain('every one is suspended');
   });

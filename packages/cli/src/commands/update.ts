@@ -3,7 +3,20 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { D2Error, InputError } from '@d2/core';
-import { directTarget, readFleetConfig, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
+import { createOctokit, githubApiUrlFor, githubRefLister } from '@d2/core/github';
+import {
+  checkTokensCover,
+  directTarget,
+  loadFleetConfig,
+  parseSubstituteSecrets,
+  parseTokenMap,
+  runImageUpdate,
+  secretRedactor,
+  type AutomationTarget,
+  type EngineResult,
+  type InputProviderDeps,
+  type SubstituteSecrets,
+} from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient } from '@d2/core/oci';
 import { makeTempDir, redactUrl } from '@d2/core/util';
 import { EXIT_FAILED, EXIT_OK, str, type Command, type CommandContext } from '../cli.js';
@@ -39,12 +52,13 @@ export async function unifiedDiff(files: { path: string; before: string; after: 
   }
 }
 
-function targetsOf(ctx: CommandContext, template: string | undefined): AutomationTarget[] {
+async function targetsOf(ctx: CommandContext, template: string | undefined, providers: InputProviderDeps, secrets: SubstituteSecrets): Promise<AutomationTarget[]> {
   const automation = str(ctx, 'automation');
   if (automation) {
     if (str(ctx, 'repository')) throw new InputError('--automation and --repository exclude each other', 'fleet mode reads the repositories from the update cluster');
-    return readFleetConfig(resolve(str(ctx, 'fleet') ?? '.'), automation);
+    return loadFleetConfig(resolve(str(ctx, 'fleet') ?? '.'), automation, providers, { secrets: secrets.data });
   }
+  if (secrets.values.length > 0) throw new InputError('--substitute-secrets applies to fleet mode only', 'use --automation, or drop --substitute-secrets');
   return [
     directTarget({
       repository: str(ctx, 'repository') ?? '',
@@ -82,6 +96,11 @@ Common:
   --token T                   git token with write access (default $GIT_TOKEN, then $GITHUB_TOKEN); a PAT or App token
                               lets the push trigger the image-updates PR workflow. Git URLs must not contain credentials
                               (refused; URLs are printed as https://***@host/…)
+  --tokens LINES              a token per repository, one <repository>=<token> per line (URL, host/owner/name, or
+                              owner/name on $GITHUB_SERVER_URL); others use --token; with --tokens, a repository with
+                              neither is an error before anything is cloned
+  --substitute-secrets LINES  fleet mode: postBuild.substituteFrom Secret keys from environment variables, one
+                              <namespace>/<secret-name>.<key>=<ENV_VAR> per line (values are never printed)
   --dry-run                   compute the changes and print the unified diff (stdout); nothing is committed or pushed
   --fail-on-policy-error      exit 1 when any ImagePolicy cannot be elected (the others are still applied)
 ${TIMEOUT_HELP}
@@ -108,6 +127,8 @@ Examples:
     'author-name': { type: 'string' },
     'author-email': { type: 'string' },
     token: { type: 'string' },
+    tokens: { type: 'string' },
+    'substitute-secrets': { type: 'string' },
     'dry-run': { type: 'boolean' },
     'fail-on-policy-error': { type: 'boolean' },
     ...timeoutOption,
@@ -124,23 +145,41 @@ Examples:
         throw new InputError(`cannot read --commit-template-file ${templateFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     }
-    const targets = targetsOf(ctx, template);
     const dryRun = ctx.values['dry-run'] === true;
     const token = str(ctx, 'token') ?? ctx.env.GIT_TOKEN ?? ctx.env.GITHUB_TOKEN;
-    const logger = cliLogger(ctx);
+    const tokens = parseTokenMap(str(ctx, 'tokens') ?? '', { fallback: token, serverUrl: ctx.env.GITHUB_SERVER_URL, input: '--tokens' });
+    const secrets = parseSubstituteSecrets(str(ctx, 'substitute-secrets') ?? '', ctx.env, '--substitute-secrets');
+    const redact = secretRedactor([...secrets.values, ...tokens.values(), token ?? '']);
+    const base = cliLogger(ctx);
+    const logger = { debug: (m: string) => base.debug(redact(m)), info: (m: string) => base.info(redact(m)), warn: (m: string) => base.warn(redact(m)) };
     const budget = timeBudget(ctx);
     const registry = new RegistryClient({ credentials: new ChainCredentials([new DockerConfigCredentials({ env: ctx.env })]), logger, budget });
-    ctx.log(`→ ${dryRun ? 'dry run: ' : ''}image update automation for ${targets.map((t) => redactUrl(t.repository)).join(', ')}`);
     let result: EngineResult;
+    let targets: AutomationTarget[];
     try {
+      const github = (url: string) => githubRefLister(createOctokit(tokens.tokenFor(url) ?? '', { baseUrl: githubApiUrlFor(url, ctx.env), budget, warn: (m) => logger.warn(m) }));
+      targets = await targetsOf(ctx, template, { registry, github }, secrets);
+      checkTokensCover(
+        targets.map((t) => t.repository),
+        tokens,
+        '--tokens',
+      );
+      for (const unused of tokens.unused()) logger.warn(`--tokens maps ${unused}, which no automation of this run uses`);
+      ctx.log(`→ ${dryRun ? 'dry run: ' : ''}image update automation for ${targets.map((t) => redactUrl(t.repository)).join(', ')}`);
       result = await runImageUpdate(
         { targets, dryRun },
         {
           registry,
-          gitOptions: () => ({ signal: budget.signal, ...(token ? { auth: { token } } : {}) }),
+          gitOptions: (t) => {
+            const tok = tokens.tokenFor(t.repository);
+            return { signal: budget.signal, ...(tok ? { auth: { token: tok } } : {}) };
+          },
           log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
         },
       );
+    } catch (err) {
+      if (err instanceof D2Error) throw new D2Error(redact(err.message), { code: err.code, ...(err.hint ? { hint: redact(err.hint) } : {}) });
+      throw err instanceof Error ? new Error(redact(err.message)) : err;
     } finally {
       registry.close();
     }
@@ -154,6 +193,7 @@ Examples:
         diff += await unifiedDiff(files, t.repository.replace(/^.*\//, '').replace(/\.git$/, '') || 'repo');
       }
     }
+    result = JSON.parse(redact(JSON.stringify(result))) as EngineResult;
     const lines = [
       ...result.changes.map((c) => `${c.repository.replace(/^.*\//, '')}: ${c.file} ${c.object} ${c.old} -> ${c.new}`),
       ...result.commits.map((c) => `committed ${c.sha} to ${c.branch} of ${c.repository}`),

@@ -133,6 +133,16 @@ export class Git {
     return git;
   }
 
+  /** Creates an empty repository in `dir` (created) with `url` as `origin`, to fetch a tag, commit or other ref into. */
+  static async init(url: string, dir: string, opts: GitOptions = {}): Promise<Git> {
+    checkUrl(url);
+    await mkdir(dir, { recursive: true });
+    const git = new Git(dir, opts, url);
+    await git.run(['init', '--quiet']);
+    await git.run(['remote', 'add', 'origin', '--', url]);
+    return git;
+  }
+
   /** Environment with the auth header scoped to the remote's origin. */
   private env(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', LC_ALL: 'C' };

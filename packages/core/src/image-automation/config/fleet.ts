@@ -5,7 +5,11 @@
  */
 import { InputError } from '../../errors.js';
 import type { GitTarget } from '../git/checkout.js';
-import { expandResourceSet, readManifestDir, substituteVariables, substitutionDisabled, type K8sObject, type SourcedObject } from './manifests.js';
+import { checkoutRefKind, validateCheckoutRef, type CheckoutRef } from '../git/ref.js';
+import { readManifestDir, substituteVariables, substitutionDisabled, type K8sObject, type SourcedObject } from './manifests.js';
+import { parseInputProvider, providerKey, resolveInputProvider, staticProviderInputs, type InputProviderDeps, type InputProviderSpec, type ProviderInput } from './providers.js';
+import { expandResourceSet, type ResolvedProvider } from './resourceset.js';
+import type { SecretData } from './secrets.js';
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
@@ -72,20 +76,35 @@ export function checkStrategy(strategy: unknown, where: string): 'Setters' {
 }
 
 /**
- * The branch a checkout ref names. Flux's precedence is commit, name, semver, tag, branch; a `name` of the form
- * `refs/heads/<branch>` is that branch. Tag, semver, commit and other reference names are not supported here.
- * No field at all → `master` (the GitRepository default).
+ * A GitRepositoryRef (`spec.ref`, or the automation's `spec.git.checkout.ref`) as a checkout: source-controller's
+ * precedence is commit, name, semver, tag, then branch; `name: refs/heads/<branch>` is cloned as that branch. No field
+ * at all → `master` (the GitRepository default).
  */
-function checkoutBranchOf(ref: K8sObject, where: string): string {
-  const name = str(ref.name);
-  const other = str(ref.commit) ? 'commit' : name && !name.startsWith('refs/heads/') ? 'name' : !name && str(ref.semver) ? 'semver' : !name && str(ref.tag) ? 'tag' : undefined;
-  if (other) throw new InputError(`${where}: only branch checkout refs are supported (got ref.${other})`, 'set spec.git.checkout.ref.branch (or ref.name: refs/heads/<branch>)');
-  if (name) {
-    const branch = name.slice('refs/heads/'.length);
-    if (branch === '') throw new InputError(`${where}: checkout ref.name '${name}' names no branch`, 'e.g. ref.name: refs/heads/main');
-    return branch;
+function checkoutOf(ref: K8sObject, where: string): { branch: string; refBranch?: string; ref?: CheckoutRef } {
+  const field = (f: 'branch' | 'tag' | 'semver' | 'commit' | 'name'): string | undefined => {
+    const v = ref[f];
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string') throw new InputError(`${where}: checkout ref.${f} must be a string`);
+    return v;
+  };
+  const branch = field('branch');
+  const other: CheckoutRef = {};
+  for (const f of ['tag', 'semver', 'commit', 'name'] as const) {
+    const v = field(f);
+    if (v !== undefined) other[f] = v;
   }
-  return str(ref.branch) || 'master';
+  const kind = checkoutRefKind(other);
+  if (kind === 'name' && other.name?.startsWith('refs/heads/')) {
+    const b = other.name.slice('refs/heads/'.length);
+    if (b === '') throw new InputError(`${where}: checkout ref.name '${other.name}' names no branch`, 'e.g. ref.name: refs/heads/main');
+    return { branch: b, refBranch: branch };
+  }
+  if (!kind) return { branch: branch ?? 'master', refBranch: branch };
+  // Only the deciding field is cloned (as in Flux); ref.branch is the branch a commit must be in, and the push
+  // branch's default and comparison point whatever the kind (IAC configurePush).
+  const chosen: CheckoutRef = { [kind]: other[kind] };
+  validateCheckoutRef(chosen, where);
+  return { branch: branch ?? '', refBranch: branch, ref: chosen };
 }
 
 // Kubernetes label syntax (apimachinery validation): a qualified name with an optional DNS-subdomain prefix for keys,
@@ -154,25 +173,122 @@ export function parseLabelSelector(value: unknown, where: string): LabelSelector
   return out;
 }
 
+const ns = (o: K8sObject) => meta(o).namespace ?? 'flux-system';
+const isResourceSet = (o: K8sObject) => kindIs(o, 'ResourceSet', 'fluxcd.controlplane.io');
+const isProvider = (o: K8sObject) => kindIs(o, 'ResourceSetInputProvider', 'fluxcd.controlplane.io');
+const usesProviders = (o: K8sObject) => isObject(o.spec) && Array.isArray(o.spec.inputsFrom) && o.spec.inputsFrom.length > 0;
+
+/** Options of readFleetConfig. */
+export interface FleetOptions {
+  /** Exported inputs of the ResourceSetInputProviders that need a registry or forge, by `namespace/name` (resolveFleetInputs). */
+  providerInputs?: ReadonlyMap<string, readonly ProviderInput[]>;
+  /** Secret data for `postBuild.substituteFrom` (parseSubstituteSecrets), by `namespace/name`. */
+  secrets?: SecretData;
+}
+
 /**
- * Reads the update cluster directory (relative to `fleetRoot`) and returns one target per ImageUpdateAutomation that
- * is not suspended (none when all are; a directory without any automation is an error). ResourceSets are expanded, `${VAR}`s in the cluster directory are substituted from flux-system's
- * `flux-runtime-info` ConfigMap, and each automation is joined with its GitRepository and with the Kustomization
- * that applies its policies from the same source.
+ * The cluster directory's objects: `${VAR}`s substituted from flux-system's `flux-runtime-info` ConfigMap, list
+ * documents inlined, and the ResourceSets without `inputsFrom` expanded. The ResourceSets with `inputsFrom` are
+ * returned apart: they are expanded once their providers (found among the other objects) are resolved.
  */
-export function readFleetConfig(fleetRoot: string, clusterPath: string): AutomationTarget[] {
+function clusterObjects(fleetRoot: string, clusterPath: string): { objects: Array<{ object: K8sObject; file: string }>; pending: SourcedObject[] } {
   // First pass: find the runtime info for substitution of the cluster directory itself.
   const raw = readManifestDir(fleetRoot, clusterPath);
   const runtime = raw.find((s) => s.object.kind === 'ConfigMap' && meta(s.object).name === 'flux-runtime-info');
   const runtimeVars = runtime ? stringMap(runtime.object.data) : {};
   const sourced: SourcedObject[] = runtime ? readManifestDir(fleetRoot, clusterPath, (t) => substituteVariables(t, runtimeVars)) : raw;
-
-  const objects: K8sObject[] = [];
+  const objects: Array<{ object: K8sObject; file: string }> = [];
+  const pending: SourcedObject[] = [];
   for (const s of sourced) {
-    if (kindIs(s.object, 'ResourceSet', 'fluxcd.controlplane.io')) objects.push(...expandResourceSet(s.object, s.file));
-    else objects.push(s.object);
+    if (isResourceSet(s.object) && usesProviders(s.object)) pending.push(s);
+    else if (isResourceSet(s.object)) objects.push(...expandResourceSet(s.object, s.file).map((object) => ({ object, file: s.file })));
+    else objects.push(s);
   }
-  const ns = (o: K8sObject) => meta(o).namespace ?? 'flux-system';
+  return { objects, pending };
+}
+
+/**
+ * The ResourceSetInputProviders a ResourceSet's `inputsFrom` selects (by name, or by label selector, in the
+ * ResourceSet's namespace), parsed and validated. A provider named but missing is an error.
+ */
+function selectedProviders(rs: SourcedObject, candidates: ReadonlyArray<{ object: K8sObject; file: string }>): InputProviderSpec[] {
+  const namespace = ns(rs.object);
+  const where = `ResourceSet ${namespace}/${meta(rs.object).name} (${rs.file})`;
+  const inNamespace = candidates.filter((c) => isProvider(c.object) && ns(c.object) === namespace);
+  const chosen = new Map<string, InputProviderSpec>();
+  const add = (c: { object: K8sObject; file: string }) => {
+    const p = parseInputProvider(c.object, c.file);
+    chosen.set(providerKey(p), p);
+  };
+  const refs = (isObject(rs.object.spec) && Array.isArray(rs.object.spec.inputsFrom) ? rs.object.spec.inputsFrom : []) as unknown[];
+  refs.forEach((ref, i) => {
+    if (!isObject(ref)) throw new InputError(`${where}: spec.inputsFrom[${i}] must be a mapping`);
+    const kind = str(ref.kind);
+    if (kind !== undefined && kind !== 'ResourceSetInputProvider') throw new InputError(`${where}: spec.inputsFrom[${i}].kind must be ResourceSetInputProvider, got '${kind}'`);
+    const name = str(ref.name);
+    if (name) {
+      const found = inNamespace.find((c) => meta(c.object).name === name);
+      if (!found) throw new InputError(`${where}: failed to get provider ${namespace}/${name}: not found in the update cluster`, 'define the ResourceSetInputProvider next to the ResourceSet, in the same namespace');
+      add(found);
+    } else if (ref.selector !== undefined && ref.selector !== null) {
+      const sel = parseLabelSelector(ref.selector, `${where}: spec.inputsFrom[${i}].selector`);
+      for (const c of inNamespace) if (matchesSelector(stringMap(isObject(c.object.metadata) ? c.object.metadata.labels : undefined), sel)) add(c);
+    } else {
+      throw new InputError(`${where}: input provider reference must have either name or selector set`, `spec.inputsFrom[${i}]`);
+    }
+  });
+  return [...chosen.values()];
+}
+
+/**
+ * The ResourceSetInputProviders that the update cluster's ResourceSets use and that need a registry or the forge to
+ * resolve, validated (no request is made). Static providers and disabled ones are resolved by readFleetConfig itself.
+ */
+export function fleetInputProviders(fleetRoot: string, clusterPath: string): InputProviderSpec[] {
+  const { objects, pending } = clusterObjects(fleetRoot, clusterPath);
+  const all = new Map<string, InputProviderSpec>();
+  for (const rs of pending) for (const p of selectedProviders(rs, objects)) all.set(providerKey(p), p);
+  return [...all.values()].filter((p) => p.type !== 'Static' && !p.disabled);
+}
+
+/** Resolves the providers of fleetInputProviders (registry and forge requests), one at a time. */
+export async function resolveFleetInputs(providers: readonly InputProviderSpec[], deps: InputProviderDeps): Promise<Map<string, ProviderInput[]>> {
+  const out = new Map<string, ProviderInput[]>();
+  for (const p of providers) out.set(providerKey(p), await resolveInputProvider(p, deps));
+  return out;
+}
+
+/**
+ * readFleetConfig with the ResourceSetInputProviders resolved: the providers are validated first (no request is made
+ * for a bad one), then the registry and the forge are asked for their inputs (read-only requests), then the targets are
+ * built and checked. Nothing is cloned or pushed here.
+ */
+export async function loadFleetConfig(fleetRoot: string, clusterPath: string, deps: InputProviderDeps, opts: Omit<FleetOptions, 'providerInputs'> = {}): Promise<AutomationTarget[]> {
+  const providerInputs = await resolveFleetInputs(fleetInputProviders(fleetRoot, clusterPath), deps);
+  return readFleetConfig(fleetRoot, clusterPath, { ...opts, providerInputs });
+}
+
+/**
+ * Reads the update cluster directory (relative to `fleetRoot`) and returns one target per ImageUpdateAutomation that
+ * is not suspended (none when all are; a directory without any automation is an error). `${VAR}`s in the cluster
+ * directory are substituted from flux-system's `flux-runtime-info` ConfigMap, ResourceSets are expanded (with their
+ * ResourceSetInputProviders' inputs: Static ones here, the others from `opts.providerInputs`), and each automation is
+ * joined with its GitRepository and with the Kustomization that applies its policies from the same source.
+ */
+export function readFleetConfig(fleetRoot: string, clusterPath: string, opts: FleetOptions = {}): AutomationTarget[] {
+  const { objects: expanded, pending } = clusterObjects(fleetRoot, clusterPath);
+  const objects: K8sObject[] = expanded.map((o) => o.object);
+  for (const rs of pending) {
+    const resolved: ResolvedProvider[] = selectedProviders(rs, expanded).map((p) => {
+      if (p.type === 'Static' || p.disabled) return { spec: p, inputs: staticProviderInputs(p) };
+      const inputs = opts.providerInputs?.get(providerKey(p));
+      if (!inputs) {
+        throw new InputError(`ResourceSetInputProvider ${providerKey(p)} (type ${p.type}) has not been resolved`, 'read the fleet with loadFleetConfig, which asks the registry or the forge');
+      }
+      return { spec: p, inputs };
+    });
+    objects.push(...expandResourceSet(rs.object, rs.file, resolved));
+  }
   const find = (kind: string, group: string, name: string, namespace: string) =>
     objects.find((o) => kindIs(o, kind, group) && meta(o).name === name && ns(o) === namespace);
 
@@ -208,9 +324,17 @@ export function readFleetConfig(fleetRoot: string, clusterPath: string): Automat
     if (!url) throw new InputError(`${where}: GitRepository ${srcNs}/${meta(gitRepo).name} has no spec.url`);
     const gref = isObject(gspec.ref) ? gspec.ref : {};
     const git = spec.git;
-    const checkout = isObject(git.checkout) && isObject(git.checkout.ref) ? git.checkout.ref : gref;
-    const checkoutBranch = checkoutBranchOf(checkout, where);
+    const checkoutSpec = isObject(git.checkout) && isObject(git.checkout.ref) ? git.checkout.ref : gref;
+    const checkout = checkoutOf(checkoutSpec, where);
     const push = isObject(git.push) ? git.push : {};
+    // IAC configurePush: without push.branch, the push branch is the checkout ref's branch, which must then be set.
+    const pushBranch = str(push.branch) || checkout.refBranch;
+    if (!pushBranch) {
+      throw new InputError(
+        `${where}: push spec not provided, and cannot be inferred from .spec.git.checkout.ref or GitRepository .spec.ref`,
+        checkout.ref ? 'a checkout by tag, semver range, commit or reference name needs spec.git.push.branch' : 'set spec.git.push.branch, or ref.branch in the checkout ref',
+      );
+    }
     const pushOptions = Object.entries(stringMap(push.options))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([k, v]) => (v === '' ? k : `${k}=${v}`));
@@ -238,9 +362,18 @@ export function readFleetConfig(fleetRoot: string, clusterPath: string): Automat
       substitute = {};
       for (const ref of Array.isArray(postBuild.substituteFrom) ? postBuild.substituteFrom : []) {
         if (!isObject(ref)) continue;
-        const data = str(ref.kind) === 'ConfigMap' ? configMapData(str(ref.name) ?? '', ns(ks)) : undefined;
+        const kind = str(ref.kind);
+        const name = str(ref.name) ?? '';
+        // ConfigMaps come from the update cluster directory; Secrets from the job's environment (substitute-secrets).
+        const data = kind === 'ConfigMap' ? configMapData(name, ns(ks)) : kind === 'Secret' ? opts.secrets?.get(`${ns(ks)}/${name}`) : undefined;
+        if (kind !== 'ConfigMap' && kind !== 'Secret') throw new InputError(`${where}: post-build substituteFrom kind '${String(ref.kind)}' is not supported`, 'kind is ConfigMap or Secret');
         if (!data && ref.optional !== true) {
-          throw new InputError(`${where}: ${String(ref.kind)} ${ns(ks)}/${String(ref.name)} for post-build substitution not found`, 'Secrets cannot be read without a cluster; use a ConfigMap or inline postBuild.substitute');
+          throw new InputError(
+            `${where}: ${kind} ${ns(ks)}/${name} for post-build substitution not found`,
+            kind === 'Secret'
+              ? `Secrets are not in git: map its keys to environment variables with substitute-secrets (${ns(ks)}/${name}.<KEY>=<ENV_VAR>), or mark it optional`
+              : 'define the ConfigMap in the update cluster directory, or mark it optional',
+          );
         }
         Object.assign(substitute, data ?? {});
       }
@@ -251,7 +384,14 @@ export function readFleetConfig(fleetRoot: string, clusterPath: string): Automat
     targets.push({
       automation: { namespace: ns(iua), name: m.name },
       repository: url,
-      git: { url, checkoutBranch, pushBranch: str(push.branch) ?? checkoutBranch, refspec: str(push.refspec), pushOptions },
+      git: {
+        url,
+        // A tag, semver, commit or name checkout keeps ref.branch only (the branch a commit must be in).
+        ...(checkout.ref ? { ...(checkout.refBranch ? { checkoutBranch: checkout.refBranch } : {}), checkoutRef: checkout.ref } : { checkoutBranch: checkout.branch }),
+        pushBranch,
+        refspec: str(push.refspec),
+        pushOptions,
+      },
       secretRef,
       policies: { path: str(kspec.path) ?? './', namespace: str(kspec.targetNamespace) ?? ns(ks), substitute },
       update,

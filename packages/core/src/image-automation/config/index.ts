@@ -1,3 +1,7 @@
-export { parseObjects, readManifestDir, substituteVariables, substitutionDisabled, expandResourceSet, type SourcedObject } from './manifests.js';
+export { parseObjects, readManifestDir, substituteVariables, substitutionDisabled, type SourcedObject } from './manifests.js';
 export * from './fleet.js';
 export * from './policies.js';
+export * from './providers.js';
+export * from './resourceset.js';
+export * from './secrets.js';
+export * from './tokens.js';

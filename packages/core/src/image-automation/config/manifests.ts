@@ -1,15 +1,13 @@
 /**
  * Reading Kubernetes manifests from a checked-out directory the way the D2 update cluster would: a plain directory
  * (every YAML file, recursively, as kustomize-controller generates a kustomization for it) or a simple
- * `kustomization.yaml` with a `resources:` list; Flux post-build `${VAR}` substitution; Flux Operator ResourceSet
- * expansion (`<< inputs.x >>` templates). Overlays, patches and generators are out of scope (docs/image-automation.md).
+ * `kustomization.yaml` with a `resources:` list; list documents inlined; Flux post-build `${VAR}` substitution.
+ * Overlays, patches and generators are out of scope (docs/image-automation.md).
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { parseAllDocuments, stringify as yamlStringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { clip, InputError } from '../../errors.js';
-import { Template } from '../template/exec.js';
-import { sprigFuncs } from '../template/sprig.js';
 
 import { documentToJS, type K8sObject } from '../k8s/index.js';
 
@@ -27,13 +25,34 @@ function isObject(v: unknown): v is K8sObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** All documents of a YAML text that are objects with a `kind`. */
+/**
+ * All documents of a YAML text that are objects with a `kind`, with list documents inlined as kustomize reads a
+ * resource file (kustomize `inlineAnyEmbeddedLists`, docs/image-automation.md "kind: List"): a document whose kind
+ * ends in `List` and that has an `items` field is replaced by its items (lists nested in items too, queued after
+ * the file's remaining documents as kustomize does); `items: null` is an empty list; a `…List` without `items` is an
+ * ordinary object.
+ */
 export function parseObjects(text: string, source: string): K8sObject[] {
-  const out: K8sObject[] = [];
+  const queue: unknown[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0) throw new InputError(`${clip(source)}: invalid YAML: ${clip(doc.errors[0].message.split('\n')[0])}`, 'fix the YAML syntax of this file');
-    const v: unknown = documentToJS(doc, source);
-    if (isObject(v) && typeof v.kind === 'string') out.push(v);
+    queue.push(documentToJS(doc, source));
+  }
+  const out: K8sObject[] = [];
+  for (let i = 0; i < queue.length; i++) {
+    const v = queue[i];
+    if (!isObject(v) || typeof v.kind !== 'string') continue;
+    if (!v.kind.endsWith('List') || !('items' in v)) {
+      out.push(v);
+      continue;
+    }
+    if (v.items === null || v.items === undefined) continue;
+    const kind = clip(v.kind);
+    if (!Array.isArray(v.items)) throw new InputError(`${clip(source)}: expected array in ${kind}/items, but found ${typeof v.items}`, `items of a ${kind} is a list of objects`);
+    v.items.forEach((item, j) => {
+      if (!isObject(item)) throw new InputError(`${clip(source)}: ${kind}/items[${j}] is not an object`, `items of a ${kind} is a list of objects`);
+      queue.push(item);
+    });
   }
   return out;
 }
@@ -147,54 +166,4 @@ export function substitutionDisabled(obj: K8sObject): boolean {
   const ann = isObject(meta.annotations) ? meta.annotations : {};
   const lab = isObject(meta.labels) ? meta.labels : {};
   return ann['kustomize.toolkit.fluxcd.io/substitute'] === 'disabled' || lab['kustomize.toolkit.fluxcd.io/substitute'] === 'disabled';
-}
-
-function toGo(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(toGo);
-  if (isObject(v)) return new Map(Object.entries(v).map(([k, x]) => [k, toGo(x)]));
-  return v;
-}
-
-/**
- * Expands a Flux Operator ResourceSet: every resource is rendered once per input with Go templates delimited by
- * `<<` and `>>` (with the sprig functions), data `inputs` = the input object. `inputsFrom` providers are not
- * available without a cluster and are reported.
- */
-export function expandResourceSet(rs: K8sObject, source: string): K8sObject[] {
-  const spec = isObject(rs.spec) ? rs.spec : {};
-  const name = isObject(rs.metadata) ? String(rs.metadata.name ?? '') : '';
-  if (Array.isArray(spec.inputsFrom) && spec.inputsFrom.length > 0) {
-    throw new InputError(`ResourceSet ${name} (${source}) uses inputsFrom, which needs a cluster`, 'list the inputs inline in spec.inputs, or use the direct inputs of the action');
-  }
-  const inputs = Array.isArray(spec.inputs) && spec.inputs.length > 0 ? spec.inputs : [{}];
-  const resources = Array.isArray(spec.resources) ? spec.resources : [];
-  const out: K8sObject[] = [];
-  const { stringify, parse } = yamlCodec();
-  for (const input of inputs) {
-    for (const res of resources) {
-      const text = stringify(res);
-      let rendered: string;
-      try {
-        // Flux Operator exposes the input as the function `inputs` (`<< inputs.name >>`).
-        const data = toGo(input);
-        rendered = new Template(text, { ...sprigFuncs(), inputs: () => data }, { left: '<<', right: '>>' }).execute(data);
-      } catch (err) {
-        throw new InputError(`ResourceSet ${name} (${source}): template error: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      const obj = parse(rendered);
-      if (isObject(obj)) out.push(obj);
-    }
-  }
-  return out;
-}
-
-function yamlCodec(): { stringify: (v: unknown) => string; parse: (s: string) => unknown } {
-  return {
-    stringify: (v) => yamlStringify(v, { lineWidth: 0, minContentWidth: 0 }),
-    parse: (s) => {
-      const d = parseAllDocuments(s)[0];
-      if (!d || d.errors.length > 0) throw new InputError(`ResourceSet rendered invalid YAML: ${clip(d?.errors[0]?.message ?? 'empty')}`, 'check the templates of the ResourceSet');
-      return documentToJS(d, 'a rendered ResourceSet resource');
-    },
-  };
 }

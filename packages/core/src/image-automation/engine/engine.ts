@@ -16,6 +16,7 @@ import type { GitOptions } from '../../git/index.js';
 import type { AutomationTarget } from '../config/fleet.js';
 import { loadPolicies } from '../config/policies.js';
 import { AutomationCheckout, PushBranchMovedError } from '../git/checkout.js';
+import { describeCheckout } from '../git/ref.js';
 import { electLatestRef } from '../policy/select.js';
 import type { ImagePolicy } from '../policy/types.js';
 import { scanImageRepository } from '../reflector/scan.js';
@@ -76,6 +77,8 @@ export interface TargetReport {
   /** The target's git URL, credentials redacted. */
   repository: string;
   checkoutBranch: string;
+  /** What was checked out when it is not a branch, e.g. `tag v1.2.0 (3f1c2ab)`. */
+  checkoutRef?: string;
   pushBranch: string;
   /** Whether the push branch already existed (updates were computed on top of it). */
   pushBranchExisted: boolean;
@@ -176,6 +179,8 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
   try {
     const checkout = await AutomationCheckout.clone(target.git, dir, deps.gitOptions?.(target) ?? {});
     report.checkoutBranch = checkout.checkoutBranch;
+    report.checkoutRef = describeCheckout(checkout.git);
+    if (report.checkoutRef) log?.info(`checked out ${report.checkoutRef}`);
     report.pushBranch = checkout.pushBranch;
     const loaded = loadPolicies(dir, target);
     report.skippedPolicies = loaded.skipped;
@@ -194,7 +199,7 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
     for (let attempt = 1; ; attempt++) {
       const { existed } = await checkout.switchToPushBranch();
       report.pushBranchExisted = existed;
-      if (checkout.switchBranch) log?.info(existed ? `building on the existing ${checkout.pushBranch} branch` : `creating ${checkout.pushBranch} from ${checkout.checkoutBranch}`);
+      if (checkout.switchBranch) log?.info(existed ? `building on the existing ${checkout.pushBranch} branch` : `creating ${checkout.pushBranch} from ${report.checkoutRef ?? checkout.checkoutBranch}`);
       const run = await applyPolicies(dir, target.update, sources, { dryRun: config.dryRun });
       const updateRoot = run.root;
       report.files = run.files;

@@ -12,12 +12,15 @@
 import { Git, type CommitAuthor, type GitOptions } from '../../git/index.js';
 import { D2Error } from '../../errors.js';
 import { redactUrl } from '../../util/index.js';
+import { cloneAtRef, type CheckoutRef } from './ref.js';
 
 export interface GitTarget {
   /** Clone URL (https://…, http://…, file://… or a path). */
   url: string;
   /** `checkout.ref.branch` (or the GitRepository's ref); undefined = the remote's default branch. */
   checkoutBranch?: string;
+  /** A tag, semver range, commit or reference name to check out instead of the branch (see ref.ts); needs pushBranch. */
+  checkoutRef?: CheckoutRef;
   /** `push.branch`; default the checkout branch. */
   pushBranch?: string;
   /** `push.refspec`, pushed after the branch. */
@@ -96,9 +99,13 @@ export class AutomationCheckout {
   static async clone(target: GitTarget, dir: string, opts: GitOptions = {}): Promise<AutomationCheckout> {
     checkBranch('checkout', target.checkoutBranch);
     checkBranch('push', target.pushBranch);
-    const git = await Git.clone(target.url, dir, { ...opts, branch: target.checkoutBranch, depth: 1 });
-    const checkoutBranch = target.checkoutBranch ?? (await git.currentBranch());
-    if (!checkoutBranch) throw new D2Error(`cannot determine the checkout branch of ${redactUrl(target.url)}`, { code: 'GIT_FAILED', hint: 'set the checkout branch explicitly' });
+    if (target.checkoutRef && !target.pushBranch) throw new D2Error('a checkout by tag, semver, commit or reference name needs a push branch', { code: 'INPUT_INVALID', hint: 'set spec.git.push.branch' });
+    const git = target.checkoutRef ? await cloneAtRef(target.url, dir, target.checkoutRef, target.checkoutBranch, opts) : await Git.clone(target.url, dir, { ...opts, branch: target.checkoutBranch, depth: 1 });
+    // A tag or commit checkout has no branch: the push branch always differs (Flux compares it with ref.branch).
+    const checkoutBranch = target.checkoutRef ? (target.checkoutBranch ?? '') : (target.checkoutBranch ?? (await git.currentBranch()) ?? '');
+    if (!checkoutBranch && !target.checkoutRef) throw new D2Error(`cannot determine the checkout branch of ${redactUrl(target.url)}`, { code: 'GIT_FAILED', hint: 'set the checkout branch explicitly' });
+    // ref.commit in ref.branch, pushed to that same branch: commit on a local branch at the checked-out commit.
+    if (target.checkoutRef && checkoutBranch && checkoutBranch === target.pushBranch) await git.switchBranch(checkoutBranch, 'HEAD');
     return new AutomationCheckout(git, target, checkoutBranch, target.pushBranch || checkoutBranch, await git.revParse('HEAD'));
   }
 

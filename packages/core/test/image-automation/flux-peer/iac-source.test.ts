@@ -272,6 +272,8 @@ Testing: value
       wantCommitMsg: DEFAULT_MESSAGE,
       checkRefSpecBranch: 'smth/else',
     },
+    // The GitRepository checks out tag v1.0.0 (on main's head); the update is committed on top and pushed to main2.
+    { name: 'push to branch from tag', gitSpec: { push: { branch: 'main2' } }, gitRepoRef: { tag: 'v1.0.0' }, latestImage: 'helloworld:1.0.1', wantCommitMsg: DEFAULT_MESSAGE },
     { name: 'no change to push', gitSpec: { push: main }, gitRepoRef: main, latestImage: 'helloworld:1.0.0', noChange: true },
   ];
 
@@ -286,6 +288,8 @@ Testing: value
     replaceMarker(join(work, 'deploy.yaml'), TEST_NS, 'policy1');
     const repo = await initGitRepo(stack.server, `source/commit-${k}`, work, ['main'], { 'flux/policies.yaml': policyManifests([{ name: 'policy1', image: ref.name }]) });
     const before = remoteTip(stack.server, repo.fullName, 'main');
+    // testutil.TagCommit on the head commit.
+    if (tt.gitRepoRef.tag) await git(repo.local, 'push', '-q', 'origin', `HEAD:refs/tags/${tt.gitRepoRef.tag}`);
 
     const gitSpec = { ...tt.gitSpec, commit: { author: TEST_AUTHOR, ...((tt.gitSpec.commit as object | undefined) ?? {}) } };
     const targets = targetsFor(repo.url, tt.gitRepoRef, automation(gitSpec));

@@ -5,6 +5,7 @@ import { issueHandlers } from './issues.js';
 import { pullHandlers } from './pulls.js';
 import { refHandlers } from './refs.js';
 import { repoHandlers } from './repos.js';
+import { tagBranchHandlers } from './tags-branches.js';
 
 export { graphql } from './graphql.js';
 export type { Answer, Handler, HandlerContext } from './context.js';
@@ -15,6 +16,7 @@ export const handlers: Record<string, Handler> = {
   ...pullHandlers,
   ...issueHandlers,
   ...refHandlers,
+  ...tagBranchHandlers,
   ...compareHandlers,
   ...commitHandlers,
 };

@@ -1,0 +1,124 @@
+/**
+ * The values of `substitute-secrets` and `tokens` never reach a log line, an error, the step summary or an output, and
+ * a token is never used for a host it is not mapped to (docs/image-automation.md "postBuild.substituteFrom Secrets",
+ * "A token per repository"). The e2e-update action runs through its committed bundle against the sandbox git server and
+ * registry; every byte each run wrote (but the runner's own ::add-mask:: commands) is searched for the secret.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appsRepo, DEMO_IMAGES, fleetRepo, writeTree, type FileTree } from '@d2/sandbox/d2-repos';
+import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
+import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
+import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const gitAsync = (cwd: string, ...args: string[]) => promisify(execFile)('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+const gitLocal = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
+/** Everything a run left behind, without the ::add-mask:: commands (which must carry the value for the runner). */
+const everything = (r: ActionRun) =>
+  [r.stdout, r.stderr, r.summary, JSON.stringify(r.outputs), JSON.stringify(r.exportedEnv)]
+    .join('\n')
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+
+describe('secret inputs never leak (adversarial)', () => {
+  let reg: SandboxRegistry;
+  let server: SandboxGitServer;
+  let emptyDockerConfig: string;
+  const tmps: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'd2-adv-secrets-'));
+    tmps.push(d);
+    return d;
+  };
+
+  async function createRepo(fullName: string, files: FileTree): Promise<void> {
+    await server.createRepo(fullName);
+    const dir = tmp();
+    gitLocal(dir, 'init', '-q', '-b', 'main');
+    writeTree(dir, files);
+    gitLocal(dir, 'add', '-A');
+    gitLocal(dir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '-q', '-m', 'initial');
+    await gitAsync(dir, 'push', '-q', server.authUrl(fullName), 'main');
+  }
+
+  beforeAll(async () => {
+    reg = await startRegistry({ auth: 'anonymous' });
+    server = await startGitServer();
+    emptyDockerConfig = tmp();
+    const config = Buffer.from('{}');
+    const start = await fetch(`${reg.url}/v2/${DEMO_IMAGES.podinfo.repository}/blobs/uploads/`, { method: 'POST' });
+    const loc = new URL(start.headers.get('location') ?? '', reg.url);
+    loc.searchParams.set('digest', sha256(config));
+    await fetch(loc, { method: 'PUT', body: config });
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
+    for (const tag of ['6.8.0', '6.9.0']) {
+      await fetch(`${reg.url}/v2/${DEMO_IMAGES.podinfo.repository}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+    }
+    const opts = { owner: 'acme', registry: reg.host, appsGitUrl: `${server.url}/acme/d2-apps.git`, infraGitUrl: `${server.url}/acme/d2-infra.git` };
+    // The podinfo policy's image path comes from a Secret.
+    const files = appsRepo(opts);
+    files['update-policies/frontend-podinfo.yaml'] = files['update-policies/frontend-podinfo.yaml'].replace(`\${REGISTRY}/${DEMO_IMAGES.podinfo.repository}`, '${REGISTRY}/${CHART_PATH}');
+    await createRepo('acme/d2-apps', files);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await reg?.stop();
+    for (const d of tmps) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** D2's update cluster for apps only, whose Kustomization also substitutes from the Secret apps/paths. */
+  function fleet(): string {
+    const dir = tmp();
+    const files = fleetRepo({ owner: 'acme', registry: reg.host, appsGitUrl: `${server.url}/acme/d2-apps.git`, infraGitUrl: `${server.url}/acme/d2-infra.git` });
+    files['clusters/update/automation.yaml'] = files['clusters/update/automation.yaml']
+      .replace(/ {4}- namespace: "infra"\n.*\n.*\n/, '')
+      .replace('              name: flux-runtime-info\n', '              name: flux-runtime-info\n            - kind: Secret\n              name: paths\n');
+    writeTree(dir, files);
+    return dir;
+  }
+
+  const run = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
+    runActionBundle('e2e-update', { workspace: fleet(), repository: 'acme/d2-fleet', inputs: { automation: 'clusters/update', token: server.token, ...inputs }, env: { DOCKER_CONFIG: emptyDockerConfig, ...env } });
+
+  it('a Secret value that breaks the image reference fails the step without showing the value anywhere', async () => {
+    // Upper case is not allowed in a repository path: the ImageRepository is refused, quoting spec.image.
+    const SECRET = 'Charts/Podinfo-S3cretPathValue';
+    const r = await run({ 'substitute-secrets': 'apps/paths.CHART_PATH=CHART_PATH_SECRET' }, { CHART_PATH_SECRET: SECRET });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain(`::add-mask::${SECRET}`);
+    expect(r.errors.join('\n')).toContain('***');
+    expect(everything(r)).not.toContain(SECRET);
+    expect(everything(r)).not.toContain('S3cretPathValue');
+  });
+
+  it('a Secret value naming a missing repository is a policy error that shows *** in the summary', async () => {
+    const SECRET = 'charts/not-there-7c1e5a';
+    const r = await run({ 'substitute-secrets': 'apps/paths.CHART_PATH=CHART_PATH_SECRET' }, { CHART_PATH_SECRET: SECRET });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.summary).toMatch(/\| apps\/frontend-podinfo \| .*\*\*\*/);
+    expect(everything(r)).not.toContain('not-there-7c1e5a');
+  });
+
+  it('a token mapped by owner/name is for the run\'s GitHub server only, never for the git server of the same path', async () => {
+    const before = server.stats.requests;
+    const r = await run({ token: '', tokens: `acme/d2-apps=${server.token}`, 'substitute-secrets': 'apps/paths.CHART_PATH=P' }, { GITHUB_SERVER_URL: 'https://github.com', P: DEMO_IMAGES.podinfo.repository });
+    expect(r.exitCode).toBe(1);
+    expect(r.errors.join('\n')).toContain(`no token for ${server.url.replace('http://', '')}/acme/d2-apps`);
+    expect(server.stats.requests).toBe(before);
+    expect(everything(r)).not.toContain(server.token);
+  });
+
+  it('a malformed tokens line never echoes what could be a token', async () => {
+    const r = await run({ tokens: 'ghp_LeakyTokenWithoutRepository0123' });
+    expect(r.exitCode).toBe(1);
+    expect(r.errors.join('\n')).toContain("input 'tokens', line 1: expected <repository>=<token>");
+    expect(everything(r)).not.toContain('ghp_LeakyTokenWithoutRepository0123');
+  });
+});
