@@ -111,6 +111,33 @@ describe('GitHub REST emulator (real git state, OpenAPI-validated)', () => {
     expect(c.json.stats).toEqual({ total: 1, additions: 1, deletions: 0 });
   });
 
+  it('git refs: create (201, or 422 when it exists, names no object or is not a ref name) and update (fast-forward unless force)', async () => {
+    const repoPath = gitServer.repoPath('acme/fleet');
+    const main = await git(repoPath, 'rev-parse', 'refs/heads/main');
+    const head = await git(repoPath, 'rev-parse', 'refs/heads/image-updates');
+    const created = await api('POST', '/repos/acme/fleet/git/refs', { ref: 'refs/tags/v9', sha: main });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ ref: 'refs/tags/v9', object: { type: 'commit', sha: main } });
+    expect(await git(repoPath, 'rev-parse', 'refs/tags/v9')).toBe(main);
+    expect((await api('POST', '/repos/acme/fleet/git/refs', { ref: 'refs/tags/v9', sha: head })).json.message).toBe('Reference already exists');
+    expect((await api('POST', '/repos/acme/fleet/git/refs', { ref: 'refs/tags/v8', sha: 'f'.repeat(40) })).json.message).toBe('Object does not exist');
+    expect((await api('POST', '/repos/acme/fleet/git/refs', { ref: 'tags/v8', sha: main })).json.message).toBe('Reference name is invalid');
+    expect((await api('POST', '/repos/acme/fleet/git/refs', { ref: 'refs/tags/a..b', sha: main })).status).toBe(422);
+
+    // main is an ancestor of image-updates: forward is a fast-forward, back needs force.
+    expect((await api('PATCH', '/repos/acme/fleet/git/refs/tags/v9', { sha: head })).json).toMatchObject({ object: { sha: head } });
+    const back = await api('PATCH', '/repos/acme/fleet/git/refs/tags/v9', { sha: main });
+    expect([back.status, back.json.message]).toEqual([422, 'Update is not a fast forward']);
+    expect(await git(repoPath, 'rev-parse', 'refs/tags/v9')).toBe(head);
+    expect((await api('PATCH', '/repos/acme/fleet/git/refs/tags/v9', { sha: main, force: true })).status).toBe(200);
+    expect(await git(repoPath, 'rev-parse', 'refs/tags/v9')).toBe(main);
+    expect((await api('PATCH', '/repos/acme/fleet/git/refs/tags/v7', { sha: main, force: true })).json.message).toBe('Reference does not exist');
+    expect((await api('PATCH', '/repos/acme/fleet/git/refs/tags/v9', { sha: 'nope', force: true })).status).toBe(422);
+    expect((await api('POST', '/repos/acme/fleet/git/refs', { ref: 'refs/tags/v6', sha: main }, 'token ghs_read_only')).status).toBe(403);
+    expect((await api('DELETE', '/repos/acme/fleet/git/refs/tags/v9')).status).toBe(204);
+    expect(gh.violations).toEqual([]);
+  });
+
   it('pull requests: create, list with owner:head filter, duplicate 422, update, labels, assignees, reviewers', async () => {
     const created = await api('POST', '/repos/acme/fleet/pulls', { head: 'image-updates', base: 'main', title: 'Automated image update', body: 'b' });
     expect(created.status).toBe(201);

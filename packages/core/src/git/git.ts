@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { D2Error } from '../errors.js';
 import { hasUrlCredentials, redactUrl, redactUrls } from '../util/index.js';
+import { signCommitObject, type CommitSigner } from './signing.js';
 
 export interface GitAuth {
   /** Password or token (GitHub: a PAT, App installation token or GITHUB_TOKEN). */
@@ -52,6 +53,8 @@ export interface CommitOptions {
   date?: Date;
   /** Paths to stage first (relative to the work tree). */
   paths?: string[];
+  /** Sign the commit (git's `gpgsig` header, docs/image-automation.md "Commit signing"); a signing failure leaves HEAD where it was. */
+  signer?: CommitSigner;
 }
 
 export interface PushOptions {
@@ -277,7 +280,29 @@ export class Git {
       GIT_COMMITTER_DATE: when,
     };
     await this.run(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '--allow-empty-message', '--cleanup=verbatim', '-F', '-'], { input: o.message, env });
-    return this.revParse('HEAD');
+    const unsigned = await this.revParse('HEAD');
+    if (!o.signer) return unsigned;
+    return this.signHead(unsigned, o.signer, o.date ?? new Date());
+  }
+
+  /**
+   * Replaces the commit HEAD points at (`unsigned`) by the same object with `signer`'s signature in its `gpgsig`
+   * header; the payload signed is git's own commit object, as `git verify-commit` reconstructs it. If signing fails,
+   * HEAD is reset to the commit's parent so no unsigned commit is left to push.
+   */
+  private async signHead(unsigned: string, signer: CommitSigner, date: Date): Promise<string> {
+    const raw = (await this.run(['cat-file', 'commit', unsigned])).stdout;
+    let signature: string;
+    try {
+      signature = await signer.sign(Buffer.from(raw, 'utf8'), date);
+    } catch (err) {
+      await this.run(['reset', '--quiet', '--soft', 'HEAD~1'], { allowFail: true });
+      throw err;
+    }
+    const signed = signCommitObject(Buffer.from(raw, 'utf8'), signature);
+    const sha = (await this.run(['hash-object', '-t', 'commit', '-w', '--stdin'], { input: signed.toString('utf8') })).stdout.trim();
+    await this.run(['update-ref', '-m', 'sign commit', 'HEAD', sha, unsigned]);
+    return sha;
   }
 
   /** `git push [--force] [-o opt]… <remote> <refspec>`. */

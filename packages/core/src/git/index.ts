@@ -1,1 +1,2 @@
 export * from './git.js';
+export * from './signing.js';

@@ -28,6 +28,9 @@ export interface E2eChange {
   setter?: string;
   old?: string;
   new?: string;
+  /** With e2e-update's group-by: the change group and the branch it was committed to. */
+  group?: string;
+  branch?: string;
 }
 
 /** Parses one commit message in the D2 template format; [] when it is not one. */

@@ -125,6 +125,15 @@ export class PullRequests {
     }
   }
 
+  /** Every branch whose name starts with `prefix` (the branches API, all pages), sorted by name. */
+  async branchesWithPrefix(prefix: string): Promise<string[]> {
+    const all = await this.octokit.paginate(this.octokit.rest.repos.listBranches, { ...this.r, per_page: 100 });
+    return all
+      .map((b) => b.name)
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+  }
+
   async compare(base: string, head: string): Promise<Comparison> {
     const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.r, basehead: `${base}...${head}` });
     return {

@@ -40,14 +40,16 @@ export class GitCommandError extends Error {
 export class BareRepo {
   constructor(readonly path: string) {}
 
-  async git(args: string[], opts: { env?: Record<string, string> } = {}): Promise<string> {
+  /** `git -C <repo> <args>`; `input` is written to its stdin. */
+  async git(args: string[], opts: { env?: Record<string, string>; input?: string | Buffer } = {}): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile('git', ['-C', this.path, ...args], { env: { ...ENV, ...opts.env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const child = execFile('git', ['-C', this.path, ...args], { env: { ...ENV, ...opts.env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err) {
           const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
           reject(new GitCommandError(args, code, String(stderr), String(stdout)));
         } else resolve(String(stdout));
       });
+      if (opts.input !== undefined) child.stdin?.end(opts.input);
     });
   }
 

@@ -41,6 +41,10 @@ export interface RepoState extends RepoFacts {
   requiredChecks: boolean;
   pulls: PullState[];
   nextNumber: number;
+  /** Branch patterns that require verified (signed) commits (AddRepoOptions.signedCommitBranches). */
+  signedCommitBranches: string[];
+  /** Commits GitHub signed (created through the Git Data API by an app or GITHUB_TOKEN, without a committer). */
+  verified: Set<string>;
 }
 
 /** A failure queued with `failNext`: answered to the next `left` requests of `route` (operationId, `graphql` or `*`). */
@@ -106,6 +110,8 @@ export class EmulatorState {
       git: new BareRepo(created.path),
       pulls: existing?.pulls ?? [],
       nextNumber: existing?.nextNumber ?? 1,
+      signedCommitBranches: o.signedCommitBranches ?? existing?.signedCommitBranches ?? [],
+      verified: existing?.verified ?? new Set(),
     });
     return created;
   }

@@ -72,6 +72,11 @@ export interface AddRepoOptions {
   allowAutoMerge?: boolean;
   /** Branch protection with required checks, so PRs wait (mergeable_state blocked) and auto-merge can be enabled (default true). */
   requiredChecks?: boolean;
+  /**
+   * Branch protection "Require signed commits" on these branch name patterns (`*` matches within a segment, `**` any
+   * suffix): a ref update through the API to an unverified commit is refused as GitHub refuses it.
+   */
+  signedCommitBranches?: string[];
 }
 
 export interface GitHubEmulator {

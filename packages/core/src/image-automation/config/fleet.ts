@@ -34,7 +34,13 @@ export interface AutomationTarget {
     substitute?: Record<string, string>;
   };
   update: { path: string; strategy: 'Setters' };
-  commit: { author: { name: string; email: string }; messageTemplate?: string; values: Record<string, string> };
+  commit: {
+    author: { name: string; email: string };
+    messageTemplate?: string;
+    values: Record<string, string>;
+    /** `spec.git.commit.signingKey`: the Secret's name and the key type (Flux's default gpg); the key comes from the action's inputs. */
+    signingKey?: { secretRef: string; type: 'gpg' | 'ssh' };
+  };
   policySelector?: LabelSelector;
 }
 
@@ -73,6 +79,20 @@ export function updateSpecOf(update: unknown, where: string): { path: string; st
 export function checkStrategy(strategy: unknown, where: string): 'Setters' {
   if (strategy === undefined || strategy === null || strategy === 'Setters') return 'Setters';
   throw new InputError(`${where}: update strategy '${String(strategy)}' is not supported`, 'Setters is the only strategy (spec.update.strategy: Setters, or leave it out)');
+}
+
+/**
+ * `spec.git.commit.signingKey` (IAC api/v1 SigningKey): `secretRef.name` is required, `type` is `gpg` (the default) or
+ * `ssh`. The Secret is not in git: its key is the action's `signing-key` input.
+ */
+export function signingKeyOf(value: unknown, where: string): { secretRef: string; type: 'gpg' | 'ssh' } | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw new InputError(`${where}: spec.git.commit.signingKey must be a mapping`, 'e.g. signingKey: {secretRef: {name: signing-key}, type: gpg}');
+  const name = isObject(value.secretRef) ? str(value.secretRef.name) : undefined;
+  if (!name) throw new InputError(`${where}: spec.git.commit.signingKey.secretRef.name is required`, 'name the Secret that holds git.asc (gpg) or identity (ssh)');
+  const type = value.type === undefined || value.type === null || value.type === '' ? 'gpg' : value.type;
+  if (type !== 'gpg' && type !== 'ssh') throw new InputError(`${where}: unknown signing key type ${JSON.stringify(type)}`, 'spec.git.commit.signingKey.type is gpg or ssh');
+  return { secretRef: name, type };
 }
 
 /**
@@ -343,6 +363,7 @@ export function readFleetConfig(fleetRoot: string, clusterPath: string, opts: Fl
     const email = str(author.email);
     if (!email) throw new InputError(`${where}: spec.git.commit.author.email is required`);
     const update = updateSpecOf(spec.update, where);
+    const signingKey = signingKeyOf(commit.signingKey, where);
 
     // The Kustomization that applies this automation's policies: same namespace, same GitRepository source.
     const kustomizations = objects.filter((o) => {
@@ -395,7 +416,7 @@ export function readFleetConfig(fleetRoot: string, clusterPath: string, opts: Fl
       secretRef,
       policies: { path: str(kspec.path) ?? './', namespace: str(kspec.targetNamespace) ?? ns(ks), substitute },
       update,
-      commit: { author: { name: str(author.name) ?? '', email }, messageTemplate: str(commit.messageTemplate), values: stringMap(commit.messageTemplateValues) },
+      commit: { author: { name: str(author.name) ?? '', email }, messageTemplate: str(commit.messageTemplate), values: stringMap(commit.messageTemplateValues), ...(signingKey ? { signingKey } : {}) },
       policySelector: selector,
     });
   }

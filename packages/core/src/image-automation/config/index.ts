@@ -5,3 +5,4 @@ export * from './providers.js';
 export * from './resourceset.js';
 export * from './secrets.js';
 export * from './tokens.js';
+export * from './signing.js';

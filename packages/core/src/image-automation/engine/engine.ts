@@ -12,10 +12,10 @@ import { join, relative, sep } from 'node:path';
 import type { Logger } from '../../base/index.js';
 import { D2Error, formatError } from '../../errors.js';
 import { makeTempDir, redactUrl, redactUrls } from '../../util/index.js';
-import type { GitOptions } from '../../git/index.js';
+import type { CommitSigner, GitOptions } from '../../git/index.js';
 import type { AutomationTarget } from '../config/fleet.js';
 import { loadPolicies } from '../config/policies.js';
-import { AutomationCheckout, PushBranchMovedError } from '../git/checkout.js';
+import { AutomationCheckout, PushBranchMovedError, type RemoteCommitWriter } from '../git/checkout.js';
 import { describeCheckout } from '../git/ref.js';
 import { electLatestRef } from '../policy/select.js';
 import type { ImagePolicy } from '../policy/types.js';
@@ -24,6 +24,7 @@ import type { ImageRepository, ReflectorRegistry, ScanResult } from '../reflecto
 import { applyPolicies, type FileUpdate } from '../setters/apply.js';
 import type { ObjectIdentifier, PolicySetterSource } from '../setters/types.js';
 import { renderCommitMessage } from '../template/commit.js';
+import { componentOf, groupBranch, policyOf, type Grouping } from './groups.js';
 
 /** What the engine logs: the one Logger's info and warn, and optionally a group per repository (a log group in the action). */
 export type EngineLogger = Pick<Logger, 'info' | 'warn'> & {
@@ -45,6 +46,10 @@ export interface EngineDeps {
   keepClones?: boolean;
   /** Builds and pushes per target when the push branch keeps moving under the run (default 3). */
   pushAttempts?: number;
+  /** commit-via api: the target's commit writer (docs/image-automation.md "Verified commits"); undefined = git push. */
+  commitWriter?: (target: AutomationTarget) => RemoteCommitWriter | undefined;
+  /** The commit signer of a target (docs/image-automation.md "Commit signing"); undefined = unsigned commits. */
+  signer?: (target: AutomationTarget) => CommitSigner | undefined;
 }
 
 /** Default for EngineDeps.pushAttempts. */
@@ -52,6 +57,8 @@ export const DEFAULT_PUSH_ATTEMPTS = 3;
 
 export interface EngineConfig {
   targets: AutomationTarget[];
+  /** One branch per change group (group-by, branch-template); undefined = every change on the target's push branch. */
+  grouping?: Grouping;
   /** Compute the changes and the message only: no commit, no push. */
   dryRun?: boolean;
 }
@@ -64,6 +71,9 @@ export interface ChangeRow {
   setter: string;
   old: string;
   new: string;
+  /** With grouping: the change group and the branch it was committed to. */
+  group?: string;
+  branch?: string;
 }
 
 export interface PolicyErrorRow {
@@ -87,13 +97,18 @@ export interface TargetReport {
   problemFiles: Array<{ path: string; reason: string }>;
   skippedPolicies: Array<{ name: string; reason: string }>;
   message?: string;
-  commit?: { sha: string; branch: string };
+  commit?: { sha: string; branch: string; verified?: boolean };
   error?: string;
+  /** With grouping: this report's change group (pushBranch is its branch). */
+  group?: string;
+  /** With grouping, on the target's first report: every group found. */
+  groups?: string[];
 }
 
 export interface EngineResult {
   changed: boolean;
-  commits: Array<{ repository: string; branch: string; sha: string }>;
+  /** `verified` only for commit-via api: whether the forge signed the commit. */
+  commits: Array<{ repository: string; branch: string; sha: string; verified?: boolean }>;
   changes: ChangeRow[];
   policyErrors: PolicyErrorRow[];
   targets: TargetReport[];
@@ -156,6 +171,101 @@ function redactingLogger(log: EngineLogger | undefined): EngineLogger | undefine
   return log && { info: (m) => log.info(redactUrls(m)), warn: (m) => log.warn(redactUrls(m)) };
 }
 
+/** What one build-and-push on one push branch needs and fills in. */
+interface BranchBuild {
+  checkout: AutomationCheckout;
+  report: TargetReport;
+  sources: PolicySetterSource[];
+  /** Only these files (relative to the update path) are updated; default all. */
+  include?: (path: string) => boolean;
+  group?: string;
+}
+
+/**
+ * Switches to the push branch, runs the setters, renders the message, commits and pushes with a lease; rebuilt on
+ * the new tip when the branch moved (at most `pushAttempts` times). Returns the change rows of the last build.
+ */
+async function buildAndPush(target: AutomationTarget, b: BranchBuild, config: EngineConfig, deps: EngineDeps, out: EngineResult, repository: string): Promise<{ rows: ChangeRow[]; changed: boolean }> {
+  const log = redactingLogger(deps.log);
+  const { checkout, report } = b;
+  const dir = checkout.dir;
+  const attempts = Math.max(1, deps.pushAttempts ?? DEFAULT_PUSH_ATTEMPTS);
+  let rows: ChangeRow[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const { existed } = await checkout.switchToPushBranch();
+    report.pushBranchExisted = existed;
+    if (checkout.switchBranch) log?.info(existed ? `building on the existing ${checkout.pushBranch} branch` : `creating ${checkout.pushBranch} from ${report.checkoutRef ?? checkout.checkoutBranch}`);
+    const run = await applyPolicies(dir, target.update, b.sources, { dryRun: config.dryRun, ...(b.include ? { include: b.include } : {}) });
+    const updateRoot = run.root;
+    report.files = run.files;
+    report.problemFiles = run.problemFiles;
+    if (attempt === 1) for (const p of run.problemFiles) log?.warn(`${p.path}: not readable as YAML, skipped (${p.reason})`);
+    rows = run.result.rows().map((r) => ({ repository, file: r.file, object: objectLabel(r.object), setter: r.change.Setter, old: r.change.OldValue, new: r.change.NewValue, ...(b.group !== undefined ? { group: b.group, branch: checkout.pushBranch } : {}) }));
+    report.message = undefined;
+    if (run.result.empty) {
+      log?.info(`no changes${b.group !== undefined ? ` for group ${b.group}` : ''}: nothing to commit`);
+      return { rows, changed: false };
+    }
+    report.message = renderCommitMessage(target.commit.messageTemplate, { automation: target.automation, values: target.commit.values, result: run.result });
+    if (config.dryRun) {
+      log?.info(`dry run: ${run.files.length} file(s) would change`);
+      return { rows, changed: true };
+    }
+    const rel = relative(dir, updateRoot);
+    const paths = run.files.map((f) => (rel ? join(rel, ...f.path.split('/')) : join(...f.path.split('/'))).split(sep).join('/'));
+    const signer = deps.signer?.(target);
+    const writer = deps.commitWriter?.(target);
+    let pushed;
+    try {
+      pushed = await checkout.commitAndPush({ message: report.message, author: target.commit.author, paths, date: deps.now?.(), ...(signer ? { signer } : {}), ...(writer ? { writer } : {}) });
+    } catch (err) {
+      if (!(err instanceof PushBranchMovedError)) throw err;
+      if (attempt >= attempts) {
+        const built = `this run last built ${err.built} on ${err.base ?? `a new ${err.branch} branch`}`;
+        throw new D2Error(`could not push to ${err.branch} in ${attempts} attempt${attempts === 1 ? '' : 's'}: the branch moved every time; it is now at ${err.remote ?? '(deleted)'}, ${built} (${err.reason})`, { code: err.code, hint: err.hint, cause: err });
+      }
+      log?.info(`${err.branch} moved to ${err.remote ?? '(deleted)'} while pushing ${err.built} (${err.reason}; attempt ${attempt} of ${attempts}): rebuilding the update on it`);
+      continue;
+    }
+    if (pushed) {
+      const verified = pushed.verified !== undefined ? { verified: pushed.verified } : {};
+      report.commit = { sha: pushed.sha, branch: pushed.branch, ...verified };
+      out.commits.push({ repository, branch: pushed.branch, sha: pushed.sha, ...verified });
+      const how = writer ? ` through ${writer.description}${pushed.verified ? ', Verified by the forge' : ', not verified by the forge'}` : signer ? ` (signed with ${signer.description})` : '';
+      log?.info(`pushed ${pushed.sha} to ${pushed.branch}${how}`);
+    }
+    return { rows, changed: true };
+  }
+}
+
+/** The change groups of a dry setters run on the checkout, sorted, each with its branch (all validated first). */
+async function discoverGroups(dir: string, target: AutomationTarget, sources: PolicySetterSource[], grouping: Grouping): Promise<Array<{ group: string; branch: string }>> {
+  const probe = await applyPolicies(dir, target.update, sources, { dryRun: true });
+  const groups = new Set(probe.result.rows().map((r) => (grouping.by === 'component' ? componentOf(r.file) : policyOf(r.change.Setter))));
+  // Every branch is rendered and checked before the first commit, so a bad group name commits nothing.
+  return [...groups].sort().map((group) => ({ group, branch: groupBranch(grouping.branchTemplate, group) }));
+}
+
+/**
+ * git keeps branches as paths: `image-updates/frontend` cannot exist next to a branch `image-updates` (and the other
+ * way round). Checked against the remote before the first group commit, so a conflict commits nothing.
+ */
+async function checkRefConflicts(checkout: AutomationCheckout, branches: string[]): Promise<void> {
+  const remote = (await checkout.git.run(['ls-remote', '--heads', 'origin'])).stdout
+    .split('\n')
+    .map((l) => l.split('\t')[1]?.replace(/^refs\/heads\//, ''))
+    .filter((b): b is string => !!b);
+  for (const b of branches) {
+    const clash = remote.find((r) => b.startsWith(`${r}/`) || r.startsWith(`${b}/`));
+    if (clash) {
+      throw new D2Error(`the group branch ${b} cannot be created next to the existing branch ${clash} (git stores branches as paths)`, {
+        code: 'GIT_FAILED',
+        hint: `merge or close the pull request of ${clash} and delete that branch, or choose a branch-template whose branches do not nest under it`,
+      });
+    }
+  }
+}
+
 async function runTarget(target: AutomationTarget, config: EngineConfig, deps: EngineDeps, out: EngineResult): Promise<void> {
   const log = redactingLogger(deps.log);
   const repository = redactUrl(target.repository);
@@ -195,48 +305,27 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
       report.latestRefs.push({ policy: `${s.namespace}/${s.name}`, ref });
       log?.info(`ImagePolicy ${s.namespace}/${s.name}: latest ${ref}`);
     }
-    const attempts = Math.max(1, deps.pushAttempts ?? DEFAULT_PUSH_ATTEMPTS);
-    for (let attempt = 1; ; attempt++) {
-      const { existed } = await checkout.switchToPushBranch();
-      report.pushBranchExisted = existed;
-      if (checkout.switchBranch) log?.info(existed ? `building on the existing ${checkout.pushBranch} branch` : `creating ${checkout.pushBranch} from ${report.checkoutRef ?? checkout.checkoutBranch}`);
-      const run = await applyPolicies(dir, target.update, sources, { dryRun: config.dryRun });
-      const updateRoot = run.root;
-      report.files = run.files;
-      report.problemFiles = run.problemFiles;
-      if (attempt === 1) for (const p of run.problemFiles) log?.warn(`${p.path}: not readable as YAML, skipped (${p.reason})`);
-      rows = run.result.rows().map((r) => ({ repository, file: r.file, object: objectLabel(r.object), setter: r.change.Setter, old: r.change.OldValue, new: r.change.NewValue }));
-      changed = !run.result.empty;
-      report.message = undefined;
-      if (run.result.empty) {
-        log?.info('no changes: nothing to commit');
-        return;
-      }
-      report.message = renderCommitMessage(target.commit.messageTemplate, { automation: target.automation, values: target.commit.values, result: run.result });
-      if (config.dryRun) {
-        log?.info(`dry run: ${run.files.length} file(s) would change`);
-        return;
-      }
-      const rel = relative(dir, updateRoot);
-      const paths = run.files.map((f) => (rel ? join(rel, ...f.path.split('/')) : join(...f.path.split('/'))).split(sep).join('/'));
-      let pushed;
-      try {
-        pushed = await checkout.commitAndPush({ message: report.message, author: target.commit.author, paths, date: deps.now?.() });
-      } catch (err) {
-        if (!(err instanceof PushBranchMovedError)) throw err;
-        if (attempt >= attempts) {
-          const built = `this run last built ${err.built} on ${err.base ?? `a new ${err.branch} branch`}`;
-          throw new D2Error(`could not push to ${err.branch} in ${attempts} attempt${attempts === 1 ? '' : 's'}: the branch moved every time; it is now at ${err.remote ?? '(deleted)'}, ${built} (${err.reason})`, { code: err.code, hint: err.hint, cause: err });
-        }
-        log?.info(`${err.branch} moved to ${err.remote ?? '(deleted)'} while pushing ${err.built} (${err.reason}; attempt ${attempt} of ${attempts}): rebuilding the update on it`);
-        continue;
-      }
-      if (pushed) {
-        report.commit = { sha: pushed.sha, branch: pushed.branch };
-        out.commits.push({ repository, branch: pushed.branch, sha: pushed.sha });
-        log?.info(`pushed ${pushed.sha} to ${pushed.branch}`);
-      }
+    const grouping = config.grouping;
+    if (!grouping) {
+      ({ rows, changed } = await buildAndPush(target, { checkout, report, sources }, config, deps, out, repository));
       return;
+    }
+    const groups = await discoverGroups(dir, target, sources, grouping);
+    report.groups = groups.map((g) => g.group);
+    if (!config.dryRun && groups.length > 0) await checkRefConflicts(checkout, groups.map((g) => g.branch));
+    if (groups.length === 0) log?.info('no changes in any group: nothing to commit');
+    // The first group fills the target's report; every other group gets its own (same repository and automation).
+    for (const [i, g] of groups.entries()) {
+      const groupReport: TargetReport = i === 0 ? report : { ...report, files: [], problemFiles: [], commit: undefined, message: undefined, error: undefined };
+      if (i > 0) out.targets.push(groupReport);
+      groupReport.group = g.group;
+      groupReport.pushBranch = g.branch;
+      const include = grouping.by === 'component' ? (file: string) => componentOf(file) === g.group : undefined;
+      const groupSources = grouping.by === 'policy' ? sources.filter((s) => s.name === g.group) : sources;
+      log?.info(`group ${g.group} → ${g.branch}`);
+      const built = await buildAndPush(target, { checkout: checkout.forPushBranch(g.branch), report: groupReport, sources: groupSources, ...(include ? { include } : {}), group: g.group }, config, deps, out, repository);
+      rows.push(...built.rows);
+      changed ||= built.changed;
     }
   } catch (err) {
     report.error = redactUrls(formatError(err));

@@ -9,7 +9,7 @@
  * caller can rebuild the update on the new tip (switchToPushBranch again) — see docs/image-automation.md
  * "Concurrent runs".
  */
-import { Git, type CommitAuthor, type GitOptions } from '../../git/index.js';
+import { Git, type CommitAuthor, type CommitSigner, type GitOptions } from '../../git/index.js';
 import { D2Error } from '../../errors.js';
 import { redactUrl } from '../../util/index.js';
 import { cloneAtRef, type CheckoutRef } from './ref.js';
@@ -35,6 +35,26 @@ export interface PushedCommit {
   branch: string;
   /** Whether the push branch existed before (the commit is on top of its tip). */
   onExistingBranch: boolean;
+  /** With a RemoteCommitWriter: whether the forge marked the commit Verified (it signed it). */
+  verified?: boolean;
+}
+
+/**
+ * Writes a commit through a forge's API instead of `git push` (commit-via: api): the same change on the same parent,
+ * then the branch moved only while it is at `expected`. Implemented by github/git-data.ts.
+ */
+export interface RemoteCommitWriter {
+  readonly description: string;
+  write(o: {
+    branch: string;
+    expected: string | undefined;
+    parent: string;
+    parentTree: string;
+    tree: string;
+    files: Array<{ path: string; mode: string; content?: Buffer }>;
+    message: string;
+    author: { name: string; email: string; date: Date };
+  }): Promise<{ ok: true; sha: string; verified: boolean } | { ok: false; reason: string }>;
 }
 
 const orNone = (sha: string | undefined) => sha ?? '(deleted)';
@@ -65,6 +85,11 @@ export class PushBranchMovedError extends D2Error {
 
 const BRANCH_RE = /^(?!\/|.*(?:\/\.|\/\/|\.\.|@\{|\\|\.lock$|\/$))[^\x00-\x20~^:?*[\x7f]+$/;
 
+/** Whether `b` is a valid git branch name (git check-ref-format's rules for refs/heads/<b>). */
+export function isValidBranchName(b: string): boolean {
+  return BRANCH_RE.test(b);
+}
+
 function checkBranch(kind: string, b: string | undefined): void {
   if (b !== undefined && !BRANCH_RE.test(b)) throw new D2Error(`invalid ${kind} branch name '${b}'`, { code: 'INPUT_INVALID', hint: 'use a valid git branch name, e.g. image-updates' });
 }
@@ -84,6 +109,18 @@ export class AutomationCheckout {
     private readonly checkoutHead: string,
   ) {
     if (!this.switchBranch) this.base = checkoutHead;
+  }
+
+  /**
+   * The same clone, committing to another push branch (a change group's): the branch is created from the checkout
+   * HEAD when it does not exist. The work tree is switched by force (the previous group's branch is committed).
+   */
+  forPushBranch(branch: string): AutomationCheckout {
+    checkBranch('push', branch);
+    if (branch === this.checkoutBranch) throw new D2Error(`the group branch '${branch}' is the checkout branch`, { code: 'INPUT_INVALID', hint: 'the branch template must render branches other than the checkout branch, e.g. image-updates/{{ .Group }}' });
+    const c = new AutomationCheckout(this.git, { ...this.target, pushBranch: branch, refspec: undefined }, this.checkoutBranch, branch, this.checkoutHead);
+    c.switched = 1;
+    return c;
   }
 
   /** Whether commits go to a branch other than the checkout branch (Flux `switchBranch`, force push). */
@@ -140,8 +177,10 @@ export class AutomationCheckout {
    * undefined when nothing is staged (no commit, no push). Throws PushBranchMovedError when the remote branch is no
    * longer at that tip (nothing was overwritten; call switchToPushBranch and rebuild).
    */
-  async commitAndPush(o: { message: string; author: CommitAuthor; paths: string[]; date?: Date }): Promise<PushedCommit | undefined> {
-    const sha = await this.git.commit({ message: o.message, author: o.author, paths: o.paths, date: o.date });
+  async commitAndPush(o: { message: string; author: CommitAuthor; paths: string[]; date?: Date; signer?: CommitSigner; writer?: RemoteCommitWriter }): Promise<PushedCommit | undefined> {
+    if (o.writer) return this.commitViaApi({ ...o, writer: o.writer });
+    // A signing failure throws here, before any push: an unsigned commit never reaches the remote.
+    const sha = await this.git.commit({ message: o.message, author: o.author, paths: o.paths, date: o.date, ...(o.signer ? { signer: o.signer } : {}) });
     if (!sha) return undefined;
     const pushOptions = this.target.pushOptions ?? [];
     const pushed = await this.git.pushWithLease(sha, this.pushBranch, this.base, { pushOptions });
@@ -152,5 +191,34 @@ export class AutomationCheckout {
     }
     if (this.target.refspec) await this.git.push(this.target.refspec, { pushOptions });
     return { sha, branch: this.pushBranch, onExistingBranch: this.onExisting };
+  }
+
+  /**
+   * commit-via api: the commit is made locally (so git decides the tree), then written through the forge's API with
+   * the same parent, files and message; the forge's tree must be git's. The branch moves only while it is at the tip
+   * the update was built on (created only while it does not exist), else PushBranchMovedError as for a push.
+   */
+  private async commitViaApi(o: { message: string; author: CommitAuthor; paths: string[]; date?: Date; writer: RemoteCommitWriter }): Promise<PushedCommit | undefined> {
+    const date = o.date ?? new Date();
+    const local = await this.git.commit({ message: o.message, author: o.author, paths: o.paths, date });
+    if (!local) return undefined;
+    const parent = await this.git.revParse(`${local}~1`);
+    const [parentTree, tree] = await Promise.all([this.git.run(['rev-parse', `${parent}^{tree}`]), this.git.run(['rev-parse', `${local}^{tree}`])]).then((r) => r.map((x) => x.stdout.trim()));
+    const raw = (await this.git.run(['diff-tree', '-r', '-z', '--no-commit-id', '--no-renames', parent, local])).stdout.split('\0');
+    const files: Array<{ path: string; mode: string; content?: Buffer }> = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const m = /^:(\d+) (\d+) ([0-9a-f]+) ([0-9a-f]+) ([A-Z])/.exec(raw[i]);
+      if (!m) continue;
+      const path = raw[i + 1];
+      if (m[5] === 'D') files.push({ path, mode: m[1] });
+      else files.push({ path, mode: m[2], content: Buffer.from((await this.git.run(['cat-file', 'blob', m[4]])).stdout, 'utf8') });
+    }
+    const res = await o.writer.write({ branch: this.pushBranch, expected: this.base, parent, parentTree, tree, files, message: o.message, author: { name: o.author.name, email: o.author.email, date } });
+    if (!res.ok) {
+      const remote = await this.git.remoteBranchSha(this.pushBranch);
+      if (remote === this.base) throw new D2Error(`${o.writer.description} refused to move ${this.pushBranch}: ${res.reason}`, { code: 'GIT_FAILED', hint: "check the branch protection rules and the token's permissions" });
+      throw new PushBranchMovedError(this.pushBranch, this.base, local, remote, res.reason);
+    }
+    return { sha: res.sha, branch: this.pushBranch, onExistingBranch: this.onExisting, verified: res.verified };
   }
 }

@@ -72,8 +72,8 @@ function specOf(repo: ImageRepositorySpec | ImageRepository): { spec: ImageRepos
 }
 
 /** The repository argument for the registry client. */
-export function scanRepositoryOf(name: ImageName): ScanRepository {
-  return { registry: name.registry, repository: name.repository, insecure: name.insecure };
+export function scanRepositoryOf(name: ImageName, provider?: ImageRepositorySpec['provider']): ScanRepository {
+  return { registry: name.registry, repository: name.repository, insecure: name.insecure, ...(provider && provider !== 'generic' ? { provider } : {}) };
 }
 
 /**
@@ -88,7 +88,7 @@ export async function scanImageRepository(repo: ImageRepositorySpec | ImageRepos
   const exclusions = compileExclusionList(spec.exclusionList);
   let listed: string[];
   try {
-    listed = await client.listTags(scanRepositoryOf(name));
+    listed = await client.listTags(scanRepositoryOf(name, spec.provider));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new D2Error(`ImageRepository ${label}: scan failed: ${message}`, {

@@ -14,7 +14,7 @@ export interface ImageRepositorySpec {
   exclusionList?: string[];
   /** Plain HTTP registry. */
   insecure?: boolean;
-  /** Default `generic`; cloud providers use workload identity (not available to a stateless run). */
+  /** Default `generic`; aws/azure/gcp: the run's credentials come from that cloud's provider (docs/cloud-registries.md). */
   provider?: ImageRepositoryProvider;
   /** docker-registry Secret name (credentials are supplied to the Action/CLI separately). */
   secretRef?: { name: string };
@@ -40,6 +40,8 @@ export interface ImageRepository {
 export interface ScanRepository extends Repository {
   /** `spec.insecure`: the registry is plain HTTP (GGCR `name.Insecure`). */
   insecure?: boolean;
+  /** `spec.provider`: the cloud whose workload identity reads this registry (docs/cloud-registries.md); default generic. */
+  provider?: ImageRepositoryProvider;
 }
 
 /**

@@ -12,6 +12,8 @@ import { compareUtf8, UpdateResult, type PolicySetterSource } from './types.js';
 export interface SettersOptions {
   /** Compute only; do not write files. */
   dryRun?: boolean;
+  /** Only files for which this returns true (path relative to the update path, `/`-separated); default all. */
+  include?: (path: string) => boolean;
 }
 
 export interface FileUpdate {
@@ -93,6 +95,7 @@ export async function updateWithSetters(updatePath: string, policies: readonly P
     if (!text.includes(SCREENING_TOKEN)) continue;
     run.scannedFiles++;
     const rel = relative(base, file).split(sep).join('/');
+    if (opts.include && !opts.include(rel)) continue;
     const upd = updateText(text, setters);
     if (upd.status === 'problem') {
       run.problemFiles.push({ path: rel, reason: upd.reason });

@@ -9,9 +9,12 @@
  * fields become what a run reports: a pushed commit (`LastPushCommit`), an error (`Ready=False`/`Stalled`), or
  * neither (up to date); the pushed commit is read back from the bare repository.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCommitSigner } from '../../../src/git/index.js';
 import { electPolicies, loadPolicies, readFleetConfig, runImageUpdate, updateSpecOf, type AutomationTarget, type EngineResult } from '../../../src/image-automation/index.js';
 import { cleanupScratch, copyTree, diffDirectories, git, iacTestdata, imageToRef, replaceMarker, scratchDir, setterRef } from './fixtures.js';
 import {
@@ -529,4 +532,101 @@ describe('IAC Test_getPolicies', () => {
   it('no policies in empty namespace', async () => {
     expect(await getPolicies('bar', undefined, {}, ['p1'])).toEqual([]);
   });
+});
+
+/**
+ * IAC TestImageUpdateAutomationReconciler_signedCommit, _SSH_Ed25519, _SSH_ECDSAP256 and _SSH_Ed25519_Encrypted: an
+ * automation with `spec.git.commit.signingKey` pushes a commit whose signature verifies over the commit re-encoded
+ * without it. The Go test creates a Secret (`git.asc`, or `identity` and `password`); here the key is the action's
+ * `signing-key` input (docs/image-automation.md "Commit signing"), given to the run as its signer. The signature is
+ * checked as the Go test checks it: OpenPGP with the public key (OpenPGP.js in place of go-crypto's
+ * CheckArmoredDetachedSignature), SSH with `ssh-keygen -Y check-novalidate -n git` in place of sshsig.Verify.
+ */
+describe('IAC TestImageUpdateAutomationReconciler_signedCommit (gpg; SSH ed25519, ECDSA P-256, encrypted ed25519)', () => {
+  const tmpDir = (): string => {
+    const d = join(scratchDir(), `sig-${++seq}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+
+  /** The commit object without its `gpgsig` header (what was signed), and the signature. */
+  function splitSigned(raw: string): { payload: string; signature: string } {
+    const sep = raw.indexOf('\n\n');
+    const lines = raw.slice(0, sep).split('\n');
+    const kept: string[] = [];
+    const sig: string[] = [];
+    let inSig = false;
+    for (const l of lines) {
+      if (l.startsWith('gpgsig ')) {
+        inSig = true;
+        sig.push(l.slice('gpgsig '.length));
+      } else if (inSig && l.startsWith(' ')) sig.push(l.slice(1));
+      else {
+        inSig = false;
+        kept.push(l);
+      }
+    }
+    return { payload: `${kept.join('\n')}${raw.slice(sep)}`, signature: `${sig.join('\n')}\n` };
+  }
+
+  async function signedUpdate(key: string, type: 'gpg' | 'ssh' | undefined, passphrase?: string): Promise<{ raw: string; tip: string; r: EngineResult }> {
+    const { s, repo } = await withRepoAndImagePolicy('appconfig', 'helloworld:v1.0.0');
+    await commitInRepo(repo, s.branch, 'Install setter marker', installMarker(s));
+    const iua = imageUpdateAutomation({ name: 'update-test', namespace: s.namespace, gitRepo: s.gitRepoName, gitRepoNamespace: s.gitRepoNamespace, checkoutBranch: s.branch, pushBranch: s.branch, commitTemplate: TEST_COMMIT_TEMPLATE, update: { strategy: 'Setters' } }) as {
+      spec: { git: { commit: Record<string, unknown> } };
+    };
+    const secretName = `signing-key-secret-${seq}`;
+    iua.spec.git.commit.signingKey = { secretRef: { name: secretName }, ...(type ? { type } : {}) };
+    const targets = targetsFor(s, repo, iua);
+    // The CRD's default type is gpg.
+    expect(targets[0].commit.signingKey).toEqual({ secretRef: secretName, type: type ?? 'gpg' });
+    const signer = await loadCommitSigner({ key, type: targets[0].commit.signingKey?.type, ...(passphrase ? { passphrase } : {}), source: `Secret ${s.namespace}/${secretName}` });
+    const r = await runImageUpdate({ targets }, { registry: stack.mirror, gitOptions: () => ({ auth: { token: stack.server.token } }), now: () => new Date(), signer: () => signer });
+    expect(r.errors).toEqual([]);
+    const tip = remoteTip(stack.server, repo.fullName, s.branch) as string;
+    expect(r.commits).toEqual([{ repository: repo.url, branch: s.branch, sha: tip }]);
+    const raw = execFileSync('git', ['cat-file', 'commit', tip], { cwd: stack.server.repoPath(repo.fullName), encoding: 'utf8' });
+    return { raw, tip, r };
+  }
+
+  it('signedCommit: the OpenPGP signature verifies with the public key over the commit without it', async () => {
+    const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: TEST_AUTHOR.name, email: TEST_AUTHOR.email }], date: new Date('2025-06-01T00:00:00Z'), format: 'armored' });
+    const { raw } = await signedUpdate(privateKey, undefined);
+    const { payload, signature } = splitSigned(raw);
+    expect(signature).toMatch(/^-----BEGIN PGP SIGNATURE-----/);
+    const verified = await openpgp.verify({
+      message: await openpgp.createMessage({ binary: new TextEncoder().encode(payload) }),
+      signature: await openpgp.readSignature({ armoredSignature: signature }),
+      verificationKeys: await openpgp.readKey({ armoredKey: publicKey }),
+    });
+    await expect(verified.signatures[0].verified).resolves.toBe(true);
+    // Any other payload does not verify: the signature covers exactly the commit without its gpgsig header.
+    const tampered = await openpgp.verify({
+      message: await openpgp.createMessage({ binary: new TextEncoder().encode(payload.replace('Commit summary', 'Commit summarY')) }),
+      signature: await openpgp.readSignature({ armoredSignature: signature }),
+      verificationKeys: await openpgp.readKey({ armoredKey: publicKey }),
+    });
+    await expect(tampered.signatures[0].verified).rejects.toThrow();
+  });
+
+  for (const [name, keyType, bits, passphrase] of [
+    ['SSH_Ed25519', 'ed25519', undefined, ''],
+    ['SSH_ECDSAP256', 'ecdsa', 256, ''],
+    ['SSH_Ed25519_Encrypted', 'ed25519', undefined, 'abcde12345'],
+  ] as const) {
+    it(`signedCommit_${name}: an SSH signature (namespace git) that verifies with the public key`, async () => {
+      const d = tmpDir();
+      execFileSync('ssh-keygen', ['-q', '-t', keyType, ...(bits ? ['-b', String(bits)] : []), '-N', passphrase, '-C', 'd2', '-f', join(d, 'id')]);
+      const identity = readFileSync(join(d, 'id'), 'utf8');
+      const { raw } = await signedUpdate(identity, 'ssh', passphrase || undefined);
+      const { payload, signature } = splitSigned(raw);
+      expect(signature).toMatch(/^-----BEGIN SSH SIGNATURE-----/);
+      writeFileSync(join(d, 'commit.sig'), signature);
+      const check = (data: string) =>
+        spawnSync('ssh-keygen', ['-Y', 'check-novalidate', '-n', 'git', '-s', join(d, 'commit.sig')], { input: data, encoding: 'utf8' });
+      const ok = check(payload);
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(check(`${payload}tampered`).status).not.toBe(0);
+    });
+  }
 });

@@ -1,5 +1,6 @@
 import { commitHandlers } from './commits.js';
 import { compareHandlers } from './compare.js';
+import { gitDataHandlers } from './git-data.js';
 import type { Handler } from './context.js';
 import { issueHandlers } from './issues.js';
 import { pullHandlers } from './pulls.js';
@@ -19,4 +20,5 @@ export const handlers: Record<string, Handler> = {
   ...tagBranchHandlers,
   ...compareHandlers,
   ...commitHandlers,
+  ...gitDataHandlers,
 };
