@@ -7,9 +7,13 @@
  *  - a block without any match still counts one use of distance code 0 (so the distance tree can be sent), which
  *    also costs 5 bits in the fixed estimate;
  *  - the code-length sequence is run-length coded with 16/17/18 as described in generateCodeLengthCodes().
+ *
+ * The tokens and their symbol frequencies are in the compressor's memory (memory.ts), counted by the deflater as it
+ * makes them; this writer resets the frequencies after each block.
  */
-import { BitWriter } from './bitwriter.js';
+import { BitWriter, BITWRITER_BUFFER_SIZE } from './bitwriter.js';
 import { HuffmanCode } from './huffman.js';
+import { Mem } from './memory.js';
 import {
   CODELEN_ORDER,
   DIST_BASE,
@@ -26,14 +30,6 @@ import {
   NUM_LITLEN,
 } from './tables.js';
 
-/**
- * Tokens are int32: a literal byte is its value (0-255); a match is (length << 16) | distance, length 3..258,
- * distance 1..32768.
- */
-export function matchToken(length: number, distance: number): number {
-  return (length << 16) | distance;
-}
-
 const MAX_STORED = 65535;
 /** Code lengths are limited to 15 bits for literal/length and distance codes, 7 for the code-length code. */
 const MAX_BITS = 15;
@@ -42,9 +38,21 @@ const MAX_CODELEN_BITS = 7;
 const FIXED_LITLEN = HuffmanCode.fromLengths(FIXED_LITLEN_LENGTHS, NUM_LITLEN);
 const FIXED_DIST = HuffmanCode.fromLengths(FIXED_DIST_LENGTHS, NUM_DIST);
 
+/** Fills the constant tables of a compressor's memory (symbol of each length and distance, distance bases). */
+export function initTables(mem: Int32Array): void {
+  for (let length = 3; length <= 258; length++) mem[Mem.LENGTH_SYM + length] = LENGTH_CODE_OF[length - 3];
+  for (let d = 1; d <= 256; d++) mem[Mem.DIST_SYM_LO + d - 1] = DIST_CODE_OF[d - 1];
+  // Distance codes from 16 on cover whole multiples of 128 distances, so (d - 1) >> 7 identifies them.
+  for (let d = 257; d <= 32768; d += 128) mem[Mem.DIST_SYM_HI + ((d - 1) >> 7)] = DIST_CODE_OF[d - 1];
+  for (let c = 0; c < NUM_DIST; c++) {
+    mem[Mem.DIST_BASE + c] = DIST_BASE[c];
+    mem[Mem.DIST_EXTRA + c] = DIST_EXTRA[c];
+  }
+}
+
 export class BlockWriter {
-  private readonly litFreq = new Int32Array(NUM_LITLEN);
-  private readonly distFreq = new Int32Array(NUM_DIST);
+  private readonly litFreq: Int32Array;
+  private readonly distFreq: Int32Array;
   private readonly clFreq = new Int32Array(NUM_CODELEN);
   private readonly litCode = new HuffmanCode(NUM_LITLEN);
   private readonly distCode = new HuffmanCode(NUM_DIST);
@@ -54,29 +62,23 @@ export class BlockWriter {
   private clCount = 0;
   private readonly allLengths = new Uint8Array(NUM_LITLEN + NUM_DIST);
 
-  constructor(readonly out: BitWriter) {}
+  constructor(
+    readonly out: BitWriter,
+    private readonly mem: Int32Array,
+  ) {
+    this.litFreq = mem.subarray(Mem.LIT_FREQ, Mem.LIT_FREQ + NUM_LITLEN);
+    this.distFreq = mem.subarray(Mem.DIST_FREQ, Mem.DIST_FREQ + NUM_DIST);
+  }
 
   /**
-   * Writes tokens[0..n) as one non-final block. `input` is the block's original bytes when they are still available
-   * (required for a stored block), else null.
+   * Writes the `n` tokens in memory as one non-final block. `input` is the block's original bytes when they are
+   * still available (required for a stored block), else null.
    */
-  writeBlock(tokens: Int32Array, n: number, input: Uint8Array | null): void {
+  writeBlock(n: number, input: Uint8Array | null): void {
     const { litFreq, distFreq } = this;
-    litFreq.fill(0);
-    distFreq.fill(0);
     let extraBits = 0;
-    for (let i = 0; i < n; i++) {
-      const t = tokens[i];
-      if (t < 256) {
-        litFreq[t]++;
-      } else {
-        const lc = LENGTH_CODE_OF[(t >>> 16) - 3];
-        const dc = DIST_CODE_OF[(t & 0xffff) - 1];
-        litFreq[257 + lc]++;
-        distFreq[dc]++;
-        extraBits += LENGTH_EXTRA[lc] + DIST_EXTRA[dc];
-      }
-    }
+    for (let c = 0; c < LENGTH_EXTRA.length; c++) extraBits += litFreq[257 + c] * LENGTH_EXTRA[c];
+    for (let c = 0; c < NUM_DIST; c++) extraBits += distFreq[c] * DIST_EXTRA[c];
     litFreq[END_OF_BLOCK]++;
     let numLit = NUM_LITLEN;
     while (litFreq[numLit - 1] === 0) numLit--;
@@ -99,6 +101,7 @@ export class BlockWriter {
       3 + 5 + 5 + 4 + 3 * numCl +
       this.clCode.bitLength(clf) + clf[16] * 2 + clf[17] * 3 + clf[18] * 7 +
       this.litCode.bitLength(litFreq) + this.distCode.bitLength(distFreq) + extraBits;
+    this.mem.fill(0, Mem.LIT_FREQ, Mem.DIST_FREQ + NUM_DIST);
 
     const useDynamic = dynamicBits < fixedBits;
     const best = useDynamic ? dynamicBits : fixedBits;
@@ -108,10 +111,10 @@ export class BlockWriter {
     }
     if (useDynamic) {
       this.writeDynamicHeader(numLit, numDist, numCl);
-      this.writeTokens(tokens, n, this.litCode, this.distCode);
+      this.writeTokens(n, this.litCode, this.distCode);
     } else {
       this.out.writeBits(2, 3); // BFINAL 0, BTYPE 01
-      this.writeTokens(tokens, n, FIXED_LITLEN, FIXED_DIST);
+      this.writeTokens(n, FIXED_LITLEN, FIXED_DIST);
     }
   }
 
@@ -202,27 +205,84 @@ export class BlockWriter {
     }
   }
 
-  private writeTokens(tokens: Int32Array, n: number, lit: HuffmanCode, dist: HuffmanCode): void {
-    const out = this.out;
-    const litCodes = lit.codes;
-    const litLens = lit.lengths;
-    const distCodes = dist.codes;
-    const distLens = dist.lengths;
-    for (let i = 0; i < n; i++) {
-      const t = tokens[i];
-      if (t < 256) {
-        out.writeBits(litCodes[t], litLens[t]);
-        continue;
-      }
-      const length = t >>> 16;
-      const distance = t & 0xffff;
+  /** Puts the block's codes into memory in the forms writeTokens reads (see Mem.LIT_CODE, DIST_CODE, LEN_CODE). */
+  private loadCodes(lit: HuffmanCode, dist: HuffmanCode): void {
+    const mem = this.mem;
+    for (let s = 0; s < NUM_LITLEN; s++) mem[Mem.LIT_CODE + s] = lit.codes[s] | (lit.lengths[s] << 16);
+    for (let s = 0; s < NUM_DIST; s++) mem[Mem.DIST_CODE + s] = dist.codes[s] | (dist.lengths[s] << 16);
+    for (let length = 3; length <= 258; length++) {
       const lc = LENGTH_CODE_OF[length - 3];
-      out.writeBits(litCodes[257 + lc], litLens[257 + lc]);
-      if (LENGTH_EXTRA[lc] > 0) out.writeBits(length - LENGTH_BASE[lc], LENGTH_EXTRA[lc]);
-      const dc = DIST_CODE_OF[distance - 1];
-      out.writeBits(distCodes[dc], distLens[dc]);
-      if (DIST_EXTRA[dc] > 0) out.writeBits(distance - DIST_BASE[dc], DIST_EXTRA[dc]);
+      const bits = lit.lengths[257 + lc];
+      mem[Mem.LEN_CODE + length] = lit.codes[257 + lc] | ((length - LENGTH_BASE[lc]) << bits) | ((bits + LENGTH_EXTRA[lc]) << 24);
     }
-    out.writeBits(litCodes[END_OF_BLOCK], litLens[END_OF_BLOCK]);
+  }
+
+  /**
+   * Huffman-codes the block's tokens and the end-of-block symbol. A length symbol and its extra bits go out as one
+   * write (at most 15 + 5 bits), a distance symbol and its extra bits as another (at most 15 + 13 bits); the bit
+   * writer's state is kept in locals (see BitWriter.writeBits for the invariant) and its buffer is drained between
+   * batches of tokens that cannot overflow it.
+   */
+  private writeTokens(n: number, lit: HuffmanCode, dist: HuffmanCode): void {
+    this.loadCodes(lit, dist);
+    const mem = this.mem;
+    const out = this.out;
+    const view = out.view;
+    let acc = out.acc;
+    let nbits = out.nbits;
+    let pos = out.pos;
+    let i = 0;
+    while (i < n) {
+      // Each token stores at most 8 bytes.
+      let room = (BITWRITER_BUFFER_SIZE - pos) >> 3;
+      if (room === 0) {
+        out.pos = pos;
+        out.drain();
+        pos = 0;
+        room = BITWRITER_BUFFER_SIZE >> 3;
+      }
+      const end = n - i < room ? n : i + room;
+      for (; i < end; i++) {
+        const t = mem[Mem.TOKENS + i];
+        let v: number;
+        let nb: number;
+        if (t < 256) {
+          const e = mem[Mem.LIT_CODE + t];
+          v = e & 0xffff;
+          nb = e >>> 16;
+        } else {
+          const e = mem[Mem.LEN_CODE + (t >>> 16)];
+          v = e & 0xffffff;
+          nb = e >>> 24;
+          acc |= v << nbits;
+          nbits += nb;
+          if (nbits >= 32) {
+            view.setInt32(pos, acc, true);
+            pos += 4;
+            nbits -= 32;
+            acc = v >> (nb - nbits); // v < 2^28: same as >>>, and stays an int32
+          }
+          const d = t & 0xffff;
+          const dc = d <= 256 ? mem[Mem.DIST_SYM_LO + d - 1] : mem[Mem.DIST_SYM_HI + ((d - 1) >> 7)];
+          const de = mem[Mem.DIST_CODE + dc];
+          const dl = de >>> 16;
+          v = (de & 0xffff) | ((d - mem[Mem.DIST_BASE + dc]) << dl);
+          nb = dl + mem[Mem.DIST_EXTRA + dc];
+        }
+        acc |= v << nbits;
+        nbits += nb;
+        if (nbits >= 32) {
+          view.setInt32(pos, acc, true);
+          pos += 4;
+          nbits -= 32;
+          acc = v >> (nb - nbits); // v < 2^28: same as >>>, and stays an int32
+        }
+      }
+    }
+    out.acc = acc;
+    out.nbits = nbits;
+    out.pos = pos;
+    const eob = mem[Mem.LIT_CODE + END_OF_BLOCK];
+    out.writeBits(eob & 0xffff, eob >>> 16);
   }
 }

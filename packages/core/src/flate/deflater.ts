@@ -17,36 +17,49 @@
  *    because the search always starts from length 3.
  *  - A block is emitted after 16384 tokens, and at close() with whatever remains; close() then appends an empty
  *    final stored block.
+ *
+ * How it is made fast (docs/flate.md, "Performance"): all state the loop touches is in one ArrayBuffer (memory.ts);
+ * the loop is free of calls; constants are const enums (inlined); hashes roll from one position to the next; symbol
+ * frequencies are counted as tokens are made; and a run (a match at distance 1) links its positions without hashing
+ * them, since they all start with the same four bytes.
  */
 import { D2Error } from '../errors.js';
 import { BitWriter, type ByteSink } from './bitwriter.js';
-import { BlockWriter, matchToken } from './block-writer.js';
+import { BlockWriter, initTables } from './block-writer.js';
+import { Mem } from './memory.js';
 
-const WINDOW = 1 << 15;
-const WINDOW_MASK = WINDOW - 1;
-const BUFFER = 2 * WINDOW;
-const MIN_MATCH = 4;
-const MAX_MATCH = 258;
-const MIN_LOOKAHEAD = MIN_MATCH + MAX_MATCH;
-const HASH_BITS = 17;
-const HASH_SIZE = 1 << HASH_BITS;
-const HASH_MUL = 0x1e35a7bd;
-const MAX_BLOCK_TOKENS = 1 << 14;
-/** Level 6 parameters. */
-const LAZY = 16;
-const NICE = 128;
-const CHAIN = 128;
-/** Positions in the hash tables are position + hashOffset; rebased before they could overflow. */
-const MAX_HASH_OFFSET = 1 << 24;
-const NO_BLOCK_START = 0x7fffffff;
+/** Parameters of Go's level-6 deflater: const enums, so that esbuild inlines them into the hot loops. */
+const enum K {
+  WINDOW = 1 << 15,
+  WINDOW_MASK = WINDOW - 1,
+  BUFFER = 2 * WINDOW,
+  MIN_MATCH = 4,
+  MAX_MATCH = 258,
+  MIN_LOOKAHEAD = MIN_MATCH + MAX_MATCH,
+  HASH_BITS = 17,
+  HASH_SIZE = 1 << HASH_BITS,
+  HASH_SHIFT = 32 - HASH_BITS,
+  HASH_MUL = 0x1e35a7bd,
+  MAX_BLOCK_TOKENS = 1 << 14,
+  /** Level 6: no search while the pending match is at least this long; stop at a match this long. */
+  LAZY = 16,
+  NICE = 128,
+  /** hashOffset is rebased before it could overflow. */
+  MAX_HASH_OFFSET = 1 << 24,
+  NO_BLOCK_START = 0x7fffffff,
+}
+
+/** Level 6: chain entries examined per search (an enum of its own: it equals K.NICE). */
+const enum Chain {
+  TRIES = 128,
+}
 
 export class GoDeflater {
-  private readonly window = new Uint8Array(BUFFER);
-  /** 32-bit view of the window for comparing four bytes at a time. */
-  private readonly window32 = new DataView(this.window.buffer);
-  private readonly head = new Int32Array(HASH_SIZE);
-  private readonly prev = new Int32Array(WINDOW);
-  private readonly tokens = new Int32Array(MAX_BLOCK_TOKENS + 1);
+  /** All working memory (memory.ts): the window as bytes, the rest as int32s. */
+  private readonly mem = new Int32Array(Mem.SIZE);
+  private readonly window = new Uint8Array(this.mem.buffer, 0, Mem.WINDOW_BYTES);
+  /** Big-endian 32-bit reads of the window, for comparing four bytes at a time. */
+  private readonly window32 = new DataView(this.mem.buffer, 0, Mem.WINDOW_BYTES);
   private ntokens = 0;
   private readonly bits: BitWriter;
   private readonly blocks: BlockWriter;
@@ -59,15 +72,20 @@ export class GoDeflater {
   private blockStart = 0;
   /** The byte before `index` has not been emitted yet (lazy matching). */
   private byteAvailable = false;
+  /** Positions in the hash tables are buffer position + hashOffset, so sliding does not touch the tables. */
   private hashOffset = 1;
+  /** Head of the chain found by the last insert (hashOffset included); carried over to positions not hashed. */
   private chainHead = -1;
-  private matchLength = MIN_MATCH - 1;
+  private matchLength = K.MIN_MATCH - 1;
   private matchDistance = 0;
+  /** Where the block that `scan` filled ends. */
+  private blockEnd = 0;
   private closed = false;
 
   constructor(sink: ByteSink) {
+    initTables(this.mem);
     this.bits = new BitWriter(sink);
-    this.blocks = new BlockWriter(this.bits);
+    this.blocks = new BlockWriter(this.bits, this.mem);
   }
 
   /** Compresses `data`. Output is handed to the sink as it becomes available (whole blocks). */
@@ -94,98 +112,164 @@ export class GoDeflater {
   }
 
   private fill(data: Uint8Array, off: number): number {
-    if (this.index >= BUFFER - MIN_LOOKAHEAD) this.slide();
-    const n = Math.min(BUFFER - this.windowEnd, data.length - off);
+    if (this.index >= K.BUFFER - K.MIN_LOOKAHEAD) this.slide();
+    const n = Math.min(K.BUFFER - this.windowEnd, data.length - off);
     this.window.set(data.subarray(off, off + n), this.windowEnd);
     this.windowEnd += n;
     return n;
   }
 
   private slide(): void {
-    this.window.copyWithin(0, WINDOW, BUFFER);
-    this.index -= WINDOW;
-    this.windowEnd -= WINDOW;
-    this.blockStart = this.blockStart >= WINDOW ? this.blockStart - WINDOW : NO_BLOCK_START;
-    this.hashOffset += WINDOW;
-    if (this.hashOffset > MAX_HASH_OFFSET) {
+    this.window.copyWithin(0, K.WINDOW, K.BUFFER);
+    this.index -= K.WINDOW;
+    this.windowEnd -= K.WINDOW;
+    this.blockStart = this.blockStart >= K.WINDOW ? this.blockStart - K.WINDOW : K.NO_BLOCK_START;
+    this.hashOffset += K.WINDOW;
+    if (this.hashOffset > K.MAX_HASH_OFFSET) {
       // Rebase stored positions; anything older than the buffer start becomes 0 ("none"). Not observable.
       const delta = this.hashOffset - 1;
       this.hashOffset = 1;
       this.chainHead -= delta;
-      for (const table of [this.prev, this.head]) {
-        for (let i = 0; i < table.length; i++) table[i] = table[i] > delta ? table[i] - delta : 0;
-      }
+      const mem = this.mem;
+      for (let i = Mem.HEAD; i < Mem.PREV + K.WINDOW; i++) mem[i] = mem[i] > delta ? mem[i] - delta : 0;
     }
   }
 
   private emitBlock(end: number): void {
     const input = this.blockStart <= end ? this.window.subarray(this.blockStart, end) : null;
     this.blockStart = end;
-    this.blocks.writeBlock(this.tokens, this.ntokens, input);
+    this.blocks.writeBlock(this.ntokens, input);
     this.ntokens = 0;
   }
 
-  /** The lazy-matching loop. Without `final`, stops when fewer than MIN_LOOKAHEAD bytes are buffered ahead. */
+  /**
+   * Runs the lazy-matching loop (`scan`) and writes a block each time it fills one. Without `final`, stops when fewer
+   * than MIN_LOOKAHEAD bytes are buffered ahead; with it, consumes everything and writes the last (non-final) block.
+   */
   private compress(final: boolean): void {
+    if (this.windowEnd - this.index < K.MIN_LOOKAHEAD && !final) return;
+    while (this.scan(final)) this.emitBlock(this.blockEnd);
+    if (final) {
+      if (this.byteAvailable) {
+        const b = this.window[this.index - 1];
+        this.mem[Mem.TOKENS + this.ntokens++] = b;
+        this.mem[Mem.LIT_FREQ + b]++;
+        this.byteAvailable = false;
+      }
+      if (this.ntokens > 0) this.emitBlock(this.index);
+    }
+  }
+
+  /**
+   * The lazy-matching loop proper, free of calls so that the JIT keeps its state in registers. Returns true when the
+   * token buffer is full (the block ends at `blockEnd`), false when the input is used up: fewer than MIN_LOOKAHEAD
+   * bytes left, or none with `final`.
+   */
+  private scan(final: boolean): boolean {
     const windowEnd = this.windowEnd;
-    if (windowEnd - this.index < MIN_LOOKAHEAD && !final) return;
+    const limit = final ? windowEnd : windowEnd - K.MIN_LOOKAHEAD + 1;
     const win = this.window;
     const win32 = this.window32;
-    const head = this.head;
-    const prev = this.prev;
-    const tokens = this.tokens;
+    const mem = this.mem;
+    const maxInsert = windowEnd - (K.MIN_MATCH - 1);
     const hashOffset = this.hashOffset;
-    const maxInsert = windowEnd - (MIN_MATCH - 1);
     let index = this.index;
     let ntokens = this.ntokens;
     let byteAvailable = this.byteAvailable;
     let chainHead = this.chainHead;
     let curLength = this.matchLength;
     let curDistance = this.matchDistance;
+    let full = false;
+    /** The four bytes at wordPos, big-endian (the hash input), rolled forward one byte at a time. */
+    let word = 0;
+    let wordPos = -2;
+    /** Hash of the last position inserted by the loop head. */
+    let hIndex = 0;
+    /** The literal-run loop already inserted `index` (chainHead and hIndex are set). */
+    let inserted = false;
 
-    for (;;) {
-      const lookahead = windowEnd - index;
-      if (lookahead < MIN_LOOKAHEAD) {
-        if (!final) break;
-        if (lookahead === 0) {
-          if (byteAvailable) {
-            tokens[ntokens++] = win[index - 1];
-            byteAvailable = false;
-          }
-          if (ntokens > 0) {
-            this.ntokens = ntokens;
-            this.emitBlock(index);
-            ntokens = 0;
-          }
-          break;
+    while (index < limit) {
+      if (curLength < K.MIN_MATCH && byteAvailable && index < maxInsert && index + 1 < limit) {
+        // Literal run: no match is pending, so each position whose chain is empty (no candidate in the window)
+        // just emits the previous byte. This loop handles such positions with little live state; it stops at the
+        // first position that has a candidate (already inserted; the search below runs for it) or at the limits.
+        const runEnd = limit < maxInsert ? limit : maxInsert;
+        if (wordPos !== index - 1) {
+          const q = index - 1;
+          word = (win[q] << 24) | (win[q + 1] << 16) | (win[q + 2] << 8) | win[q + 3];
         }
+        let h = 0;
+        for (;;) {
+          // The byte at index - 1 (this position's literal, if it gets one) is the top byte of the word before the roll.
+          const b = word >>> 24;
+          word = (word << 8) | win[index + 3];
+          h = Math.imul(word, K.HASH_MUL) >>> K.HASH_SHIFT;
+          chainHead = mem[Mem.HEAD + h];
+          mem[Mem.PREV + (index & K.WINDOW_MASK)] = chainHead;
+          mem[Mem.HEAD + h] = index + hashOffset;
+          const candidate = chainHead - hashOffset;
+          if (candidate >= 0 && candidate >= index - K.WINDOW) break;
+          mem[Mem.TOKENS + ntokens++] = b;
+          mem[Mem.LIT_FREQ + b]++;
+          if (ntokens === K.MAX_BLOCK_TOKENS || index + 1 >= runEnd) break;
+          index++;
+        }
+        wordPos = index;
+        hIndex = h;
+        const candidate = chainHead - hashOffset;
+        if (!(candidate >= 0 && candidate >= index - K.WINDOW)) {
+          // Stopped on a literal: finish this position as the general loop would (curLength stays 3).
+          index++;
+          if (ntokens === K.MAX_BLOCK_TOKENS) {
+            this.blockEnd = index - 1;
+            full = true;
+            break;
+          }
+          continue;
+        }
+        inserted = true;
       }
-      if (index < maxInsert) {
-        const h = Math.imul((win[index] << 24) | (win[index + 1] << 16) | (win[index + 2] << 8) | win[index + 3], HASH_MUL) >>> (32 - HASH_BITS);
-        chainHead = head[h];
-        prev[index & WINDOW_MASK] = chainHead;
-        head[h] = index + hashOffset;
+      if (inserted) inserted = false;
+      else if (index < maxInsert) {
+        word = wordPos === index - 1 ? (word << 8) | win[index + 3] : (win[index] << 24) | (win[index + 1] << 16) | (win[index + 2] << 8) | win[index + 3];
+        wordPos = index;
+        const h = Math.imul(word, K.HASH_MUL) >>> K.HASH_SHIFT;
+        chainHead = mem[Mem.HEAD + h];
+        mem[Mem.PREV + (index & K.WINDOW_MASK)] = chainHead;
+        mem[Mem.HEAD + h] = index + hashOffset;
+        hIndex = h;
       }
       const prevLength = curLength;
       const prevDistance = curDistance;
-      curLength = MIN_MATCH - 1;
-      const lowest = index > WINDOW ? index - WINDOW : 0;
+      curLength = K.MIN_MATCH - 1;
+      const lookahead = windowEnd - index;
       const candidate = chainHead - hashOffset;
-      if (candidate >= lowest && lookahead > prevLength && prevLength < LAZY) {
+      if (prevLength < K.LAZY && lookahead > prevLength && candidate >= 0 && candidate >= index - K.WINDOW) {
         // Search the chain for the longest match longer than 3 bytes.
-        const maxLen = lookahead < MAX_MATCH ? lookahead : MAX_MATCH;
-        const nice = maxLen < NICE ? maxLen : NICE;
-        const minPos = index - WINDOW;
-        let best = MIN_MATCH - 1;
+        const maxLen = lookahead < K.MAX_MATCH ? lookahead : K.MAX_MATCH;
+        const nice = maxLen < K.NICE ? maxLen : K.NICE;
+        const minPos = index - K.WINDOW;
+        const lowest = minPos > 0 ? minPos : 0;
+        let best = K.MIN_MATCH - 1;
         let bestDist = 0;
         let endByte = win[index + best];
         let pos = candidate;
-        for (let tries = CHAIN; tries > 0; tries--) {
+        for (let tries = Chain.TRIES; tries > 0; tries--) {
           if (win[pos + best] === endByte) {
             let n = 0;
-            while (n + 4 <= maxLen && win32.getInt32(pos + n) === win32.getInt32(index + n)) n += 4;
-            while (n < maxLen && win[pos + n] === win[index + n]) n++;
-            if (n > best && (n > MIN_MATCH || index - pos <= 4096)) {
+            for (;;) {
+              if (n + 4 > maxLen) {
+                while (n < maxLen && win[pos + n] === win[index + n]) n++;
+                break;
+              }
+              const x = win32.getInt32(pos + n) ^ win32.getInt32(index + n);
+              if (x !== 0) {
+                n += Math.clz32(x) >>> 3;
+                break;
+              }
+              n += 4;
+            }
+            if (n > best && (n > K.MIN_MATCH || index - pos <= 4096)) {
               best = n;
               bestDist = index - pos;
               if (n >= nice) break;
@@ -193,40 +277,64 @@ export class GoDeflater {
             }
           }
           if (pos === minPos) break;
-          pos = prev[pos & WINDOW_MASK] - hashOffset;
-          if (pos < minPos || pos < 0) break;
+          pos = mem[Mem.PREV + (pos & K.WINDOW_MASK)] - hashOffset;
+          if (pos < lowest) break;
         }
         if (bestDist !== 0) {
           curLength = best;
           curDistance = bestDist;
         }
       }
-      if (prevLength >= MIN_MATCH && curLength <= prevLength) {
-        // The match starting at index-1 is at least as good as anything at index: emit it.
-        tokens[ntokens++] = matchToken(prevLength, prevDistance);
+      if (prevLength >= K.MIN_MATCH && curLength <= prevLength) {
+        // The match starting at index-1 is at least as good as anything at index: emit it (counting its symbols),
+        // and hash the positions it covers.
+        mem[Mem.TOKENS + ntokens++] = (prevLength << 16) | prevDistance;
+        mem[Mem.LIT_FREQ + 257 + mem[Mem.LENGTH_SYM + prevLength]]++;
+        mem[Mem.DIST_FREQ + (prevDistance <= 256 ? mem[Mem.DIST_SYM_LO + prevDistance - 1] : mem[Mem.DIST_SYM_HI + ((prevDistance - 1) >> 7)])]++;
         const next = index + prevLength - 1;
-        for (let p = index + 1; p < next; p++) {
-          if (p < maxInsert) {
-            const h = Math.imul((win[p] << 24) | (win[p + 1] << 16) | (win[p + 2] << 8) | win[p + 3], HASH_MUL) >>> (32 - HASH_BITS);
-            prev[p & WINDOW_MASK] = head[h];
-            head[h] = p + hashOffset;
+        const end = next < maxInsert ? next : maxInsert;
+        let p = index + 1;
+        if (prevDistance === 1) {
+          // A run (each byte equals the one before it, from index-1 to next-1): positions index .. next-4 all start
+          // with the same four bytes, so they share index's hash and each links to the position before it.
+          const last = next - 4 < end - 1 ? next - 4 : end - 1;
+          if (last >= p) {
+            for (let q = p; q <= last; q++) mem[Mem.PREV + (q & K.WINDOW_MASK)] = q - 1 + hashOffset;
+            mem[Mem.HEAD + hIndex] = last + hashOffset;
+            p = last + 1;
           }
+        }
+        if (p < end) {
+          if (wordPos !== p - 1) {
+            const q = p - 1;
+            word = (win[q] << 24) | (win[q + 1] << 16) | (win[q + 2] << 8) | win[q + 3];
+          }
+          for (; p < end; p++) {
+            word = (word << 8) | win[p + 3];
+            const h = Math.imul(word, K.HASH_MUL) >>> K.HASH_SHIFT;
+            mem[Mem.PREV + (p & K.WINDOW_MASK)] = mem[Mem.HEAD + h];
+            mem[Mem.HEAD + h] = p + hashOffset;
+          }
+          wordPos = end - 1;
         }
         index = next;
         byteAvailable = false;
-        curLength = MIN_MATCH - 1;
-        if (ntokens === MAX_BLOCK_TOKENS) {
-          this.ntokens = ntokens;
-          this.emitBlock(index);
-          ntokens = 0;
+        curLength = K.MIN_MATCH - 1;
+        if (ntokens === K.MAX_BLOCK_TOKENS) {
+          this.blockEnd = index;
+          full = true;
+          break;
         }
       } else {
         if (byteAvailable) {
-          tokens[ntokens++] = win[index - 1];
-          if (ntokens === MAX_BLOCK_TOKENS) {
-            this.ntokens = ntokens;
-            this.emitBlock(index);
-            ntokens = 0;
+          const b = win[index - 1];
+          mem[Mem.TOKENS + ntokens++] = b;
+          mem[Mem.LIT_FREQ + b]++;
+          if (ntokens === K.MAX_BLOCK_TOKENS) {
+            this.blockEnd = index;
+            index++;
+            full = true;
+            break;
           }
         }
         index++;
@@ -239,5 +347,6 @@ export class GoDeflater {
     this.chainHead = chainHead;
     this.matchLength = curLength;
     this.matchDistance = curDistance;
+    return full;
   }
 }

@@ -69,6 +69,8 @@ export interface GoGzipStreamOptions<T> {
    * 256 KiB tar chunk carrying the boundaries of the writes Go's archive/tar would make. At most one chunk is queued.
    */
   writes: (chunk: T) => Iterable<Uint8Array>;
+  /** Called with each chunk once all its writes were compressed (the compressor keeps no reference to it). */
+  release?: (chunk: T) => void;
 }
 
 /**
@@ -85,6 +87,7 @@ export function createGoGzip<T = Buffer>(opts?: GoGzipStreamOptions<T>): Transfo
         writer ??= new GoGzipWriter((b) => t.push(b));
         if (opts) {
           for (const data of opts.writes(chunk as T)) writer.write(data);
+          opts.release?.(chunk as T);
         } else {
           writer.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Buffer));
         }

@@ -4,7 +4,7 @@
  * files and compressed straight to disk; the tar digest (diffID) and the layer digest are computed on the way.
  */
 import { createHash } from 'node:crypto';
-import { accessSync, constants, createWriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, type Stats } from 'node:fs';
 import { lstat, open, readlink, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
@@ -96,7 +96,7 @@ export const COMPRESSORS: Record<CompressorName, CompressorFactory> = {
  * Chunks stay coalesced on the way (hashing, stream overhead); only the compressor sees the individual writes.
  */
 export function createGoTarGzip(): Transform {
-  return createGoGzip<TarChunk>({ writes: splitWrites });
+  return createGoGzip<TarChunk>({ writes: splitWrites, release: (c) => c.release?.() });
 }
 
 /** The Go Write calls in a tar chunk (each ends at one of `writeEnds`). */
@@ -179,16 +179,7 @@ function recordIgnored(inv: SourceInventory, origins: Map<IgnorePattern, string>
  */
 export async function planEntries(path: string, opts: TarOptions = {}): Promise<EntryPlan> {
   const abs = resolve(path);
-  let st;
-  try {
-    st = await stat(abs);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new InputError(`source path does not exist: ${clip(abs)}`, 'check the path (it is resolved against the working directory)');
-    }
-    throw sourceReadError(err, abs, 'entry');
-  }
+  const st = await statSource(abs);
   const fromFlags = ignorePathPatterns(opts.ignorePaths);
   const origins = new Map<IgnorePattern, string>(fromFlags.map((p) => [p, opts.ignorePaths === undefined ? DEFAULTS_ORIGIN : 'ignore-paths']));
   if (st.isDirectory()) {
@@ -223,6 +214,19 @@ export async function planEntries(path: string, opts: TarOptions = {}): Promise<
   if (excludedBy) recordIgnored(inventory, origins, excludedBy, name);
   else entries.push({ name, type: 'file', mode: fileMode, size: st.size, source: abs });
   return { kind: 'file', entries, inventory };
+}
+
+/** Stats the source path (following a symlink), with the error for a path that does not exist. */
+async function statSource(abs: string): Promise<Stats> {
+  try {
+    return await stat(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new InputError(`source path does not exist: ${clip(abs)}`, 'check the path (it is resolved against the working directory)');
+    }
+    throw sourceReadError(err, abs, 'entry');
+  }
 }
 
 async function probeStagingModes(name: string, perm: number): Promise<{ rootMode: number; fileMode: number }> {
@@ -302,8 +306,9 @@ export async function assertSourceHasFiles(path: string, opts: TarOptions, what:
 export async function writeFluxTar(path: string, opts: TarOptions = {}, out?: Writable): Promise<TarResult> {
   const plan = await planEntries(path, opts);
   const stats = new TarStats();
-  const sink = out ?? new Writable({ write: (_c, _e, cb) => cb() });
-  await pipeline(Readable.from(tarBytes(plan.entries, stats), { objectMode: false }), sink);
+  if (out) await pipeline(Readable.from(tarBytes(plan.entries, stats), { objectMode: false }), out);
+  // Digest only: each chunk is hashed as it is made, so its buffer can be handed straight back for reuse.
+  else for await (const c of tarChunks(plan.entries, stats)) c.release?.();
   return { tarDigest: stats.digest, tarSize: stats.size, files: stats.files, entries: stats.entries };
 }
 
@@ -323,50 +328,92 @@ class DigestTap extends Transform {
   }
 }
 
+/** What building a layer needs: the walk's options, the compressor, and whether an empty artifact is allowed. */
+export type LayerOptions = Pick<BuildOptions, 'ignorePaths' | 'sourceignore' | 'compressor' | 'allowEmpty'>;
+
+/** The layer of an artifact as written to its file: the digests and sizes of the gzip layer and of the tar in it. */
+export interface BuiltLayer {
+  layerDigest: string;
+  layerSize: number;
+  tarDigest: string;
+  tarSize: number;
+  /** Regular files in the archive. */
+  files: number;
+}
+
+/**
+ * Writes the layer of `path` (tar, compression, both digests) to `layerPath`. The CPU-bound part of a build: run here
+ * on the calling thread, or on a worker thread by a `BuildPool` (flux/build-pool.ts). Plain data in and out, so that
+ * both give the same bytes.
+ */
+export type LayerBuilder = (path: string, opts: LayerOptions, layerPath: string) => Promise<BuiltLayer>;
+
+/** The options of `opts` a layer build uses (plain data: they are sent to worker threads as they are). */
+export function layerOptions(opts: BuildOptions): LayerOptions {
+  return {
+    ...(opts.ignorePaths !== undefined ? { ignorePaths: [...opts.ignorePaths] } : {}),
+    ...(opts.sourceignore !== undefined ? { sourceignore: opts.sourceignore } : {}),
+    ...(opts.compressor !== undefined ? { compressor: opts.compressor } : {}),
+    ...(opts.allowEmpty !== undefined ? { allowEmpty: opts.allowEmpty } : {}),
+  };
+}
+
+/**
+ * The `LayerBuilder` of the calling thread: walks `path`, writes the tar through the compressor to `layerPath` with
+ * both digests computed on the way, and refuses an artifact without a single file (`emptyArtifactError`) unless
+ * `allowEmpty`.
+ */
+export async function buildLayer(path: string, opts: LayerOptions, layerPath: string): Promise<BuiltLayer> {
+  const compressorName = opts.compressor ?? DEFAULT_COMPRESSOR;
+  const compress = compressorFor(compressorName);
+  const plan = await planEntries(path, opts);
+  const stats = new TarStats();
+  const tap = new DigestTap();
+  // go-flate replays Go's Write calls (object-mode chunks, one queued at a time); other compressors take the bytes.
+  const [tar, gzip] =
+    compressorName === 'go-flate'
+      ? [Readable.from(tarChunks(plan.entries, stats), { highWaterMark: 1 }), createGoTarGzip()]
+      : [Readable.from(tarBytes(plan.entries, stats), { objectMode: false }), compress()];
+  await pipeline(tar, gzip, tap, createWriteStream(layerPath));
+  plan.inventory.files = stats.files;
+  if (!opts.allowEmpty) {
+    const empty = emptyArtifactError(plan.inventory, `path '${clip(path)}'`, path);
+    if (empty) throw empty;
+  }
+  return { layerDigest: tap.digest(), layerSize: tap.size, tarDigest: stats.digest, tarSize: stats.size, files: stats.files };
+}
+
 /**
  * Builds the artifact for `path`. All input is validated (annotations, created, compressor, path) before anything is
  * written. The layer goes to `<workDir or tmp>/d2-artifact-XXXXXX/layer.tar.gz`; `cleanup()` removes that directory
  * (so does the end of the process, even by a signal: util/tempdir.ts). An artifact without a single file is refused
- * (`emptyArtifactError`) unless `allowEmpty`.
+ * (`emptyArtifactError`) unless `allowEmpty`. `layer` writes the layer: on this thread by default, or on a worker
+ * thread (`BuildPool.build`); the directory is made and removed here either way.
  */
-export async function buildArtifact(path: string, opts: BuildOptions = {}): Promise<BuiltArtifact> {
+export async function buildArtifact(path: string, opts: BuildOptions = {}, layer: LayerBuilder = buildLayer): Promise<BuiltArtifact> {
   const annotations = fluxAnnotations(opts);
   const compressorName = opts.compressor ?? DEFAULT_COMPRESSOR;
-  const compress = compressorFor(compressorName);
-  const plan = await planEntries(path, opts);
-
+  compressorFor(compressorName);
+  await statSource(resolve(path));
   const work = await makeTempDir('d2-artifact-', opts.workDir);
   const cleanup = (): Promise<void> => work.remove();
   try {
     const layerPath = join(work.path, 'layer.tar.gz');
-    const stats = new TarStats();
-    const tap = new DigestTap();
-    // go-flate replays Go's Write calls (object-mode chunks, one queued at a time); other compressors take the bytes.
-    const [tar, gzip] =
-      compressorName === 'go-flate'
-        ? [Readable.from(tarChunks(plan.entries, stats), { highWaterMark: 1 }), createGoTarGzip()]
-        : [Readable.from(tarBytes(plan.entries, stats), { objectMode: false }), compress()];
-    await pipeline(tar, gzip, tap, createWriteStream(layerPath));
-    plan.inventory.files = stats.files;
-    if (!opts.allowEmpty) {
-      const empty = emptyArtifactError(plan.inventory, `path '${clip(path)}'`, path);
-      if (empty) throw empty;
-    }
-    const layerDigest = tap.digest();
-    const m = encodeManifest({ layerDigest, layerSize: tap.size, annotations });
+    const built = await layer(path, layerOptions(opts), layerPath);
+    const m = encodeManifest({ layerDigest: built.layerDigest, layerSize: built.layerSize, annotations });
     return {
       layerPath,
-      layerDigest,
-      layerSize: tap.size,
+      layerDigest: built.layerDigest,
+      layerSize: built.layerSize,
       layerMediaType: FLUX_LAYER_MEDIA_TYPE,
-      tarDigest: stats.digest,
-      tarSize: stats.size,
+      tarDigest: built.tarDigest,
+      tarSize: built.tarSize,
       config: m.config,
       configDigest: m.configDigest,
       manifest: m.bytes,
       manifestDigest: m.digest,
       annotations,
-      files: stats.files,
+      files: built.files,
       compressor: compressorName,
       cleanup,
     };

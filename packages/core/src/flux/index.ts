@@ -2,8 +2,10 @@
  * Flux OCI artifacts (flux-artifact.md): a tar byte-identical to `flux push artifact`'s, gzip framing, the Flux 2.9
  * manifest and config, ignore rules, extraction. See docs/artifacts.md.
  */
-export { buildArtifact, writeFluxTar, planEntries, inspectSource, emptyArtifactError, assertSourceHasFiles, createGoTarGzip, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
-export type { BuildOptions, BuiltArtifact, EntryPlan, IgnoredFiles, SourceInventory, TarOptions, TarResult } from './build.js';
+export { buildArtifact, buildLayer, layerOptions, writeFluxTar, planEntries, inspectSource, emptyArtifactError, assertSourceHasFiles, createGoTarGzip, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
+export type { BuildOptions, BuiltArtifact, BuiltLayer, LayerBuilder, LayerOptions, EntryPlan, IgnoredFiles, SourceInventory, TarOptions, TarResult } from './build.js';
+export { BuildPool, createBuildPool, defaultBuildWorkerScript, defaultWorkers, parseWorkers, MAX_DEFAULT_WORKERS, MAX_WORKERS } from './build-pool.js';
+export type { BuildPoolOptions } from './build-pool.js';
 export { fsCall, sourceReadError } from './source-errors.js';
 export type { SourceKind } from './source-errors.js';
 export {

@@ -11,7 +11,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readdirSync, readSync, type Stats } from 'node:fs';
 import { D2Error } from '../errors.js';
 import type { IgnoreMatcher, IgnorePattern } from './ignore.js';
-import { fsCall } from './source-errors.js';
+import { fsCall, sourceReadError } from './source-errors.js';
 
 export const TAR_BLOCK = 512;
 /** USTAR field widths (Go archive/tar `nameSize`, `prefixSize`). */
@@ -45,9 +45,14 @@ export interface WalkEntry extends TarEntry {
 
 /** Writes `value` as Go's formatOctal: zero-padded to width-1 digits and a NUL; a value too large becomes 0. */
 function putOctal(b: Buffer, off: number, width: number, value: number): void {
-  let s = value >= 0 && value < 8 ** (width - 1) ? value.toString(8) : '0';
-  if (s.length < width - 1) s = '0'.repeat(width - 1 - s.length) + s;
-  putString(b, off, width, Buffer.from(s, 'latin1'));
+  let v = value >= 0 && value < 8 ** (width - 1) ? value : 0;
+  b[off + width - 1] = 0;
+  // Digits from the right; values reach 8^11 (sizes), beyond 32 bits, so no bitwise arithmetic.
+  for (let i = off + width - 2; i >= off; i--) {
+    const q = Math.floor(v / 8);
+    b[i] = 0x30 + (v - q * 8);
+    v = q;
+  }
 }
 
 /**
@@ -55,9 +60,12 @@ function putOctal(b: Buffer, off: number, width: number, value: number): void {
  * trailing slashes so readers do not take a file for a directory.
  */
 function putString(b: Buffer, off: number, width: number, s: Uint8Array): void {
-  const n = Math.min(width, s.length);
-  b.set(s.subarray(0, n), off);
-  if (s.length < width) b[off + s.length] = 0;
+  if (s.length < width) {
+    b.set(s, off);
+    b[off + s.length] = 0;
+    return;
+  }
+  b.set(s.length === width ? s : s.subarray(0, width), off);
   if (s.length > width && b[off + width - 1] === 0x2f) {
     let end = width - 1;
     while (end > 0 && s[end - 1] === 0x2f) end--;
@@ -65,12 +73,30 @@ function putString(b: Buffer, off: number, width: number, s: Uint8Array): void {
   }
 }
 
+const USTAR_MAGIC = Buffer.from('ustar\u000000', 'latin1');
+const NO_PREFIX = new Uint8Array(0);
+
+/** The fields every main header has in common: uid, gid, mtime, devmajor, devminor 0 (octal), the USTAR magic. */
+const USTAR_TEMPLATE: Buffer = (() => {
+  const t = Buffer.alloc(TAR_BLOCK);
+  putOctal(t, 108, 8, 0);
+  putOctal(t, 116, 8, 0);
+  putOctal(t, 136, 12, 0);
+  putOctal(t, 329, 8, 0);
+  putOctal(t, 337, 8, 0);
+  t.set(USTAR_MAGIC, 257);
+  return t;
+})();
+/** Byte sum of USTAR_TEMPLATE with the checksum field counted as eight spaces. */
+const USTAR_TEMPLATE_SUM = USTAR_TEMPLATE.reduce((a, c) => a + c, 0) + 8 * 0x20;
+
 /** Sets magic/version `ustar\0` `00` and the checksum (6 octal digits, NUL, space). */
 function finishHeader(b: Buffer, off: number): void {
-  b.write('ustar\u000000', off + 257, 'latin1');
-  b.fill(0x20, off + 148, off + 156);
-  let sum = 0;
-  for (let i = off; i < off + TAR_BLOCK; i++) sum += b[i];
+  b.set(USTAR_MAGIC, off + 257);
+  // The checksum counts its own field as eight spaces.
+  let sum = 8 * 0x20;
+  for (let i = off; i < off + 148; i++) sum += b[i];
+  for (let i = off + 156; i < off + TAR_BLOCK; i++) sum += b[i];
   putOctal(b, off + 148, 7, sum);
   b[off + 155] = 0x20;
 }
@@ -147,10 +173,14 @@ function paxRecords(name: Uint8Array, size: number): Buffer | undefined {
 export function encodeHeaderInto(b: Buffer, off: number, e: TarEntry): number {
   const name = toNameBytes(e.name);
   const size = e.type === 'dir' ? 0 : e.size;
-  const pax = paxRecords(name, size);
+  return encodeHeaderWith(b, off, e, name, size, paxRecords(name, size));
+}
+
+/** encodeHeaderInto with the entry's name bytes, data size and PAX records (or undefined) already worked out. */
+function encodeHeaderWith(b: Buffer, off: number, e: TarEntry, name: Uint8Array, size: number, pax: Buffer | undefined): number {
   let at = off;
   let mainName: Uint8Array = name;
-  let prefix: Uint8Array = new Uint8Array(0);
+  let prefix: Uint8Array = NO_PREFIX;
   if (pax) {
     const slash = name.lastIndexOf(0x2f);
     const dir = name.subarray(0, slash + 1);
@@ -175,18 +205,22 @@ export function encodeHeaderInto(b: Buffer, off: number, e: TarEntry): number {
     const split = splitUstarPath(name);
     if (split) [prefix, mainName] = split;
   }
+  // uid, gid, mtime (the zero time is written as 0), devmajor, devminor and the magic come from the template;
+  // linkname, uname, gname stay empty (NULs).
+  b.set(USTAR_TEMPLATE, at);
   putString(b, at, NAME_SIZE, mainName);
   putOctal(b, at + 100, 8, e.mode & 0o7777);
-  putOctal(b, at + 108, 8, 0); // uid
-  putOctal(b, at + 116, 8, 0); // gid
   putOctal(b, at + 124, 12, size);
-  putOctal(b, at + 136, 12, 0); // mtime: the zero time is written as 0
   b[at + 156] = e.type === 'dir' ? 0x35 : 0x30;
-  // linkname, uname, gname: empty (NULs)
-  putOctal(b, at + 329, 8, 0); // devmajor
-  putOctal(b, at + 337, 8, 0); // devminor
-  putString(b, at + 345, PREFIX_SIZE, prefix);
-  finishHeader(b, at);
+  if (prefix.length > 0) putString(b, at + 345, PREFIX_SIZE, prefix);
+  // The checksum: the template's constant bytes plus the fields written above (the rest of the block is zero).
+  let sum = USTAR_TEMPLATE_SUM + b[at + 156];
+  for (let i = at, end = at + Math.min(mainName.length, NAME_SIZE); i < end; i++) sum += b[i];
+  for (let i = at + 100; i < at + 107; i++) sum += b[i];
+  for (let i = at + 124; i < at + 135; i++) sum += b[i];
+  for (let i = at + 345, end = at + 345 + Math.min(prefix.length, PREFIX_SIZE); i < end; i++) sum += b[i];
+  putOctal(b, at + 148, 7, sum);
+  b[at + 155] = 0x20;
   return at + TAR_BLOCK - off;
 }
 
@@ -225,47 +259,83 @@ export interface WalkObserver {
  * skipped, never followed; a root that is itself a symlink yields nothing (Go's WalkDir Lstat's the root). Entries the
  * matcher excludes are skipped but excluded directories are still descended into (no pruning), so an unreadable
  * directory fails the walk even when it is ignored, as it fails Flux's.
+ *
+ * The walk is synchronous and lazy (one readdir per directory, one lstat per entry, as they are reached): the result
+ * is both an Iterable, which `tarChunks` uses so that entries cost no promise each, and an AsyncIterable.
  */
-export async function* walkFluxTree(root: string, matcher?: IgnoreMatcher, observer?: WalkObserver): AsyncGenerator<WalkEntry> {
+export function walkFluxTree(root: string, matcher?: IgnoreMatcher, observer?: WalkObserver): Iterable<WalkEntry> & AsyncIterable<WalkEntry> {
+  const walk = (): Iterator<WalkEntry> => walkSync(root, matcher, observer);
+  return {
+    [Symbol.iterator]: walk,
+    [Symbol.asyncIterator]: () => {
+      const it = walk();
+      return { next: async () => it.next() };
+    },
+  };
+}
+
+function* walkSync(root: string, matcher: IgnoreMatcher | undefined, observer: WalkObserver | undefined): Generator<WalkEntry> {
   const rootBuf = Buffer.from(root, 'utf8');
   const st = fsCall(rootBuf, 'entry', () => lstatSync(rootBuf));
   if (!st.isDirectory()) return;
   yield { name: DOT, source: rootBuf, type: 'dir', mode: tarMode(st), size: 0 };
-  yield* walkDir(rootBuf, [], matcher, observer);
+  const matching = matcher !== undefined && matcher.patterns.length > 0;
+  // Depth-first with an explicit stack.
+  const stack: OpenDir[] = [openDir(rootBuf, [])];
+  while (stack.length > 0) {
+    const d = stack[stack.length - 1];
+    if (d.next === d.names.length) {
+      stack.pop();
+      continue;
+    }
+    const n = d.names[d.next++];
+    const source = Buffer.concat([d.dirSlash, n]);
+    let est: Stats;
+    try {
+      est = lstatSync(source);
+    } catch (err) {
+      throw sourceReadError(err, source, 'entry');
+    }
+    // Only regular files and directories are archived; the type may have changed since readdir, so like Go trust
+    // the Lstat.
+    const isDir = est.isDirectory();
+    if (!isDir && !est.isFile()) {
+      observer?.skipped?.([...d.rel, n], est.isSymbolicLink() ? 'symlink' : 'special');
+      continue;
+    }
+    const path = matching || isDir ? [...d.rel, n] : undefined;
+    const excludedBy = matching ? matcher.excludedBy(path!, isDir) : undefined;
+    if (excludedBy) {
+      observer?.excluded?.(path!, isDir, excludedBy);
+    } else {
+      const name = d.relSlash ? Buffer.concat([d.relSlash, n]) : n;
+      yield { name, source, type: isDir ? 'dir' : 'file', mode: tarMode(est), size: isDir ? 0 : est.size };
+    }
+    if (isDir) stack.push(openDir(source, path!));
+  }
+}
+
+/** A directory being walked: its entry names in bytewise order and the prefixes for their paths. */
+interface OpenDir {
+  names: Buffer[];
+  next: number;
+  dirSlash: Buffer;
+  rel: Buffer[];
+  relSlash: Buffer | undefined;
 }
 
 /**
- * One directory at a time, with synchronous readdir/lstat: for trees of many small files the libuv thread-pool
- * round-trips of the async API cost an order of magnitude more than the system calls themselves (bench/build.bench.ts),
- * and the generator still yields to the event loop between directories and output chunks.
+ * Reads one directory with synchronous readdir (and, in the walk, lstat): for trees of many small files the libuv
+ * thread-pool round-trips of the async API cost an order of magnitude more than the system calls themselves
+ * (bench/build.bench.ts). Names are sorted bytewise like Go's os.ReadDir: they are read as latin1 strings (one
+ * character per byte), whose default sort order is byte order, then turned back into the same bytes.
  */
-async function* walkDir(dir: Buffer, rel: Buffer[], matcher: IgnoreMatcher | undefined, observer: WalkObserver | undefined): AsyncGenerator<WalkEntry> {
-  const dirents = fsCall(dir, 'directory', () => readdirSync(dir, { withFileTypes: true, encoding: 'buffer' }));
-  const kept: Buffer[] = [];
-  for (const d of dirents) {
-    if (d.isFile() || d.isDirectory()) kept.push(Buffer.from(d.name));
-    else observer?.skipped?.([...rel, Buffer.from(d.name)], d.isSymbolicLink() ? 'symlink' : 'special');
-  }
-  kept.sort(Buffer.compare);
-  const stats = kept.map((n) => {
-    const p = Buffer.concat([dir, SLASH, n]);
-    return fsCall(p, 'entry', () => lstatSync(p));
-  });
-  for (let i = 0; i < kept.length; i++) {
-    const st = stats[i];
-    const path = [...rel, kept[i]];
-    // The type may have changed since readdir; like Go, trust the Lstat.
-    if (!st.isFile() && !st.isDirectory()) {
-      observer?.skipped?.(path, st.isSymbolicLink() ? 'symlink' : 'special');
-      continue;
-    }
-    const isDir = st.isDirectory();
-    const source = Buffer.concat([dir, SLASH, kept[i]]);
-    const excludedBy = matcher?.excludedBy(path, isDir);
-    if (excludedBy) observer?.excluded?.(path, isDir, excludedBy);
-    else yield { name: joinPath(path), source, type: isDir ? 'dir' : 'file', mode: tarMode(st), size: isDir ? 0 : st.size };
-    if (isDir) yield* walkDir(source, path, matcher, observer);
-  }
+function openDir(dir: Buffer, rel: Buffer[]): OpenDir {
+  // Plain names (no Dirent objects): the walk lstats every entry anyway and keeps only files and directories.
+  const listed = fsCall(dir, 'directory', () => readdirSync(dir, { encoding: 'latin1' }));
+  listed.sort();
+  const names = listed.map((k) => Buffer.from(k, 'latin1'));
+  return { names, next: 0, dirSlash: Buffer.concat([dir, SLASH]), rel, relSlash: rel.length > 0 ? Buffer.concat([joinPath(rel), SLASH]) : undefined };
 }
 
 function joinPath(parts: Buffer[]): Buffer {
@@ -307,6 +377,8 @@ export class TarStats {
 
 /** Output chunk size: big enough that per-chunk costs (hashing, compressor calls) stay small. */
 const CHUNK = 256 * 1024;
+/** Released chunk buffers kept for reuse (more are left to the garbage collector). */
+const MAX_FREE_CHUNKS = 4;
 /**
  * fluxcd/pkg `tar.Tar` copies file data with a 32 KiB buffer (its `copyBuffer`): one read of a regular file returns
  * min(32 KiB, remaining), and each read becomes one Write on the gzip writer.
@@ -322,6 +394,13 @@ export interface TarChunk {
   data: Buffer;
   /** End offset in `data` of each Write call, ascending; the last one is `data.length`. */
   writeEnds: number[];
+  /**
+   * Optional: a consumer that is completely done with `data` (it copied what it needed and keeps no reference) may
+   * call this so that tarChunks reuses the buffer for a later chunk instead of allocating a new one. Garbage chunk
+   * buffers otherwise pile up as external memory between garbage collections, so peak RSS grows with the size of the
+   * tree (docs/benchmarks.md, "build"). Never calling it is always safe.
+   */
+  release?: () => void;
 }
 
 /**
@@ -331,7 +410,12 @@ export interface TarChunk {
  */
 export function headerWrites(e: TarEntry): number[] {
   const pax = paxRecords(toNameBytes(e.name), e.type === 'dir' ? 0 : e.size);
-  if (!pax) return [TAR_BLOCK];
+  return pax ? paxHeaderWrites(pax) : [TAR_BLOCK];
+}
+
+const USTAR_WRITES: readonly number[] = [TAR_BLOCK];
+
+function paxHeaderWrites(pax: Buffer): number[] {
   const pad = tarPadding(pax.length);
   return pad ? [TAR_BLOCK, pax.length, pad, TAR_BLOCK] : [TAR_BLOCK, pax.length, TAR_BLOCK];
 }
@@ -348,72 +432,149 @@ export function headerWrites(e: TarEntry): number[] {
  * A file whose size changed since it was listed is an error, as with Go's tar writer.
  */
 export async function* tarChunks(entries: AsyncIterable<SourcedEntry> | Iterable<SourcedEntry>, stats = new TarStats()): AsyncGenerator<TarChunk> {
-  let buf = Buffer.alloc(CHUNK);
-  let used = 0;
-  let writeEnds: number[] = [];
-  /** Appends a Write of `n` bytes already in (or, for zeros, already zero in) `buf` at `used`. */
-  const write = (n: number): void => {
-    used += n;
-    writeEnds.push(used);
-  };
-  const flush = function* (): Generator<TarChunk> {
-    if (used > 0) {
-      const data = buf.subarray(0, used);
-      stats.update(data);
-      const chunk = { data, writeEnds };
-      buf = Buffer.alloc(CHUNK);
-      used = 0;
-      writeEnds = [];
-      yield chunk;
+  const w = new TarAssembler(stats);
+  // A synchronous iterable (walkFluxTree's) is read without a promise per entry: the generator only awaits per chunk.
+  if (Symbol.iterator in entries) {
+    for (const e of entries as Iterable<SourcedEntry>) {
+      const large = w.add(e);
+      while (w.ready.length > 0) yield w.ready.shift()!;
+      if (large) for (const c of w.streamFile(e)) yield c;
     }
-  };
+  } else {
+    for await (const e of entries) {
+      const large = w.add(e);
+      while (w.ready.length > 0) yield w.ready.shift()!;
+      if (large) for (const c of w.streamFile(e)) yield c;
+    }
+  }
+  w.finish();
+  while (w.ready.length > 0) yield w.ready.shift()!;
+}
+
+/** The state of `tarChunks`: the chunk being filled, the padding owed, finished chunks not yet handed out. */
+class TarAssembler {
+  /** Finished chunks, in order. */
+  readonly ready: TarChunk[] = [];
+  /** Buffers given back through TarChunk.release, ready for reuse. */
+  private readonly free: Buffer[] = [];
+  private buf: Buffer;
+  private used = 0;
+  private writeEnds: number[] = [];
   /** Zero padding owed by the previous file: Go writes it when the next header (or the trailer) flushes. */
-  let pad = 0;
-  for await (const e of entries) {
-    const writes = headerWrites(e);
-    const hlen = writes.reduce((a, b) => a + b, 0);
+  private pad = 0;
+
+  constructor(private readonly stats: TarStats) {
+    this.buf = this.take();
+  }
+
+  private take(): Buffer {
+    const b = this.free.pop();
+    return b ? b.fill(0) : Buffer.alloc(CHUNK);
+  }
+
+  /** Appends a Write of `n` bytes already in (or, for zeros, already zero in) the buffer at `used`. */
+  private write(n: number): void {
+    this.used += n;
+    this.writeEnds.push(this.used);
+  }
+
+  /** Moves the filled part of the buffer to `ready` and starts a new one. */
+  private flush(): void {
+    if (this.used === 0) return;
+    const data = this.buf.subarray(0, this.used);
+    this.stats.update(data);
+    const whole = this.buf;
+    const free = this.free;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      if (free.length < MAX_FREE_CHUNKS) free.push(whole);
+    };
+    this.ready.push({ data, writeEnds: this.writeEnds, release });
+    this.buf = this.take();
+    this.used = 0;
+    this.writeEnds = [];
+  }
+
+  /**
+   * Appends the header of `e` and, for a file that fits in the current chunk (with one spare byte to detect growth),
+   * its data. Returns true for a larger file, whose data the caller then takes from `streamFile`.
+   */
+  add(e: SourcedEntry): boolean {
+    const name = toNameBytes(e.name);
+    const size = e.type === 'dir' ? 0 : e.size;
+    const pax = paxRecords(name, size);
+    const writes = pax ? paxHeaderWrites(pax) : USTAR_WRITES;
+    const hlen = pax ? TAR_BLOCK * 2 + pax.length + tarPadding(pax.length) : TAR_BLOCK;
     const isFile = e.type === 'file';
-    // Small entries (plus one spare byte to detect growth) go into the current chunk whole.
-    const inline = isFile ? pad + hlen + e.size + 1 <= CHUNK : true;
-    if (used + pad + hlen + (isFile && inline ? e.size + 1 : 0) > CHUNK) yield* flush();
-    if (pad > 0) write(pad); // the chunk is zeroed
-    encodeHeaderInto(buf, used, e);
-    for (const n of writes) write(n);
-    stats.entries++;
-    pad = 0;
-    if (!isFile) continue;
-    stats.files++;
-    if (!e.source) throw new D2Error(`tar: no data source for ${String(e.name)}`);
-    // Synchronous reads (see walkDir for why); the generator yields between chunks.
-    const src = e.source;
-    const fd = fsCall(src, 'file', () => openSync(src, 'r'));
+    const inline = isFile ? this.pad + hlen + e.size + 1 <= CHUNK : true;
+    if (this.used + this.pad + hlen + (isFile && inline ? e.size + 1 : 0) > CHUNK) this.flush();
+    if (this.pad > 0) this.write(this.pad); // the chunk is zeroed
+    encodeHeaderWith(this.buf, this.used, e, name, size, pax);
+    for (const n of writes) this.write(n);
+    this.stats.entries++;
+    this.pad = 0;
+    if (!isFile) return false;
+    this.stats.files++;
+    if (!inline) return true;
+    const fd = openSource(e);
     try {
-      if (inline) {
-        const n = readFully(fd, buf, used, e.size + 1);
-        checkSize(e, n); // so the spare byte was not written: the padding after the data stays zero
-        for (let left = e.size; left > 0; left -= GO_COPY_BUFFER) write(Math.min(left, GO_COPY_BUFFER));
-      } else {
-        let left = e.size;
-        while (left > 0) {
-          const want = Math.min(left, GO_COPY_BUFFER);
-          if (used + want > CHUNK) yield* flush();
-          const n = readFully(fd, buf, used, want);
-          if (n < want) checkSize(e, e.size - left + n);
-          write(n);
-          left -= n;
-        }
-        checkSize(e, e.size + readFully(fd, Buffer.alloc(1), 0, 1));
-      }
+      // One read of size + 1 bytes: a regular file returns fewer bytes than asked only at its end, so getting exactly
+      // `size` means it still has that size; more means it grew, less that it shrank (or a short read, which
+      // readFully continues).
+      let n = readSync(fd, this.buf, this.used, e.size + 1, null);
+      if (n < e.size && n > 0) n += readFully(fd, this.buf, this.used + n, e.size + 1 - n);
+      checkSize(e, n); // so the spare byte was not written: the padding after the data stays zero
+      for (let left = e.size; left > 0; left -= GO_COPY_BUFFER) this.write(Math.min(left, GO_COPY_BUFFER));
     } finally {
       closeSync(fd);
     }
-    pad = tarPadding(e.size);
+    this.pad = tarPadding(e.size);
+    return false;
   }
-  if (used + pad + TAR_TRAILER_SIZE > CHUNK) yield* flush();
-  if (pad > 0) write(pad);
-  write(TAR_BLOCK);
-  write(TAR_BLOCK);
-  yield* flush();
+
+  /** The data of a file too large for the current chunk, in 32 KiB reads; yields each chunk as it fills. */
+  *streamFile(e: SourcedEntry): Generator<TarChunk> {
+    const fd = openSource(e);
+    try {
+      let left = e.size;
+      while (left > 0) {
+        const want = Math.min(left, GO_COPY_BUFFER);
+        if (this.used + want > CHUNK) {
+          this.flush();
+          while (this.ready.length > 0) yield this.ready.shift()!;
+        }
+        const n = readFully(fd, this.buf, this.used, want);
+        if (n < want) checkSize(e, e.size - left + n);
+        this.write(n);
+        left -= n;
+      }
+      checkSize(e, e.size + readFully(fd, Buffer.alloc(1), 0, 1));
+    } finally {
+      closeSync(fd);
+    }
+    this.pad = tarPadding(e.size);
+  }
+
+  /** The padding of the last file and the two trailer blocks. */
+  finish(): void {
+    if (this.used + this.pad + TAR_TRAILER_SIZE > CHUNK) this.flush();
+    if (this.pad > 0) this.write(this.pad);
+    this.write(TAR_BLOCK);
+    this.write(TAR_BLOCK);
+    this.flush();
+  }
+}
+
+/** Opens a file entry's data source (synchronously: see openDir for why). */
+function openSource(e: SourcedEntry): number {
+  if (!e.source) throw new D2Error(`tar: no data source for ${String(e.name)}`);
+  try {
+    return openSync(e.source, 'r');
+  } catch (err) {
+    throw sourceReadError(err, e.source, 'file');
+  }
 }
 
 /** The tar bytes for `entries` as plain chunks (see `tarChunks`), for hashing, zlib and plain tar output. */

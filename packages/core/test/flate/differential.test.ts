@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGoGzip, goDeflateRawSync, GoGzipWriter, goGzipSync } from '../../src/flate/index.js';
 import { goOracle } from './go-oracle.js';
-import { fibonacciSymbols, mixed, prng, randomBytes, sha256, smallAlphabet, yamlText } from './fixtures.js';
+import { corpusBase64, corpusYaml, corpusZeroRuns, fibonacciSymbols, mixed, prng, randomBytes, sha256, smallAlphabet, yamlText } from './fixtures.js';
 
 const oracle = goOracle();
 if (!oracle) console.warn('flate differential tests skipped: `go` is not on PATH (install Go to compare with compress/flate)');
@@ -120,6 +120,53 @@ describe.skipIf(!oracle)(`differential vs Go compress/gzip (${oracle?.version ??
     expect(goSplit.equals(goWhole)).toBe(false);
     expectSame(goGzipSync(input), goWhole);
     expectSame(oursChunked(input, [65535, 100000]), goSplit);
+  });
+
+  // The three corpora of the throughput goal, at random sizes, with random Write sizes: the paths the fast loop takes
+  // for each (literal runs for base64, chain walks for YAML, runs linked without hashing for zero runs) against Go.
+  const corpora: [string, (n: number, seed: number) => Uint8Array][] = [
+    ['YAML text', corpusYaml],
+    ['base64 noise', corpusBase64],
+    ['long zero runs', (n, seed) => corpusZeroRuns(n, seed)],
+    ['short zero runs (4-300 bytes)', (n, seed) => corpusZeroRuns(n, seed, 300)],
+    [
+      'segments of all three plus runs of one repeated byte',
+      (n, seed) => {
+        const r = prng(seed);
+        const out = new Uint8Array(n);
+        for (let p = 0; p < n; ) {
+          const len = Math.min(n - p, 1 + (r() % 40000));
+          const kind = r() % 4;
+          if (kind === 3) out.fill(r() & 0xff, p, p + len);
+          else out.set([corpusYaml, corpusBase64, corpusZeroRuns][kind](len, r()), p);
+          p += len;
+        }
+        return out;
+      },
+    ],
+  ];
+  for (const [name, make] of corpora) {
+    it(`§3.4 random ${name}: random sizes and Write sizes give Go's bytes`, () => {
+      const r = prng(name.length * 7919);
+      for (let t = 0; t < 6; t++) {
+        const size = t === 0 ? 1 + (r() % 600) : t === 5 ? 1_500_000 + (r() % 1_000_000) : 1 + (r() % 400_000);
+        const input = make(size, 1 + r());
+        const writes = t % 3 === 0 ? undefined : t % 3 === 1 ? [512, 32768, 32768, 1 + (r() % 1000)] : Array.from({ length: 5 }, () => 1 + (r() % 70000));
+        const ours = writes ? oursChunked(input, writes) : goGzipSync(input);
+        expectSame(ours, oracle!.gzip(input, writes));
+      }
+    });
+  }
+
+  it('§3.4 copies at the window edge (distance 32767, 32768, 32769) in incompressible data', () => {
+    // Random bytes have no matches, so the literal path runs; a copy whose source is exactly 32768 back is the oldest
+    // position a match may use, one 32769 back is outside the window.
+    const input = randomBytes(300_000, 41);
+    for (const [at, distance] of [[40_000, 32768], [70_123, 32767], [100_000, 32769], [150_001, 32768], [200_000, 32768], [230_000, 4096], [240_000, 4097]]) {
+      input.copyWithin(at, at - distance, at - distance + (distance > 4000 && distance < 5000 ? 4 : 24));
+    }
+    expectSame(goGzipSync(input), oracle!.gzip(input));
+    expectSame(oursChunked(input, [512, 32768, 32768, 700]), oracle!.gzip(input, [512, 32768, 32768, 700]));
   });
 
   it('§3.4 createGoGzip() stream: each chunk is one Go Write', async () => {

@@ -34,6 +34,44 @@ export function yamlText(n: number, seed: number): Uint8Array {
   return new TextEncoder().encode(s.slice(0, n));
 }
 
+/**
+ * The three corpora of the throughput goal (docs/benchmarks.md, "flate"), also used by bench/flate.bench.ts:
+ * Kubernetes-like YAML text, base64 of random bytes in 76-character lines (like a Secret or an embedded blob), and
+ * long zero runs broken by short bursts of noise (like sparse files or tar padding). Each is a deterministic function
+ * of (size, seed), and a shorter output is a prefix of a longer one.
+ */
+export function corpusYaml(n: number, seed: number): Uint8Array {
+  const r = prng(seed);
+  const lines = ['apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: podinfo-', '  namespace: apps-', 'spec:', '  replicas: ', '      containers:', '        - name: app', '          image: ghcr.io/stefanprodan/podinfo:6.', '          ports:', '            - containerPort: 9898', '          resources:', '            limits:', '              memory: ', '                cpu: '];
+  const out = new Uint8Array(n);
+  const enc = new TextEncoder();
+  for (let p = 0; p < n; ) {
+    const line = enc.encode(`${lines[r() % lines.length]}${r() % 500}\n`);
+    out.set(line.subarray(0, n - p), p);
+    p += line.length;
+  }
+  return out;
+}
+
+export function corpusBase64(n: number, seed: number): Uint8Array {
+  const r = prng(seed);
+  const alphabet = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = i % 77 === 76 ? 0x0a : alphabet[r() & 63];
+  return out;
+}
+
+export function corpusZeroRuns(n: number, seed: number, maxRun = 1 << 20): Uint8Array {
+  const r = prng(seed);
+  const out = new Uint8Array(n);
+  for (let p = 0; p < n; ) {
+    p += 1 + (r() % maxRun);
+    const burst = 1 + (r() % 2048);
+    for (let k = 0; k < burst && p < n; k++) out[p++] = r() & 0xff;
+  }
+  return out;
+}
+
 /** A mix: text, runs, copies from far back (distances near 32 KiB) and noise. */
 export function mixed(n: number, seed: number): Uint8Array {
   const r = prng(seed);

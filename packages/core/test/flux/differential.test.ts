@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GoGzipWriter, goGzipSync } from '@d2/core/flate';
 import { buildArtifact, COMPRESSORS, planEntries, tarBytes, writeFluxTar } from '@d2/core/flux';
-import { randomBytes } from '../flate/fixtures.js';
+import { corpusBase64, corpusYaml, corpusZeroRuns, prng, randomBytes } from '../flate/fixtures.js';
 import { tempDir } from './fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -194,6 +194,29 @@ describe('byte-identical to fluxcd/pkg tar + sourceignore (Flux 2.9)', () => {
     expect(theirs.length).toBeGreaterThan(100);
     expect(writes).toEqual(theirs);
     expect(layer.equals(reference(root, set, true))).toBe(true);
+  });
+
+  // Random trees whose files come from the three corpora of the compression benchmark (YAML text, base64 noise, long
+  // zero runs; docs/benchmarks.md), at random sizes — some larger than one 256 KiB tar chunk, so the tar writer's
+  // buffer reuse and the deflater's fast paths all run — against the layer Flux's own code writes.
+  it.for([1, 2, 3])('random tree %i of the three corpora: go-flate layer equals Flux byte for byte', async (seed, ctx) => {
+    if (!fluxref) return ctx.skip();
+    const r = prng(seed * 7127);
+    const path = join(tmp.dir, `corpora-${seed}`);
+    const makers = [corpusYaml, corpusBase64, (n: number, s: number) => corpusZeroRuns(n, s, 1 + (r() % 200_000))];
+    for (let i = 0; i < 24; i++) {
+      const d = join(path, `c${r() % 4}`, r() % 2 ? 'base' : 'overlays');
+      mkdirSync(d, { recursive: true });
+      const size = r() % 5 === 0 ? 200_000 + (r() % 600_000) : r() % 40_000;
+      file(Buffer.from(join(d, `f${i}-${r() % 1000}.yaml`)), Buffer.from(makers[r() % 3](size, r())));
+    }
+    const a = await buildArtifact(path, { ignorePaths: [], reproducible: true, compressor: 'go-flate' });
+    try {
+      expect(a.tarSize).toBeGreaterThan(256 * 1024);
+      expect(readFileSync(a.layerPath).equals(reference(path, '', true))).toBe(true);
+    } finally {
+      await a.cleanup();
+    }
   });
 
   it('write-boundary case: the go-flate layer equals Flux even where one coalesced Write would not (§3.4)', async (ctx) => {

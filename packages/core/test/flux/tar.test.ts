@@ -4,6 +4,7 @@
  * independent of the compressor.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -190,6 +191,28 @@ describe('the walk on disk', () => {
     expect(tar.subarray(i + 512, i + 512 + big.length).equals(big)).toBe(true);
     expect(tar.length).toBe(512 + 512 + 512 * Math.ceil(big.length / 512) + 1024);
   });
+
+  it('a file whose size changed since it was listed fails with ARTIFACT_SOURCE_CHANGED (small and large files)', async () => {
+    const root = join(tmp.dir, 'changed');
+    mkdirSync(root);
+    const drain = async (entries: Parameters<typeof tarChunks>[0]): Promise<unknown> => {
+      try {
+        for await (const c of tarChunks(entries)) void c;
+        return 'no error';
+      } catch (err) {
+        return err instanceof D2Error ? err.code : err;
+      }
+    };
+    for (const actual of [100, 300_000]) {
+      const source = join(root, `f${actual}`);
+      writeFileSync(source, Buffer.alloc(actual, 1));
+      for (const listed of [actual - 1, actual + 1, actual === 100 ? 0 : 1]) {
+        // `listed` is the size the walk saw; the file on disk has `actual` bytes (it grew or shrank since).
+        expect(await drain([{ name: 'f', type: 'file', mode: 0o644, size: listed, source }]), `${actual} listed as ${listed}`).toBe('ARTIFACT_SOURCE_CHANGED');
+      }
+      expect(await drain([{ name: 'f', type: 'file', mode: 0o644, size: actual, source }])).toBe('no error');
+    }
+  });
 });
 
 describe("Go's Write calls (flux-artifact.md §3.3, §3.4; docs/flate.md \"Write boundaries\")", () => {
@@ -214,6 +237,37 @@ describe("Go's Write calls (flux-artifact.md §3.3, §3.4; docs/flate.md \"Write
     expect(chunks.length).toBeGreaterThan(1); // big spans chunks: each chunk ends on a Write boundary
     for (const c of chunks) expect(c.writeEnds[c.writeEnds.length - 1]).toBe(c.data.length);
     expect(Buffer.concat(chunks.map((c) => c.data)).equals(await tarBytesOf(root, []))).toBe(true);
+  });
+
+  it('released chunk buffers are reused, and reuse changes no byte (tar, and the go-flate layer of buildArtifact)', async () => {
+    const root = join(tmp.dir, 'reuse');
+    const files: Record<string, [Buffer, number]> = {};
+    for (let i = 0; i < 40; i++) files[`f${String(i).padStart(2, '0')}.bin`] = [Buffer.alloc(30_000 + i * 1000, (i * 37) & 0xff), 0o644];
+    files['z-large.bin'] = [Buffer.alloc(700_000, 9), 0o644];
+    writeTree(root, files);
+    const expected = await tarBytesOf(root, []);
+    const { entries } = await planEntries(root, { ignorePaths: [] });
+    const copies: Buffer[] = [];
+    const seen = new Set<ArrayBufferLike>();
+    let reused = 0;
+    for await (const c of tarChunks(entries)) {
+      if (seen.has(c.data.buffer)) reused++;
+      seen.add(c.data.buffer);
+      copies.push(Buffer.from(c.data));
+      c.release?.();
+      c.release?.(); // a second call is harmless
+    }
+    expect(copies.length).toBeGreaterThan(4);
+    expect(reused).toBeGreaterThan(0);
+    expect(Buffer.concat(copies).equals(expected)).toBe(true);
+    // buildArtifact's go-flate compressor releases each chunk once compressed: the layer still holds the same tar.
+    const a = await buildArtifact(root, { compressor: 'go-flate', reproducible: true, ignorePaths: [], workDir: tmp.dir });
+    try {
+      expect((await tarDigestOfLayer(a.layerPath)).digest).toBe(`sha256:${createHash('sha256').update(expected).digest('hex')}`);
+      expect(a.tarDigest).toBe(`sha256:${createHash('sha256').update(expected).digest('hex')}`);
+    } finally {
+      await a.cleanup();
+    }
   });
 });
 
