@@ -13,8 +13,8 @@ function dockerConfigDir(auths: Record<string, { auth: string }>): string {
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('credential provider registry', () => {
-  it('registers static, ghcr-token and docker-config, in that order', () => {
-    expect([...CREDENTIAL_PROVIDERS.keys()]).toEqual(['static', 'ghcr-token', 'docker-config']);
+  it('registers cloud, static, ghcr-token, gitlab-ci and docker-config, in that order (a cloud host is answered first)', () => {
+    expect([...CREDENTIAL_PROVIDERS.keys()]).toEqual(['cloud', 'static', 'ghcr-token', 'gitlab-ci', 'docker-config']);
   });
 
   it('explicit credentials apply to the registries of the run only, before the Docker config', async () => {

@@ -32,6 +32,17 @@ describe('parseErrorBody', () => {
 });
 
 describe('RegistryError', () => {
+  it('an ECR refusal to move an immutable tag says so, with the fix', () => {
+    const e = new RegistryError({
+      operation: 'PUT manifest',
+      registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+      repository: 'acme/app',
+      status: 400,
+      errors: [{ code: 'TAG_INVALID', message: "The image tag 'latest' already exists in the 'acme/app' repository and cannot be overwritten because the tag is immutable." }],
+    });
+    expect(e.hint).toMatch(/immutable tags .*cannot be moved.*MUTABLE/);
+  });
+
   const base = { registry: 'ghcr.io', repository: 'org/app', operation: 'push manifest v1' };
 
   it('carries registry, repository, operation, status and the registry error in its message', () => {

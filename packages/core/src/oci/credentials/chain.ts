@@ -1,5 +1,5 @@
 import type { CredentialProvider, Credentials } from '../../base/index.js';
-import { empty } from './common.js';
+import { empty } from './shared/common.js';
 
 /** The first provider that has credentials for the registry wins. */
 export class ChainCredentials implements CredentialProvider {

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { D2Error, InputError } from '../../errors.js';
 import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_HOST, isDockerHub, type CredentialProvider, type Credentials } from '../../base/index.js';
-import { convertToHostname, credentialKey, decodeAuth, empty, sameRegistry } from './common.js';
+import { convertToHostname, credentialKey, decodeAuth, empty, sameRegistry } from './shared/common.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,8 +1,12 @@
-export { convertToHostname, credentialKey } from './common.js';
+export { convertToHostname, credentialKey } from './shared/common.js';
 export { StaticCredentials } from './static.js';
 export { GitHubTokenCredentials } from './github-token.js';
 export { ChainCredentials } from './chain.js';
+export { gitlabCiCredentials } from './gitlab-ci.js';
 export { DockerConfigCredentials, parseDockerAuthConfig, runCredentialHelper } from './docker-config.js';
 export type { DockerConfigCredentialsOptions } from './docker-config.js';
 export { CREDENTIAL_PROVIDERS, credentialChain } from './registry.js';
 export type { CredentialContext, CredentialProviderFactory } from './registry.js';
+export type { AudienceTokenSource, CloudCredentialContext, CloudCredentialFactory, CloudCredentialProvider, CloudInputs, CloudProviderName, ProviderSetting } from './cloud-context.js';
+export { CLOUD_PROVIDERS, CloudCredentials, PROVIDER_SETTINGS, cloudFor, cloudOfHost, parseProviderSetting } from './cloud.js';
+export type { CloudCredentialsOptions } from './cloud.js';

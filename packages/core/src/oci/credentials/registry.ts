@@ -8,6 +8,7 @@ import type { CredentialProvider } from '../../base/index.js';
 import { ChainCredentials } from './chain.js';
 import { DockerConfigCredentials } from './docker-config.js';
 import { GitHubTokenCredentials } from './github-token.js';
+import { gitlabCiCredentials } from './gitlab-ci.js';
 import { StaticCredentials } from './static.js';
 
 export interface CredentialContext {
@@ -17,9 +18,17 @@ export interface CredentialContext {
   /** Explicit credentials (action inputs registry-username/-password, CLI --creds or D2_REGISTRY_USERNAME/_PASSWORD). */
   username?: string;
   password?: string;
+  /**
+   * The cloud registries of the run (cloud.ts): first in the chain, and for a cloud host it returns credentials or
+   * throws, so no other source (registry-password, the workflow token, the Docker config) is used for that host.
+   */
+  cloud?: CredentialProvider;
 }
 
 export type CredentialProviderFactory = (ctx: CredentialContext) => CredentialProvider | undefined;
+
+/** The run's cloud registries (provider aws/gcp/azure/auto). */
+const cloud: CredentialProviderFactory = (ctx) => ctx.cloud;
 
 /** Explicit username and password, for the registries of this run only. */
 const explicit: CredentialProviderFactory = ({ registries, username, password }) =>
@@ -29,12 +38,17 @@ const explicit: CredentialProviderFactory = ({ registries, username, password })
 const ghcrToken: CredentialProviderFactory = ({ env, username, password }) =>
   !username && password ? new GitHubTokenCredentials({ token: password, actor: env.GITHUB_ACTOR }) : undefined;
 
+/** GitLab CI: the job's CI_REGISTRY_USER/CI_REGISTRY_PASSWORD for CI_REGISTRY. */
+const gitlabCi: CredentialProviderFactory = ({ env }) => gitlabCiCredentials(env);
+
 const dockerConfig: CredentialProviderFactory = ({ env }) => new DockerConfigCredentials({ env });
 
 /** In order of precedence. */
 export const CREDENTIAL_PROVIDERS: ReadonlyMap<string, CredentialProviderFactory> = new Map<string, CredentialProviderFactory>([
+  ['cloud', cloud],
   ['static', explicit],
   ['ghcr-token', ghcrToken],
+  ['gitlab-ci', gitlabCi],
   ['docker-config', dockerConfig],
 ]);
 

@@ -1,5 +1,5 @@
 import type { CredentialProvider, Credentials } from '../../base/index.js';
-import { empty, sameRegistry } from './common.js';
+import { empty, sameRegistry } from './shared/common.js';
 
 /** Fixed credentials per registry host (Docker Hub aliases match each other). */
 export class StaticCredentials implements CredentialProvider {

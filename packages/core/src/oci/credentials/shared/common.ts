@@ -1,6 +1,6 @@
 /** What the credential providers share: docker's host matching and `auth` decoding. */
-import { InputError } from '../../errors.js';
-import { DOCKER_HUB_CREDENTIALS_KEY, isDockerHub, type Credentials } from '../../base/index.js';
+import { InputError } from '../../../errors.js';
+import { DOCKER_HUB_CREDENTIALS_KEY, isDockerHub, type Credentials } from '../../../base/index.js';
 
 /** docker/cli `ConvertToHostname`: strip the scheme and any path from a config key. */
 export function convertToHostname(key: string): string {
