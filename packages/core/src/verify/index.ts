@@ -10,3 +10,5 @@ export { certificateIdentity, compileRE2, matchIdentity, parseCertificate, OID_I
 export type { CertificateIdentity, IdentityPolicy } from '../base/index.js';
 export { VerificationFailure } from './errors.js';
 export type { VerificationCheck } from './errors.js';
+export { bundleReferrers, verifyAttestationBundle, verifyAttestations } from './attestation.js';
+export type { BundleReferrer, VerifiedAttestation, VerifyAttestationOptions } from './attestation.js';
