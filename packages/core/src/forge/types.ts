@@ -16,6 +16,8 @@ export interface Forge {
   repository(): Promise<RepositoryInfo>;
   /** The branch's commit SHA, or undefined when the branch does not exist. */
   branchSha(branch: string): Promise<string | undefined>;
+  /** The names of the branches that start with `prefix`, sorted. */
+  branchesWithPrefix(prefix: string): Promise<string[]>;
   compare(base: string, head: string): Promise<Comparison>;
   /** The open pull request from `head` (this repository's branch) into `base`, if any. */
   findOpen(head: string, base?: string): Promise<PullRequestInfo | undefined>;

@@ -5,8 +5,8 @@ import { FORGES, forgeFor, ImageUpdatesPr, type Forge, type ForgeFactory } from 
 import { PullRequests } from '../../src/github/index.js';
 
 describe('forge registry', () => {
-  it('registers github, whose forge is the GitHub pull request client', () => {
-    expect([...FORGES.keys()]).toEqual(['github']);
+  it('registers github and gitlab; the github forge is the GitHub pull request client', () => {
+    expect([...FORGES.keys()]).toEqual(['github', 'gitlab']);
     const forge = forgeFor('github', { repository: 'acme/fleet', token: 'ghs_x', apiUrl: 'http://127.0.0.1:9' });
     expect(forge).toBeInstanceOf(PullRequests);
     expect(forge.errorKind(new Error('Validation Failed: A pull request already exists for acme:image-updates.'))).toBe('pull-request-exists');
