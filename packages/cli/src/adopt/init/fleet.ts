@@ -1,0 +1,427 @@
+/**
+ * The d2-fleet repository `d2 init fleet` writes: clusters/{staging,production,update} and tenants/ (the layout of
+ * D2's reference fleet, docs/adopt.md "What d2 init writes"). The signature each cluster accepts follows from the
+ * workflows in workflows.ts:
+ *   staging     tag latest,        push-artifact.yaml    at refs/heads/main
+ *   production  tag latest-stable, release-artifact.yaml at refs/tags/… (components: <component>/<version>; fleet: v<version>)
+ * runtime-info.yaml carries the workflow name and ref (ARTIFACT_SUBJECT_WORKFLOW, ARTIFACT_SUBJECT_GIT_REF, a regular
+ * expression) into the tenants' ResourceSets, which build each OCIRepository's matchOIDCIdentity from them.
+ */
+import { GITHUB_ISSUER_REGEXP, quoteMeta } from '../suite.js';
+import type { InitPlan } from './plan.js';
+import { D2_COMMIT_TEMPLATE } from './components.js';
+
+export type FileTree = Record<string, string>;
+
+interface Cluster {
+  name: 'staging' | 'production';
+  tag: string;
+  workflow: string;
+  /** Regular expression of the git refs whose signatures the cluster accepts, for the components. */
+  componentRefs: string;
+  /** The same for the fleet artifact itself. */
+  fleetRefs: string;
+}
+
+const CLUSTERS: Cluster[] = [
+  { name: 'staging', tag: 'latest', workflow: 'push-artifact', componentRefs: 'refs/heads/main', fleetRefs: 'refs/heads/main' },
+  { name: 'production', tag: 'latest-stable', workflow: 'release-artifact', componentRefs: 'refs/tags/.*', fleetRefs: 'refs/tags/v.*' },
+];
+
+function indent(text: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return text.split('\n').map((l) => (l === '' ? l : pad + l)).join('\n');
+}
+
+/** The matchOIDCIdentity subject of `repo`'s `workflow` (file name without .yaml) at refs matching `refsRegexp`. */
+export function subjectRegexp(owner: string, repo: string, workflow: string, refsRegexp: string): string {
+  return `^${quoteMeta(`https://github.com/${owner}/${repo}/.github/workflows/${workflow}.yaml`)}@${refsRegexp}$`;
+}
+
+function fluxInstance(plan: InitPlan, cluster: string, tag: string, subject: string, components: string[]): string {
+  return `apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution:
+    version: "2.x"
+    registry: "ghcr.io/fluxcd"
+  components:
+${components.map((c) => `    - ${c}`).join('\n')}
+  cluster:
+    type: kubernetes
+    multitenant: true
+    tenantDefaultServiceAccount: flux
+    networkPolicy: true
+    domain: "cluster.local"
+  sync:
+    kind: OCIRepository
+    url: "oci://${plan.registry}/${plan.repos.fleet}"
+    ref: "${tag}"
+    path: "clusters/${cluster}"
+    # Created at bootstrap: a registry token with read access to the packages (README.md, "Bootstrap a cluster").
+    pullSecret: "ghcr-auth"
+  kustomize:
+    patches:
+      # The cluster applies only artifacts signed by the fleet's own workflow (keyless, GitHub Actions OIDC).
+      - target:
+          kind: OCIRepository
+          name: flux-system
+        patch: |
+          - op: add
+            path: /spec/verify
+            value:
+              provider: cosign
+              matchOIDCIdentity:
+                - issuer: ${GITHUB_ISSUER_REGEXP}
+                  subject: ${subject}
+`;
+}
+
+const fluxOperator = `apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: flux-operator
+  namespace: flux-system
+spec:
+  # After bootstrap, Flux manages the Flux Operator's own Helm release.
+  dependsOn:
+    - apiVersion: apiextensions.k8s.io/v1
+      kind: CustomResourceDefinition
+      name: helmreleases.helm.toolkit.fluxcd.io
+  resources:
+    - apiVersion: source.toolkit.fluxcd.io/v1
+      kind: OCIRepository
+      metadata:
+        name: flux-operator
+        namespace: flux-system
+      spec:
+        interval: 10m
+        url: oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator
+        ref:
+          semver: "*"
+        verify:
+          provider: cosign
+          matchOIDCIdentity:
+            - issuer: ${GITHUB_ISSUER_REGEXP}
+              subject: ^https://github\\.com/controlplaneio-fluxcd/charts/\\.github/workflows/release\\.yml@refs/tags/v\\d+\\.\\d+\\.\\d+$
+    - apiVersion: helm.toolkit.fluxcd.io/v2
+      kind: HelmRelease
+      metadata:
+        name: flux-operator
+        namespace: flux-system
+      spec:
+        interval: 30m
+        releaseName: flux-operator
+        serviceAccountName: flux-operator
+        chartRef:
+          kind: OCIRepository
+          name: flux-operator
+        values:
+          multitenancy:
+            enabled: true
+            defaultServiceAccount: flux-operator
+`;
+
+function runtimeInfo(data: Record<string, string>): string {
+  return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: flux-runtime-info
+  namespace: flux-system
+  labels:
+    toolkit.fluxcd.io/runtime: "true"
+    reconcile.fluxcd.io/watch: Enabled
+  annotations:
+    kustomize.toolkit.fluxcd.io/ssa: "Merge"
+data:
+${Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}
+`;
+}
+
+const tenantsKustomization = `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: tenants
+  namespace: flux-system
+spec:
+  serviceAccountName: flux-operator
+  interval: 12h
+  retryInterval: 3m
+  path: ./tenants
+  prune: true
+  sourceRef:
+    kind: OCIRepository
+    name: flux-system
+  postBuild:
+    substituteFrom:
+      - kind: ConfigMap
+        name: flux-runtime-info
+`;
+
+interface TenantRepo {
+  name: string;
+  repo: string;
+  tenants: string[];
+  /** Kustomizations per tenant: name and path inside the component's artifact. */
+  kustomizations: Array<{ name: string; path: string; dependsOn?: string }>;
+  /** ClusterRole bound to the tenant's service account (infra installs cluster-wide add-ons). */
+  role: 'admin' | 'cluster-admin';
+}
+
+function tenantResourceSet(plan: InitPlan, t: TenantRepo): string {
+  const subject = `^${quoteMeta(`https://github.com/${plan.owner}/${t.repo}/.github/workflows/`)}<< inputs.artifactSubjectWorkflow >>\\.yaml@<< inputs.artifactSubjectGitRef >>$`;
+  const binding =
+    t.role === 'admin'
+      ? `    - apiVersion: rbac.authorization.k8s.io/v1
+      kind: RoleBinding
+      metadata:
+        name: flux
+        namespace: << inputs.tenant >>
+      roleRef:
+        apiGroup: rbac.authorization.k8s.io
+        kind: ClusterRole
+        name: admin
+      subjects:
+        - kind: ServiceAccount
+          name: flux
+          namespace: << inputs.tenant >>`
+      : `    - apiVersion: rbac.authorization.k8s.io/v1
+      kind: ClusterRoleBinding
+      metadata:
+        name: flux-${t.name}-<< inputs.tenant >>
+      roleRef:
+        apiGroup: rbac.authorization.k8s.io
+        kind: ClusterRole
+        name: cluster-admin
+      subjects:
+        - kind: ServiceAccount
+          name: flux
+          namespace: << inputs.tenant >>`;
+  const kustomizations = t.kustomizations
+    .map(
+      (k) => `    - apiVersion: kustomize.toolkit.fluxcd.io/v1
+      kind: Kustomization
+      metadata:
+        name: ${k.name}
+        namespace: << inputs.tenant >>
+      spec:${k.dependsOn ? `\n        dependsOn:\n          - name: ${k.dependsOn}` : ''}
+        targetNamespace: << inputs.tenant >>
+        serviceAccountName: flux
+        interval: 30m
+        retryInterval: 5m
+        wait: true
+        timeout: 5m
+        sourceRef:
+          kind: OCIRepository
+          name: ${t.name}
+        path: "${k.path}"
+        prune: true
+        postBuild:
+          substituteFrom:
+            - kind: ConfigMap
+              name: flux-runtime-info`,
+    )
+    .join('\n');
+  return `apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: ${t.name}
+  namespace: flux-system
+  annotations:
+    fluxcd.controlplane.io/reconcileEvery: "5m"
+spec:
+  # One input per component of ${t.repo} (components/<name>/, published as oci://${plan.registry}/${t.repo}/<name>):
+  # add one here when you add a component there.
+  inputs:
+${t.tenants
+  .map(
+    (name) => `    - tenant: "${name}"
+      tag: "\${ARTIFACT_TAG}"
+      environment: "\${ENVIRONMENT}"
+      artifactSubjectWorkflow: "\${ARTIFACT_SUBJECT_WORKFLOW}"
+      artifactSubjectGitRef: "\${ARTIFACT_SUBJECT_GIT_REF}"`,
+  )
+  .join('\n')}
+  resources:
+    - apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: << inputs.tenant >>
+        labels:
+          toolkit.fluxcd.io/role: "tenant"
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: flux-runtime-info
+        namespace: << inputs.tenant >>
+        annotations:
+          fluxcd.controlplane.io/copyFrom: "flux-system/flux-runtime-info"
+        labels:
+          reconcile.fluxcd.io/watch: Enabled
+    - apiVersion: v1
+      kind: Secret
+      metadata:
+        name: ghcr-auth
+        namespace: << inputs.tenant >>
+        annotations:
+          fluxcd.controlplane.io/copyFrom: "flux-system/ghcr-auth"
+      type: kubernetes.io/dockerconfigjson
+    - apiVersion: v1
+      kind: ServiceAccount
+      metadata:
+        name: flux
+        namespace: << inputs.tenant >>
+      imagePullSecrets:
+        - name: ghcr-auth
+${binding}
+    - apiVersion: source.toolkit.fluxcd.io/v1
+      kind: OCIRepository
+      metadata:
+        name: ${t.name}
+        namespace: << inputs.tenant >>
+      spec:
+        interval: 5m
+        serviceAccountName: flux
+        url: "oci://${plan.registry}/${t.repo}/<< inputs.tenant >>"
+        ref:
+          tag: << inputs.tag >>
+        verify:
+          provider: cosign
+          matchOIDCIdentity:
+            - issuer: ${GITHUB_ISSUER_REGEXP}
+              subject: ${subject}
+${kustomizations}
+`;
+}
+
+function automation(plan: InitPlan): string {
+  return `apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: image-update-automation
+  namespace: flux-system
+spec:
+  # The repositories whose update-policies/ and $imagepolicy markers the e2e-update workflow applies; the new
+  # versions are committed to pushBranch, and the repository's image-updates workflow opens the pull request.
+  inputs:
+    - namespace: "apps"
+      repository: "https://github.com/${plan.owner}/${plan.repos.apps}.git"
+      pushBranch: "image-updates"
+    - namespace: "infra"
+      repository: "https://github.com/${plan.owner}/${plan.repos.infra}.git"
+      pushBranch: "image-updates"
+  resources:
+    - apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: << inputs.namespace >>
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: flux-runtime-info
+        namespace: << inputs.namespace >>
+        annotations:
+          fluxcd.controlplane.io/copyFrom: "flux-system/flux-runtime-info"
+    - apiVersion: source.toolkit.fluxcd.io/v1
+      kind: GitRepository
+      metadata:
+        name: << inputs.namespace >>
+        namespace: << inputs.namespace >>
+      spec:
+        interval: 10m
+        ref:
+          branch: main
+        secretRef:
+          name: github-auth
+        url: << inputs.repository >>
+    - apiVersion: kustomize.toolkit.fluxcd.io/v1
+      kind: Kustomization
+      metadata:
+        name: << inputs.namespace >>
+        namespace: << inputs.namespace >>
+      spec:
+        targetNamespace: << inputs.namespace >>
+        interval: 30m
+        sourceRef:
+          kind: GitRepository
+          name: << inputs.namespace >>
+        path: "./update-policies"
+        prune: true
+        postBuild:
+          substituteFrom:
+            - kind: ConfigMap
+              name: flux-runtime-info
+    - apiVersion: image.toolkit.fluxcd.io/v1
+      kind: ImageUpdateAutomation
+      metadata:
+        name: << inputs.namespace >>
+        namespace: << inputs.namespace >>
+      spec:
+        interval: 30m
+        sourceRef:
+          kind: GitRepository
+          name: << inputs.namespace >>
+        git:
+          checkout:
+            ref:
+              branch: main
+          commit:
+            author:
+              email: d2-bot@users.noreply.github.com
+              name: d2-bot
+            messageTemplate: |
+${indent(D2_COMMIT_TEMPLATE, 14)}
+          push:
+            branch: << inputs.pushBranch >>
+        update:
+          path: "./components"
+          strategy: Setters
+`;
+}
+
+export function fleetFiles(plan: InitPlan): FileTree {
+  const files: FileTree = {};
+  const controllers = ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller'];
+  for (const c of CLUSTERS) {
+    const dir = `clusters/${c.name}`;
+    files[`${dir}/flux-system/flux-instance.yaml`] = fluxInstance(plan, c.name, c.tag, subjectRegexp(plan.owner, plan.repos.fleet, c.workflow, c.fleetRefs), controllers);
+    files[`${dir}/flux-system/flux-operator.yaml`] = fluxOperator;
+    files[`${dir}/flux-system/runtime-info.yaml`] = runtimeInfo({
+      ARTIFACT_TAG: c.tag,
+      ENVIRONMENT: c.name,
+      CLUSTER_NAME: `${c.name}-1`,
+      CLUSTER_DOMAIN: `${c.name}.example.com`,
+      ARTIFACT_SUBJECT_WORKFLOW: c.workflow,
+      ARTIFACT_SUBJECT_GIT_REF: c.componentRefs,
+    });
+    files[`${dir}/tenants.yaml`] = tenantsKustomization;
+  }
+  const staging = CLUSTERS[0];
+  files['clusters/update/flux-system/flux-instance.yaml'] = fluxInstance(
+    plan,
+    'update',
+    staging.tag,
+    subjectRegexp(plan.owner, plan.repos.fleet, staging.workflow, staging.fleetRefs),
+    ['source-controller', 'kustomize-controller', 'image-reflector-controller', 'image-automation-controller'],
+  );
+  files['clusters/update/flux-system/runtime-info.yaml'] = runtimeInfo({ ARTIFACT_TAG: staging.tag, ENVIRONMENT: 'staging', CLUSTER_NAME: 'update-1' });
+  files['clusters/update/automation.yaml'] = automation(plan);
+  files['tenants/apps.yaml'] = tenantResourceSet(plan, {
+    name: 'apps',
+    repo: plan.repos.apps,
+    tenants: ['frontend'],
+    kustomizations: [{ name: 'apps', path: './<< inputs.environment >>' }],
+    role: 'admin',
+  });
+  files['tenants/infra.yaml'] = tenantResourceSet(plan, {
+    name: 'infra',
+    repo: plan.repos.infra,
+    tenants: ['cert-manager'],
+    kustomizations: [{ name: 'infra-controllers', path: './controllers/<< inputs.environment >>' }],
+    role: 'cluster-admin',
+  });
+  return files;
+}

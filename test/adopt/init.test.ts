@@ -1,0 +1,296 @@
+/**
+ * `d2 init fleet|apps|infra` (docs/adopt.md "d2 init"): the generated workflows pass GitHub's workflow parser and use
+ * only inputs the actions declare; every Flux and Flux Operator object (including the ones a ResourceSet renders)
+ * validates against the real CRD schemas (test/adopt/crd-schemas.ts); the identities the clusters verify are exactly
+ * the ones the generated workflows sign with; the fleet's update cluster drives the generated apps and infra
+ * repositories; existing files are never overwritten without --force.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { readFleetConfig, loadPolicies } from '@d2/core/image-automation';
+import { writeTree } from '@d2/sandbox/d2-repos';
+import { runCli, type Io } from '../../packages/cli/src/cli.js';
+import { commands } from '../../packages/cli/src/commands/index.js';
+import { initFiles, initPlan, type FileTree, type RepoKind } from '../../packages/cli/src/adopt/index.js';
+import { crdErrors, crdSkipReason, loadCrdSchemas, type CrdSchemas } from './crd-schemas.js';
+import { renderResourceSet, signingRefs, substitute, undeclaredInputs, workflowErrors, type Workflow } from './helpers.js';
+
+const OWNER = 'Acme-Labs';
+const kinds: RepoKind[] = ['fleet', 'apps', 'infra'];
+const trees = Object.fromEntries(kinds.map((k) => [k, initFiles(initPlan(k, OWNER, 'github'))])) as Record<RepoKind, FileTree>;
+
+const scratch = mkdtempSync(join(tmpdir(), 'd2-init-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+async function d2(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { PATH: process.env.PATH } };
+  const code = await runCli(commands, args, '0.0.0-test', io);
+  return { code, out, err };
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? listFiles(join(dir, f), `${prefix}${f}/`) : [`${prefix}${f}`]));
+}
+
+/** Files a kustomization.yaml applies as patches (partial objects, merged over the base: not objects of their own). */
+function patchFiles(tree: FileTree): Set<string> {
+  const out = new Set<string>();
+  for (const [file, text] of Object.entries(tree)) {
+    if (!file.endsWith('kustomization.yaml')) continue;
+    const k = parseYaml(text) as { kind?: string; patches?: Array<{ path?: string }> };
+    if (k.kind !== 'Kustomization' || !k.patches) continue;
+    for (const p of k.patches) if (p.path) out.add(join(file, '..', p.path));
+  }
+  return out;
+}
+
+/** Every YAML document of a tree that is a Kubernetes object (kustomize patches excepted), with its file. */
+function objects(tree: FileTree): Array<{ file: string; object: Record<string, unknown> }> {
+  const patches = patchFiles(tree);
+  return Object.entries(tree)
+    .filter(([f]) => /\.ya?ml$/.test(f) && !f.startsWith('.github/') && !patches.has(f))
+    .flatMap(([file, text]) => parseAllDocuments(text).map((d) => ({ file, object: d.toJSON() as Record<string, unknown> })))
+    .filter((o) => o.object && typeof o.object.kind === 'string');
+}
+
+describe('d2 init: workflows', () => {
+  for (const kind of kinds) {
+    const workflows = Object.entries(trees[kind]).filter(([f]) => f.startsWith('.github/workflows/'));
+    it(`${kind}: writes workflows`, () => expect(workflows.map(([f]) => f).sort()).toEqual(
+      kind === 'fleet'
+        ? ['.github/workflows/e2e-update.yaml', '.github/workflows/push-artifact.yaml', '.github/workflows/release-artifact.yaml']
+        : ['.github/workflows/image-updates.yaml', '.github/workflows/push-artifact.yaml', '.github/workflows/release-artifact.yaml'],
+    ));
+    for (const [file, text] of workflows) {
+      it(`${kind} ${file} passes the workflow parser and uses only declared inputs`, () => {
+        expect(workflowErrors(file, text)).toEqual([]);
+        const wf = parseYaml(text) as Workflow;
+        expect(undeclaredInputs(file, wf)).toEqual([]);
+        const uses = Object.values(wf.jobs).flatMap((j) => (j.steps ?? []).map((s) => s.uses ?? ''));
+        expect(uses.some((u) => /\/actions\/(push-artifact|release-artifact|e2e-update|image-updates-pr)@v1$/.test(u))).toBe(true);
+        // No binary to install, no shell call of flux, cosign or gh.
+        expect(text).not.toMatch(/cosign-installer|distribution\/actions|docker\/login-action|\brun:/);
+      });
+    }
+  }
+
+  it('the checks can fail: a workflow with an undeclared input is reported', () => {
+    const wf = parseYaml(trees.apps['.github/workflows/push-artifact.yaml']) as Workflow;
+    const step = Object.values(wf.jobs)[0].steps?.find((s) => s.uses?.includes('push-artifact'));
+    (step as { with: Record<string, unknown> }).with['diff-tags'] = 'latest';
+    expect(undeclaredInputs('x', wf)).toEqual(['x push: push-artifact diff-tags']);
+    expect(workflowErrors('bad.yaml', 'on: push\njobs:\n  a:\n    runs-on: x\n    stepz: []\n').length).toBeGreaterThan(0);
+  });
+});
+
+/** A strategic-merge patch over its target, for maps (what the values patches use): maps merge, anything else replaces. */
+function merge(base: unknown, patch: unknown): unknown {
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) out[k] = k in out ? merge(out[k], v) : v;
+  return out;
+}
+
+/** Each kustomize patch applied to the object it targets (same kind and name, in the component's other files). */
+function patched(tree: FileTree): Array<{ file: string; object: Record<string, unknown> }> {
+  const all = objects(tree);
+  return [...patchFiles(tree)].flatMap((file) =>
+    parseAllDocuments(tree[file]).map((d) => {
+      const patch = d.toJSON() as { kind: string; metadata: { name: string } };
+      const component = file.split('/').slice(0, 2).join('/');
+      const target = all.find((o) => o.file.startsWith(`${component}/`) && o.object.kind === patch.kind && (o.object.metadata as { name?: string }).name === patch.metadata.name);
+      if (!target) throw new Error(`${file}: no ${patch.kind} ${patch.metadata.name} to patch`);
+      return { file: `${file} over ${target.file}`, object: merge(target.object, patch) as Record<string, unknown> };
+    }),
+  );
+}
+
+describe.skipIf(crdSkipReason() !== undefined)('d2 init: objects validate against the Flux and Flux Operator CRDs', () => {
+  let schemas: CrdSchemas;
+  beforeAll(() => {
+    schemas = loadCrdSchemas();
+  }, 600_000);
+
+  it('the validator rejects an unknown field, a wrong type and a missing required field (so the checks can fail)', () => {
+    const base = { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'OCIRepository', metadata: { name: 'x' } };
+    expect(crdErrors(schemas, { ...base, spec: { url: 'oci://ghcr.io/a/b', interval: '5m' } })).toEqual([]);
+    expect(crdErrors(schemas, { ...base, spec: { url: 'oci://ghcr.io/a/b', interval: '5m', verfy: {} } })?.join()).toMatch(/verfy/);
+    expect(crdErrors(schemas, { ...base, spec: { url: 'oci://ghcr.io/a/b', interval: 5 } })?.length).toBeGreaterThan(0);
+    expect(crdErrors(schemas, { ...base, spec: { interval: '5m' } })?.join()).toMatch(/url/);
+    expect(crdErrors(schemas, { apiVersion: 'fluxcd.controlplane.io/v1', kind: 'NoSuchKind' })).toEqual(['no CRD for fluxcd.controlplane.io/v1 NoSuchKind']);
+  });
+
+  for (const kind of kinds) {
+    it(`${kind}: every Flux object, every object its ResourceSets render and every patched object is valid`, () => {
+      const all = objects(trees[kind]);
+      const rendered = all.filter((o) => o.object.kind === 'ResourceSet').flatMap((o) => renderResourceSet(o.object).map((r) => ({ file: `${o.file} (rendered)`, object: r })));
+      let checked = 0;
+      const errors: string[] = [];
+      for (const { file, object } of [...all, ...rendered, ...patched(trees[kind])]) {
+        const e = crdErrors(schemas, object);
+        if (e === undefined) continue;
+        checked++;
+        for (const m of e) errors.push(`${file} ${String(object.kind)}: ${m}`);
+      }
+      expect(errors).toEqual([]);
+      expect(checked).toBeGreaterThanOrEqual(kind === 'fleet' ? 20 : 4);
+      if (kind !== 'fleet') expect(patchFiles(trees[kind]).size).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('d2 init: the clusters accept exactly what the workflows sign', () => {
+  const issuer = 'https://token.actions.githubusercontent.com';
+  const fleet = trees.fleet;
+  const runtime = (cluster: string) => (parseYaml(fleet[`clusters/${cluster}/flux-system/runtime-info.yaml`]) as { data: Record<string, string> }).data;
+  /** The identity of `repo`'s workflow file at `ref` (the certificate SAN of a GitHub Actions signature). */
+  const identity = (repo: string, file: string, ref: string) => `https://github.com/${OWNER}/${repo}/.github/workflows/${file}@${ref}`;
+  /** matchOIDCIdentity of the OCIRepository the tenants ResourceSet renders for a cluster. */
+  const tenantIdentity = (cluster: string, set: 'apps' | 'infra') => {
+    const rs = parseYaml(substitute(fleet[`tenants/${set}.yaml`], runtime(cluster))) as Parameters<typeof renderResourceSet>[0];
+    const oci = renderResourceSet(rs).find((r) => r.kind === 'OCIRepository') as { spec: { ref: { tag: string }; verify: { matchOIDCIdentity: Array<{ issuer: string; subject: string }> } } };
+    return { tag: oci.spec.ref.tag, ...oci.spec.verify.matchOIDCIdentity[0] };
+  };
+  const signs = (tree: FileTree, file: string, action: string) => {
+    const wf = parseYaml(tree[`.github/workflows/${file}`]) as Workflow;
+    return Object.values(wf.jobs).some((j) => (j.steps ?? []).some((s) => s.uses?.includes(`/actions/${action}@`)));
+  };
+
+  for (const set of ['apps', 'infra'] as const) {
+    it(`${set}: staging accepts push-artifact.yaml on main and production release-artifact.yaml on a component tag, and not the other way round`, () => {
+      const tree = trees[set];
+      const repo = `d2-${set}`;
+      expect(signs(tree, 'push-artifact.yaml', 'push-artifact')).toBe(true);
+      expect(signs(tree, 'release-artifact.yaml', 'release-artifact')).toBe(true);
+      const pushRefs = signingRefs((parseYaml(tree['.github/workflows/push-artifact.yaml']) as Workflow).on, 'unused');
+      const releaseRefs = signingRefs((parseYaml(tree['.github/workflows/release-artifact.yaml']) as Workflow).on, 'frontend/v1.2.3');
+      expect(pushRefs).toEqual(['refs/heads/main']);
+      expect(releaseRefs).toEqual(['refs/tags/frontend/v1.2.3']);
+      const staging = tenantIdentity('staging', set);
+      const production = tenantIdentity('production', set);
+      expect(staging.tag).toBe('latest');
+      expect(production.tag).toBe('latest-stable');
+      for (const id of [staging, production]) expect(new RegExp(id.issuer).test(issuer)).toBe(true);
+      for (const ref of pushRefs) {
+        expect(new RegExp(staging.subject).test(identity(repo, 'push-artifact.yaml', ref))).toBe(true);
+        expect(new RegExp(production.subject).test(identity(repo, 'push-artifact.yaml', ref))).toBe(false);
+      }
+      for (const ref of releaseRefs) {
+        expect(new RegExp(production.subject).test(identity(repo, 'release-artifact.yaml', ref))).toBe(true);
+        expect(new RegExp(staging.subject).test(identity(repo, 'release-artifact.yaml', ref))).toBe(false);
+      }
+      // Another repository's workflow is not accepted.
+      expect(new RegExp(staging.subject).test(identity('d2-other', 'push-artifact.yaml', 'refs/heads/main'))).toBe(false);
+    });
+  }
+
+  it('fleet: each cluster accepts its own fleet artifact from the fleet workflows only', () => {
+    const subject = (cluster: string) => {
+      const fi = parseYaml(fleet[`clusters/${cluster}/flux-system/flux-instance.yaml`]) as { spec: { sync: { ref: string }; kustomize: { patches: Array<{ patch: string }> } } };
+      const patch = parseYaml(fi.spec.kustomize.patches[0].patch) as Array<{ value: { matchOIDCIdentity: Array<{ subject: string }> } }>;
+      return { tag: fi.spec.sync.ref, subject: new RegExp(patch[0].value.matchOIDCIdentity[0].subject) };
+    };
+    const pushRefs = signingRefs((parseYaml(fleet['.github/workflows/push-artifact.yaml']) as Workflow).on, 'unused');
+    const releaseRefs = signingRefs((parseYaml(fleet['.github/workflows/release-artifact.yaml']) as Workflow).on, 'v1.2.3');
+    expect(signs(fleet, 'push-artifact.yaml', 'push-artifact') && signs(fleet, 'release-artifact.yaml', 'release-artifact')).toBe(true);
+    for (const cluster of ['staging', 'update']) {
+      const s = subject(cluster);
+      expect(s.tag).toBe('latest');
+      for (const ref of pushRefs) expect(s.subject.test(identity('d2-fleet', 'push-artifact.yaml', ref))).toBe(true);
+      for (const ref of releaseRefs) expect(s.subject.test(identity('d2-fleet', 'release-artifact.yaml', ref))).toBe(false);
+    }
+    const p = subject('production');
+    expect(p.tag).toBe('latest-stable');
+    for (const ref of releaseRefs) expect(p.subject.test(identity('d2-fleet', 'release-artifact.yaml', ref))).toBe(true);
+    for (const ref of pushRefs) expect(p.subject.test(identity('d2-fleet', 'push-artifact.yaml', ref))).toBe(false);
+  });
+
+  it('the fleet publishes what the clusters sync (OCI repository of the workflows = FluxInstance sync URL)', () => {
+    const wf = parseYaml(fleet['.github/workflows/push-artifact.yaml']) as Workflow;
+    const repo = Object.values(wf.jobs)[0].steps?.find((s) => s.uses?.includes('push-artifact'))?.with?.repository;
+    const fi = parseYaml(fleet['clusters/staging/flux-system/flux-instance.yaml']) as { spec: { sync: { url: string } } };
+    expect(fi.spec.sync.url).toBe(`oci://${String(repo)}`);
+    expect(repo).toBe('ghcr.io/acme-labs/d2-fleet');
+  });
+});
+
+describe("d2 init: the fleet's update cluster drives the apps and infra repositories", () => {
+  it('e2e-update reads clusters/update: one target per repository, whose policies and setter markers exist', () => {
+    const dir = join(scratch, 'update');
+    writeTree(join(dir, 'fleet'), trees.fleet);
+    writeTree(join(dir, 'apps'), trees.apps);
+    writeTree(join(dir, 'infra'), trees.infra);
+    const targets = readFleetConfig(join(dir, 'fleet'), 'clusters/update');
+    expect(targets.map((t) => t.repository).sort()).toEqual([`https://github.com/${OWNER}/d2-apps.git`, `https://github.com/${OWNER}/d2-infra.git`]);
+    for (const t of targets) {
+      const kind = t.repository.includes('d2-apps') ? 'apps' : 'infra';
+      const policies = loadPolicies(join(dir, kind), t);
+      expect(policies.policies.length).toBe(1);
+      const names = policies.policies.map((p) => `${p.namespace}:${p.name}`);
+      // Every marker in the update path names a policy the automation elects.
+      const markers = Object.entries(trees[kind])
+        .filter(([f]) => f.startsWith(t.update.path.replace(/^\.\//, '')))
+        .flatMap(([, text]) => [...text.matchAll(/\{"\$imagepolicy": "([^:"]+):([^:"]+)(?::\w+)?"\}/g)].map((m) => `${m[1]}:${m[2]}`));
+      expect(markers.length).toBe(1);
+      for (const m of markers) expect(names).toContain(m);
+      expect(t.git.pushBranch).toBe('image-updates');
+    }
+  });
+});
+
+describe('d2 init: the command', () => {
+  it('writes the repository and the README says what to create on GitHub', async () => {
+    const dir = join(scratch, 'cmd-apps');
+    const r = await d2(['init', 'apps', '--owner', 'acme', '--dir', dir]);
+    expect(r.code, r.err).toBe(0);
+    expect(listFiles(dir).sort()).toEqual(Object.keys(initFiles(initPlan('apps', 'acme', undefined))).sort());
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    for (const want of ['Branch protection', 'Tag protection', 'Environment `production`', 'GH_UPDATE_TOKEN', 'id-token: write']) expect(readme).toContain(want);
+    const fleetReadme = initFiles(initPlan('fleet', 'acme', undefined))['README.md'];
+    expect(fleetReadme).toMatch(/Secret `GH_UPDATE_TOKEN`/);
+  });
+
+  it('refuses to overwrite: one existing file means nothing is written (exit 2); --force overwrites', async () => {
+    const dir = join(scratch, 'cmd-existing');
+    writeTree(dir, { '.github/workflows/push-artifact.yaml': 'mine\n' });
+    const r = await d2(['init', 'fleet', '--owner', 'acme', '--dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/push-artifact\.yaml.*nothing was written[\s\S]*hint: .*--force/);
+    expect(listFiles(dir)).toEqual(['.github/workflows/push-artifact.yaml']);
+    expect(readFileSync(join(dir, '.github/workflows/push-artifact.yaml'), 'utf8')).toBe('mine\n');
+    const f = await d2(['init', 'fleet', '--owner', 'acme', '--dir', dir, '--force', '-o', 'json']);
+    expect(f.code, f.err).toBe(0);
+    expect((JSON.parse(f.out) as { overwritten: string[] }).overwritten).toEqual(['.github/workflows/push-artifact.yaml']);
+    expect(readFileSync(join(dir, '.github/workflows/push-artifact.yaml'), 'utf8')).toBe(initFiles(initPlan('fleet', 'acme', undefined))['.github/workflows/push-artifact.yaml']);
+  });
+
+  it('--forge gitlab is refused with the reason; a bad kind, owner or forge is a usage error; nothing is written', async () => {
+    const dir = join(scratch, 'cmd-bad');
+    const cases: Array<[string[], RegExp]> = [
+      [['init', 'fleet', '--owner', 'acme', '--forge', 'gitlab', '--dir', dir], /does not write GitLab repositories yet[\s\S]*hint:.*templates\//],
+      [['init', 'fleet', '--owner', 'acme', '--forge', 'bitbucket', '--dir', dir], /--forge must be github or gitlab/],
+      [['init', 'cluster', '--owner', 'acme', '--dir', dir], /unknown repository kind 'cluster'[\s\S]*hint: d2 init fleet\|apps\|infra/],
+      [['init', 'apps', '--dir', dir], /--owner is required/],
+      [['init', 'apps', '--owner=-acme', '--dir', dir], /is not a GitHub account name/],
+      [['init', 'apps', '--owner', 'a/b', '--dir', dir], /is not a GitHub account name/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await d2(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(want);
+    }
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('init and migrate are in the help', async () => {
+    const r = await d2(['--help']);
+    expect(r.out).toMatch(/\n {2}init +Write a new D2 repository/);
+    expect(r.out).toMatch(/\n {2}migrate +Rewrite an existing D2 repository/);
+    writeFileSync(join(scratch, 'marker'), '');
+  });
+});
