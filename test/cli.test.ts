@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildArtifact } from '@d2/core/flux';
 import { RegistryClient } from '@d2/core/oci';
 import { startGitHubEmulator, type GitHubEmulator } from '@d2/sandbox/github-emulator';
+import { startGitLabStandIn, type SandboxGitLab } from '@d2/sandbox/gitlab-stand-in';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startOidc, type OidcContext, type SandboxOidc } from '@d2/sandbox/oidc';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
@@ -373,6 +374,73 @@ describe('d2 pr against the GitHub API emulator (github-actions.md §4)', () => 
     const denied = await d2(['pr', '--repository', 'acme/apps', '--token', 'not-a-valid-token'], { GITHUB_API_URL: github.url });
     expect(denied.code).toBe(1);
     expect(denied.err).not.toContain('not-a-valid-token');
+  });
+});
+
+describe('d2 pr --forge gitlab against the GitLab stand-in (a stand-in following GitLab\'s REST API documentation, not GitLab)', () => {
+  let git: SandboxGitServer;
+  let gitlab: SandboxGitLab;
+  const token = 'glpat-cli-project-token';
+  const jobToken = 'glcbt-cli-job-token';
+  beforeAll(async () => {
+    git = await startGitServer();
+    gitlab = await startGitLabStandIn({ git, tokens: [token, { token: jobToken, job: true }] });
+  });
+  afterAll(async () => {
+    await gitlab?.stop();
+    await git?.stop();
+  });
+
+  it('GITLAB_CI picks the gitlab forge and CI_PROJECT_PATH/CI_API_V4_URL: creates the merge request, refreshes nothing on a re-run, closes it when empty', async () => {
+    await gitlab.addProject('acme/team/d2-apps', { defaultBranch: 'main' });
+    const work = tree({ 'app.yaml': 'image: podinfo:6.8.0 # {"$imagepolicy": "apps:podinfo:tag"}\n' });
+    const g = (...args: string[]) =>
+      execFileAsync('git', args, { cwd: work, env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+    await g('init', '-q', '--initial-branch=main');
+    await g('add', '-A');
+    await g('commit', '-qm', 'init');
+    await g('push', '-q', git.authUrl('team/d2-apps'), 'main:main');
+    writeFileSync(join(work, 'app.yaml'), 'image: podinfo:6.9.0 # {"$imagepolicy": "apps:podinfo:tag"}\n');
+    await g('commit', '-qam', 'Update podinfo to 6.9.0');
+    await g('push', '-q', git.authUrl('team/d2-apps'), 'HEAD:image-updates');
+    const env = { GITLAB_CI: 'true', CI_PROJECT_PATH: 'acme/team/d2-apps', CI_API_V4_URL: gitlab.apiUrl, GITLAB_TOKEN: token, CI_JOB_TOKEN: jobToken };
+    const r1 = await d2(['pr', '--labels', 'image-updates', '--auto-merge', 'merge', '-o', 'json'], env);
+    expect(r1.err).toContain('Created #1: ');
+    expect(r1.code).toBe(0);
+    expect(r1.json()).toMatchObject({ operation: 'created', number: 1, title: 'Update podinfo to 6.9.0', url: `${gitlab.url}/acme/team/d2-apps/-/merge_requests/1` });
+    const [mr] = await gitlab.mergeRequests('acme/team/d2-apps');
+    expect(mr).toMatchObject({ labels: ['image-updates'], merge_when_pipeline_succeeds: true, source_branch: 'image-updates', target_branch: 'main' });
+    const r2 = await d2(['pr', '--labels', 'image-updates', '-o', 'json'], env);
+    expect(r2.json()).toMatchObject({ operation: 'none', number: 1 });
+    await g('push', '-q', '-f', git.authUrl('team/d2-apps'), 'HEAD~1:image-updates');
+    const r3 = await d2(['pr', '-o', 'json'], env);
+    expect(r3.json()).toMatchObject({ operation: 'closed', number: 1 });
+    for (const r of [r1, r2, r3]) expect(r.out + r.err).not.toContain(token);
+  });
+
+  it('only CI_JOB_TOKEN: refused before any request, naming the access token to create (exit 2)', async () => {
+    const before = gitlab.requests.length;
+    const onlyJob = await d2(['pr'], { GITLAB_CI: 'true', CI_PROJECT_PATH: 'acme/team/d2-apps', CI_API_V4_URL: gitlab.apiUrl, CI_JOB_TOKEN: jobToken });
+    expect(onlyJob.code).toBe(2);
+    expect(onlyJob.err).toContain('CI_JOB_TOKEN cannot create or update merge requests');
+    expect(onlyJob.err).toMatch(/project \(or group\) access token .* api scope/);
+    const passed = await d2(['pr', '--forge', 'gitlab', '--repository', 'acme/team/d2-apps', '--token', jobToken], { CI_API_V4_URL: gitlab.apiUrl, CI_JOB_TOKEN: jobToken });
+    expect(passed.code).toBe(2);
+    expect(passed.err).not.toContain(jobToken);
+    expect(gitlab.requests.length).toBe(before);
+    const badPath = await d2(['pr', '--forge', 'gitlab', '--repository', 'd2-apps', '--token', token]);
+    expect(badPath.code).toBe(2);
+    expect(badPath.err).toContain('group[/subgroup]/project');
+    const badForge = await d2(['pr', '--forge', 'gitea', '--repository', 'a/b', '--token', token]);
+    expect(badForge.code).toBe(2);
+  });
+
+  it('a revoked token: exit 1 with the fix, the token never printed', async () => {
+    const r = await d2(['pr', '--forge', 'gitlab', '--repository', 'acme/team/d2-apps', '--token', 'glpat-revoked-123'], { CI_API_V4_URL: gitlab.apiUrl });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('401');
+    expect(r.err).toContain('api scope');
+    expect(r.err).not.toContain('glpat-revoked-123');
   });
 });
 

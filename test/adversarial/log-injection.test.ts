@@ -80,7 +80,7 @@ describe('push-artifact and release-artifact: names and paths', () => {
     // The artifacts output is JSON: the names survive exactly.
     const artifacts = JSON.parse(r.outputs.artifacts) as { component: string }[];
     expect(artifacts.map((a) => a.component).sort()).toEqual([...EVIL_NAMES].sort());
-    expect(Object.keys(r.outputs).sort()).toEqual(['artifacts', 'pushed']);
+    expect(Object.keys(r.outputs).sort()).toEqual(['artifacts', 'attestations', 'notified', 'pushed']);
   });
 
   it('a path input with a line break and a command (single target)', async () => {

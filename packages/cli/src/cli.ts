@@ -23,6 +23,8 @@ export interface CommandContext {
   /** The result (stdout): JSON for --output json, text otherwise. */
   result: (value: unknown, text?: string) => void;
   env: NodeJS.ProcessEnv;
+  /** The script of build worker threads (`build-worker.cjs` next to the bundle), when known (core flux/build-pool.ts). */
+  buildWorker?: URL;
 }
 
 export interface Command {
@@ -53,6 +55,8 @@ export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Where the build worker script is (see CommandContext.buildWorker). */
+  buildWorker?: URL;
 }
 
 export const processIo: Io = {
@@ -160,6 +164,7 @@ export async function runCli(commands: Command[], argv: string[], version: strin
     positionals: parsed.positionals,
     output,
     env: io.env,
+    ...(io.buildWorker ? { buildWorker: io.buildWorker } : {}),
     log: (msg) => io.stderr(msg.endsWith('\n') ? msg : msg + '\n'),
     result: (value, text) => {
       if (output === 'json') io.stdout(JSON.stringify(value, null, 2) + '\n');

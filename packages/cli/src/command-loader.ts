@@ -14,9 +14,13 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   release: async () => (await import('./commands/release.js')).releaseCommand,
   sign: async () => (await import('./commands/sign.js')).signCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  sbom: async () => (await import('./commands/sbom.js')).sbomCommand,
+  'verify-attestation': async () => (await import('./commands/verify-attestation.js')).verifyAttestationCommand,
   'policy select': async () => (await import('./commands/policy-select.js')).policySelectCommand,
   update: async () => (await import('./commands/update.js')).updateCommand,
   pr: async () => (await import('./commands/pr.js')).prCommand,
+  init: async () => (await import('./commands/init.js')).initCommand,
+  migrate: async () => (await import('./commands/migrate.js')).migrateCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   version: async () => (await import('./commands/version.js')).versionCommand,
 };

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'D2_ERROR'
   | 'INPUT_INVALID'
   // Flux artifacts (flux/, flate/)
+  | 'ARTIFACT_BUILD_FAILED'
   | 'ARTIFACT_INVALID'
   | 'ARTIFACT_LAYER_INVALID'
   | 'ARTIFACT_SOURCE_CHANGED'
@@ -41,6 +42,9 @@ export type ErrorCode =
   | 'VERIFY_FAILED'
   | 'VERIFY_IDENTITY'
   | 'VERIFY_TRUST'
+  // Attestations (attest/)
+  | 'ATTESTATION_FAILED'
+  | 'ATTESTATION_NOT_FOUND'
   // Image automation (image-automation/)
   | 'SCAN_FAILED'
   | 'POLICY_FAILED'
@@ -70,7 +74,14 @@ export type ErrorCode =
   | 'GITHUB_NO_COMMITS'
   | 'GITHUB_PR_EXISTS'
   | 'GITHUB_RATE_LIMITED'
-  | 'GITHUB_TIMEOUT';
+  | 'GITHUB_TIMEOUT'
+  // GitLab (gitlab/)
+  | 'GITLAB_API_ERROR'
+  | 'GITLAB_FORBIDDEN'
+  | 'GITLAB_MR_EXISTS'
+  | 'GITLAB_NOT_FOUND'
+  | 'GITLAB_TIMEOUT'
+  | 'GITLAB_UNAUTHORIZED';
 
 /**
  * Errors carry a user-facing message and, where we know it, the fix. Action entry points map every error to

@@ -42,6 +42,30 @@ export interface OidcContext {
   claims?: Record<string, unknown>;
 }
 
+/**
+ * A GitLab CI job's identity, for `id_tokens:` tokens as GitLab documents their claims (doc/ci/secrets/id_token_authentication.md,
+ * "Token payload"). Real Fulcio maps gitlab.com tokens to the SAN `https://` + `ci_config_ref_uri`; the stand-in Fulcio
+ * (sigstore.ts) derives it the same way.
+ */
+export interface GitLabOidcContext {
+  /** `group[/subgroup]/project` */
+  project: string;
+  /** e.g. `refs/heads/main`, `refs/tags/frontend/v1.0.0`. */
+  ref: string;
+  /** CI configuration file; default `.gitlab-ci.yml`. */
+  configPath?: string;
+  /** Instance host; default `gitlab.com` (the issuer is then `https://gitlab.com`). */
+  host?: string;
+  sha?: string;
+  /** Default `push`. */
+  pipelineSource?: string;
+  ttlSeconds?: number;
+  claims?: Record<string, unknown>;
+}
+
+/** The issuer of gitlab.com's ID tokens (and of the certificates Fulcio issues for them). */
+export const GITLAB_COM_ISSUER = 'https://gitlab.com';
+
 export type OidcEnv = {
   ACTIONS_ID_TOKEN_REQUEST_URL: string;
   ACTIONS_ID_TOKEN_REQUEST_TOKEN: string;
@@ -56,6 +80,10 @@ export interface SandboxOidc {
   issueToken(ctx: OidcContext, audience?: string): string;
   /** The SAN the stand-in Fulcio (and real Fulcio) will put in the certificate for this identity. */
   expectedIdentity(ctx: OidcContext): string;
+  /** A GitLab CI ID token (what `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` gives a job), signed by this issuer's key. */
+  issueGitLabToken(ctx: GitLabOidcContext, audience?: string): string;
+  /** The SAN Fulcio puts in the certificate for a GitLab job: `https://<ci_config_ref_uri>`. */
+  expectedGitLabIdentity(ctx: GitLabOidcContext): string;
   /** Token requests served (successful ones). */
   readonly requests: number;
   stop(): Promise<void>;
@@ -115,6 +143,54 @@ export async function startOidc(opts: { issuer?: string } = {}): Promise<Sandbox
     };
   }
 
+  function gitlabClaims(ctx: GitLabOidcContext, audience: string): Record<string, unknown> {
+    const host = ctx.host ?? 'gitlab.com';
+    const segments = ctx.project.split('/');
+    const namespace = segments.slice(0, -1).join('/');
+    const refType = ctx.ref.startsWith('refs/tags/') ? 'tag' : 'branch';
+    const refName = ctx.ref.replace(/^refs\/(heads|tags)\//, '');
+    const sha = ctx.sha ?? randomBytes(20).toString('hex');
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      namespace_id: '72',
+      namespace_path: namespace,
+      project_id: '4711',
+      project_path: ctx.project,
+      user_id: '42',
+      user_login: 'maintainer',
+      user_email: 'maintainer@example.com',
+      user_access_level: 'maintainer',
+      pipeline_id: '1001',
+      pipeline_source: ctx.pipelineSource ?? 'push',
+      job_id: '5001',
+      ref: refName,
+      ref_type: refType,
+      ref_path: ctx.ref,
+      ref_protected: 'true',
+      runner_id: 1,
+      runner_environment: 'gitlab-hosted',
+      sha,
+      project_visibility: 'private',
+      ci_config_ref_uri: `${host}/${ctx.project}//${ctx.configPath ?? '.gitlab-ci.yml'}@${ctx.ref}`,
+      ci_config_sha: sha,
+      jti: randomBytes(16).toString('hex'),
+      iss: `https://${host}`,
+      iat: now - 5,
+      nbf: now - 5,
+      exp: now + (ctx.ttlSeconds ?? 300),
+      sub: `project_path:${ctx.project}:ref_type:${refType}:ref:${refName}`,
+      aud: audience,
+      ...ctx.claims,
+    };
+  }
+
+  function sign(claims: Record<string, unknown>): string {
+    const header = { typ: 'JWT', alg: 'ES256', kid };
+    const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+    const sig = cryptoSign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${sig.toString('base64url')}`;
+  }
+
   function issueToken(ctx: OidcContext, audience = 'sigstore'): string {
     const header = { typ: 'JWT', alg: 'ES256', kid };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claimsFor(ctx, audience)))}`;
@@ -155,6 +231,8 @@ export async function startOidc(opts: { issuer?: string } = {}): Promise<Sandbox
       return { ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: token };
     },
     issueToken,
+    issueGitLabToken: (ctx, audience = 'sigstore') => sign(gitlabClaims(ctx, audience)),
+    expectedGitLabIdentity: (ctx) => `https://${ctx.host ?? 'gitlab.com'}/${ctx.project}//${ctx.configPath ?? '.gitlab-ci.yml'}@${ctx.ref}`,
     expectedIdentity(ctx) {
       return `https://github.com/${ctx.jobWorkflowRef ?? `${ctx.repository}/${ctx.workflow}@${ctx.ref}`}`;
     },

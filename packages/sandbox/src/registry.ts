@@ -32,6 +32,11 @@ export interface StartRegistryOptions {
   relativeUrls?: boolean;
   /** Where config, storage, keys and docker configs go. Default: a fresh temp dir, removed by stop(). */
   workDir?: string;
+  /**
+   * Token mode: the realm distribution advertises in its challenges, when a front server (a cloud stand-in) answers
+   * token requests itself and forwards accepted ones to the token server. Default: the token server's own URL.
+   */
+  tokenRealm?: string;
 }
 
 export interface SandboxRegistry {
@@ -152,7 +157,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Sa
         issuer: TOKEN_ISSUER,
         service: TOKEN_SERVICE,
       });
-      authYaml = `auth:\n  token:\n    realm: ${tokenServer.url}\n    service: ${TOKEN_SERVICE}\n    issuer: ${TOKEN_ISSUER}\n    rootcertbundle: ${certPath}\n`;
+      authYaml = `auth:\n  token:\n    realm: ${opts.tokenRealm ?? tokenServer.url}\n    service: ${TOKEN_SERVICE}\n    issuer: ${TOKEN_ISSUER}\n    rootcertbundle: ${certPath}\n`;
     } else if (mode !== 'anonymous') {
       throw new Error(`startRegistry: unknown auth mode '${String(mode)}'`);
     }

@@ -164,6 +164,7 @@ export async function startSigstore(opts: SigstoreOptions = {}): Promise<Sandbox
       res.end(JSON.stringify({ code: failure.status, message: `sandbox: forced ${route.service} failure` }));
       return;
     }
+    if (route.service === 'fulcio') body = withDerivedSan(body);
     if (route.service === 'rekor') {
       const rewritten = canonicalDsseProposal(body);
       if (rewritten instanceof Error) {
@@ -309,4 +310,32 @@ async function readBody(req: IncomingMessage): Promise<string> {
 async function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Real Fulcio derives the SAN from the token's claims by issuer type; the mock copies one claim ({@link SAN_CLAIM}).
+ * For a GitLab CI token (a `ci_config_ref_uri` claim and no SAN claim) the stand-in derives it as Fulcio's GitLab
+ * ci-provider does, `https://` + `ci_config_ref_uri`, and hands the mock a token carrying it (the mock does not check
+ * the token's signature, so re-encoding the payload is enough). GitHub tokens from the sandbox issuer already carry it.
+ */
+function withDerivedSan(body: string): string {
+  let request: { credentials?: { oidcIdentityToken?: string } };
+  try {
+    request = JSON.parse(body) as typeof request;
+  } catch {
+    return body;
+  }
+  const token = request.credentials?.oidcIdentityToken;
+  const parts = token?.split('.');
+  if (!token || !parts || parts.length !== 3) return body;
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return body;
+  }
+  if (claims[SAN_CLAIM] !== undefined || typeof claims.ci_config_ref_uri !== 'string') return body;
+  claims[SAN_CLAIM] = `https://${claims.ci_config_ref_uri}`;
+  const rewritten = `${parts[0]}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${parts[2]}`;
+  return JSON.stringify({ ...request, credentials: { ...request.credentials, oidcIdentityToken: rewritten } });
 }

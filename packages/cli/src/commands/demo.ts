@@ -1,10 +1,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { InputError } from '@d2/core';
 import { EXIT_FAILED, EXIT_OK, str, type Command } from '../cli.js';
 import { checkRegistryFlag } from '../demo/registry-flag.js';
 
-const USAGE = 'd2 demo [--registry HOST:PORT] [--out DIR] [--keep]';
+const USAGE = 'd2 demo [--forge github|gitlab] [--provider aws] [--registry HOST:PORT] [--out DIR] [--keep] [--from-init]';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -22,21 +23,48 @@ through their committed bundles, as D2's workflows would:
     wrong identities are rejected
 Progress and timings go to stderr; the result summary to stdout.
 
+  --forge github|gitlab       gitlab: the same loop as GitLab pipelines run it (the d2 commands of the components in
+                              templates/, with GitLab job variables and GitLab identities; merge requests on the
+                              GitLab API stand-in; docs/gitlab.md "d2 demo --forge gitlab")
+  --provider aws              the push and release steps against an ECR stand-in (moto's STS and ECR, a registry that
+                              accepts only the ECR token) with provider: aws and no registry secret; then d2 verify
+                              --provider aws (docs/cloud-registries.md "Amazon ECR"); needs moto (the set-up installs it)
   --registry HOST:PORT        use this anonymous loopback registry (plain HTTP) instead of starting one
   --out DIR                   where to write report.json, trusted_root.json, identities.json (default: a new temp dir)
+  --from-init                 seed the repositories with what d2 init writes (moved onto the local registry and git
+                              server) instead of the built-in D2-shaped ones
   --keep                      leave the servers running afterwards; prints how to reach and stop them
                               (DIR/sandbox.json holds the URLs and the sandbox git/API token, DIR/demo.pid the PID)
 
 Exit codes: 0 every step and verification passed, 1 a step failed (report.json says which and why), 2 usage error.`,
-  options: { registry: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' } },
+  options: { forge: { type: 'string' }, provider: { type: 'string' }, registry: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, 'from-init': { type: 'boolean' } },
   async run(ctx) {
     const registry = str(ctx, 'registry');
     if (registry !== undefined) checkRegistryFlag(registry);
+    const forge = str(ctx, 'forge') ?? 'github';
+    if (forge !== 'github' && forge !== 'gitlab') throw new InputError(`--forge must be github or gitlab, got '${forge}'`);
     const out = resolve(str(ctx, 'out') ?? (await mkdtemp(join(tmpdir(), 'd2-demo-'))));
     ctx.log(`output directory: ${out}`);
     // The demo and its stack (the sandbox) load only when the demo runs (docs/architecture.md "CLI start-up").
-    const { runDemo } = await import('../demo/run.js');
-    const result = await runDemo({ registry, out, log: ctx.log });
+    if (forge === 'gitlab' && ctx.values['from-init'] === true) throw new InputError('--from-init runs the GitHub loop; it cannot be combined with --forge gitlab');
+    const provider = str(ctx, 'provider');
+    if (provider !== undefined && provider !== 'aws') throw new InputError(`--provider must be aws, got '${provider}'`, 'the demo runs the AWS path on moto; gcp and azure are shown by the tests against their stand-ins (docs/cloud-registries.md)');
+    if (provider === 'aws') {
+      if (forge === 'gitlab' || registry !== undefined || ctx.values['from-init'] === true || ctx.values.keep === true) {
+        throw new InputError('--provider aws runs on its own stack: it cannot be combined with --forge gitlab, --registry, --from-init or --keep');
+      }
+      const aws = await (await import('../demo/aws.js')).runAwsDemo({ out, log: ctx.log });
+      await aws.stop();
+      ctx.result(
+        { ok: aws.ok, out, durationMs: aws.report.durationMs, steps: aws.report.steps.map((s) => ({ id: s.id, title: s.title, ok: s.ok, durationMs: s.durationMs, ...(s.error ? { error: s.error } : {}) })) },
+        aws.report.steps.map((s) => `${s.ok ? '✓' : '✗'} ${s.id}. ${s.title} (${s.durationMs} ms)${s.error ? `\n    ${s.error}` : ''}`).join('\n') + `\nreport: ${join(out, 'report.json')}`,
+      );
+      return aws.ok ? EXIT_OK : EXIT_FAILED;
+    }
+    const result =
+      forge === 'gitlab'
+        ? await (await import('../demo/gitlab.js')).runGitLabDemo({ registry, out, log: ctx.log })
+        : await (await import('../demo/run.js')).runDemo({ registry, out, log: ctx.log, fromInit: ctx.values['from-init'] === true });
     const { report, stack } = result;
     ctx.result(
       {

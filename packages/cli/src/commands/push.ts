@@ -1,11 +1,21 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { D2Error, InputError } from '@d2/core';
-import type { BuildOptions } from '@d2/core/flux';
-import { COMPONENT_PLACEHOLDER, DEFAULT_CONCURRENCY, errorHint, publishAll, publishFailedError, resolveTargets, validateTags, type PublishResult, type PublishTarget } from '@d2/core/publish';
+import { createBuildPool, parseWorkers, type BuildOptions } from '@d2/core/flux';
+import { ciRegistryImage, COMPONENT_PLACEHOLDER, DEFAULT_CONCURRENCY, errorHint, publishAll, publishFailedError, resolveTargets, validateTags, type PublishResult, type PublishTarget } from '@d2/core/publish';
 import { EXIT_OK, list, requirePositional, str, type Command, type CommandContext } from '../cli.js';
-import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, parseOci, registryOptions, signOptions, timeBudget, wireCommand } from '../wiring.js';
+import { ATTEST_HELP, BUILD_HELP, REGISTRY_HELP, SIGN_HELP, SUMMARY_HELP, attestOptions, buildOptions, buildOptionsFrom, cliLogger, parseOci, registryOptions, signOptions, summaryOption, timeBudget, wireCommand, writeSummary } from '../wiring.js';
 
 const USAGE = 'd2 push <dir> oci://<host>/<repo>[:tag] [--diff-tag latest] [--tags t1,t2] [--sign]';
+
+/**
+ * In a GitLab job the repository may be left out: `$CI_REGISTRY_IMAGE/{component}` with --components, else
+ * `$CI_REGISTRY_IMAGE/<directory name>` (docs/gitlab.md "Defaults from the job").
+ */
+export function defaultRepository(ctx: CommandContext, dirArg: string): string | undefined {
+  const image = ciRegistryImage(ctx.env);
+  if (!image) return undefined;
+  return list(ctx, 'components').length > 0 ? `oci://${image}/${COMPONENT_PLACEHOLDER}` : `oci://${image}/${basename(resolve(dirArg))}`;
+}
 
 /** Splits `oci://host/repo[:tag]` (a `{component}` template is kept as is) into repository and an optional tag. */
 export function repositoryAndTag(ref: string): { repository: string; tag?: string } {
@@ -54,6 +64,7 @@ export function artifactJson(r: PublishResult): Record<string, unknown> {
       ? { rekorLogIndex: r.signature.rekorLogIndex, certificateIdentity: r.signature.certificateIdentity, certificateOidcIssuer: r.signature.certificateOidcIssuer }
       : {}),
     ...(r.alreadySigned ? { alreadySigned: true } : {}),
+    ...(r.attestations ? { attestations: r.attestations } : {}),
   };
 }
 
@@ -71,9 +82,15 @@ still point at the existing digest. With no tag at all, 'latest' is used (Flux's
   --components LIST           names or globs: <dir> and the repository then contain {component}, e.g.
                               d2 push 'components/{component}' 'oci://ghcr.io/org/app/{component}' --components '*'
   --workspace DIR             where component paths are resolved (default: the current directory)
+                              GitLab CI: the repository defaults to $CI_REGISTRY_IMAGE/{component} (or /<dir name>),
+                              logged in with CI_REGISTRY_USER/CI_REGISTRY_PASSWORD (docs/gitlab.md)
   --concurrency N             components built and pushed at once (default 4)
+  --workers N                 worker threads building components (tar, compression, digests), at most
+                              --concurrency (default: one per CPU core, at most 8; 1 builds on the main thread)
   --sign                      sign each pushed digest keylessly before the tags move
+${SUMMARY_HELP}
 ${SIGN_HELP}
+${ATTEST_HELP}
 ${BUILD_HELP}
 ${REGISTRY_HELP}
 
@@ -87,17 +104,20 @@ Examples:
     ...buildOptions,
     ...registryOptions,
     ...signOptions,
+    ...summaryOption,
+    ...attestOptions,
     'diff-tag': { type: 'string' },
     tags: { type: 'string', short: 't', multiple: true },
     tag: { type: 'string', multiple: true },
     components: { type: 'string', short: 'c', multiple: true },
     workspace: { type: 'string' },
     concurrency: { type: 'string' },
+    workers: { type: 'string' },
   },
   async run(ctx) {
     timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
     const dirArg = requirePositional(ctx, 0, 'the directory to package', USAGE);
-    const refArg = requirePositional(ctx, 1, 'the target repository (oci://host/repo)', USAGE);
+    const refArg = ctx.positionals[1] ?? defaultRepository(ctx, dirArg) ?? requirePositional(ctx, 1, 'the target repository (oci://host/repo)', USAGE);
     if (ctx.positionals.length > 2) throw new InputError(`unexpected argument '${ctx.positionals[2]}'`, `usage: ${USAGE}`);
     const { repository, tag } = repositoryAndTag(refArg);
     const diffTag = str(ctx, 'diff-tag');
@@ -105,19 +125,21 @@ Examples:
     validateTags(diffTag ? [diffTag, ...tags] : tags);
     const concurrency = Number(str(ctx, 'concurrency') ?? String(DEFAULT_CONCURRENCY));
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new InputError('--concurrency must be an integer from 1 to 64');
+    const workers = parseWorkers(str(ctx, 'workers'), '--workers');
     const build = buildOptionsFrom(ctx);
     const targets = await targetsOf(ctx, dirArg, repository, build);
-    const { client, signer, verifier } = await wireCommand(ctx, targets.map((t) => t.repository.split('/')[0]), ctx.values.sign === true);
+    const { client, signer, verifier, attestor } = await wireCommand(ctx, targets.map((t) => t.repository), ctx.values.sign === true);
     // Validation done: nothing has been built or sent before this line.
     const logger = cliLogger(ctx);
     ctx.log(`→ publishing ${targets.map((t) => `${t.displayPath} → ${t.repository}`).join(', ')}`);
-    const { results, failures } = await publishAll(
-      client,
-      targets,
-      { diffTag, tags, build, signer, verifier, logger },
-      concurrency,
+    // Builds (tar, compression, digests) run on worker threads when more than one can run at a time.
+    const pool = createBuildPool(Math.min(workers, concurrency), targets.length, ctx.buildWorker);
+    if (pool) logger.debug(`building on ${pool.workers} worker threads`);
+    const { results, failures } = await publishAll(client, targets, { diffTag, tags, build, builder: pool?.build, signer, verifier, attestor, logger }, concurrency).finally(() =>
+      pool?.close(),
     );
     client.close();
+    await writeSummary(ctx, 'Push artifacts', results, failures);
     const artifacts = results.map(artifactJson);
     const single = targets.length === 1 && results.length === 1 ? results[0] : undefined;
     ctx.result(
@@ -134,9 +156,14 @@ Examples:
           hint: errorHint(f.error) ?? '',
         })),
       },
-      results.map((r) => `${r.pushed ? 'pushed   ' : 'unchanged'} ${r.digestUrl} ${r.tags.map((t) => `:${t}`).join(' ')}${r.signature ? ` signed ${r.signature.signature}` : ''}`).join('\n'),
+      results.map((r) => `${r.pushed ? 'pushed   ' : 'unchanged'} ${r.digestUrl} ${r.tags.map((t) => `:${t}`).join(' ')}${r.signature ? ` signed ${r.signature.signature}` : ''}${attestedText(r)}`).join('\n'),
     );
     if (failures.length) throw publishFailedError(failures, targets.length);
     return EXIT_OK;
   },
 };
+
+/** ` attested provenance, sbom` for the text output. */
+export function attestedText(r: PublishResult): string {
+  return r.attestations?.length ? ` attested ${r.attestations.map((a) => a.type).join(', ')}` : '';
+}

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { InputError } from '@d2/core';
 import {
   ANNOTATION_VERSION,
+  ciRegistryImage,
+  ciReleaseRef,
   defaultTagPattern,
   planRelease,
   publishArtifact,
@@ -9,11 +11,24 @@ import {
   resolveTargets,
   type ReleaseMode,
 } from '@d2/core/publish';
-import { EXIT_OK, requirePositional, str, type Command } from '../cli.js';
-import { BUILD_HELP, REGISTRY_HELP, SIGN_HELP, buildOptions, buildOptionsFrom, cliLogger, registryOptions, signOptions, timeBudget, wireCommand } from '../wiring.js';
+import { EXIT_OK, requirePositional, str, type Command, type CommandContext } from '../cli.js';
+import { ATTEST_HELP, BUILD_HELP, REGISTRY_HELP, SIGN_HELP, SUMMARY_HELP, attestOptions, buildOptions, buildOptionsFrom, cliLogger, registryOptions, signOptions, summaryOption, timeBudget, wireCommand, writeSummary } from '../wiring.js';
 import { artifactJson, repositoryAndTag } from './push.js';
 
 const USAGE = 'd2 release <component>/<version> oci://<host>/<repo>/{component} [--path components/{component}] [--sign]';
+
+/**
+ * The release tag and repository: both positional, or in CI from the run (GitHub's refs/tags GITHUB_REF, GitLab's
+ * CI_COMMIT_TAG; GitLab's `$CI_REGISTRY_IMAGE/{component}`). A lone `oci://` argument is the repository.
+ */
+function releaseArgs(ctx: CommandContext, fleet: boolean): { tagArg: string; refArg: string } {
+  const [first, second] = ctx.positionals;
+  const lone = second === undefined && first?.startsWith('oci://') ? first : undefined;
+  const tagArg = (lone ? undefined : first) ?? ciReleaseRef(ctx.env) ?? requirePositional(ctx, 0, 'the release tag (e.g. frontend/v1.0.0)', USAGE);
+  const image = ciRegistryImage(ctx.env);
+  const refArg = second ?? lone ?? (image ? `oci://${image}${fleet ? '' : '/{component}'}` : undefined) ?? requirePositional(ctx, 1, 'the repository (oci://host/repo/{component})', USAGE);
+  return { tagArg, refArg };
+}
 
 export const releaseCommand: Command = {
   name: 'release',
@@ -26,6 +41,8 @@ stable tag move. Guards: an existing version tag with other content is never ove
 the stable tag never moves to a lower semver version (--allow-downgrade). Re-running a release is idempotent.
 The artifact gets the annotation ${ANNOTATION_VERSION}=<version>.
 
+  In CI both arguments may be left out: the tag comes from the run (GITHUB_REF refs/tags/…, GitLab CI_COMMIT_TAG),
+  and in a GitLab job the repository defaults to $CI_REGISTRY_IMAGE/{component} ($CI_REGISTRY_IMAGE in fleet mode).
   --mode component|fleet      fleet: no component, the whole --path (default '.'), tags {version} and latest-stable
   --path TEMPLATE             default components/{component} ('.' in fleet mode), relative to --workspace
   --workspace DIR             default: the current directory
@@ -34,7 +51,9 @@ The artifact gets the annotation ${ANNOTATION_VERSION}=<version>.
   --stable-tag T              default latest-stable
   --allow-downgrade  --overwrite-version
   --sign
+${SUMMARY_HELP}
 ${SIGN_HELP}
+${ATTEST_HELP}
 ${BUILD_HELP}
 ${REGISTRY_HELP}
 
@@ -46,6 +65,8 @@ Example:
     ...buildOptions,
     ...registryOptions,
     ...signOptions,
+    ...summaryOption,
+    ...attestOptions,
     mode: { type: 'string' },
     path: { type: 'string' },
     workspace: { type: 'string' },
@@ -57,10 +78,9 @@ Example:
   },
   async run(ctx) {
     timeBudget(ctx); // rejects a bad --timeout first, and starts the command's time limit
-    const tagArg = requirePositional(ctx, 0, 'the release tag (e.g. frontend/v1.0.0)', USAGE);
-    const refArg = requirePositional(ctx, 1, 'the repository (oci://host/repo/{component})', USAGE);
     const mode = (str(ctx, 'mode') ?? 'component') as ReleaseMode;
     if (mode !== 'component' && mode !== 'fleet') throw new InputError(`--mode must be component or fleet, got '${String(mode)}'`);
+    const { tagArg, refArg } = releaseArgs(ctx, mode === 'fleet');
     const plan = planRelease({
       ref: tagArg.startsWith('refs/') ? tagArg : `refs/tags/${tagArg}`,
       mode,
@@ -76,7 +96,7 @@ Example:
     build.annotations = { ...build.annotations, [ANNOTATION_VERSION]: release.version };
     const workspace = resolve(str(ctx, 'workspace') ?? '.');
     const [target] = await resolveTargets({ workspace, components: release.component ? [release.component] : [], repository, path, build });
-    const { client, signer, verifier } = await wireCommand(ctx, [target.repository.split('/')[0]], ctx.values.sign === true);
+    const { client, signer, verifier, attestor } = await wireCommand(ctx, [target.repository], ctx.values.sign === true);
     ctx.log(`→ releasing ${release.component ? `${release.component} ` : ''}${release.version} from ${target.displayPath} to ${target.repository}`);
     const policy = releasePolicy({
       version: release.version,
@@ -91,11 +111,14 @@ Example:
       build,
       signer,
       verifier,
+      attestor,
+      version: release.version,
       logger: cliLogger(ctx),
       guard: policy.guard,
       moveTags: policy.moveTags,
     });
     client.close();
+    await writeSummary(ctx, `Release ${release.component ? `${release.component} ` : ''}${release.version}`, [r], []);
     const stableBefore = policy.stableBefore;
     const before = stableBefore ? { digest: stableBefore.digest, version: stableBefore.annotations[ANNOTATION_VERSION] ?? null } : null;
     const superseded = policy.superseded ? { digest: policy.superseded.digest, version: policy.superseded.version ?? null } : null;

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { D2Error, InputError } from '@d2/core';
-import { createOctokit, githubApiUrlFor, githubRefLister } from '@d2/core/github';
+import { createOctokit, githubApiUrlFor, githubCommitWriter, githubRefLister } from '@d2/core/github';
 import {
   checkTokensCover,
   directTarget,
@@ -16,11 +16,14 @@ import {
   type EngineResult,
   type InputProviderDeps,
   type SubstituteSecrets,
+  parseGrouping,
+  resolveCommitSigners,
 } from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient } from '@d2/core/oci';
+import { wireCredentials, withScanProviders } from '@d2/core/publish';
 import { makeTempDir, redactUrl } from '@d2/core/util';
 import { EXIT_FAILED, EXIT_OK, str, type Command, type CommandContext } from '../cli.js';
-import { TIMEOUT_HELP, cliLogger, timeBudget, timeoutOption } from '../wiring.js';
+import { PROVIDER_HELP, TIMEOUT_HELP, cliLogger, cloudConfigFrom, providerOptions, timeBudget, timeoutOption } from '../wiring.js';
 
 const execFileAsync = promisify(execFile);
 const USAGE = 'd2 update --automation clusters/update [--fleet DIR] | --repository URL --policies-path P --namespace NS [--dry-run]';
@@ -93,18 +96,28 @@ Direct mode:
   [--push-branch image-updates] [--commit-template TEXT | --commit-template-file FILE]
   [--author-name N] [--author-email E]
 Common:
-  --token T                   git token with write access (default $GIT_TOKEN, then $GITHUB_TOKEN); a PAT or App token
-                              lets the push trigger the image-updates PR workflow. Git URLs must not contain credentials
+  --token T                   git token with write access (default $GIT_TOKEN, then $GITHUB_TOKEN, then $GITLAB_TOKEN);
+                              a PAT or App token lets the push trigger the image-updates PR workflow. GitLab: a
+                              project access token with write_repository, sent as user oauth2 to gitlab.com and to
+                              $CI_SERVER_HOST (docs/gitlab.md). Git URLs must not contain credentials
                               (refused; URLs are printed as https://***@host/…)
   --tokens LINES              a token per repository, one <repository>=<token> per line (URL, host/owner/name, or
                               owner/name on $GITHUB_SERVER_URL); others use --token; with --tokens, a repository with
                               neither is an error before anything is cloned
   --substitute-secrets LINES  fleet mode: postBuild.substituteFrom Secret keys from environment variables, one
                               <namespace>/<secret-name>.<key>=<ENV_VAR> per line (values are never printed)
+  --group-by none|component|policy
+                              one branch per change group (default none; docs/image-automation.md "Change groups")
+  --branch-template T         the group branch, a Go template with .Group (default image-updates/{{ .Group }})
+  --commit-via git|api        api: commits through GitHub's Git Data API, Verified for an app token (default git)
+  --signing-key FILE          sign the commits (spec.git.commit.signingKey; direct mode: every commit): an armored
+                              OpenPGP key or an SSH private key; its passphrase from $D2_SIGNING_PASSPHRASE
   --dry-run                   compute the changes and print the unified diff (stdout); nothing is committed or pushed
   --fail-on-policy-error      exit 1 when any ImagePolicy cannot be elected (the others are still applied)
 ${TIMEOUT_HELP}
-  Registry credentials come from the docker config (DOCKER_AUTH_CONFIG, DOCKER_CONFIG/config.json, helpers).
+  Registry credentials come from the docker config (DOCKER_AUTH_CONFIG, DOCKER_CONFIG/config.json, helpers), or for
+  a cloud registry (an ImageRepository's spec.provider, or --provider) from its provider:
+${PROVIDER_HELP}
 
 Prints {changed, commits, changes, policyErrors} (-o json), or the changes and commits (text; the diff with --dry-run).
 Exit codes: 0 done (changed or not), 1 a repository failed (clone, template, push) or, with --fail-on-policy-error, a
@@ -129,8 +142,13 @@ Examples:
     token: { type: 'string' },
     tokens: { type: 'string' },
     'substitute-secrets': { type: 'string' },
+    'group-by': { type: 'string' },
+    'branch-template': { type: 'string' },
+    'commit-via': { type: 'string' },
+    'signing-key': { type: 'string' },
     'dry-run': { type: 'boolean' },
     'fail-on-policy-error': { type: 'boolean' },
+    ...providerOptions,
     ...timeoutOption,
   },
   async run(ctx) {
@@ -146,14 +164,32 @@ Examples:
       }
     }
     const dryRun = ctx.values['dry-run'] === true;
-    const token = str(ctx, 'token') ?? ctx.env.GIT_TOKEN ?? ctx.env.GITHUB_TOKEN;
-    const tokens = parseTokenMap(str(ctx, 'tokens') ?? '', { fallback: token, serverUrl: ctx.env.GITHUB_SERVER_URL, input: '--tokens' });
+    const token = str(ctx, 'token') ?? ctx.env.GIT_TOKEN ?? ctx.env.GITHUB_TOKEN ?? ctx.env.GITLAB_TOKEN;
+    const tokens = parseTokenMap(str(ctx, 'tokens') ?? '', { fallback: token, serverUrl: ctx.env.GITHUB_SERVER_URL ?? ctx.env.CI_SERVER_URL, input: '--tokens' });
+    const gitUser = gitUsernameFor(ctx.env);
+    const grouping = parseGrouping(str(ctx, 'group-by') ?? 'none', str(ctx, 'branch-template') ?? '');
+    const commitVia = str(ctx, 'commit-via') ?? 'git';
+    if (commitVia !== 'git' && commitVia !== 'api') throw new InputError(`--commit-via must be git or api, got '${commitVia}'`);
+    const keyFile = str(ctx, 'signing-key');
+    let signingKey = '';
+    if (keyFile) {
+      if (commitVia === 'api') throw new InputError('--commit-via api does not combine with --signing-key: GitHub signs the commits it writes');
+      try {
+        signingKey = await readFile(keyFile, 'utf8');
+      } catch (err) {
+        throw new InputError(`cannot read --signing-key ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
     const secrets = parseSubstituteSecrets(str(ctx, 'substitute-secrets') ?? '', ctx.env, '--substitute-secrets');
-    const redact = secretRedactor([...secrets.values, ...tokens.values(), token ?? '']);
+    const passphrase = ctx.env.D2_SIGNING_PASSPHRASE ?? '';
+    const redact = secretRedactor([...secrets.values, ...tokens.values(), token ?? '', passphrase, ...signingKey.split('\n').map((l) => l.trim()).filter((l) => l.length >= 8 && !l.startsWith('-----'))]);
     const base = cliLogger(ctx);
     const logger = { debug: (m: string) => base.debug(redact(m)), info: (m: string) => base.info(redact(m)), warn: (m: string) => base.warn(redact(m)) };
     const budget = timeBudget(ctx);
-    const registry = new RegistryClient({ credentials: new ChainCredentials([new DockerConfigCredentials({ env: ctx.env })]), logger, budget });
+    // Cloud registries (--provider, ImageRepository spec.provider) first: a cloud host never falls back.
+    const { cloud } = wireCredentials({ registries: [], env: ctx.env, cloud: cloudConfigFrom(ctx, true), mask: () => undefined, budget, logger });
+    const client = new RegistryClient({ credentials: new ChainCredentials([cloud, new DockerConfigCredentials({ env: ctx.env })]), logger, budget });
+    const registry = withScanProviders(client, cloud);
     let result: EngineResult;
     let targets: AutomationTarget[];
     try {
@@ -165,23 +201,39 @@ Examples:
         '--tokens',
       );
       for (const unused of tokens.unused()) logger.warn(`--tokens maps ${unused}, which no automation of this run uses`);
+      if (commitVia === 'api') {
+        for (const t of targets) if (!/^https?:\/\/[^/]+\/[^/]+\/[^/]+?(\.git)?\/?$/.test(t.repository)) throw new InputError(`--commit-via api needs a GitHub repository URL (https://<host>/<owner>/<repo>), got ${redactUrl(t.repository)}`, 'use --commit-via git for other servers');
+      }
+      const signing = await resolveCommitSigners(targets, { key: signingKey, passphrase, direct: !str(ctx, 'automation') });
+      if (signing.unused) logger.warn('--signing-key is given but no ImageUpdateAutomation has spec.git.commit.signingKey: commits are not signed');
       ctx.log(`→ ${dryRun ? 'dry run: ' : ''}image update automation for ${targets.map((t) => redactUrl(t.repository)).join(', ')}`);
       result = await runImageUpdate(
-        { targets, dryRun },
+        { targets, dryRun, ...(grouping ? { grouping } : {}) },
         {
           registry,
           gitOptions: (t) => {
             const tok = tokens.tokenFor(t.repository);
-            return { signal: budget.signal, ...(tok ? { auth: { token: tok } } : {}) };
+            const username = gitUser(t.repository);
+            return { signal: budget.signal, ...(tok ? { auth: { token: tok, ...(username ? { username } : {}) } } : {}) };
           },
           log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+          signer: signing.signerFor,
+          ...(commitVia === 'api'
+            ? {
+                commitWriter: (t: AutomationTarget) => {
+                  const m = /^https?:\/\/[^/]+\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(t.repository);
+                  if (!m) throw new InputError(`--commit-via api needs a GitHub repository URL, got ${redactUrl(t.repository)}`);
+                  return githubCommitWriter(createOctokit(tokens.tokenFor(t.repository) ?? '', { baseUrl: githubApiUrlFor(t.repository, ctx.env), budget, warn: (w) => logger.warn(w) }), m[1], m[2]);
+                },
+              }
+            : {}),
         },
       );
     } catch (err) {
       if (err instanceof D2Error) throw new D2Error(redact(err.message), { code: err.code, ...(err.hint ? { hint: redact(err.hint) } : {}) });
       throw err instanceof Error ? new Error(redact(err.message)) : err;
     } finally {
-      registry.close();
+      client.close();
     }
     let diff = '';
     if (dryRun) {
@@ -210,3 +262,19 @@ Examples:
     return EXIT_OK;
   },
 };
+
+/**
+ * The basic-auth user for a repository URL: `oauth2` for GitLab (gitlab.com, and the instance of the GitLab job,
+ * CI_SERVER_HOST), where access tokens are sent with that user (docs/gitlab.md "Tokens"); undefined elsewhere (the git
+ * client's GitHub default).
+ */
+export function gitUsernameFor(env: Record<string, string | undefined>): (url: string) => string | undefined {
+  const hosts = new Set(['gitlab.com', ...(env.CI_SERVER_HOST ? [env.CI_SERVER_HOST.toLowerCase()] : [])]);
+  return (url) => {
+    try {
+      return hosts.has(new URL(url).host.toLowerCase()) ? 'oauth2' : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { RegistryClient } from '@d2/core/oci';
 import { appsRepo, appsWorkflows, fleetRepo, infraRepo, type FileTree } from '@d2/sandbox/d2-repos';
 import { seedRepository, tempDir } from './git.js';
+import { initRepos } from './init-repos.js';
 import { DEMO_OWNER, GITHUB_ISSUER, quoteMeta, runtimeInfo, subjectRegExp } from './identities.js';
 import { seedImages } from './images.js';
 import type { DemoReport, IdentitiesFile, StepReport } from './report.js';
@@ -22,6 +23,8 @@ export interface DemoOptions {
   out: string;
   /** Progress lines (stderr). */
   log: (line: string) => void;
+  /** Seed the repositories with what `d2 init` writes (init-repos.ts) instead of the built-in D2-shaped ones. */
+  fromInit?: boolean;
 }
 
 /** One push-artifact configuration (the inputs of a repository's push-artifact.yaml workflow). */
@@ -123,6 +126,7 @@ export async function createDemoContext(opts: DemoOptions): Promise<DemoContext>
     pullRequests: [],
     merges: [],
     verifications: [],
+    groupedUpdates: [],
   };
 
   log(`d2 demo — the D2 loop on a local real stack (owner ${owner})`);
@@ -138,11 +142,12 @@ export async function createDemoContext(opts: DemoOptions): Promise<DemoContext>
     appsGitUrl: `${stack.git.url}/${appsName}.git`,
     infraGitUrl: `${stack.git.url}/${infraName}.git`,
   };
-  const fleetFiles = fleetRepo(repoOpts);
+  const init = opts.fromInit ? initRepos({ ...repoOpts, gitUrl: stack.git.url }) : undefined;
+  const fleetFiles = init ? init.fleet : fleetRepo(repoOpts);
   const trees: Record<string, FileTree> = {
     [fleetName]: fleetFiles,
-    [appsName]: { ...appsRepo(repoOpts), ...appsWorkflows(owner) },
-    [infraName]: { ...infraRepo(repoOpts), ...appsWorkflows(owner) },
+    [appsName]: init ? init.apps : { ...appsRepo(repoOpts), ...appsWorkflows(owner) },
+    [infraName]: init ? init.infra : { ...infraRepo(repoOpts), ...appsWorkflows(owner) },
   };
   for (const [name, files] of Object.entries(trees)) {
     await stack.github.addRepo(name, { defaultBranch: 'main', requiredChecks: false });

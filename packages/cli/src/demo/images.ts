@@ -36,6 +36,27 @@ export interface SeededTag {
   digest: string;
 }
 
+/** Pushes `tags` of the demo image repository `repository` (a DEMO_IMAGES repository) to `registry`. */
+export async function seedTags(client: RegistryClient, registry: string, repository: string, tags: readonly string[]): Promise<SeededTag[]> {
+  const out: SeededTag[] = [];
+  for (const tag of tags) {
+    const { config, manifest } = image(repository, tag);
+    const { digest } = await client.pushImage(
+      { registry, repository },
+      {
+        blobs: [
+          { digest: sha256(config), size: config.length, source: { data: config } },
+          { digest: sha256(EMPTY_TAR), size: EMPTY_TAR.length, source: { data: EMPTY_TAR } },
+        ],
+        manifest: { bytes: manifest, mediaType: OCI_MANIFEST_MEDIA_TYPE },
+        tags: [tag],
+      },
+    );
+    out.push({ repository: `${registry}/${repository}`, tag, digest });
+  }
+  return out;
+}
+
 /** Pushes `which` versions ('initial' or 'newer') of every demo image to `registry`. */
 export async function seedImages(client: RegistryClient, registry: string, which: 'initial' | 'newer'): Promise<SeededTag[]> {
   const out: SeededTag[] = [];

@@ -109,6 +109,19 @@ export interface VerificationReport {
   message: string;
 }
 
+/** Step 6: one branch per component (group-by component), written through the GitHub API (commit-via api). */
+export interface GroupedUpdateReport {
+  repository: string;
+  group: string;
+  branch: string;
+  sha: string;
+  /** GitHub signed the commit (Verified). */
+  verified: boolean;
+  /** Files that differ between main and the branch. */
+  files: string[];
+  pullRequest?: { number: number; url: string; operation: string };
+}
+
 export interface DemoReport {
   version: 1;
   ok: boolean;
@@ -126,6 +139,22 @@ export interface DemoReport {
   release?: ReleaseReport;
   merges: MergeReport[];
   verifications: VerificationReport[];
+  /** Step 6: the grouped, verified image updates and their pull requests. */
+  groupedUpdates: GroupedUpdateReport[];
+  /** The attestations of the fleet release and their verification in step 5 (docs/attestations.md). */
+  attestations?: AttestationReport[];
+}
+
+export interface AttestationReport {
+  repository: string;
+  digest: string;
+  type: string;
+  predicateType: string;
+  referrerDigest: string;
+  rekorLogIndex: number;
+  /** `d2 verify-attestation` with the production identity (step 5). */
+  verified?: boolean;
+  message?: string;
 }
 
 export interface IdentitiesFile {

@@ -11,7 +11,10 @@
  *      endpoint) and push-artifact runs again on main (new digests for the changed components);
  *   5. steps/verify.ts: every artifact is verified as a D2 cluster would (`d2 verify` with the staging identity for
  *      latest, the production identity for latest-stable, from the fleet's runtime-info), and wrong identities are
- *      rejected.
+ *      rejected;
+ *   6. steps/grouped.ts: newer frontend and backend tags; e2e-update with group-by: component and commit-via: api gives
+ *      d2-apps one branch per component with a commit GitHub verified; image-updates-pr (head image-updates/*) opens
+ *      one pull request per branch.
  * The certificate subject a cluster expects is https://github.com/ + the workflow ref of the job that signed
  * (identities.ts; docs/signing.md). What the run writes: docs/cli.md "d2 demo".
  */
@@ -20,7 +23,7 @@ import { join } from 'node:path';
 import { createDemoContext, ms, type DemoContext, type DemoOptions } from './context.js';
 import type { DemoReport, StepReport } from './report.js';
 import type { DemoStack } from './stack.js';
-import { demoSteps } from './steps/index.js';
+import { demoSteps, initDemoSteps } from './steps/index.js';
 
 export type { DemoOptions } from './context.js';
 
@@ -37,10 +40,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const ctx: DemoContext = await createDemoContext(opts);
   const { log, report, identities, client, stack, work } = ctx;
 
-  for (const [i, step] of demoSteps.entries()) {
+  const steps = opts.fromInit ? initDemoSteps : demoSteps;
+  for (const [i, step] of steps.entries()) {
     const s: StepReport = { id: i + 1, title: step.title, ok: false, durationMs: 0, details: [] };
     report.steps.push(s);
-    log(`\n[${s.id}/${demoSteps.length}] ${step.title}`);
+    log(`\n[${s.id}/${steps.length}] ${step.title}`);
     const t0 = performance.now();
     try {
       await step.run(ctx, s);

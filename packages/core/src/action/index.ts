@@ -2,3 +2,4 @@ export * from './inputs.js';
 export * from './run.js';
 export * from './log.js';
 export * from './publish.js';
+export * from './receivers.js';

@@ -25,6 +25,13 @@ export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 /** A v0.3 Sigstore bundle: the only bundle version cosign and Flux accept as a referrer. */
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+/** Manifest annotations of a bundle referrer: what the bundle holds, and the predicate type of its in-toto statement. */
+export const ANNOTATION_BUNDLE_CONTENT = 'dev.sigstore.bundle.content';
+export const ANNOTATION_BUNDLE_PREDICATE_TYPE = 'dev.sigstore.bundle.predicateType';
+/** The media type of a layer of cosign's legacy `.att` image: a DSSE envelope (the payload carries its own signature). */
+export const DSSE_ENVELOPE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
+/** The layer annotation of a legacy `.att` layer naming the predicate type (cosign `attest`). */
+export const ANNOTATION_PREDICATE_TYPE = 'predicateType';
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 
@@ -38,6 +45,12 @@ export function assertDigest(digest: string): void {
 export function signatureTag(digest: string): string {
   assertDigest(digest);
   return `${digest.replace(':', '-')}.sig`;
+}
+
+/** The legacy attestation tag: `sha256-<hex>.att`, next to `.sig` (docs/attestations.md, "The legacy `.att` image"). */
+export function attestationTag(digest: string): string {
+  assertDigest(digest);
+  return `${digest.replace(':', '-')}.att`;
 }
 
 /** PEM `CERTIFICATE` block with 64-character lines and a final newline, as Go's pem.Encode writes it. */

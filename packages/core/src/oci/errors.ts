@@ -110,7 +110,18 @@ function hintFor(init: RegistryErrorInit): string | undefined {
   if (/create organization package/i.test(text)) {
     return 'GitHub App installation tokens cannot create organization packages: push with the workflow GITHUB_TOKEN (permissions: packages: write), or create the package once by hand and grant the repository access under "Manage Actions access"';
   }
+  if (/cannot be overwritten because the (?:tag|repository) is immutable/i.test(text)) {
+    return 'the ECR repository has immutable tags (imageTagMutability IMMUTABLE), so an existing tag such as latest cannot be moved: set the repository to MUTABLE (or IMMUTABLE_WITH_EXCLUSION for that tag), or move only new tags';
+  }
   const status = init.status;
+  // Cloud registries reached with workload identity (docs/cloud-registries.md): the role the identity lacks.
+  const host = init.registry.toLowerCase().replace(/:\d+$/, '');
+  if ((status === 401 || status === 403) && /\.azurecr\.(io|cn|de|us)$/.test(host)) {
+    return `ACR refused the credentials: assign the AcrPush role on the registry to the identity (azure-client-id): az role assignment create --assignee <client-id> --role AcrPush --scope $(az acr show --name ${host.split('.')[0]} --query id --output tsv)`;
+  }
+  if ((status === 401 || status === 403) && /(^|\.)gcr\.io$|-docker\.pkg\.dev$/.test(host)) {
+    return 'Artifact Registry refused the credentials: grant roles/artifactregistry.writer on the repository to gcp-service-account, or to the workload identity principal (principalSet://iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/attribute.repository/<owner>/<repo>)';
+  }
   if (ghcr && (status === 401 || status === 403 || /denied/i.test(text))) {
     return 'GHCR refused the credentials: give the job `permissions: packages: write` (and check Settings → Actions → Workflow permissions is not read-only), log in as ${{ github.actor }} with ${{ secrets.GITHUB_TOKEN }}, and check the package\'s "Manage Actions access" if it already exists; an expired or wrong PAT gives "denied: denied"';
   }

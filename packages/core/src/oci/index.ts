@@ -12,8 +12,26 @@ export {
   convertToHostname,
   CREDENTIAL_PROVIDERS,
   credentialChain,
+  CLOUD_PROVIDERS,
+  CloudCredentials,
+  PROVIDER_SETTINGS,
+  cloudFor,
+  cloudOfHost,
+  parseProviderSetting,
 } from './credentials/index.js';
-export type { CredentialContext, CredentialProviderFactory, DockerConfigCredentialsOptions } from './credentials/index.js';
+export type {
+  CredentialContext,
+  CredentialProviderFactory,
+  DockerConfigCredentialsOptions,
+  AudienceTokenSource,
+  CloudCredentialContext,
+  CloudCredentialFactory,
+  CloudCredentialProvider,
+  CloudCredentialsOptions,
+  CloudInputs,
+  CloudProviderName,
+  ProviderSetting,
+} from './credentials/index.js';
 export { parseChallenge, bearerOf, mergeScopes, repositoryScope } from './challenge.js';
 export type { Challenge, BearerChallenge } from './challenge.js';
 export { RegistryError, RegistryErrorCode, isNotFound, parseErrorBody } from './errors.js';

@@ -5,7 +5,9 @@
  * Written by hand: the grammar is a handful of regular expressions from the distribution spec, and the npm packages
  * that parse Docker references are either unmaintained or do not give actionable errors.
  */
-import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_HOST, isDockerHub } from '../base/index.js';
+import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_HOST, hostOf, isDockerHub, isLoopback } from '../base/index.js';
+
+export { hostOf, isLoopback };
 import { clip, InputError } from '../errors.js';
 import { hasUrlCredentials, redactUrl } from '../util/index.js';
 import type { Reference, Repository } from './types.js';
@@ -66,19 +68,6 @@ export function validateDigest(digest: string, what = 'digest'): void {
     DIGEST_RE.test(digest) &&
     (digest.startsWith('sha256:') ? /^sha256:[a-f0-9]{64}$/.test(digest) : digest.startsWith('sha512:') ? /^sha512:[a-f0-9]{128}$/.test(digest) : true);
   if (!ok) throw new InputError(`${what} '${clip(digest)}' is not a valid digest`, 'a digest looks like sha256:<64 lowercase hex characters>');
-}
-
-/** Is the host (host[:port], brackets for IPv6) a loopback address: 127.0.0.0/8, localhost, [::1]? */
-export function isLoopback(registry: string): boolean {
-  const host = hostOf(registry).toLowerCase();
-  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
-}
-
-/** host without :port (IPv6 keeps its brackets). */
-export function hostOf(registry: string): string {
-  if (registry.startsWith('[')) return registry.slice(0, registry.indexOf(']') + 1);
-  const i = registry.lastIndexOf(':');
-  return i < 0 ? registry : registry.slice(0, i);
 }
 
 /** Does the first path component name a registry (docker's rule: contains . or :, or is localhost)? */

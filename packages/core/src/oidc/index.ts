@@ -13,3 +13,6 @@ export { IDENTITY_PROVIDERS, resolveIdentityProvider } from './identity.js';
 export type { IdentityProviderFactory } from './identity.js';
 export { envIdentityProvider } from './providers/env.js';
 export { githubActionsIdentityProvider } from './providers/github-actions.js';
+export { GITLAB_COM_ISSUER, GITLAB_ID_TOKENS_SNIPPET, assertPublicFulcioAcceptsGitLab, gitlabMissingIdTokenError, isGitLabCi } from './providers/gitlab.js';
+export { audienceTokenSource, missingCloudIdTokenError } from './audience.js';
+export type { AudienceTokenSource } from './audience.js';

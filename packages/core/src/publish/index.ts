@@ -4,13 +4,18 @@ export { inspectRemote } from './remote.js';
 export { resolveTargets, listComponents, validateRepositoryInput, validateTags, COMPONENT_PLACEHOLDER } from './targets.js';
 export type { TargetSpec } from './targets.js';
 export type * from './types.js';
-export { wirePublish } from './wire.js';
-export type { PublishDeps, PublishWiring } from './wire.js';
+export { attestationsSection } from './summary.js';
+export { wireCredentials, wirePublish, withScanProviders } from './wire.js';
+export type { CredentialsRequest, PublishDeps, PublishWiring } from './wire.js';
 export { publishSummary, verifySection } from './summary.js';
 export type { SummaryOptions } from './summary.js';
 export {
+  ciRegistryImage,
+  ciReleaseRef,
   ciRevision,
   ciSource,
+  cloudConfig,
+  CLOUD_INPUT_NAMES,
   parseSignatureFormat,
   planRelease,
   DEFAULT_CONCURRENCY,
@@ -21,6 +26,6 @@ export {
   DEFAULT_VERSION_TAG,
   SIGNATURE_FORMATS,
 } from './config.js';
-export type { PublishConfig, ReleasePlan, ReleaseRequest, SigningConfig } from './config.js';
+export type { CloudConfig, PublishConfig, ReleasePlan, ReleaseRequest, SigningConfig } from './config.js';
 export { parseReleaseRef, releasePolicy, defaultTagPattern, semverOf, ANNOTATION_VERSION, RELEASE_SETTLE_MS, RELEASE_MOVE_ATTEMPTS } from './release.js';
 export type { ParsedRelease, ReleaseGuardOptions, ReleaseMode, ReleasePolicy } from './release.js';

@@ -1,9 +1,9 @@
 /**
  * Publishing a Flux artifact (docs/security.md, "Ordering guarantees"): build → compare with diff-tag by content → push blobs and
- * the manifest BY DIGEST → sign → verify → only then move the tags. Nothing is half-done: when any step before the
+ * the manifest BY DIGEST → sign → verify → attest (and verify the attestations) → only then move the tags. Nothing is half-done: when any step before the
  * tag moves fails, no tag changes; a tag moves only to a digest that was pushed (and signed, when signing).
  */
-import { OCI_MANIFEST_MEDIA_TYPE, signatureTag, type Logger, type Repository } from '../base/index.js';
+import { ANNOTATION_BUNDLE_PREDICATE_TYPE, COSIGN_SIGN_PREDICATE_TYPE, OCI_MANIFEST_MEDIA_TYPE, signatureTag, type Logger, type Repository } from '../base/index.js';
 import { D2Error } from '../errors.js';
 import { buildArtifact, type BuiltArtifact } from '../flux/index.js';
 import { inspectRemote } from './remote.js';
@@ -28,7 +28,7 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
   const log = opts.logger ?? silent;
   const repo = splitRepository(target.repository);
   const tags = effectiveTags(opts);
-  const built = await buildArtifact(target.path, opts.build);
+  const built = await (opts.builder ?? buildArtifact)(target.path, opts.build);
   try {
     log.info(`built ${target.displayPath ?? target.path}: ${built.files} files, layer ${built.layerDigest} (${built.layerSize} bytes), tar ${built.tarDigest}`);
     const current = opts.diffTag
@@ -73,6 +73,18 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
         if (opts.verifier) await opts.verifier(repo, digest, signature);
       }
     }
+    // Attestations carry the signature's identity and are verified before any tag moves (docs/attestations.md).
+    const attestations = opts.attestor
+      ? await opts.attestor.attest({
+          repo,
+          digest,
+          path: target.path,
+          ...(opts.version ? { version: opts.version } : {}),
+          ...(opts.build?.ignorePaths ? { ignorePaths: opts.build.ignorePaths } : {}),
+          ...(opts.build?.sourceignore ? { sourceignore: true } : {}),
+          logger: log,
+        })
+      : undefined;
 
     const moves = opts.moveTags
       ? await opts.moveTags({
@@ -102,6 +114,7 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
       files: built.files,
       signature,
       alreadySigned,
+      ...(attestations ? { attestations } : {}),
     };
   } finally {
     await built.cleanup();
@@ -124,7 +137,9 @@ export async function pushBuilt(registry: PublishRegistry, repo: Repository, bui
 /** The digest already carries the signature(s) the format asks for: the `.sig` tag and/or a referrer. */
 async function hasSignature(registry: PublishRegistry, repo: Repository, digest: string, format: 'legacy' | 'bundle' | 'both'): Promise<boolean> {
   if (format !== 'bundle' && !(await registry.headManifest(repo, signatureTag(digest)))) return false;
-  if (format !== 'legacy' && (await registry.referrers(repo, digest)).length === 0) return false;
+  // A referrer listed with another predicate type (an attestation) is not a signature; one listed without annotations
+  // (cosign's fallback index entries carry none) may be.
+  if (format !== 'legacy' && !(await registry.referrers(repo, digest)).some((d) => (d.annotations?.[ANNOTATION_BUNDLE_PREDICATE_TYPE] ?? COSIGN_SIGN_PREDICATE_TYPE) === COSIGN_SIGN_PREDICATE_TYPE)) return false;
   return true;
 }
 

@@ -3,7 +3,9 @@
  * sections, and the Flux verify block for the signing identity. Names, paths, tags and error messages are untrusted:
  * they are escaped (util/markdown.ts) so they cannot add HTML or break the table.
  */
-import { fluxVerifyBlock, generalisedIdentityRegExp, type SignResult } from '../sign/index.js';
+import { cosignVerifyAttestationLine } from '../attest/index.js';
+import { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from '../base/index.js';
+import type { SignResult } from '../sign/index.js';
 import { mdCode, mdFence, mdText } from '../util/index.js';
 import { errorHint } from './publish.js';
 import type { PublishResult } from './types.js';
@@ -39,6 +41,7 @@ export function publishSummary(
       }),
     );
   }
+  if (results.some((r) => r.attestations?.length)) parts.push('', attestationsSection(results));
   for (const section of options.sections ?? []) parts.push('', section);
   const signed = results.find((r) => r.signature)?.signature;
   if (signed) parts.push('', verifySection(signed));
@@ -52,5 +55,34 @@ export function verifySection(signed: SignResult, subjectRegExp?: string): strin
     `Signed by ${mdCode(signed.certificateIdentity)} (issuer ${mdCode(signed.certificateOidcIssuer)}). Paste into the OCIRepository spec:`,
     '',
     mdFence(fluxVerifyBlock(signed.certificateIdentity, signed.certificateOidcIssuer, { subjectRegExp: subjectRegExp ?? generalisedIdentityRegExp(signed.certificateIdentity) }).trimEnd(), 'yaml'),
+  ].join('\n');
+}
+
+/**
+ * The attestations of each artifact (type, referrer digest, Rekor log index, new or already attached) and a ready
+ * `cosign verify-attestation` command per type, with the identity regex of the Flux block.
+ */
+export function attestationsSection(results: PublishResult[]): string {
+  const cell = (s: string) => mdCode(s, { inTable: true });
+  const rows: string[] = [];
+  const commands: string[] = [];
+  for (const r of results) {
+    for (const a of r.attestations ?? []) {
+      rows.push(`| ${mdText(r.component ?? r.path)} | ${mdText(a.type)} | ${cell(a.predicateType)} | ${cell(a.referrerDigest)} | ${a.rekorLogIndex} | ${a.existing ? 'already attached' : 'attached'} |`);
+      commands.push(
+        cosignVerifyAttestationLine(`${r.repository}@${r.digest}`, a.predicateType, generalisedIdentityRegExp(a.certificateIdentity), exactRegExp(a.certificateOidcIssuer)),
+      );
+    }
+  }
+  return [
+    '### Attestations',
+    '',
+    '| component / path | type | predicate type | referrer | Rekor | result |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    'Verify with cosign:',
+    '',
+    mdFence(commands.join('\n'), 'sh'),
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../base/index.js';
-import type { BuildOptions } from '../flux/index.js';
+import type { BuildOptions, BuiltArtifact } from '../flux/index.js';
+import type { AttestationResult, AttestContext } from '../attest/index.js';
 import type { SignResult } from '../sign/index.js';
 
 /**
@@ -19,6 +20,11 @@ export interface PublishRegistry {
 export interface DigestSigner {
   readonly format: 'legacy' | 'bundle' | 'both';
   sign(repo: Repository, digest: string): Promise<SignResult>;
+}
+
+/** Attaches (and verifies) the attestations of a pushed, signed digest (the attest domain's Attestor satisfies it). */
+export interface DigestAttestor {
+  attest(ctx: AttestContext): Promise<AttestationResult[]>;
 }
 
 /** Verifies a signature right after signing (throws when Flux would not accept it). */
@@ -42,8 +48,14 @@ export interface PublishOptions {
   /** Tags to point at the result (besides diffTag). With neither, `latest` (Flux's default). */
   tags?: string[];
   build: BuildOptions;
+  /** Builds an artifact (default `buildArtifact`, on the main thread; `BuildPool.build` builds on worker threads). */
+  builder?: (path: string, opts: BuildOptions) => Promise<BuiltArtifact>;
   signer?: DigestSigner;
   verifier?: DigestVerifier;
+  /** Runs after the signature (and its verification), before any tag moves; a failure moves no tag. */
+  attestor?: DigestAttestor;
+  /** The release version (release-artifact): SBOM metadata. */
+  version?: string;
   /**
    * Called after the build and the comparison, before anything is written: a guard may throw to refuse the publish
    * (release-artifact's immutable versions and downgrade protection).
@@ -125,6 +137,8 @@ export interface PublishResult {
   signature?: SignResult;
   /** The content was signed earlier (unchanged artifact with an existing signature). */
   alreadySigned?: boolean;
+  /** The attestations of the digest (new ones and those already attached by the same identity). */
+  attestations?: AttestationResult[];
 }
 
 export interface ComponentFailure {

@@ -7,6 +7,8 @@
 import type { SerializedBundle } from '@sigstore/bundle';
 import { D2Error } from '../errors.js';
 import {
+  ANNOTATION_PREDICATE_TYPE,
+  DSSE_ENVELOPE_MEDIA_TYPE,
   ANNOTATION_BUNDLE,
   ANNOTATION_CERTIFICATE,
   ANNOTATION_CHAIN,
@@ -14,7 +16,7 @@ import {
   ANNOTATION_SIGNATURE,
   certificatePem,
 } from '../base/index.js';
-import { goJSON, rekorBundleJSON } from './cosign.js';
+import { goJSON, rekorBundleJSON, type SignatureLayer } from './cosign.js';
 
 /** The four (or five, with a TSA) layer annotations cosign writes for a keyless signature. */
 export function cosignAnnotationsFromBundle(bundle: SerializedBundle): Record<string, string> {
@@ -49,4 +51,52 @@ export function cosignAnnotationsFromBundle(bundle: SerializedBundle): Record<st
   const ts = vm.timestampVerificationData?.rfc3161Timestamps?.[0]?.signedTimestamp;
   if (ts) annotations[ANNOTATION_RFC3161] = goJSON({ SignedRFC3161Timestamp: ts });
   return annotations;
+}
+
+/**
+ * One layer of cosign's legacy `sha256-<hex>.att` image from a DSSE v0.3 bundle, as `cosign attest` writes it without
+ * the new bundle format (docs/attestations.md, "The legacy `.att` image"): the payload is the DSSE envelope as Go's
+ * encoding/json marshals the protobuf struct (`payload`, `payloadType`, `signatures[{sig, keyid?}]`), which is also the
+ * exact envelope string Rekor hashed for the `dsse` entry (cosign compares sha256(payload) with its envelopeHash); the
+ * signature annotation is "" (the signature is inside the envelope); certificate, chain and the Rekor bundle as for
+ * `.sig`; plus `predicateType`.
+ */
+export function cosignAttestationLayer(bundle: SerializedBundle, predicateType: string): SignatureLayer {
+  const env = bundle.dsseEnvelope;
+  if (!env) throw new D2Error('internal: the legacy .att format needs a DSSE bundle', { code: 'SIGNING_FAILED' });
+  const payload = Buffer.from(
+    goJSON({
+      payload: env.payload,
+      payloadType: env.payloadType,
+      signatures: env.signatures.map((s) => (s.keyid ? { sig: s.sig, keyid: s.keyid } : { sig: s.sig })),
+    }),
+    'utf8',
+  );
+  const cert = bundle.verificationMaterial.certificate?.rawBytes ?? bundle.verificationMaterial.x509CertificateChain?.certificates[0]?.rawBytes;
+  if (!cert) throw new D2Error('the attestation bundle has no certificate (keyless signing expected)', { code: 'SIGNING_FAILED', hint: 'attestations are signed keylessly through Fulcio' });
+  const entry = bundle.verificationMaterial.tlogEntries[0];
+  if (!entry?.inclusionPromise) {
+    throw new D2Error('the transparency log entry of the attestation has no signed entry timestamp (SET)', {
+      code: 'SIGNING_FAILED',
+      hint: 'the legacy .att format needs Rekor API v1 (e.g. https://rekor.sigstore.dev); Rekor v2 has no SET',
+    });
+  }
+  const annotations: Record<string, string> = {
+    [ANNOTATION_PREDICATE_TYPE]: predicateType,
+    [ANNOTATION_SIGNATURE]: '',
+    [ANNOTATION_CERTIFICATE]: certificatePem(Buffer.from(cert, 'base64')),
+    [ANNOTATION_CHAIN]: '',
+    [ANNOTATION_BUNDLE]: rekorBundleJSON({
+      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+      Payload: {
+        body: entry.canonicalizedBody,
+        integratedTime: Number(entry.integratedTime),
+        logIndex: Number(entry.logIndex),
+        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
+      },
+    }),
+  };
+  const ts = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps?.[0]?.signedTimestamp;
+  if (ts) annotations[ANNOTATION_RFC3161] = goJSON({ SignedRFC3161Timestamp: ts });
+  return { payload, annotations, mediaType: DSSE_ENVELOPE_MEDIA_TYPE };
 }

@@ -79,6 +79,8 @@ export function simpleSigningPayload(repo: Repository, digest: string, annotatio
 export interface SignatureLayer {
   payload: Buffer;
   annotations: Record<string, string>;
+  /** Default the simple-signing media type; a `.att` layer is a DSSE envelope (DSSE_ENVELOPE_MEDIA_TYPE). */
+  mediaType?: string;
 }
 
 /** What to upload and PUT for a `.sig` tag. */
@@ -137,7 +139,7 @@ function descriptorJSON(d: Descriptor): Record<string, unknown> {
 }
 
 /**
- * Builds the `.sig` image with `add` appended to `existing` (manifest and config bytes of the current `.sig`, if any),
+ * Builds the `.sig` (or `.att`, same layout) image with `add` appended to `existing` (manifest and config bytes of the current `.sig`, if any),
  * as cosign's `mutate.Append` does: existing layers kept in order, media types of the existing manifest kept, one
  * diff_id and one history entry per layer. Appending, never replacing, keeps other signers' signatures.
  */
@@ -164,7 +166,7 @@ export function buildSignatureImage(add: SignatureLayer[], existing?: { manifest
   const blobs: { digest: string; data: Buffer }[] = [];
   for (const l of add) {
     const digest = sha256Digest(l.payload);
-    layers.push({ mediaType: SIMPLE_SIGNING_MEDIA_TYPE, size: l.payload.length, digest, annotations: l.annotations });
+    layers.push({ mediaType: l.mediaType ?? SIMPLE_SIGNING_MEDIA_TYPE, size: l.payload.length, digest, annotations: l.annotations });
     diffIds.push(digest);
     history.push({ created: ZERO_TIME });
     blobs.push({ digest, data: l.payload });

@@ -1,6 +1,6 @@
-export { ArtifactSigner, DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL } from './signer.js';
-export type { ArtifactSignerOptions, RetryOptions, SignatureFormat, SignatureRegistry, SignResult } from './types.js';
-export { SIGNATURE_FORMATS } from './types.js';
+export { ArtifactSigner } from './signer.js';
+export type { ArtifactSignerOptions, AttestedStatement, RetryOptions, SignatureFormat, SignatureRegistry, SignResult, StatementToSign } from './types.js';
+export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, SIGNATURE_FORMATS } from './types.js';
 export {
   MAX_SIGNATURE_LAYERS,
   buildSignatureImage,
@@ -17,6 +17,11 @@ export {
   ANNOTATION_CHAIN,
   ANNOTATION_RFC3161,
   ANNOTATION_SIGNATURE,
+  ANNOTATION_BUNDLE_CONTENT,
+  ANNOTATION_BUNDLE_PREDICATE_TYPE,
+  ANNOTATION_PREDICATE_TYPE,
+  DSSE_ENVELOPE_MEDIA_TYPE,
+  attestationTag,
   BUNDLE_V03_MEDIA_TYPE,
   COSIGN_SIGN_PREDICATE_TYPE,
   SIMPLE_SIGNING_MEDIA_TYPE,
@@ -24,7 +29,7 @@ export {
   signatureTag,
 } from '../base/index.js';
 export type { RekorBundle, SignatureImage, SignatureLayer } from './cosign.js';
-export { cosignAnnotationsFromBundle } from './annotations.js';
+export { cosignAnnotationsFromBundle, cosignAttestationLayer } from './annotations.js';
 export { addToReferrersIndex, bundleReferrerManifest, cosignSignStatement } from './referrer.js';
 export { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from './flux.js';
 export type { FluxVerifyOptions } from './flux.js';

@@ -5,6 +5,8 @@
  * `@sigstore/oci` (whose registry client is not exported and cannot share our credentials/retries).
  */
 import {
+  ANNOTATION_BUNDLE_CONTENT,
+  ANNOTATION_BUNDLE_PREDICATE_TYPE,
   BUNDLE_V03_MEDIA_TYPE,
   COSIGN_SIGN_PREDICATE_TYPE,
   IN_TOTO_STATEMENT_TYPE,
@@ -28,8 +30,16 @@ export function cosignSignStatement(digest: string): Buffer {
   );
 }
 
-/** The referrer manifest for a bundle blob, pointing at `subject`. */
-export function bundleReferrerManifest(bundle: Buffer, subject: Descriptor, created: Date = new Date()): { bytes: Buffer; digest: string } {
+/**
+ * The referrer manifest for a bundle blob, pointing at `subject`. `predicateType` is the statement's: cosign's signature
+ * predicate for a signature, the attestation's own for an attestation (docs/attestations.md, "On the registry").
+ */
+export function bundleReferrerManifest(
+  bundle: Buffer,
+  subject: Descriptor,
+  created: Date = new Date(),
+  predicateType: string = COSIGN_SIGN_PREDICATE_TYPE,
+): { bytes: Buffer; digest: string } {
   const manifest = {
     schemaVersion: 2,
     mediaType: OCI_MANIFEST_MEDIA_TYPE,
@@ -38,8 +48,8 @@ export function bundleReferrerManifest(bundle: Buffer, subject: Descriptor, crea
     layers: [{ mediaType: BUNDLE_V03_MEDIA_TYPE, size: bundle.length, digest: sha256Digest(bundle) }],
     subject: { mediaType: subject.mediaType, size: subject.size, digest: subject.digest },
     annotations: {
-      'dev.sigstore.bundle.content': 'dsse-envelope',
-      'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE_TYPE,
+      [ANNOTATION_BUNDLE_CONTENT]: 'dsse-envelope',
+      [ANNOTATION_BUNDLE_PREDICATE_TYPE]: predicateType,
       'org.opencontainers.image.created': created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     },
   };

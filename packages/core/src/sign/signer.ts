@@ -13,7 +13,9 @@ import {
   ANNOTATION_CERTIFICATE,
   ANNOTATION_SIGNATURE,
   assertDigest,
+  attestationTag,
   BUNDLE_V03_MEDIA_TYPE,
+  COSIGN_SIGN_PREDICATE_TYPE,
   certificateIdentity,
   IN_TOTO_PAYLOAD_TYPE,
   OCI_INDEX_MEDIA_TYPE,
@@ -28,13 +30,21 @@ import {
 } from '../base/index.js';
 import { D2Error } from '../errors.js';
 import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type IdentityProvider } from '../oidc/index.js';
-import { cosignAnnotationsFromBundle } from './annotations.js';
-import { buildSignatureImage, referrersFallbackTag, simpleSigningPayload } from './cosign.js';
+import { cosignAnnotationsFromBundle, cosignAttestationLayer } from './annotations.js';
+import { buildSignatureImage, referrersFallbackTag, simpleSigningPayload, type SignatureLayer } from './cosign.js';
 import { addToReferrersIndex, bundleReferrerManifest, cosignSignStatement, OCI_EMPTY_BLOB, OCI_EMPTY_DIGEST } from './referrer.js';
-import { SIGNATURE_FORMATS, type ArtifactSignerOptions, type SignatureFormat, type SignatureRegistry, type SignResult } from './types.js';
+import {
+  DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_URL,
+  SIGNATURE_FORMATS,
+  type ArtifactSignerOptions,
+  type AttestedStatement,
+  type SignatureFormat,
+  type SignatureRegistry,
+  type SignResult,
+  type StatementToSign,
+} from './types.js';
 
-export const DEFAULT_FULCIO_URL = 'https://fulcio.sigstore.dev';
-export const DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
 const SIG_WRITE_ATTEMPTS = 3;
 
 const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {} };
@@ -164,16 +174,15 @@ export class ArtifactSigner {
     const builder = new MessageSignatureBundleBuilder({ signer, witnesses: this.witnesses() });
     const bundle = bundleToJSON(await this.sigstoreCall(() => builder.create({ data: payload }))) as SerializedBundle;
     const annotations = cosignAnnotationsFromBundle(bundle);
-    await this.appendSignature(repo, digest, { payload, annotations });
+    await this.appendLayers(repo, digest, signatureTag(digest), [{ payload, annotations }]);
     return { logIndex: Number(bundle.verificationMaterial.tlogEntries[0].logIndex), certPem: annotations[ANNOTATION_CERTIFICATE] };
   }
 
   /**
-   * Read-modify-write of `sha256-<hex>.sig`: append, never replace. cosign does not lock; we read back after the
-   * PUT and redo the append if a concurrent signer's write replaced ours (last writer wins).
+   * Read-modify-write of `sha256-<hex>.sig` (or `.att`): append, never replace. cosign does not lock; we read back after
+   * the PUT and redo the append if a concurrent signer's write replaced ours (last writer wins).
    */
-  private async appendSignature(repo: Repository, digest: string, layer: { payload: Buffer; annotations: Record<string, string> }): Promise<void> {
-    const tag = signatureTag(digest);
+  private async appendLayers(repo: Repository, digest: string, tag: string, add: SignatureLayer[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       let existing: { manifest: Buffer; config: Buffer } | undefined;
       if (await this.registry.headManifest(repo, tag)) {
@@ -182,7 +191,7 @@ export class ArtifactSigner {
         if (!parsed.config?.digest) throw new D2Error(`${tag} is not an image manifest`, { code: 'SIGNATURE_INVALID', hint: `delete the tag ${tag} and sign again` });
         existing = { manifest: m.bytes, config: await this.registry.fetchBlob(repo, parsed.config.digest) };
       }
-      const img = buildSignatureImage([layer], existing);
+      const img = buildSignatureImage(add, existing);
       await Promise.all([
         ...img.blobs.map((b) => this.registry.pushBlob(repo, { data: b.data }, b.digest, b.data.length)),
         this.registry.pushBlob(repo, { data: img.config }, img.configDigest, img.config.length),
@@ -191,7 +200,10 @@ export class ArtifactSigner {
 
       const after = await this.registry.getManifest(repo, tag);
       const layers = (JSON.parse(after.bytes.toString('utf8')) as { layers?: Descriptor[] }).layers ?? [];
-      if (layers.some((l) => l.annotations?.[ANNOTATION_SIGNATURE] === layer.annotations[ANNOTATION_SIGNATURE])) return;
+      // A layer is ours when its payload and signature annotation are: `.sig` payloads are shared by every signer of the
+      // digest (the signature tells them apart), `.att` payloads carry their own signature (the annotation is "").
+      const ours = (l: SignatureLayer) => layers.some((d) => d.digest === sha256Digest(l.payload) && d.annotations?.[ANNOTATION_SIGNATURE] === l.annotations[ANNOTATION_SIGNATURE]);
+      if (add.every(ours)) return;
       if (attempt >= SIG_WRITE_ATTEMPTS) {
         throw new D2Error(`the signature for ${digest} was overwritten by a concurrent writer of ${tag} ${attempt} times`, {
           code: 'SIGNING_FAILED',
@@ -210,8 +222,18 @@ export class ArtifactSigner {
     if (bundle.mediaType !== BUNDLE_V03_MEDIA_TYPE || !bundle.verificationMaterial.certificate) {
       throw new D2Error(`internal: expected a v0.3 bundle with a single certificate, got ${bundle.mediaType}`, { code: 'SIGNING_FAILED' });
     }
+    const digest = await this.pushBundleReferrer(repo, subject, bundle, COSIGN_SIGN_PREDICATE_TYPE);
+    return {
+      referrer: digest,
+      logIndex: Number(bundle.verificationMaterial.tlogEntries[0].logIndex),
+      certDer: Buffer.from(bundle.verificationMaterial.certificate.rawBytes, 'base64'),
+    };
+  }
+
+  /** Pushes a v0.3 bundle as a referrer of `subject` (blobs first, then the manifest by digest, then the listing). */
+  private async pushBundleReferrer(repo: Repository, subject: Descriptor, bundle: SerializedBundle, predicateType: string): Promise<string> {
     const bundleBytes = Buffer.from(JSON.stringify(bundle), 'utf8');
-    const { bytes, digest } = bundleReferrerManifest(bundleBytes, subject, this.now());
+    const { bytes, digest } = bundleReferrerManifest(bundleBytes, subject, this.now(), predicateType);
     await Promise.all([
       this.registry.pushBlob(repo, { data: OCI_EMPTY_BLOB }, OCI_EMPTY_DIGEST, OCI_EMPTY_BLOB.length),
       this.registry.pushBlob(repo, { data: bundleBytes }, sha256Digest(bundleBytes), bundleBytes.length),
@@ -222,11 +244,56 @@ export class ArtifactSigner {
       await this.registry.putManifest(repo, digest, bytes, OCI_MANIFEST_MEDIA_TYPE);
       await this.ensureReferrerListed(repo, subject.digest, { mediaType: OCI_MANIFEST_MEDIA_TYPE, size: bytes.length, digest, artifactType: BUNDLE_V03_MEDIA_TYPE });
     }
-    return {
-      referrer: digest,
-      logIndex: Number(bundle.verificationMaterial.tlogEntries[0].logIndex),
-      certDer: Buffer.from(bundle.verificationMaterial.certificate.rawBytes, 'base64'),
-    };
+    return digest;
+  }
+
+  /**
+   * Signs in-toto statements about the manifest `digest` with the signature's keyless identity (one ephemeral key and
+   * Fulcio certificate for the call) and attaches them (docs/attestations.md, "On the registry"): each as a DSSE v0.3
+   * bundle referrer annotated with its predicate type, and with `legacy` also as one layer each of cosign's
+   * `sha256-<hex>.att` image (appended, never replaced). All statements are signed before anything is written, so a
+   * Sigstore failure leaves the registry untouched; a registry failure throws (the caller moves no tag).
+   */
+  async attest(repo: Repository, digest: string, statements: StatementToSign[], opts: { legacy: boolean }): Promise<AttestedStatement[]> {
+    assertDigest(digest);
+    const subject = await this.registry.headManifest(repo, digest);
+    if (!subject) {
+      throw new D2Error(`cannot attest ${repo.registry}/${repo.repository}@${digest}: the manifest is not in the registry`, {
+        code: 'SIGNING_FAILED',
+        hint: 'push the artifact by digest first, then sign and attest it, then move tags',
+      });
+    }
+    const signer = this.newSigner();
+    const builder = new DSSEBundleBuilder({ signer, witnesses: this.witnesses(this.dsseEntryType) });
+    const signed: { st: StatementToSign; bundle: SerializedBundle }[] = [];
+    for (const st of statements) {
+      const bundle = bundleToJSON(await this.sigstoreCall(() => builder.create({ data: st.statement, type: IN_TOTO_PAYLOAD_TYPE }))) as SerializedBundle;
+      if (bundle.mediaType !== BUNDLE_V03_MEDIA_TYPE || !bundle.verificationMaterial.certificate) {
+        throw new D2Error(`internal: expected a v0.3 bundle with a single certificate, got ${bundle.mediaType}`, { code: 'SIGNING_FAILED' });
+      }
+      signed.push({ st, bundle });
+    }
+    const base = `${repo.registry}/${repo.repository}`;
+    const out: AttestedStatement[] = [];
+    for (const { st, bundle } of signed) {
+      const referrer = await this.pushBundleReferrer(repo, subject, bundle, st.predicateType);
+      const cert = certificateIdentity(parseCertificate(Buffer.from(bundle.verificationMaterial.certificate?.rawBytes ?? '', 'base64')));
+      out.push({
+        predicateType: st.predicateType,
+        referrer: `${base}@${referrer}`,
+        referrerDigest: referrer,
+        rekorLogIndex: Number(bundle.verificationMaterial.tlogEntries[0]?.logIndex ?? -1),
+        certificateIdentity: cert.sans[0] ?? '',
+        certificateOidcIssuer: cert.issuer ?? '',
+      });
+    }
+    if (opts.legacy) {
+      const tag = attestationTag(digest);
+      await this.appendLayers(repo, digest, tag, signed.map(({ st, bundle }) => cosignAttestationLayer(bundle, st.predicateType)));
+      for (const a of out) a.legacyTag = `${base}:${tag}`;
+    }
+    for (const a of out) this.logger.info(`attested ${base}@${digest}: ${a.predicateType} as ${a.certificateIdentity} (referrer ${a.referrerDigest}, Rekor log index ${a.rekorLogIndex})`);
+    return out;
   }
 
   /**

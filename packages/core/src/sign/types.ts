@@ -1,4 +1,5 @@
-import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository } from '../base/index.js';
+import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository, SignatureFormat } from '../base/index.js';
+export type { SignatureFormat } from '../base/index.js';
 import type { IdentityProvider } from '../oidc/index.js';
 
 /**
@@ -21,13 +22,7 @@ export interface SignatureRegistry {
   pushReferrer?(repo: Repository, manifestBytes: Buffer, mediaType: string, subject: Descriptor): Promise<string>;
 }
 
-/**
- * `legacy`: the cosign `sha256-<hex>.sig` tag (every Flux and cosign version). `bundle`: cosign v3's DSSE bundle as an
- * OCI referrer (Flux ≥ 2.8 / cosign v3 then prefer it and never fall back to `.sig`). `both`: the two (docs/signing.md, "Who verifies what").
- */
-export type SignatureFormat = 'legacy' | 'bundle' | 'both';
-/** Every SignatureFormat, for input validation. */
-export const SIGNATURE_FORMATS: readonly SignatureFormat[] = ['legacy', 'bundle', 'both'];
+export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, SIGNATURE_FORMATS } from '../base/index.js';
 
 export interface RetryOptions {
   /** Retries after the first attempt on 5xx, 408, 429 and network errors/timeouts. Default 3. */
@@ -77,4 +72,23 @@ export interface SignResult {
   /** `registry/repo@sha256:…` of the bundle referrer manifest (bundle/both). */
   bundleReferrer?: string;
   format: SignatureFormat;
+}
+
+/** An in-toto statement to sign as an attestation: its exact bytes and its predicate type. */
+export interface StatementToSign {
+  predicateType: string;
+  statement: Buffer;
+}
+
+/** One attestation written by ArtifactSigner.attest. */
+export interface AttestedStatement {
+  predicateType: string;
+  /** `registry/repo@<referrer digest>` of the bundle referrer. */
+  referrer: string;
+  referrerDigest: string;
+  rekorLogIndex: number;
+  certificateIdentity: string;
+  certificateOidcIssuer: string;
+  /** `registry/repo:sha256-<hex>.att` when the legacy layout was written too. */
+  legacyTag?: string;
 }

@@ -216,6 +216,45 @@ describe('publishArtifact: unchanged content and tags already in place', () => {
     expect(r.alreadySigned).toBe(true);
     expect(reg.calls.filter((c) => c.startsWith('sign'))).toEqual([]);
   });
+
+  it('bundle format: an attestation referrer alone is not a signature', async () => {
+    const reg = new MemoryRegistry();
+    const first = await publishArtifact(reg, target('app', 'same: 1\n'), { build, diffTag: 'main' });
+    const annotated = (predicateType: string, c: string) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${c.repeat(64)}`,
+      size: 1,
+      annotations: { 'dev.sigstore.bundle.predicateType': predicateType },
+    });
+    reg.referrerMap.set(first.digest, [annotated('https://slsa.dev/provenance/v1', 'b')]);
+    reg.calls.length = 0;
+    const r = await publishArtifact(reg, target('app', 'same: 1\n'), { build, diffTag: 'main', signer: memorySigner(reg, { format: 'bundle' }) });
+    expect(r.alreadySigned).toBeUndefined();
+    expect(reg.calls.filter((c) => c.startsWith('sign'))).toEqual([`sign fleet/app ${first.digest}`]);
+    reg.referrerMap.set(first.digest, [annotated('https://slsa.dev/provenance/v1', 'b'), annotated('https://sigstore.dev/cosign/sign/v1', 'c')]);
+    expect((await publishArtifact(reg, target('app', 'same: 1\n'), { build, diffTag: 'main', signer: memorySigner(reg, { format: 'bundle' }) })).alreadySigned).toBe(true);
+  });
+
+  it('attestations run after the signature and its verification and before any tag moves; a failing attestor moves no tag', async () => {
+    const reg = new MemoryRegistry();
+    const attestor = (fail: boolean) => ({
+      attest: async (ctx: { repo: { repository: string }; digest: string; path: string; version?: string }) => {
+        reg.calls.push(`attest ${ctx.repo.repository} ${ctx.digest} ${ctx.version ?? ''}`);
+        if (fail) throw new Error('the registry refused the referrer');
+        return [];
+      },
+    });
+    await expect(
+      publishArtifact(reg, target('app', 'a: 1\n'), { build, diffTag: 'main', signer: memorySigner(reg), verifier: memoryVerifier(reg), attestor: attestor(true), version: 'v1.0.0' }),
+    ).rejects.toThrow(/refused the referrer/);
+    expect(reg.tag('fleet/app', 'main')).toBeUndefined();
+    reg.calls.length = 0;
+    const r = await publishArtifact(reg, target('app', 'a: 1\n'), { build, diffTag: 'main', signer: memorySigner(reg), verifier: memoryVerifier(reg), attestor: attestor(false), version: 'v1.0.0' });
+    const order = reg.calls.filter((c) => /^(sign|verify|attest|putManifest fleet\/app main)/.test(c)).map((c) => c.split(' ')[0]);
+    expect(order).toEqual(['sign', 'verify', 'attest', 'putManifest']);
+    expect(reg.calls.find((c) => c.startsWith('attest'))).toBe(`attest fleet/app ${r.digest} v1.0.0`);
+    expect(r.attestations).toEqual([]);
+  });
 });
 
 describe('publishAll', () => {

@@ -95,6 +95,46 @@ export class CosignCli {
     return runTool(this.bin, args, { env: this.env });
   }
 
+  /**
+   * `cosign attest --predicate <file> --type <t> <image@digest>` with the stand-in (cosign 3: `bundle` = the new bundle
+   * format referrer, `legacy` = the `.att` tag).
+   */
+  attest(imageRef: string, o: CosignSignOptions & { predicatePath: string; type: string }): Promise<ToolResult> {
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'd2-cosign-token-')), 'token');
+    writeFileSync(tokenFile, o.identityToken, { mode: 0o600 });
+    const args = ['attest', '--yes', ...this.registryArgs(), `--fulcio-url=${this.sigstore.fulcioURL}`, `--rekor-url=${this.sigstore.rekorURL}`, `--identity-token=${tokenFile}`];
+    args.push(`--predicate=${o.predicatePath}`, `--type=${o.type}`);
+    if (this.major === 3) {
+      args.push('--use-signing-config=false', `--trusted-root=${this.sigstore.trustedRootPath}`, `--new-bundle-format=${o.format === 'bundle'}`);
+    } else if (o.format === 'bundle') {
+      throw new Error('cosign 2 attests only in the legacy .att format here');
+    }
+    args.push(imageRef);
+    return runTool(this.bin, args, { env: this.env });
+  }
+
+  /** `cosign verify-attestation --type <t>` with identity and issuer regexps; exit 0 = accepted (same trust as verify). */
+  verifyAttestation(imageRef: string, o: CosignVerifyOptions & { type: string }): Promise<ToolResult> {
+    const args = [
+      'verify-attestation',
+      ...this.registryArgs(),
+      `--type=${o.type}`,
+      `--certificate-identity-regexp=${o.identityRegexp}`,
+      `--certificate-oidc-issuer-regexp=${o.issuerRegexp}`,
+      '--output=json',
+    ];
+    if (this.major === 3) {
+      args.push(`--trusted-root=${this.sigstore.trustedRootPath}`);
+      if (o.newBundleFormat !== undefined) args.push(`--new-bundle-format=${o.newBundleFormat}`);
+    } else {
+      args.push(`--rekor-url=${this.sigstore.rekorURL}`);
+      // As for verify: cosign 2 switches to bundle referrers when any exists, and then needs the trusted root.
+      if (o.newBundleFormat) args.push(`--trusted-root=${this.sigstore.trustedRootPath}`);
+    }
+    args.push(imageRef);
+    return runTool(this.bin, args, { env: this.env });
+  }
+
   async version(): Promise<string> {
     const r = await runTool(this.bin, ['version'], { env: this.env });
     return (r.stdout + r.stderr).trim();

@@ -5,6 +5,11 @@ import { checkout, pushTag } from '../git.js';
 const RELEASE_TAG = 'frontend/v1.0.0';
 /** The fleet is released as a whole (release-artifact mode: fleet): production clusters sync d2-fleet:latest-stable. */
 const FLEET_TAG = 'v1.0.0';
+/**
+ * The attestations of the fleet release. `sbom` joins once the composition root wires the SBOM generator (until then
+ * the actions refuse it as unavailable): make this 'provenance,sbom'.
+ */
+export const FLEET_ATTESTATIONS = 'provenance,sbom';
 
 /**
  * 2. release-artifact for frontend/v1.0.0 (latest-stable moves to the release digest, signed with the release workflow
@@ -60,7 +65,7 @@ export const releaseStep: DemoStep = {
       workspace: fleetDir,
       ref: fleetRef,
       sha: fleetSha,
-      inputs: { mode: 'fleet', repository: `${reg}/${fleetName}`, path: '.', ...sigstoreInputs },
+      inputs: { mode: 'fleet', repository: `${reg}/${fleetName}`, path: '.', attestations: FLEET_ATTESTATIONS, ...sigstoreInputs },
       env: { ...stack.oidc.envFor({ repository: fleetName, workflow: '.github/workflows/release-artifact.yaml', ref: fleetRef, sha: fleetSha }) },
     });
     const fleetRepoRef = { registry: reg, repository: fleetName };
@@ -70,5 +75,17 @@ export const releaseStep: DemoStep = {
     s.details.push(`d2-fleet ${FLEET_TAG} (mode: fleet) → ${short(fleetDigest)}; latest-stable → ${fleetStable ? short(fleetStable) : '(none)'} (${ms(fleetRun.durationMs)})`);
     if (!fleetDigest || fleetStable !== fleetDigest) throw new StepFailure(`d2-fleet latest-stable is ${fleetStable ?? 'missing'}, not the fleet release ${fleetDigest || '(none)'}`);
     if (!fleetRun.outputs.signature) throw new StepFailure('the fleet release was not signed');
+    const attestations = JSON.parse(fleetRun.outputs.attestations || '[]') as { type: string; 'predicate-type': string; 'referrer-digest': string; 'rekor-log-index': number }[];
+    report.attestations = attestations.map((a) => ({
+      repository: `${reg}/${fleetName}`,
+      digest: fleetDigest,
+      type: a.type,
+      predicateType: a['predicate-type'],
+      referrerDigest: a['referrer-digest'],
+      rekorLogIndex: a['rekor-log-index'],
+    }));
+    s.details.push(`d2-fleet attested: ${attestations.map((a) => `${a.type} (${short(a['referrer-digest'])}, Rekor ${a['rekor-log-index']})`).join(', ') || 'nothing'}`);
+    const missing = FLEET_ATTESTATIONS.split(',').filter((t) => !attestations.some((a) => a.type === t));
+    if (missing.length) throw new StepFailure(`the fleet release has no ${missing.join(', ')} attestation`);
   },
 };

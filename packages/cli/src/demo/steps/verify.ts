@@ -1,5 +1,6 @@
 import { runCli, type Io } from '../../cli.js';
 import { verifyCommand } from '../../commands/verify.js';
+import { verifyAttestationCommand } from '../../commands/verify-attestation.js';
 import { short, StepFailure, type DemoStep } from '../context.js';
 import { tempDir } from '../git.js';
 
@@ -84,6 +85,16 @@ export const verifyStep: DemoStep = {
         });
       }
     }
+    // The fleet release's attestations, verified with the production identity as `cosign verify-attestation` would.
+    for (const a of report.attestations ?? []) {
+      const type = a.type === 'provenance' ? 'slsaprovenance' : a.predicateType;
+      const subjectRegExp = subjectFor(fleetName.split('/')[1], production.ARTIFACT_SUBJECT_WORKFLOW ?? 'release-artifact', production.ARTIFACT_SUBJECT_GIT_REF ?? 'refs/tags/.*');
+      const v = await dVerifyAttestation(`oci://${a.repository}@${a.digest}`, type, subjectRegExp, issuerRegExp, trustedRoot, { DOCKER_CONFIG: isolated });
+      a.verified = v.ok;
+      a.message = v.message;
+      s.details.push(`${v.ok ? '✓' : '✗'} attestation    ${a.repository.slice(reg.length + 1)}@${short(a.digest)} ${a.type}: ${v.message.split('\n')[0].slice(0, 110)}`);
+      if (!v.ok) throw new StepFailure(`the ${a.type} attestation of ${a.repository}@${a.digest} does not verify: ${v.message.split('\n')[0]}`);
+    }
     const bad = report.verifications.filter((v) => !v.ok);
     if (bad.length) throw new StepFailure(`${bad.length} verification(s) did not give the expected result: ${bad.map((b) => `${b.identity} ${b.reference}`).join(', ')}`);
     if (!report.verifications.some((v) => v.identity === 'production' && v.result === 'verified')) throw new StepFailure('no latest-stable artifact was verified with the production identity');
@@ -94,7 +105,7 @@ export const verifyStep: DemoStep = {
 };
 
 /** `d2 verify` in-process (the same command users run), with its JSON result or its error. */
-async function dVerify(
+export async function dVerify(
   reference: string,
   subjectRegExp: string,
   issuerRegExp: string,
@@ -116,4 +127,27 @@ async function dVerify(
   }
   const message = err.replace(/^✗ d2 verify: /, '').trim();
   return { result: /signature verification failed/.test(message) ? 'rejected' : 'error', message };
+}
+
+/** `d2 verify-attestation` in-process, with the predicate type it verified or its error. */
+async function dVerifyAttestation(
+  reference: string,
+  type: string,
+  subjectRegExp: string,
+  issuerRegExp: string,
+  trustedRoot: string,
+  env: Record<string, string>,
+): Promise<{ ok: boolean; message: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { stdout: (x) => void (out += x), stderr: (x) => void (err += x), env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } };
+  const code = await runCli(
+    [verifyAttestationCommand],
+    ['verify-attestation', reference, '--type', type, '--certificate-identity-regexp', subjectRegExp, '--certificate-oidc-issuer-regexp', issuerRegExp, '--trusted-root', trustedRoot, '-o', 'json'],
+    'demo',
+    io,
+  );
+  if (code !== 0) return { ok: false, message: err.trim() };
+  const r = JSON.parse(out) as { attestations: { predicateType: string; identity: string; logIndex: number }[] };
+  return { ok: true, message: `${r.attestations[0].predicateType} by ${r.attestations[0].identity} (Rekor ${r.attestations[0].logIndex})` };
 }

@@ -4,7 +4,6 @@
  * `SIGSTORE_ID_TOKEN` (CLI, other CI systems).
  */
 import { readFileSync } from 'node:fs';
-import * as core from '@actions/core';
 import type { IdentityProvider } from '../../base/index.js';
 import { InputError } from '../../errors.js';
 
@@ -49,18 +48,20 @@ export function githubIdentityProvider(opts: { env?: Env; audience?: string } = 
         // An explicit env (tests, CLI) is not process.env, which @actions/core reads: fetch the token ourselves.
         return fetchActionsIdToken(env, opts.audience ?? SIGSTORE_AUDIENCE);
       }
+      // Loaded when a token is asked for: a command that does not sign starts without @actions/core and its HTTP client.
+      const core = await import('@actions/core');
       return core.getIDToken(opts.audience ?? SIGSTORE_AUDIENCE);
     },
   };
 }
 
 /** The GET that `core.getIDToken` does, for an explicit environment. */
-async function fetchActionsIdToken(env: Env, audience: string): Promise<string> {
+export async function fetchActionsIdToken(env: Env, audience: string): Promise<string> {
   const url = `${env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=${encodeURIComponent(audience)}`;
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const res = await fetch(url, { headers: { authorization: `Bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}`, accept: 'application/json' } });
+      const res = await fetch(url, { headers: { authorization: `Bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}`, accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
       if (res.ok) {
         const body = (await res.json()) as { value?: unknown };
         if (typeof body.value === 'string' && body.value) return body.value;
