@@ -2,13 +2,15 @@ import { isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { D2Error, InputError } from '@d2/core';
 import { actionLog, Inputs, runAction, timeoutInput } from '@d2/core/action';
-import { createOctokit, githubApiUrlFor, githubRefLister } from '@d2/core/github';
+import { createOctokit, githubApiUrlFor, githubCommitWriter, githubRefLister } from '@d2/core/github';
 import {
   checkTokensCover,
   directTarget,
   loadFleetConfig,
   parseSubstituteSecrets,
+  parseGrouping,
   parseTokenMap,
+  resolveCommitSigners,
   runImageUpdate,
   secretRedactor,
   type AutomationTarget,
@@ -17,6 +19,7 @@ import {
   type SubstituteSecrets,
 } from '@d2/core/image-automation';
 import { ChainCredentials, DockerConfigCredentials, RegistryClient, StaticCredentials, type Credentials } from '@d2/core/oci';
+import { cloudConfig, wireCredentials, withScanProviders } from '@d2/core/publish';
 import { mdCode, mdText } from '@d2/core/util';
 
 /**
@@ -89,6 +92,19 @@ export async function targetsFromInputs(inputs: Inputs, workspace: string, provi
   ];
 }
 
+/** `owner/repo` of a GitHub repository URL (`https://<host>/<owner>/<repo>[.git]`), or undefined. */
+export function githubRepoOf(url: string): { owner: string; repo: string } | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
+  const m = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(u.pathname);
+  return m ? { owner: decodeURIComponent(m[1]), repo: decodeURIComponent(m[2]) } : undefined;
+}
+
 /** Error text for one line of the summary: our own line breaks (before a hint) become spaces, then it is escaped. */
 const message = (s: string) => mdText(s.replace(/\s*\n\s*/g, ' '));
 const code = (s: string) => mdCode(s, { inTable: true });
@@ -146,17 +162,18 @@ export function summaryMarkdown(r: EngineResult, dryRun: boolean, serverUrl?: st
   const lines: string[] = [`## Image updates${dryRun ? ' (dry run)' : ''}`, ''];
   if (r.targets.length === 0) lines.push('No ImageUpdateAutomation to run: every one is suspended.', '');
   for (const t of r.targets) {
-    lines.push(`### ${mdText(t.repository)}`, '');
+    lines.push(`### ${mdText(t.repository)}${t.group !== undefined ? ` · group ${mdText(t.group)}` : ''}`, '');
     lines.push(`Automation ${mdCode(t.automation)}, checkout ${mdCode(t.checkoutRef ?? t.checkoutBranch)}, push ${mdCode(t.pushBranch)}${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
     if (t.error) lines.push(`**Failed:** ${message(t.error)}`, '');
-    const rows = r.changes.filter((c) => c.repository === t.repository);
-    if (rows.length === 0 && !t.error) lines.push(upToDate(t, serverUrl), '');
+    const rows = r.changes.filter((c) => c.repository === t.repository && c.group === t.group);
+    if (t.groups && t.groups.length === 0 && !t.error) lines.push(`No changes in any group: ${mdCode(t.checkoutRef ?? t.checkoutBranch)} is up to date; no group branch is needed.`, '');
+    else if (rows.length === 0 && !t.error) lines.push(upToDate(t, serverUrl), '');
     if (rows.length > 0) {
       lines.push('| File | Object | Setter | Old | New |', '| --- | --- | --- | --- | --- |');
       for (const c of rows) lines.push(`| ${mdText(c.file)} | ${mdText(displayObject(c.object))} | ${code(c.setter)} | ${code(c.old)} | ${code(c.new)} |`);
       lines.push('');
     }
-    if (t.commit) lines.push(`Commit ${mdCode(t.commit.sha)} pushed to ${mdCode(t.commit.branch)}.`, '');
+    if (t.commit) lines.push(`Commit ${mdCode(t.commit.sha)} pushed to ${mdCode(t.commit.branch)}${t.commit.verified === true ? ' through the GitHub API, **Verified** (signed by GitHub)' : t.commit.verified === false ? ' through the GitHub API, not verified (GitHub signs only for a GitHub App or GITHUB_TOKEN)' : ''}.`, '');
     for (const p of t.problemFiles) lines.push(`- ⚠️ ${mdCode(p.path)} skipped: ${message(p.reason)}`);
   }
   if (r.policyErrors.length > 0) {
@@ -186,6 +203,8 @@ async function update(setRedactor: (r: (t: string) => string) => void): Promise<
   // Validate everything before any clone, scan or push. The time limit starts now.
   const budget = timeoutInput(inputs);
   const dryRun = inputs.boolean('dry-run', false);
+  const grouping = parseGrouping(inputs.string('group-by', 'none'), inputs.string('branch-template'));
+  const commitVia = inputs.oneOf('commit-via', ['git', 'api'], 'git');
   const failOnPolicyError = inputs.boolean('fail-on-policy-error', false);
   const token = inputs.string('token');
   if (token) core.setSecret(token);
@@ -193,16 +212,33 @@ async function update(setRedactor: (r: (t: string) => string) => void): Promise<
   for (const t of tokens.values()) core.setSecret(t);
   const secrets = parseSubstituteSecrets(inputs.string('substitute-secrets'), process.env);
   for (const v of secrets.values) core.setSecret(v);
-  const redact = secretRedactor([...secrets.values, ...tokens.values(), token]);
+  // The signing key and its passphrase: masked line by line (the runner masks single lines), never printed.
+  const signingKey = inputs.string('signing-key');
+  const signingPassphrase = inputs.string('signing-passphrase');
+  const keyLines = signingKey.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----(BEGIN|END) /.test(l));
+  for (const l of keyLines) core.setSecret(l);
+  if (signingPassphrase) core.setSecret(signingPassphrase);
+  const redact = secretRedactor([...secrets.values, ...tokens.values(), token, ...keyLines, signingPassphrase]);
   setRedactor(redact);
   const creds = parseRegistryCredentials(inputs.string('registry-credentials'));
+  const registryLog = { debug: (m: string) => actionLog.debug(redact(m)), info: (m: string) => actionLog.info(redact(m)), warn: (m: string) => actionLog.warning(redact(m)) };
+  // Cloud registries (provider input, ImageRepository spec.provider): their tokens are masked and never fall back.
+  const { cloud } = wireCredentials({
+    registries: [],
+    env: process.env,
+    cloud: cloudConfig(inputs.string('provider', 'generic'), (n) => inputs.string(n), false, undefined, true),
+    mask: (s) => core.setSecret(s),
+    budget,
+    logger: registryLog,
+  });
   const workspace = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd());
 
-  const registry = new RegistryClient({
-    credentials: new ChainCredentials([new StaticCredentials(creds), new DockerConfigCredentials({})]),
-    logger: { debug: (m) => actionLog.debug(redact(m)), info: (m) => actionLog.info(redact(m)), warn: (m) => actionLog.warning(redact(m)) },
+  const client = new RegistryClient({
+    credentials: new ChainCredentials([cloud, new StaticCredentials(creds), new DockerConfigCredentials({})]),
+    logger: registryLog,
     budget,
   });
+  const registry = withScanProviders(client, cloud);
   let result: EngineResult;
   try {
     const github = (url: string) =>
@@ -214,9 +250,24 @@ async function update(setRedactor: (r: (t: string) => string) => void): Promise<
       tokens,
     );
     for (const unused of tokens.unused()) actionLog.warning(`input 'tokens' maps ${unused}, which no automation of this run uses`);
+    if (grouping) {
+      const withRefspec = targets.find((t) => t.git.refspec);
+      if (withRefspec) throw new InputError(`group-by: ${grouping.by} does not combine with spec.git.push.refspec (ImageUpdateAutomation ${withRefspec.automation.namespace}/${withRefspec.automation.name})`, 'each group is pushed to its own branch: remove the refspec, or use group-by: none');
+    }
+    if (commitVia === 'api') {
+      for (const t of targets) {
+        const where = `ImageUpdateAutomation ${t.automation.namespace}/${t.automation.name}`;
+        if (!githubRepoOf(t.repository)) throw new InputError(`commit-via: api needs a GitHub repository URL (https://<host>/<owner>/<repo>), ${where} uses ${t.repository}`, 'use commit-via: git for other servers');
+        if (t.git.refspec) throw new InputError(`commit-via: api does not combine with spec.git.push.refspec (${where})`, 'remove the refspec, or use commit-via: git');
+        if (t.commit.signingKey) throw new InputError(`commit-via: api does not combine with spec.git.commit.signingKey (${where}): GitHub signs the commits it writes`, 'remove signingKey, or use commit-via: git');
+      }
+      if (signingKey.trim() !== '') throw new InputError("commit-via: api does not combine with 'signing-key': GitHub signs the commits it writes", 'remove signing-key, or use commit-via: git');
+    }
+    const signing = await resolveCommitSigners(targets, { key: signingKey, passphrase: signingPassphrase, direct: !inputs.string('automation') });
+    if (signing.unused) actionLog.warning("input 'signing-key' is set but no ImageUpdateAutomation has spec.git.commit.signingKey: commits are not signed");
     if (targets.length === 0) actionLog.info('every ImageUpdateAutomation is suspended: nothing to run');
     result = await runImageUpdate(
-      { targets, dryRun },
+      { targets, dryRun, ...(grouping ? { grouping } : {}) },
       {
         registry,
         workDir: process.env.RUNNER_TEMP || undefined,
@@ -225,10 +276,21 @@ async function update(setRedactor: (r: (t: string) => string) => void): Promise<
           return { signal: budget.signal, ...(tok ? { auth: { token: tok } } : {}) };
         },
         log: { info: (m) => actionLog.info(redact(m)), warn: (m) => actionLog.warning(redact(m)), group: (name, fn) => actionLog.group(redact(name), fn) },
+        signer: signing.signerFor,
+        ...(commitVia === 'api'
+          ? {
+              commitWriter: (t: AutomationTarget) => {
+                const gh = githubRepoOf(t.repository);
+                if (!gh) return undefined;
+                const octokit = createOctokit(tokens.tokenFor(t.repository) ?? '', { baseUrl: githubApiUrlFor(t.repository), budget, warn: (m) => actionLog.warning(redact(m)) });
+                return githubCommitWriter(octokit, gh.owner, gh.repo);
+              },
+            }
+          : {}),
       },
     );
   } finally {
-    registry.close();
+    client.close();
   }
 
   core.setOutput('changed', String(result.changed));

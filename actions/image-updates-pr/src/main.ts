@@ -36,7 +36,7 @@ function parseChanges(raw: string): E2eChange[] | undefined {
   if (!Array.isArray(parsed) || parsed.some((c) => !c || typeof c !== 'object' || Array.isArray(c))) {
     throw new InputError("input 'changes' must be a JSON array of objects {repository, file, object, setter, old, new}");
   }
-  const fields = ['repository', 'file', 'object', 'setter', 'old', 'new'] as const;
+  const fields = ['repository', 'file', 'object', 'setter', 'old', 'new', 'group', 'branch'] as const;
   return (parsed as Record<string, unknown>[]).map((c, i) => {
     const out: E2eChange = {};
     for (const f of fields) {
@@ -48,8 +48,22 @@ function parseChanges(raw: string): E2eChange[] | undefined {
   });
 }
 
+/**
+ * `head: <prefix>/*`: every branch below the prefix (the branches e2e-update's group-by pushes, `image-updates/*`).
+ * Returns the prefix with its trailing `/`, or undefined for a single branch.
+ */
+export function headPrefix(head: string): string | undefined {
+  if (!head.endsWith('/*')) return undefined;
+  const prefix = head.slice(0, -1);
+  checkBranch('head', `${prefix}x`);
+  if (prefix.includes('*')) throw new InputError(`input 'head' may hold one '*', at the end after a '/': '${head}'`, 'e.g. head: image-updates/*');
+  return prefix;
+}
+
 export interface ParsedInputs extends ImageUpdatesPrOptions {
   token: string;
+  /** With `head: <prefix>/*`: the prefix (`image-updates/`); `head` is then unused. */
+  headPrefix?: string;
   /** The `timeout` input: the time limit of the whole run (every GitHub API request and retry). */
   budget: TimeBudget;
 }
@@ -67,11 +81,14 @@ export function parseInputs(inputs: Inputs, env: NodeJS.ProcessEnv = process.env
   }
   const autoMerge = inputs.oneOf('auto-merge', ['false', 'merge', 'squash', 'rebase'], 'false');
   const base = inputs.string('base');
+  const headInput = inputs.string('head', 'image-updates');
+  const prefix = headPrefix(headInput);
   return {
     token,
     budget,
     repository,
-    head: checkBranch('head', inputs.string('head', 'image-updates')),
+    head: prefix ? headInput : checkBranch('head', headInput),
+    ...(prefix ? { headPrefix: prefix } : {}),
     ...(base !== '' ? { base: checkBranch('base', base) } : {}),
     title: inputs.string('title'),
     body: inputs.string('body'),
@@ -112,6 +129,10 @@ export async function run(): Promise<void> {
     actionLog.info(`Event ${process.env.GITHUB_EVENT_NAME ?? '?'} on ${process.env.GITHUB_REF ?? '?'}; head ${opts.head}, base ${opts.base ?? '(default branch)'}.`);
     const forge = forgeFor('github', { repository: opts.repository, token: opts.token, budget: opts.budget });
     const flow = new ImageUpdatesPr(forge, { info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m) });
+    if (opts.headPrefix) {
+      await runPerBranch(flow, forge, opts, opts.headPrefix);
+      return;
+    }
     const result = await flow.run(opts);
     core.setOutput('operation', result.operation);
     core.setOutput('pull-request-number', result.number !== undefined ? String(result.number) : '');
@@ -120,4 +141,36 @@ export async function run(): Promise<void> {
     actionLog.info(`operation: ${result.operation}${result.url ? ` (${result.url})` : ''}: ${result.reason}`);
     await writeSummary(result, opts.head);
   });
+}
+
+/**
+ * `head: <prefix>/*`: one pull request per branch below the prefix (e2e-update's group-by branches), each opened,
+ * refreshed or closed exactly as a single head is, with the change rows of that branch. The per-branch results are the
+ * `pull-requests` output; the single-PR outputs stay empty.
+ */
+async function runPerBranch(flow: ImageUpdatesPr, forge: ReturnType<typeof forgeFor>, opts: ParsedInputs, prefix: string): Promise<void> {
+  let branches: string[];
+  try {
+    branches = await forge.branchesWithPrefix(prefix);
+  } catch (err) {
+    throw forge.describeError(err, `list the branches ${prefix}* of ${opts.repository}`);
+  }
+  actionLog.info(`${branches.length} branch(es) match ${prefix}*: ${branches.join(', ') || '(none)'}`);
+  const results: Array<{ head: string; operation: string; number?: number; url?: string; 'head-sha': string }> = [];
+  const lines = ['## Image updates pull requests', ''];
+  if (branches.length === 0) lines.push(`No branch matches ${mdCode(`${prefix}*`)}: nothing to do.`);
+  for (const head of branches) {
+    const changes = opts.changes?.filter((c) => c.branch === undefined || c.branch === head);
+    const r = await actionLog.group(`${head}`, () => flow.run({ ...opts, head, ...(changes ? { changes } : {}) }));
+    results.push({ head, operation: r.operation, ...(r.number !== undefined ? { number: r.number } : {}), ...(r.url ? { url: r.url } : {}), 'head-sha': r.headSha });
+    const pr = r.number !== undefined && r.url ? `[#${r.number}${r.title ? ` ${mdText(r.title)}` : ''}](${mdUrl(r.url)})` : 'no pull request';
+    lines.push(`- **${VERB[r.operation]}** ${pr}: ${mdCode(head)} → ${mdCode(r.base)} (${mdText(r.reason)}).`);
+    for (const w of r.warnings) lines.push(`  - ⚠️ ${mdText(w.replace(/\s*\n\s*/g, ' '))}`);
+  }
+  core.setOutput('pull-requests', JSON.stringify(results));
+  core.setOutput('operation', '');
+  core.setOutput('pull-request-number', '');
+  core.setOutput('pull-request-url', '');
+  core.setOutput('head-sha', '');
+  await core.summary.addRaw(`${lines.join('\n')}\n`).write();
 }

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { InputError, formatError } from '@d2/core';
-import { actionLog, actionsLogger, Inputs, oneLine, readCommonInputs, runAction, setSignatureOutputs, wireActionPublish } from '@d2/core/action';
+import { createBuildPool, parseWorkers } from '@d2/core/flux';
+import { actionLog, actionsLogger, attestationsOutput, Inputs, notifyAfterTagsMoved, oneLine, readCommonInputs, readReceiverInputs, runAction, setSignatureOutputs, wireActionPublish } from '@d2/core/action';
 import { DEFAULT_CONCURRENCY, publishAll, publishFailedError, publishSummary, resolveTargets, validateTags, type PublishAllHooks, type PublishResult } from '@d2/core/publish';
 
 /**
@@ -25,32 +26,40 @@ export async function run(): Promise<void> {
     const diffTag = inputs.string('diff-tag') || undefined;
     const tags = inputs.list('tags');
     validateTags(diffTag ? [diffTag, ...tags] : tags);
-    const provider = inputs.string('provider', 'generic');
-    if (provider !== 'generic') actionLog.warning(`provider '${provider}' is not used: credentials come from registry-username/registry-password or the Docker config`);
     const common = readCommonInputs(inputs, env);
     const concurrency = inputs.integer('concurrency', DEFAULT_CONCURRENCY, 1, 64);
+    const workers = parseWorkers(inputs.string('workers'), "input 'workers'");
+    const receivers = readReceiverInputs(inputs, env);
     const targets = await resolveTargets({ workspace: env.GITHUB_WORKSPACE || process.cwd(), components, repository, path, build: common.build });
-    const wiring = await wireActionPublish(targets.map((t) => t.repository.split('/')[0]), common, env);
+    const wiring = await wireActionPublish(targets.map((t) => t.repository), common, env);
 
     // Logic: components run concurrently; each one's log is buffered and printed as one group when it is done.
     actionLog.info(`publishing ${targets.length} artifact(s): ${targets.map((t) => `${oneLine(t.displayPath ?? t.path)} → ${t.repository}`).join(', ')}`);
+    // Builds (tar, compression, digests) run on worker threads when more than one can run at a time.
+    const pool = createBuildPool(Math.min(workers, concurrency), targets.length);
+    if (pool) actionLog.info(`building on ${pool.workers} worker threads`);
     const { results, failures } = await publishAll(
       wiring.client,
       targets,
-      { diffTag, tags, build: common.build, signer: wiring.signer, verifier: wiring.verifier, logger: actionsLogger },
+      { diffTag, tags, build: common.build, builder: pool?.build, signer: wiring.signer, verifier: wiring.verifier, attestor: wiring.attestor, logger: actionsLogger },
       concurrency,
       groupedLogs(),
-    );
+    ).finally(() => pool?.close());
 
     // Outputs: as the distribution action, digest and digest-url are empty when nothing was pushed.
     core.setOutput('artifacts', JSON.stringify(results.map(artifactOutput)));
     core.setOutput('pushed', String(results.some((r) => r.pushed)));
+    core.setOutput('attestations', attestationsOutput(results));
     if (targets.length === 1 && results.length === 1) {
       core.setOutput('digest', results[0].pushed ? results[0].digest : '');
       core.setOutput('digest-url', results[0].pushed ? results[0].digestUrl : '');
       setSignatureOutputs(results[0].signature);
     }
-    await core.summary.addRaw(publishSummary('push-artifact', results, failures)).write();
+    // Receivers are told only about tags that moved (a push that succeeded, with its signature).
+    const moved = results.filter((r) => r.pushed);
+    const notified = moved.length > 0 ? await notifyAfterTagsMoved(receivers, { artifacts: moved.map((r) => ({ repository: r.repository, digest: r.digest, tags: r.tags })) }, common.budget) : [];
+    if (moved.length === 0) core.setOutput('notified', '[]');
+    await core.summary.addRaw(publishSummary('push-artifact', results, failures) + (notified.length ? `${notified.join('\n')}\n` : '')).write();
     if (failures.length) throw publishFailedError(failures, targets.length);
   });
 }

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { InputError } from '@d2/core';
-import { actionLog, actionsLogger, Inputs, oneLine, readCommonInputs, runAction, setSignatureOutputs, wireActionPublish } from '@d2/core/action';
+import { actionLog, actionsLogger, attestationsOutput, Inputs, notifyAfterTagsMoved, oneLine, readCommonInputs, readReceiverInputs, runAction, setSignatureOutputs, wireActionPublish } from '@d2/core/action';
 import { mdCode, mdText } from '@d2/core/util';
 import {
   ANNOTATION_VERSION,
@@ -42,16 +42,28 @@ export async function run(): Promise<void> {
     }
     const path = inputs.string('path') || plan.defaultPath;
     const common = readCommonInputs(inputs, env);
+    const receivers = readReceiverInputs(inputs, env);
     common.build.annotations = { ...common.build.annotations, [ANNOTATION_VERSION]: release.version };
     const components = release.component ? [release.component] : [];
     const [target] = await resolveTargets({ workspace: env.GITHUB_WORKSPACE || process.cwd(), components, repository, path, build: common.build });
-    const wiring = await wireActionPublish([target.repository.split('/')[0]], common, env);
+    const wiring = await wireActionPublish([target.repository], common, env);
 
     // Logic: the guards hold for concurrent releases too (re-check before each tag PUT, read-back after a settle time).
     actionLog.info(`releasing ${release.component ? `component ${release.component} ` : ''}version ${release.version} from ${oneLine(target.displayPath ?? target.path)} to ${target.repository}`);
     const policy = releasePolicy({ version: release.version, versionTag, stableTag, allowDowngrade, overwriteVersion });
-    const { signer, verifier } = wiring;
-    const result = await publishArtifact(wiring.client, target, { diffTag: versionTag, tags: [stableTag], build: common.build, signer, verifier, logger: actionsLogger, guard: policy.guard, moveTags: policy.moveTags });
+    const { signer, verifier, attestor } = wiring;
+    const result = await publishArtifact(wiring.client, target, {
+      diffTag: versionTag,
+      tags: [stableTag],
+      build: common.build,
+      signer,
+      verifier,
+      attestor,
+      version: release.version,
+      logger: actionsLogger,
+      guard: policy.guard,
+      moveTags: policy.moveTags,
+    });
 
     // Outputs.
     core.setOutput('component', release.component ?? '');
@@ -60,7 +72,10 @@ export async function run(): Promise<void> {
     core.setOutput('digest-url', result.digestUrl);
     core.setOutput('tags', result.tags.join(','));
     setSignatureOutputs(result.signature);
-    const summary = publishSummary(`release-artifact ${release.tag}`, [result], [], { sections: [promotionLine(plan, policy, target.repository, result)] });
+    core.setOutput('attestations', attestationsOutput([result]));
+    // The release's tags have moved (publishArtifact returns only then): tell the Receivers.
+    const notified = await notifyAfterTagsMoved(receivers, { artifacts: [{ repository: target.repository, digest: result.digest, tags: result.tags }] }, common.budget);
+    const summary = publishSummary(`release-artifact ${release.tag}`, [result], [], { sections: [promotionLine(plan, policy, target.repository, result), ...(notified.length ? [notified.join('\n').trim()] : [])] });
     await core.summary.addRaw(summary).write();
   });
 }
