@@ -3,14 +3,19 @@
 // (packages/cli/src/bin.ts -> packages/cli/dist/) with esbuild, targeting Node 20 so the bundles run on node20 and
 // node24 runners alike. Actions: one self-contained CommonJS file each. CLI: ESM with code splitting (d2.mjs and
 // chunks/), so a command loads only its own code, behind the CommonJS entry d2.cjs that turns on V8's compile cache
-// (docs/architecture.md "CLI start-up").
+// (docs/architecture.md "CLI start-up"). Next to every bundle that builds artifacts on worker threads (core
+// flux/build-pool.ts), the worker's own small bundle build-worker.cjs (docs/artifacts.md, "Workers").
 //   node scripts/build.mjs            all actions + CLI
 //   node scripts/build.mjs --cli      CLI only (used by pnpm d2 / pnpm demo)
+//   node scripts/build.mjs --cli-package   the published CLI package's build: packages/cli/dist/npm/ (no demo)
+//   node scripts/build.mjs --sea      the single-file executable packages/cli/dist/d2-linux-x64 (pnpm build:sea, no demo)
+// Every CLI build embeds the version of packages/cli/package.json and the commit it was built from (`d2 version`).
 //   node scripts/build.mjs push-artifact   only the named action(s)
 //   node scripts/build.mjs --quiet
 //   node scripts/build.mjs --analyze  also print the largest packages of each bundle and of each d2 command
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,8 +23,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const quiet = args.has('--quiet');
 const analyze = args.has('--analyze');
+const cliOnly = args.has('--cli') || args.has('--cli-package') || args.has('--sea');
+
+/**
+ * Optional peer dependencies of @cyclonedx/cyclonedx-library for XML, which d2 never writes (SBOMs are JSON): left
+ * out of the bundles. The library requires them only when an XML serializer or validator is used (docs/sbom.md).
+ */
+const UNUSED_OPTIONAL_PEERS = ['xmlbuilder2', 'libxmljs2'];
 
 const common = {
+  external: UNUSED_OPTIONAL_PEERS,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -35,8 +48,55 @@ const common = {
   banner: { js: 'const __d2_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
 };
 
+/**
+ * Modules an action imports only when a run needs them (`await import(...)`): a cloud provider's SDK. One CommonJS file
+ * cannot be split, so each is built on its own and embedded as a string that is compiled on first import: a run that
+ * does not use it pays for scanning a string literal, not for parsing the SDK (docs/cloud-registries.md "Start-up").
+ * errors.ts stays the action's own module (one D2Error class for `instanceof`).
+ */
+const LAZY_MODULES = new Set([join(root, 'packages', 'core', 'src', 'oci', 'credentials', 'aws', 'ecr.ts')]);
+/** Packages imported with `await import('<name>')` that are embedded the same way (the GCP and Azure clients). */
+const LAZY_PACKAGES = new Set(['google-auth-library', '@azure/identity']);
+const ERRORS_MODULE = join(root, 'packages', 'core', 'src', 'errors.ts');
+
+const lazyEmbedded = {
+  name: 'd2-lazy-embedded',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (a) => {
+      if (a.kind !== 'dynamic-import' || a.pluginData === lazyEmbedded) return undefined;
+      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: lazyEmbedded });
+      return LAZY_MODULES.has(r.path) || LAZY_PACKAGES.has(a.path) ? { path: r.path, namespace: 'd2-lazy' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'd2-lazy' }, async (a) => {
+      const sharedErrors = {
+        name: 'd2-shared-errors',
+        setup(inner) {
+          inner.onResolve({ filter: /errors(\.js)?$/ }, async (x) => {
+            if (x.pluginData === sharedErrors) return undefined;
+            const r = await inner.resolve(x.path, { kind: x.kind, importer: x.importer, resolveDir: x.resolveDir, pluginData: sharedErrors });
+            return r.path === ERRORS_MODULE ? { path: 'd2:errors', external: true } : undefined;
+          });
+        },
+      };
+      const built = await build({ ...common, banner: undefined, entryPoints: [a.path], write: false, plugins: [sharedErrors] });
+      const code = built.outputFiles[0].text;
+      return {
+        loader: 'js',
+        resolveDir: dirname(a.path),
+        contents: [
+          `const errors = require(${JSON.stringify(ERRORS_MODULE)});`,
+          'const m = { exports: {} };',
+          `new Function('module', 'exports', 'require', '__filename', '__dirname', '__d2_import_meta_url', ${JSON.stringify(code)})(`,
+          "  m, m.exports, (id) => (id === 'd2:errors' ? errors : require(id)), __filename, __dirname, __d2_import_meta_url);",
+          'module.exports = m.exports;',
+        ].join('\n'),
+      };
+    });
+  },
+};
+
 async function bundle(entry, outfile) {
-  const result = await build({ ...common, entryPoints: [entry], outfile, metafile: true });
+  const result = await build({ ...common, entryPoints: [entry], outfile, metafile: true, plugins: [lazyEmbedded] });
   const size = statSync(outfile).size;
   if (!quiet) console.log(`${relative(root, outfile)}  ${(size / 1024).toFixed(0)} KiB`);
   if (analyze) printTopPackages(relative(root, outfile), Object.values(result.metafile.outputs));
@@ -63,6 +123,42 @@ const corePure = {
 };
 
 /**
+ * What `d2 version` prints: the CLI package's version and the commit of this checkout (`-dirty` when a file the CLI is
+ * built from has uncommitted changes). D2_BUILD_COMMIT overrides the commit (a build from a source archive).
+ */
+function buildInfo(flavor) {
+  const version = JSON.parse(readFileSync(join(root, 'packages', 'cli', 'package.json'), 'utf8')).version;
+  let commit = process.env.D2_BUILD_COMMIT;
+  if (!commit) {
+    try {
+      const git = (a) => execFileSync('git', a, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      commit = git(['rev-parse', 'HEAD']);
+      const sources = ['packages/cli', 'packages/core', 'packages/sandbox', 'scripts/build.mjs', 'pnpm-lock.yaml'];
+      if (git(['status', '--porcelain', '--untracked-files=no', '--', ...sources]) !== '') commit += '-dirty';
+    } catch {
+      commit = 'unknown';
+    }
+  }
+  return {
+    D2_BUILD_VERSION: JSON.stringify(version),
+    D2_BUILD_COMMIT: JSON.stringify(commit),
+    D2_BUILD_FLAVOR: JSON.stringify(flavor),
+  };
+}
+
+/**
+ * The installed d2 (npm package, single binary) leaves the demo out: it runs the actions' committed bundles of a
+ * D2 Actions checkout on the sandbox's local servers (docs/cli.md "Installing d2"). `d2 demo` there says so.
+ */
+const withoutDemo = {
+  name: 'd2-without-demo',
+  setup(b) {
+    const demo = join(root, 'packages', 'cli', 'src', 'commands', 'demo.js');
+    b.onResolve({ filter: /\/demo\.js$/ }, (a) => (join(a.resolveDir, a.path) === demo ? { path: join(root, 'packages', 'cli', 'src', 'demo', 'unavailable.ts') } : undefined));
+  },
+};
+
+/**
  * The entry `d2.cjs`: V8's compile cache (Node >= 22.1; skipped before), then the ESM CLI. The cache lives in the user's
  * cache directory, not in TMPDIR, which d2 leaves as it found it (NODE_COMPILE_CACHE overrides the place,
  * NODE_DISABLE_COMPILE_CACHE=1 turns it off).
@@ -85,7 +181,7 @@ import('./d2.mjs').catch((err) => {
 });
 `;
 
-async function bundleCli(entry, dist) {
+async function bundleCli(entry, dist, flavor = 'dev') {
   mkdirSync(dist, { recursive: true });
   const result = await build({
     bundle: true,
@@ -99,12 +195,14 @@ async function bundleCli(entry, dist) {
     absWorkingDir: root,
     charset: 'utf8',
     entryPoints: { d2: entry },
+    external: UNUSED_OPTIONAL_PEERS,
     outdir: dist,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: [corePure],
+    plugins: flavor === 'dev' ? [corePure] : [corePure, withoutDemo],
+    define: buildInfo(flavor),
     metafile: true,
     write: false,
   });
@@ -128,8 +226,62 @@ async function bundleCli(entry, dist) {
   const outputs = Object.entries(result.metafile.outputs);
   const total = outputs.reduce((n, [, o]) => n + o.bytes, 0);
   if (!quiet) console.log(`${relative(root, join(dist, 'd2.cjs'))} + d2.mjs + ${outputs.length - 1} chunks  ${(total / 1024).toFixed(0)} KiB`);
+  if (flavor === 'npm') {
+    // The package's own copy of the licence (npm shows it; `files` in packages/cli/package.json lists dist/npm).
+    copyFileSync(join(root, 'LICENSE'), join(dist, 'LICENSE'));
+  }
   if (analyze) analyzeCli(result.metafile);
   return result;
+}
+
+// ---- the single-file executable (pnpm build:sea) -------------------------------------------------------------------
+
+/**
+ * packages/cli/dist/d2-linux-x64: Node's single executable application — a copy of the Node binary running this build
+ * with the CLI injected as its one script (postject). A SEA runs a single CommonJS script and no import() of files, so
+ * this build is one bundle without code splitting (the command modules are bundled and loaded lazily in-file), with
+ * V8's code cache in the blob. Built only when the bundle or the Node binary changed (dist/sea/stamp).
+ */
+async function buildSea(entry, dist) {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`build:sea builds the linux-x64 binary and must run on linux-x64 (this is ${process.platform}-${process.arch})`);
+  }
+  const work = join(dist, 'sea');
+  mkdirSync(work, { recursive: true });
+  const script = join(work, 'd2.cjs');
+  await build({
+    ...common,
+    entryPoints: [entry],
+    outfile: script,
+    plugins: [corePure, withoutDemo],
+    define: { ...common.define, ...buildInfo('sea') },
+  });
+  const out = join(dist, 'd2-linux-x64');
+  const { createHash } = await import('node:crypto');
+  const stamp = createHash('sha256').update(readFileSync(script)).update(process.version).update(readFileSync(process.execPath)).digest('hex');
+  const stampFile = join(work, 'stamp');
+  if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
+    if (!quiet) console.log(`${relative(root, out)}  up to date  ${(statSync(out).size / 1024 / 1024).toFixed(0)} MiB`);
+    return;
+  }
+  const blob = join(work, 'd2.blob');
+  const config = join(work, 'sea-config.json');
+  writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  const prep = spawnSync(process.execPath, ['--experimental-sea-config', config], { cwd: work, encoding: 'utf8' });
+  if (prep.status !== 0) throw new Error(`node --experimental-sea-config failed (exit ${prep.status}):\n${prep.stdout}${prep.stderr}`);
+  const tmp = `${out}.${process.pid}.tmp`;
+  copyFileSync(process.execPath, tmp);
+  // postject's CLI in a child process: its output (and its ELF library's section-name warnings) only on failure.
+  const { createRequire } = await import('node:module');
+  const postject = join(dirname(createRequire(import.meta.url).resolve('postject/package.json')), 'dist', 'cli.js');
+  const inj = spawnSync(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { encoding: 'utf8' });
+  if (inj.status !== 0) {
+    rmSync(tmp, { force: true });
+    throw new Error(`postject failed (exit ${inj.status}):\n${inj.stdout}${inj.stderr}`);
+  }
+  renameSync(tmp, out);
+  writeFileSync(stampFile, stamp);
+  if (!quiet) console.log(`${relative(root, out)}  ${(statSync(out).size / 1024 / 1024).toFixed(0)} MiB (node ${process.version} + ${(statSync(script).size / 1024).toFixed(0)} KiB script)`);
 }
 
 // ---- --analyze ----------------------------------------------------------------------------------------------------
@@ -174,8 +326,29 @@ function analyzeCli(metafile) {
   printTopPackages('d2 --help (every command)', loaded(Object.keys(outs).find((f) => outs[f].entryPoint?.endsWith('commands/index.ts'))));
 }
 
+// ---- the build worker ---------------------------------------------------------------------------------------------
+
+const BUILD_POOL = join('packages', 'core', 'src', 'flux', 'build-pool.ts');
+const BUILD_WORKER_ENTRY = join(root, 'packages', 'core', 'src', 'flux', 'build-worker-entry.ts');
+
+/** Writes `<dir>/build-worker.cjs` when the bundle's metafile shows that it starts build workers. */
+async function bundleBuildWorker(metafile, dir) {
+  const uses = Object.values(metafile.outputs).some((o) => Object.keys(o.inputs).includes(BUILD_POOL));
+  if (!uses) return;
+  const outfile = join(dir, 'build-worker.cjs');
+  const result = await build({ ...common, entryPoints: [BUILD_WORKER_ENTRY], outfile, write: false });
+  // Replaced atomically and only when it changes, like the CLI's files: a running d2 never reads a half-written worker.
+  const bytes = Buffer.from(result.outputFiles[0].contents);
+  if (!(existsSync(outfile) && readFileSync(outfile).equals(bytes))) {
+    const tmp = `${outfile}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, outfile);
+  }
+  if (!quiet) console.log(`${relative(root, outfile)}  ${(bytes.length / 1024).toFixed(0)} KiB`);
+}
+
 const targets = [];
-if (!args.has('--cli')) {
+if (!cliOnly) {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   for (const name of readdirSync(join(root, 'actions')).sort()) {
     if (only.length > 0 && !only.includes(name)) continue;
@@ -187,6 +360,9 @@ if (!args.has('--cli')) {
     targets.push([entry, join(dist, 'index.cjs')]);
   }
 }
-for (const [entry, out] of targets) await bundle(entry, out);
+for (const [entry, out] of targets) await bundleBuildWorker((await bundle(entry, out)).metafile, dirname(out));
 const cliEntry = join(root, 'packages', 'cli', 'src', 'bin.ts');
-if (existsSync(cliEntry)) await bundleCli(cliEntry, join(root, 'packages', 'cli', 'dist'));
+const cliDist = join(root, 'packages', 'cli', 'dist');
+if (existsSync(cliEntry) && !args.has('--cli-package') && !args.has('--sea')) await bundleBuildWorker((await bundleCli(cliEntry, cliDist)).metafile, cliDist);
+if (args.has('--cli-package')) await bundleBuildWorker((await bundleCli(cliEntry, join(cliDist, 'npm'), 'npm')).metafile, join(cliDist, 'npm'));
+if (args.has('--sea')) await buildSea(cliEntry, cliDist);

