@@ -1,9 +1,13 @@
-/** Shared checks of the adopt tests: GitHub's workflow parser and the inputs the suite's actions declare. */
+/**
+ * Shared checks of the adopt tests: GitHub's workflow parser, the inputs the suite's actions declare, and the Kubernetes
+ * objects of a generated tree (kustomize patches applied, ResourceSets rendered).
+ */
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { repoRoot } from '@d2/sandbox/paths';
+import type { FileTree } from '../../packages/cli/src/adopt/index.js';
 import { SUITE_REPOSITORY } from '../../packages/cli/src/adopt/suite.js';
 
 export const root = repoRoot();
@@ -78,4 +82,51 @@ export function renderResourceSet(rs: { spec?: { inputs?: Array<Record<string, s
     }
   }
   return out;
+}
+
+export function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? listFiles(join(dir, f), `${prefix}${f}/`) : [`${prefix}${f}`]));
+}
+
+/** Files a kustomization.yaml applies as patches (partial objects, merged over the base: not objects of their own). */
+export function patchFiles(tree: FileTree): Set<string> {
+  const out = new Set<string>();
+  for (const [file, text] of Object.entries(tree)) {
+    if (!file.endsWith('kustomization.yaml')) continue;
+    const k = parseYaml(text) as { kind?: string; patches?: Array<{ path?: string }> };
+    if (k.kind !== 'Kustomization' || !k.patches) continue;
+    for (const p of k.patches) if (p.path) out.add(join(file, '..', p.path));
+  }
+  return out;
+}
+
+/** Every YAML document of a tree that is a Kubernetes object (kustomize patches excepted), with its file. */
+export function objects(tree: FileTree): Array<{ file: string; object: Record<string, unknown> }> {
+  const patches = patchFiles(tree);
+  return Object.entries(tree)
+    .filter(([f]) => /\.ya?ml$/.test(f) && !f.startsWith('.github/') && !patches.has(f))
+    .flatMap(([file, text]) => parseAllDocuments(text).map((d) => ({ file, object: d.toJSON() as Record<string, unknown> })))
+    .filter((o) => o.object && typeof o.object.kind === 'string');
+}
+
+/** A strategic-merge patch over its target, for maps (what the values patches use): maps merge, anything else replaces. */
+export function merge(base: unknown, patch: unknown): unknown {
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) out[k] = k in out ? merge(out[k], v) : v;
+  return out;
+}
+
+/** Each kustomize patch applied to the object it targets (same kind and name, in the component's other files). */
+export function patched(tree: FileTree): Array<{ file: string; object: Record<string, unknown> }> {
+  const all = objects(tree);
+  return [...patchFiles(tree)].flatMap((file) =>
+    parseAllDocuments(tree[file]).map((d) => {
+      const patch = d.toJSON() as { kind: string; metadata: { name: string } };
+      const component = file.split('/').slice(0, 2).join('/');
+      const target = all.find((o) => o.file.startsWith(`${component}/`) && o.object.kind === patch.kind && (o.object.metadata as { name?: string }).name === patch.metadata.name);
+      if (!target) throw new Error(`${file}: no ${patch.kind} ${patch.metadata.name} to patch`);
+      return { file: `${file} over ${target.file}`, object: merge(target.object, patch) as Record<string, unknown> };
+    }),
+  );
 }

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { SUITE_REF, SUITE_REPOSITORY } from '../adopt/suite.js';
+import { SUITE_GITLAB_PROJECT, SUITE_REF, SUITE_REPOSITORY } from '../adopt/suite.js';
 import { EXIT_OK, requirePositional, str, type Command } from '../cli.js';
 import { initFiles, initPlan, writeInit } from '../adopt/init/index.js';
 
-const USAGE = 'd2 init fleet|apps|infra --owner <org> [--forge github|gitlab] [--dir D] [--force]';
+const USAGE = 'd2 init fleet|apps|infra --owner <org|group> [--forge github|gitlab] [--dir D] [--force]';
 
 /** `d2 init`: writes a working D2 repository (docs/adopt.md "d2 init"). */
 export const initCommand: Command = {
@@ -20,16 +20,24 @@ workflows sign with (push-artifact.yaml at refs/heads/main for staging, release-
 The workflows name the actions ${SUITE_REPOSITORY}/actions/<name>@${SUITE_REF}: replace ${SUITE_REPOSITORY} with the
 repository you install this suite from.
 
-  --owner ORG                 GitHub organisation or user that owns the three repositories (required)
-  --forge github|gitlab       default github; gitlab is refused for now: include the components of templates/
-                              instead (docs/gitlab.md)
+With --forge gitlab, the same repositories for gitlab.com: one .gitlab-ci.yml per project instead of the workflows,
+including this suite's CI/CD components as $CI_SERVER_FQDN/${SUITE_GITLAB_PROJECT}/<name>@${SUITE_REF} (replace
+${SUITE_GITLAB_PROJECT} with the project you install them in); artifacts in registry.gitlab.com/<group>/<project>; the
+clusters accept https://gitlab.com/<group>/<project>//.gitlab-ci.yml at refs/heads/main (staging) and at a tag
+(production); the README lists what to create on GitLab (protected branch and tags, GITLAB_TOKEN, a pipeline
+schedule, a deploy token). docs/adopt.md "d2 init on GitLab".
+
+  --owner ORG|GROUP           GitHub organisation or user, or with --forge gitlab the GitLab group or subgroup path
+                              (e.g. acme/platform), that holds the three repositories (required)
+  --forge github|gitlab       where the repositories live (default github)
   --dir D                     where to write (default: the current directory)
   --force                     overwrite existing files (without it, nothing is written when any file exists)
 
 Exit codes: 0 written, 1 a write failed (nothing is left behind), 2 usage or input error (nothing written).
 
-Example:
-  d2 init fleet --owner acme --dir d2-fleet && d2 init apps --owner acme --dir d2-apps`,
+Examples:
+  d2 init fleet --owner acme --dir d2-fleet && d2 init apps --owner acme --dir d2-apps
+  d2 init fleet --owner acme/platform --forge gitlab --dir d2-fleet`,
   options: { owner: { type: 'string' }, forge: { type: 'string' }, dir: { type: 'string' }, force: { type: 'boolean' } },
   async run(ctx) {
     const kind = requirePositional(ctx, 0, 'the repository kind (fleet, apps or infra)', USAGE);
@@ -42,7 +50,7 @@ Example:
       [
         `${plan.repos[plan.kind]} for ${plan.owner} written to ${dir} (${result.written.length} files${result.overwritten.length ? `, ${result.overwritten.length} overwritten` : ''}):`,
         ...result.written.map((f) => `  ${f}`),
-        `Next: read ${resolve(dir, 'README.md')} ("On GitHub, before the first run").`,
+        `Next: read ${resolve(dir, 'README.md')} ("On ${plan.forge === 'gitlab' ? 'GitLab' : 'GitHub'}, before the first run").`,
       ].join('\n'),
     );
     return EXIT_OK;

@@ -79,9 +79,12 @@ const helmPatch = (file: string) => `patches:
       kind: HelmRelease
 `;
 
+/** How the comments name the update run and its proposal on each forge. */
+const words = (plan: InitPlan) => (plan.forge === 'gitlab' ? { job: 'job', pr: 'merge request' } : { job: 'workflow', pr: 'pull request' });
+
 /** d2-apps: components/frontend (podinfo) and update-policies/frontend-podinfo.yaml. */
-export function appsFiles(_plan: InitPlan): FileTree {
-  void _plan;
+export function appsFiles(plan: InitPlan): FileTree {
+  const { job, pr } = words(plan);
   const chart = EXAMPLE_CHARTS.podinfo;
   return {
     'components/frontend/base/kustomization.yaml': kustomization(['podinfo.yaml']),
@@ -96,8 +99,8 @@ spec:
     mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
     operation: copy
   ref:
-    # The setter marker: the fleet's e2e-update workflow writes the version ImagePolicy apps/frontend-podinfo
-    # elects (update-policies/frontend-podinfo.yaml) and opens a pull request.
+    # The setter marker: the fleet's e2e-update ${job} writes the version ImagePolicy apps/frontend-podinfo
+    # elects (update-policies/frontend-podinfo.yaml) and opens a ${pr}.
     tag: ${chart.version} # {"$imagepolicy": "apps:frontend-podinfo:tag"}
 ---
 apiVersion: helm.toolkit.fluxcd.io/v2
@@ -137,8 +140,8 @@ spec:
 }
 
 /** d2-infra: components/cert-manager (controllers per environment) and update-policies/cert-manager.yaml. */
-export function infraFiles(_plan: InitPlan): FileTree {
-  void _plan;
+export function infraFiles(plan: InitPlan): FileTree {
+  const { job, pr } = words(plan);
   const chart = EXAMPLE_CHARTS.certManager;
   return {
     'components/cert-manager/controllers/base/kustomization.yaml': kustomization(['cert-manager.yaml']),
@@ -153,8 +156,8 @@ spec:
     mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
     operation: copy
   ref:
-    # The setter marker: the fleet's e2e-update workflow writes the version ImagePolicy infra/cert-manager elects
-    # (update-policies/cert-manager.yaml) and opens a pull request.
+    # The setter marker: the fleet's e2e-update ${job} writes the version ImagePolicy infra/cert-manager elects
+    # (update-policies/cert-manager.yaml) and opens a ${pr}.
     tag: ${chart.version} # {"$imagepolicy": "infra:cert-manager:tag"}
 ---
 apiVersion: helm.toolkit.fluxcd.io/v2

@@ -6,8 +6,12 @@
  *   production  tag latest-stable, release-artifact.yaml at refs/tags/… (components: <component>/<version>; fleet: v<version>)
  * runtime-info.yaml carries the workflow name and ref (ARTIFACT_SUBJECT_WORKFLOW, ARTIFACT_SUBJECT_GIT_REF, a regular
  * expression) into the tenants' ResourceSets, which build each OCIRepository's matchOIDCIdentity from them.
+ * On GitLab (--forge gitlab) every job of a project signs as its .gitlab-ci.yml at the pipeline's ref
+ * (`https://gitlab.com/<group>/<project>//.gitlab-ci.yml@<ref>`, pipelines.ts): the same refs tell staging from
+ * production, runtime-info carries ARTIFACT_SUBJECT_GIT_REF only, the artifacts live in registry.gitlab.com and the update
+ * cluster's GitRepositories are the gitlab.com projects.
  */
-import { GITHUB_ISSUER_REGEXP, quoteMeta } from '../suite.js';
+import { GITHUB_ISSUER_REGEXP, GITLAB_ISSUER_REGEXP, quoteMeta } from '../suite.js';
 import type { InitPlan } from './plan.js';
 import { D2_COMMIT_TEMPLATE } from './components.js';
 
@@ -38,7 +42,64 @@ export function subjectRegexp(owner: string, repo: string, workflow: string, ref
   return `^${quoteMeta(`https://github.com/${owner}/${repo}/.github/workflows/${workflow}.yaml`)}@${refsRegexp}$`;
 }
 
+/** The matchOIDCIdentity subject of the pipelines of gitlab.com project `<group>/<repo>` at refs matching `refsRegexp`. */
+export function gitlabSubjectRegexp(group: string, repo: string, refsRegexp: string): string {
+  return `^${quoteMeta(`https://gitlab.com/${group}/${repo}//.gitlab-ci.yml`)}@${refsRegexp}$`;
+}
+
+/** What differs between the GitHub and the GitLab fleet: issuer, subjects, secrets, git URLs. */
+interface Flavour {
+  issuer: string;
+  /** Subject of the fleet's own artifact for a cluster. */
+  fleetSubject(c: Cluster): string;
+  /** runtime-info data that names the signer of the components a cluster accepts. */
+  subjectData(c: Cluster): Record<string, string>;
+  /** The tenants' OCIRepository subject, from the ResourceSet's inputs. */
+  tenantSubject(repo: string): string;
+  /** ResourceSet inputs per tenant that carry the subject (from runtime-info). */
+  tenantInputs: string;
+  pullSecret: string;
+  pullSecretNote: string;
+  signerNote: string;
+  gitUrl(repo: string): string;
+  gitSecret: string;
+  botEmail: string;
+}
+
+function flavour(plan: InitPlan): Flavour {
+  if (plan.forge === 'gitlab') {
+    return {
+      issuer: GITLAB_ISSUER_REGEXP,
+      fleetSubject: (c) => gitlabSubjectRegexp(plan.owner, plan.repos.fleet, c.fleetRefs),
+      subjectData: (c) => ({ ARTIFACT_SUBJECT_GIT_REF: c.componentRefs }),
+      tenantSubject: (repo) => `^${quoteMeta(`https://gitlab.com/${plan.owner}/${repo}//.gitlab-ci.yml`)}@<< inputs.artifactSubjectGitRef >>$`,
+      tenantInputs: `      artifactSubjectGitRef: "\${ARTIFACT_SUBJECT_GIT_REF}"`,
+      pullSecret: 'gitlab-registry-auth',
+      pullSecretNote: 'a GitLab deploy token with read_registry',
+      signerNote: "the fleet's own pipeline (keyless, GitLab CI ID token)",
+      gitUrl: (repo) => `https://gitlab.com/${plan.owner}/${repo}.git`,
+      gitSecret: 'gitlab-auth',
+      botEmail: 'd2-bot@users.noreply.gitlab.com',
+    };
+  }
+  return {
+    issuer: GITHUB_ISSUER_REGEXP,
+    fleetSubject: (c) => subjectRegexp(plan.owner, plan.repos.fleet, c.workflow, c.fleetRefs),
+    subjectData: (c) => ({ ARTIFACT_SUBJECT_WORKFLOW: c.workflow, ARTIFACT_SUBJECT_GIT_REF: c.componentRefs }),
+    tenantSubject: (repo) => `^${quoteMeta(`https://github.com/${plan.owner}/${repo}/.github/workflows/`)}<< inputs.artifactSubjectWorkflow >>\\.yaml@<< inputs.artifactSubjectGitRef >>$`,
+    tenantInputs: `      artifactSubjectWorkflow: "\${ARTIFACT_SUBJECT_WORKFLOW}"
+      artifactSubjectGitRef: "\${ARTIFACT_SUBJECT_GIT_REF}"`,
+    pullSecret: 'ghcr-auth',
+    pullSecretNote: 'a registry token with read access to the packages',
+    signerNote: "the fleet's own workflow (keyless, GitHub Actions OIDC)",
+    gitUrl: (repo) => `https://github.com/${plan.owner}/${repo}.git`,
+    gitSecret: 'github-auth',
+    botEmail: 'd2-bot@users.noreply.github.com',
+  };
+}
+
 function fluxInstance(plan: InitPlan, cluster: string, tag: string, subject: string, components: string[]): string {
+  const f = flavour(plan);
   return `apiVersion: fluxcd.controlplane.io/v1
 kind: FluxInstance
 metadata:
@@ -61,11 +122,11 @@ ${components.map((c) => `    - ${c}`).join('\n')}
     url: "oci://${plan.registry}/${plan.repos.fleet}"
     ref: "${tag}"
     path: "clusters/${cluster}"
-    # Created at bootstrap: a registry token with read access to the packages (README.md, "Bootstrap a cluster").
-    pullSecret: "ghcr-auth"
+    # Created at bootstrap: ${f.pullSecretNote} (README.md, "Bootstrap a cluster").
+    pullSecret: "${f.pullSecret}"
   kustomize:
     patches:
-      # The cluster applies only artifacts signed by the fleet's own workflow (keyless, GitHub Actions OIDC).
+      # The cluster applies only artifacts signed by ${f.signerNote}.
       - target:
           kind: OCIRepository
           name: flux-system
@@ -75,7 +136,7 @@ ${components.map((c) => `    - ${c}`).join('\n')}
             value:
               provider: cosign
               matchOIDCIdentity:
-                - issuer: ${GITHUB_ISSUER_REGEXP}
+                - issuer: ${f.issuer}
                   subject: ${subject}
 `;
 }
@@ -172,7 +233,8 @@ interface TenantRepo {
 }
 
 function tenantResourceSet(plan: InitPlan, t: TenantRepo): string {
-  const subject = `^${quoteMeta(`https://github.com/${plan.owner}/${t.repo}/.github/workflows/`)}<< inputs.artifactSubjectWorkflow >>\\.yaml@<< inputs.artifactSubjectGitRef >>$`;
+  const f = flavour(plan);
+  const subject = f.tenantSubject(t.repo);
   const binding =
     t.role === 'admin'
       ? `    - apiVersion: rbac.authorization.k8s.io/v1
@@ -241,8 +303,7 @@ ${t.tenants
     (name) => `    - tenant: "${name}"
       tag: "\${ARTIFACT_TAG}"
       environment: "\${ENVIRONMENT}"
-      artifactSubjectWorkflow: "\${ARTIFACT_SUBJECT_WORKFLOW}"
-      artifactSubjectGitRef: "\${ARTIFACT_SUBJECT_GIT_REF}"`,
+${f.tenantInputs}`,
   )
   .join('\n')}
   resources:
@@ -264,10 +325,10 @@ ${t.tenants
     - apiVersion: v1
       kind: Secret
       metadata:
-        name: ghcr-auth
+        name: ${f.pullSecret}
         namespace: << inputs.tenant >>
         annotations:
-          fluxcd.controlplane.io/copyFrom: "flux-system/ghcr-auth"
+          fluxcd.controlplane.io/copyFrom: "flux-system/${f.pullSecret}"
       type: kubernetes.io/dockerconfigjson
     - apiVersion: v1
       kind: ServiceAccount
@@ -275,7 +336,7 @@ ${t.tenants
         name: flux
         namespace: << inputs.tenant >>
       imagePullSecrets:
-        - name: ghcr-auth
+        - name: ${f.pullSecret}
 ${binding}
     - apiVersion: source.toolkit.fluxcd.io/v1
       kind: OCIRepository
@@ -291,13 +352,14 @@ ${binding}
         verify:
           provider: cosign
           matchOIDCIdentity:
-            - issuer: ${GITHUB_ISSUER_REGEXP}
+            - issuer: ${f.issuer}
               subject: ${subject}
 ${kustomizations}
 `;
 }
 
 function automation(plan: InitPlan): string {
+  const f = flavour(plan);
   return `apiVersion: fluxcd.controlplane.io/v1
 kind: ResourceSet
 metadata:
@@ -308,10 +370,10 @@ spec:
   # versions are committed to pushBranch, and the repository's image-updates workflow opens the pull request.
   inputs:
     - namespace: "apps"
-      repository: "https://github.com/${plan.owner}/${plan.repos.apps}.git"
+      repository: "${f.gitUrl(plan.repos.apps)}"
       pushBranch: "image-updates"
     - namespace: "infra"
-      repository: "https://github.com/${plan.owner}/${plan.repos.infra}.git"
+      repository: "${f.gitUrl(plan.repos.infra)}"
       pushBranch: "image-updates"
   resources:
     - apiVersion: v1
@@ -335,7 +397,7 @@ spec:
         ref:
           branch: main
         secretRef:
-          name: github-auth
+          name: ${f.gitSecret}
         url: << inputs.repository >>
     - apiVersion: kustomize.toolkit.fluxcd.io/v1
       kind: Kustomization
@@ -370,7 +432,7 @@ spec:
               branch: main
           commit:
             author:
-              email: d2-bot@users.noreply.github.com
+              email: ${f.botEmail}
               name: d2-bot
             messageTemplate: |
 ${indent(D2_COMMIT_TEMPLATE, 14)}
@@ -383,19 +445,19 @@ ${indent(D2_COMMIT_TEMPLATE, 14)}
 }
 
 export function fleetFiles(plan: InitPlan): FileTree {
+  const f = flavour(plan);
   const files: FileTree = {};
   const controllers = ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller'];
   for (const c of CLUSTERS) {
     const dir = `clusters/${c.name}`;
-    files[`${dir}/flux-system/flux-instance.yaml`] = fluxInstance(plan, c.name, c.tag, subjectRegexp(plan.owner, plan.repos.fleet, c.workflow, c.fleetRefs), controllers);
+    files[`${dir}/flux-system/flux-instance.yaml`] = fluxInstance(plan, c.name, c.tag, f.fleetSubject(c), controllers);
     files[`${dir}/flux-system/flux-operator.yaml`] = fluxOperator;
     files[`${dir}/flux-system/runtime-info.yaml`] = runtimeInfo({
       ARTIFACT_TAG: c.tag,
       ENVIRONMENT: c.name,
       CLUSTER_NAME: `${c.name}-1`,
       CLUSTER_DOMAIN: `${c.name}.example.com`,
-      ARTIFACT_SUBJECT_WORKFLOW: c.workflow,
-      ARTIFACT_SUBJECT_GIT_REF: c.componentRefs,
+      ...f.subjectData(c),
     });
     files[`${dir}/tenants.yaml`] = tenantsKustomization;
   }
@@ -404,7 +466,7 @@ export function fleetFiles(plan: InitPlan): FileTree {
     plan,
     'update',
     staging.tag,
-    subjectRegexp(plan.owner, plan.repos.fleet, staging.workflow, staging.fleetRefs),
+    f.fleetSubject(staging),
     ['source-controller', 'kustomize-controller', 'image-reflector-controller', 'image-automation-controller'],
   );
   files['clusters/update/flux-system/runtime-info.yaml'] = runtimeInfo({ ARTIFACT_TAG: staging.tag, ENVIRONMENT: 'staging', CLUSTER_NAME: 'update-1' });

@@ -8,11 +8,12 @@ import { clip, InputError } from '@d2/core';
 import { appsFiles, infraFiles, type FileTree } from './components.js';
 import { fleetFiles } from './fleet.js';
 import type { InitPlan } from './plan.js';
+import { componentsPipeline, fleetPipeline } from './pipelines.js';
 import { readme } from './readme.js';
 import { componentsPushWorkflow, componentsReleaseWorkflow, fleetPushWorkflow, fleetReleaseWorkflow, fleetUpdateWorkflow, imageUpdatesWorkflow } from './workflows.js';
 
-export { initPlan, REPO_KINDS, type Forge, type InitPlan, type RepoKind } from './plan.js';
-export { subjectRegexp } from './fleet.js';
+export { initPlan, isGitLabGroupPath, REPO_KINDS, type Forge, type InitPlan, type RepoKind } from './plan.js';
+export { gitlabSubjectRegexp, subjectRegexp } from './fleet.js';
 export { EXAMPLE_CHARTS, type FileTree } from './components.js';
 
 const GITIGNORE = '# Editors and OS files\n.DS_Store\n.idea/\n.vscode/\n';
@@ -20,7 +21,11 @@ const GITIGNORE = '# Editors and OS files\n.DS_Store\n.idea/\n.vscode/\n';
 /** Every file of the repository, path (relative, `/`-separated) → content, in a stable order. */
 export function initFiles(plan: InitPlan): FileTree {
   const files: FileTree = { 'README.md': readme(plan), '.gitignore': GITIGNORE };
-  if (plan.kind === 'fleet') {
+  if (plan.forge === 'gitlab') {
+    // One pipeline per project: the jobs' rules, not file names, tell the identities apart (pipelines.ts).
+    files['.gitlab-ci.yml'] = plan.kind === 'fleet' ? fleetPipeline(plan.suite, plan) : componentsPipeline(plan.suite, plan);
+    Object.assign(files, plan.kind === 'fleet' ? fleetFiles(plan) : plan.kind === 'apps' ? appsFiles(plan) : infraFiles(plan));
+  } else if (plan.kind === 'fleet') {
     files['.github/workflows/push-artifact.yaml'] = fleetPushWorkflow(plan.suite, plan);
     files['.github/workflows/release-artifact.yaml'] = fleetReleaseWorkflow(plan.suite, plan);
     files['.github/workflows/e2e-update.yaml'] = fleetUpdateWorkflow(plan.suite);
