@@ -100,7 +100,7 @@ function gitlabReadme(plan: InitPlan): string {
   const { owner, registry, repos } = plan;
   const name = repos[plan.kind];
   const fleet = plan.kind === 'fleet';
-  const releaseTags = fleet ? '`v*`' : '`*` (every tag: `<component>/<version>`)';
+  const releaseTags = fleet ? '`v*`' : '`*` (the tags are `<component>/<version>`)';
   const identities = `## The identities
 
 Fulcio gives every job of a gitlab.com pipeline the certificate identity
@@ -120,12 +120,12 @@ file") and the jobs' \`rules:\`: another file or another ref is another identity
   const common = `## On GitLab, before the first run
 
 - Create the project \`${owner}/${name}\` (gitlab.com; the group path is part of the identities, spelled as GitLab
-  spells it) and push this directory to its \`main\` branch, the default branch.
+  spells it) and push this directory to its \`main\` branch, the default branch; then protect it.
 - **Protected branch \`main\`** (Settings > Repository > Protected branches): allowed to push "No one", allowed to merge
   Maintainers; merge request approvals if your plan has them. Every pipeline of \`main\` signs what the staging clusters
   run.
-- **Protected tags** ${releaseTags} (Settings > Repository > Protected tags): allowed to create Maintainers. A tag
-  pipeline signs what the production clusters run.
+- **Protected tags** (Settings > Repository > Protected tags): ${releaseTags}, allowed to create Maintainers. A
+  tag pipeline signs what the production clusters run.
 - **Environment \`production\`**: the release job deploys to it. Protect it (Settings > CI/CD > Protected
   environments) to require an approval before a release (GitLab Premium). The identity does not depend on it.
 - **Container registry**: keep it enabled (Settings > General > Visibility). The jobs push to
