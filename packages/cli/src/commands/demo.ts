@@ -32,7 +32,8 @@ Progress and timings go to stderr; the result summary to stdout.
   --registry HOST:PORT        use this anonymous loopback registry (plain HTTP) instead of starting one
   --out DIR                   where to write report.json, trusted_root.json, identities.json (default: a new temp dir)
   --from-init                 seed the repositories with what d2 init writes (moved onto the local registry and git
-                              server) instead of the built-in D2-shaped ones
+                              server) instead of the built-in D2-shaped ones; with --forge gitlab, d2 init's GitLab
+                              projects
   --keep                      leave the servers running afterwards; prints how to reach and stop them
                               (DIR/sandbox.json holds the URLs and the sandbox git/API token, DIR/demo.pid the PID)
 
@@ -46,7 +47,6 @@ Exit codes: 0 every step and verification passed, 1 a step failed (report.json s
     const out = resolve(str(ctx, 'out') ?? (await mkdtemp(join(tmpdir(), 'd2-demo-'))));
     ctx.log(`output directory: ${out}`);
     // The demo and its stack (the sandbox) load only when the demo runs (docs/architecture.md "CLI start-up").
-    if (forge === 'gitlab' && ctx.values['from-init'] === true) throw new InputError('--from-init runs the GitHub loop; it cannot be combined with --forge gitlab');
     const provider = str(ctx, 'provider');
     if (provider !== undefined && provider !== 'aws') throw new InputError(`--provider must be aws, got '${provider}'`, 'the demo runs the AWS path on moto; gcp and azure are shown by the tests against their stand-ins (docs/cloud-registries.md)');
     if (provider === 'aws') {
@@ -63,7 +63,7 @@ Exit codes: 0 every step and verification passed, 1 a step failed (report.json s
     }
     const result =
       forge === 'gitlab'
-        ? await (await import('../demo/gitlab.js')).runGitLabDemo({ registry, out, log: ctx.log })
+        ? await (await import('../demo/gitlab.js')).runGitLabDemo({ registry, out, log: ctx.log, fromInit: ctx.values['from-init'] === true })
         : await (await import('../demo/run.js')).runDemo({ registry, out, log: ctx.log, fromInit: ctx.values['from-init'] === true });
     const { report, stack } = result;
     ctx.result(

@@ -25,6 +25,8 @@ export interface DemoOptions {
   log: (line: string) => void;
   /** Seed the repositories with what `d2 init` writes (init-repos.ts) instead of the built-in D2-shaped ones. */
   fromInit?: boolean;
+  /** Which layout --from-init seeds: `d2 init`'s GitHub repositories (default) or its GitLab ones (`--forge gitlab`). */
+  initForge?: 'github' | 'gitlab';
 }
 
 /** One push-artifact configuration (the inputs of a repository's push-artifact.yaml workflow). */
@@ -142,7 +144,7 @@ export async function createDemoContext(opts: DemoOptions): Promise<DemoContext>
     appsGitUrl: `${stack.git.url}/${appsName}.git`,
     infraGitUrl: `${stack.git.url}/${infraName}.git`,
   };
-  const init = opts.fromInit ? initRepos({ ...repoOpts, gitUrl: stack.git.url }) : undefined;
+  const init = opts.fromInit ? initRepos({ ...repoOpts, gitUrl: stack.git.url, forge: opts.initForge }) : undefined;
   const fleetFiles = init ? init.fleet : fleetRepo(repoOpts);
   const trees: Record<string, FileTree> = {
     [fleetName]: fleetFiles,

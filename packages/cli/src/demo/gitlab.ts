@@ -10,7 +10,8 @@
  *   5. every artifact verified with the GitLab identities (staging: main pipeline, production: tag pipelines), and
  *      wrong identities (a branch pipeline for latest-stable, another project) rejected.
  * The components themselves run under gitlab-ci-local in test/gitlab/components.test.ts. Writes the same report
- * files as the GitHub demo (docs/gitlab.md "d2 demo --forge gitlab").
+ * files as the GitHub demo (docs/gitlab.md "d2 demo --forge gitlab"). With --from-init the projects are the ones
+ * `d2 init --forge gitlab` writes (init-repos.ts), and step 5 verifies with the git refs of the fleet's runtime-info.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ interface Job {
 
 export async function runGitLabDemo(opts: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
-  const ctx = await createDemoContext(opts);
+  const ctx = await createDemoContext({ ...opts, initForge: 'gitlab' });
   const { log, report, identities, client, stack, work, reg, authUrl, appsName, infraName, fleetName, trustedRoot } = ctx;
   const gitlab: SandboxGitLab = await startGitLabStandIn({ git: stack.git, tokens: [stack.git.token] });
   for (const name of [fleetName, appsName, infraName]) await gitlab.addProject(name, { defaultBranch: 'main' });
@@ -172,11 +173,15 @@ export async function runGitLabDemo(opts: DemoOptions): Promise<DemoResult> {
       title: 'verify every artifact with the GitLab identities (staging: latest, production: latest-stable); wrong identities rejected',
       async run(s) {
         const subject = (project: string, refRegExp: string): string => `^${quoteMeta(gitlabIdentity(project, ''))}${refRegExp}$`;
+        // d2 init's fleet names the refs its clusters accept in runtime-info; the built-in repositories use these.
+        const mainRef = opts.fromInit ? ctx.staging.ARTIFACT_SUBJECT_GIT_REF : quoteMeta('refs/heads/main');
+        const tagRefs = opts.fromInit ? ctx.production.ARTIFACT_SUBJECT_GIT_REF : 'refs/tags/.*';
+        if (!mainRef || !tagRefs) throw new StepFailure("the fleet's runtime-info has no ARTIFACT_SUBJECT_GIT_REF");
         const plan = [
-          { name: 'staging', tag: 'latest', subject: (p: string) => subject(p, quoteMeta('refs/heads/main')), expected: 'verified' as const },
-          { name: 'production', tag: 'latest-stable', subject: (p: string) => subject(p, 'refs/tags/.*'), expected: 'verified' as const },
-          { name: 'wrong-ref', tag: 'latest-stable', subject: (p: string) => subject(p, quoteMeta('refs/heads/main')), expected: 'rejected' as const },
-          { name: 'wrong-project', tag: 'latest', subject: () => subject(infraName, quoteMeta('refs/heads/main')), expected: 'rejected' as const, only: appsName },
+          { name: 'staging', tag: 'latest', subject: (p: string) => subject(p, mainRef), expected: 'verified' as const },
+          { name: 'production', tag: 'latest-stable', subject: (p: string) => subject(p, tagRefs), expected: 'verified' as const },
+          { name: 'wrong-ref', tag: 'latest-stable', subject: (p: string) => subject(p, mainRef), expected: 'rejected' as const },
+          { name: 'wrong-project', tag: 'latest', subject: () => subject(infraName, mainRef), expected: 'rejected' as const, only: appsName },
         ];
         const repos = [...new Set(report.pushes.map((p) => `${p.repository}\u0000${p.component}`))].map((k) => k.split('\u0000'));
         for (const p of plan) {
