@@ -107,7 +107,7 @@ export const buildOptions: Options = {
   compressor: { type: 'string' },
 };
 
-export const BUILD_HELP = `Build flags (flux-artifact.md; same meaning as the push-artifact inputs):
+export const BUILD_HELP = `Build flags (docs/artifacts.md; same meaning as the push-artifact inputs):
   --ignore-paths P[,P…]       gitignore patterns relative to the directory (repeatable); default: Flux's list
   --sourceignore              also honour .sourceignore files (as source-controller does)
   -a, --annotations K=V       extra manifest annotation (repeatable)
@@ -140,7 +140,7 @@ export const ATTEST_HELP = `Attestations (docs/attestations.md; need --sign, sig
                               (validated before anything is sent)
   provenance needs a CI system it can describe (GitHub Actions); elsewhere it is refused.`;
 
-export const SIGN_HELP = `Signing (cosign-signatures.md; keyless, cosign-compatible):
+export const SIGN_HELP = `Signing (docs/signing.md; keyless, cosign-compatible):
   --signature-format legacy|bundle|both   default legacy (the .sig tag every Flux version verifies)
   --fulcio-url URL --rekor-url URL --tsa-url URL   private Sigstore (default: the public-good instance)
   --trusted-root FILE         trusted_root.json for the verification right after signing (default: public-good TUF)
