@@ -18,11 +18,11 @@ import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startOidc, type OidcContext, type SandboxOidc } from '@d2/sandbox/oidc';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { startSigstore, type SandboxSigstore } from '@d2/sandbox/sigstore';
-import { runCli, type Io } from '../packages/cli/src/cli.js';
-import { commands } from '../packages/cli/src/commands/index.js';
-import { remoteBranchSha, seedRepository } from '../packages/cli/src/demo/git.js';
-import { seedImages } from '../packages/cli/src/demo/images.js';
-import { fxFiles, VECTOR_META, writeTree as writeModeTree } from '../packages/core/test/flux/fixtures.js';
+import { runCli, type Io } from '../../packages/cli/src/cli.js';
+import { commands } from '../../packages/cli/src/commands/index.js';
+import { remoteBranchSha, seedRepository } from '../../packages/cli/src/demo/git.js';
+import { seedImages } from '../../packages/cli/src/demo/images.js';
+import { fxFiles, VECTOR_META, writeTree as writeModeTree } from '../../packages/core/test/flux/fixtures.js';
 
 interface Run {
   code: number;

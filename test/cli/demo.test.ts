@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '@d2/core/oci';
 import { verifyArtifact } from '@d2/core/verify';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { ensureCliBundle, runD2 } from './adversarial/helpers.js';
-import type { DemoReport, IdentitiesFile } from '../packages/cli/src/demo/report.js';
+import { ensureCliBundle, runD2 } from '../adversarial/helpers.js';
+import type { DemoReport, IdentitiesFile } from '../../packages/cli/src/demo/report.js';
 
 
 
