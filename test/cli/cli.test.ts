@@ -235,6 +235,31 @@ describe('d2 push / diff / tag / sign / verify against the sandbox registry and 
     expect((await d2(verifyArgs)).code).toBe(0);
   });
 
+  it('d2 sign takes the token from the file SIGSTORE_ID_TOKEN_FILE names; a file without a JWT is refused before signing', async () => {
+    const dir = tree({ 'f.yaml': 'f: 1\n' });
+    const ref = `oci://${registry.host}/acme/token-file`;
+    const p = await d2(['push', dir, ref, '-o', 'json']);
+    expect(p.code).toBe(0);
+    const digest = p.json<{ digest: string }>().digest;
+    const verifyArgs = ['verify', `${ref}@${digest}`, '--certificate-identity-regexp', subject, '--certificate-oidc-issuer-regexp', issuer, '--trusted-root', sigstore.trustedRootPath];
+    const tokenFile = join(scratch, 'projected-token');
+
+    writeFileSync(tokenFile, 'opaque-secret-value\n');
+    const bad = await d2(['sign', `${ref}@${digest}`, ...signFlags()], { SIGSTORE_ID_TOKEN_FILE: tokenFile });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain(`SIGSTORE_ID_TOKEN_FILE names ${tokenFile}`);
+    expect(bad.err).not.toContain('opaque-secret-value');
+    expect((await d2(verifyArgs)).err).toMatch(/no-signature/);
+
+    // A projected service account token ends without a newline, a hand-written file with one: both are trimmed.
+    writeFileSync(tokenFile, `${oidc.issueToken(identity)}\n`);
+    const s = await d2(['sign', `${ref}@${digest}`, ...signFlags(), '-o', 'json'], { SIGSTORE_ID_TOKEN_FILE: tokenFile });
+    expect(s.err).not.toMatch(/✗/);
+    expect(s.code).toBe(0);
+    expect(s.json()).toMatchObject({ digest, verified: true, certificateIdentity: oidc.expectedIdentity(identity) });
+    expect((await d2(verifyArgs)).code).toBe(0);
+  });
+
   it('--components publishes a matrix with {component} templates', async () => {
     const ws = tree({ 'components/one/a.yaml': 'a: 1\n', 'components/two/b.yaml': 'b: 1\n', 'other/c.yaml': 'c: 1\n' });
     const r = await d2(['push', 'components/{component}', `oci://${registry.host}/acme/matrix/{component}`, '--components', '*', '--workspace', ws, '--diff-tag', 'latest', '-o', 'json']);
