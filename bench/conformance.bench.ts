@@ -1,7 +1,7 @@
 /**
  * pnpm bench conformance: our code and the reference tools (real flux, oras, cosign built by
  * scripts/reference-tools.sh) side by side in one run, against the same sandbox registry and Sigstore stand-in
- * (issue 11; docs/conformance.md). Never asserts timings.
+ * (docs/conformance.md). Never asserts timings.
  *  1. one 20 MB component: d2 in-process (buildArtifact + RegistryClient), the d2 CLI (whole process), `flux push
  *     artifact`, `oras push` of the same layer;
  *  2. 50 small components: d2 in one process vs 50 sequential `flux push artifact` runs;

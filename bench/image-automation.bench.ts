@@ -1,5 +1,5 @@
 /**
- * image-automation bench (issue 5: 200 policies × 1,000 tags and 2,000 YAML files). One automation run without the
+ * image-automation bench (200 policies × 1,000 tags and 2,000 YAML files). One automation run without the
  * network: elect 200 semver policies over 1,000 tags each, rewrite the setter markers in 2,000 files (1,000 marked,
  * 1,000 screened out by the `"$imagepolicy"` token) and render the d2 commit template. Side by side with the
  * reference for the setter phase: a Go program using kyaml v0.21.1 + go-yaml v3.0.4 the way image-automation-controller
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     const ref = buildGoReference(goDir);
 
     const lines = [
-      `## Image automation (issue 5: ${POLICIES} policies × ${TAGS.toLocaleString('en')} tags, ${FILES.toLocaleString('en')} YAML files)`,
+      `## Image automation (${POLICIES} policies × ${TAGS.toLocaleString('en')} tags, ${FILES.toLocaleString('en')} YAML files)`,
       '',
       `${FILES / 2} files carry two markers each (full image and :tag), ${FILES / 2} have none and are screened out by the`,
       '`"$imagepolicy"` token. Tags are in memory (the registry scan is measured by the reflector tests, not here).',

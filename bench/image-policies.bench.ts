@@ -1,5 +1,5 @@
 /**
- * image-policies bench (issue 5 "200 policies × 1,000 tags"): ImagePolicy election (packages/core/src/image-automation/
+ * image-policies bench (200 policies × 1,000 tags): ImagePolicy election (packages/core/src/image-automation/
  * policy) side by side with Go running image-reflector-controller's algorithm on Masterminds/semver v3.5.0 (the policy
  * test oracle, built with the local Go toolchain when available).
  *  - semver: 200 semver policies (ranges of every shape) × 1,000 tags: ours in-process, and the Go oracle as a process
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const rss = selfPeakRssMiB();
 
   const lines = [
-    '## Image policies (issue 5: 200 policies × 1,000 tags)',
+    '## Image policies (200 policies × 1,000 tags)',
     '',
     'Each policy gets its own 1,000-tag list (semver with/without `v`, prereleases, `main-<sha>-<ts>`, timestamps,',
     '`.sig` tags, `RELEASE.*`), sorted descending by bytes first as Flux does.',

@@ -1,5 +1,5 @@
 /**
- * push-artifact bench (issue 4): 50 components pushed by ONE action run (`components: '*'`, bounded concurrency) vs
+ * push-artifact bench: 50 components pushed by ONE action run (`components: '*'`, bounded concurrency) vs
  * the D2 reference shape — one action run per component (a matrix job each), run one after the other — through the
  * committed bundle against the same local anonymous distribution 2.8.2. Signing is off here (bench/sign.bench.ts
  * measures it). A fresh repository prefix per run so every run really pushes.
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       if (r.exitCode !== 0 || !r.outputs.artifacts.includes('"pushed":false')) throw new Error('expected an unchanged run');
     }, RUNS, 0);
     writeSection('push-artifact', [
-      '## push-artifact: 50 components in one step vs one run per component (issue 4)',
+      '## push-artifact: 50 components in one step vs one run per component',
       '',
       `${COMPONENTS} components of ~20 KB of YAML each, through the committed bundle (\`node actions/push-artifact/dist/index.cjs\`), anonymous local registry, signing off, go-flate layers.`,
       '',

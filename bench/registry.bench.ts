@@ -1,5 +1,5 @@
 /**
- * Registry push bench (issue 3; oci-distribution.md §5 "Timing a push side by side"): the same Flux-style artifact
+ * Registry push bench (docs/registry-client.md "Benchmark"): the same Flux-style artifact
  * (20 MB random gzip-like layer, `{}` config) pushed from one OCI layout to the same local anonymous distribution 2.8.2
  * by our RegistryClient and by `skopeo copy oci:<layout>:v1 docker://…`, a fresh repository every run, skopeo's
  * blob-info cache deleted before each run (otherwise it mounts instead of uploading). Reported: our push in-process,
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     const md = [
       '## Registry push (our RegistryClient vs skopeo copy)',
       '',
-      `Push of one Flux-style artifact (20 MB random layer + \`{}\` config + manifest) from an OCI layout to CNCF distribution 2.8.2 on 127.0.0.1 (anonymous), a fresh repository each run; skopeo's blob-info cache is deleted before each skopeo run so it uploads instead of mounting (oci-distribution.md §5). bench/registry.bench.ts.`,
+      `Push of one Flux-style artifact (20 MB random layer + \`{}\` config + manifest) from an OCI layout to CNCF distribution 2.8.2 on 127.0.0.1 (anonymous), a fresh repository each run; skopeo's blob-info cache is deleted before each skopeo run so it uploads instead of mounting. bench/registry.bench.ts.`,
       '',
       '| Case | Median (min–max) | Ratio vs skopeo |',
       '|---|---|---|',

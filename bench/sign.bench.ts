@@ -1,5 +1,5 @@
 /**
- * sign bench (issue 10): keyless signing overhead per artifact against the local Sigstore stand-in and sandbox registry
+ * sign bench: keyless signing overhead per artifact against the local Sigstore stand-in and sandbox registry
  * (all on 127.0.0.1), our in-process ArtifactSigner vs the reference `cosign sign` 3.x CLI (the step D2 replaces:
  * `cosign sign --yes $DIGEST_URL` after the push). Also 20 artifacts signed in one process/step.
  * Each run signs a fresh artifact digest. cosign needs its own process per invocation (that is how workflows run it);

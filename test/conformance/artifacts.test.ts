@@ -1,6 +1,6 @@
 /**
- * Differential tests for Flux artifacts (issue 11; flux-artifact.md §2–§4, §7): the real `flux` CLI is the oracle.
- * For fixture "fx" (§7.2) and seeded random trees (non-ASCII and long names, empty dirs, modes, symlinks, ignore
+ * Differential tests for Flux artifacts: the real `flux` CLI is the oracle.
+ * For fixture "fx" and seeded random trees (non-ASCII and long names, empty dirs, modes, symlinks, ignore
  * patterns), `flux build artifact` (TZ=UTC) and our code must give the same uncompressed tar bytes and the same
  * gzip layer (Go flate port); `flux push artifact --reproducible` and our manifest must have the same digest; flux
  * must pull and diff our pushes as its own, and our diff must accept flux's pushes.
@@ -17,7 +17,7 @@ import { repoRoot } from '@d2/sandbox/paths';
 import { FluxCli, runTool, startEgressGuard, toolEnv, type EgressGuard } from '@d2/sandbox/reference-tools';
 import { describeConformance, explainTarDiff, FX_VECTORS, gunzip, itWith, makeFx, makeRandomTree, PendingModule, sha256, tempDir, type RandomTree } from './helpers.js';
 
-/** What the suite expects from @d2/core/flate (issue 9). */
+/** What the suite expects from @d2/core/flate. */
 interface FlateApi {
   goGzipSync(input: Uint8Array): Buffer;
 }
@@ -41,7 +41,7 @@ interface FluxApi {
 
 const flate = await PendingModule.probe<FlateApi>('@d2/core/flate', 'packages/core/src/flate/index.ts', ['goGzipSync']);
 const fluxBuild = await PendingModule.probe<FluxApi>('@d2/core/flux', 'packages/core/src/flux/index.ts', ['buildArtifact']);
-/** `d2 diff` (packages/cli, issue 8): our diff, driven as a user would. */
+/** `d2 diff` (packages/cli): our diff, driven as a user would. */
 const d2DiffCli = await PendingModule.probe<unknown>('../../packages/cli/src/commands/diff.ts', 'packages/cli/src/commands/diff.ts', ['diffCommand']);
 /** "A d2 push" is publishArtifact (@d2/core/publish), the code path of push-artifact and `d2 push`. */
 const d2Publish = await PendingModule.probe<typeof import('@d2/core/publish')>('@d2/core/publish', 'packages/core/src/publish/index.ts', ['publishArtifact']);
@@ -70,7 +70,7 @@ function snapshot(root: string): Map<string, string> {
   return out;
 }
 
-describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.md §3, §4, §7)', ['flux'], (tools) => {
+describeConformance('conformance: Flux artifacts, d2 vs flux CLI', ['flux'], (tools) => {
   let guard: EgressGuard;
   let registry: SandboxRegistry;
   let flux: FluxCli;
@@ -134,7 +134,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     expect(hasLong, 'some random tree has a > 100-byte path').toBe(true);
   });
 
-  itWith([flate], 'Go-flate port: gzip of flux\'s own tar equals flux\'s layer, byte for byte (§3.4)', async () => {
+  itWith([flate], 'Go-flate port: gzip of flux\'s own tar equals flux\'s layer, byte for byte', async () => {
     const { goGzipSync } = flate.get();
     for (const c of cases()) {
       const layer = fluxLayers.get(c.name);
@@ -144,7 +144,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     }
   });
 
-  itWith([fluxBuild], 'buildArtifact gives flux build\'s uncompressed tar bytes and layer digest, for fx and random trees (§3)', async () => {
+  itWith([fluxBuild], 'buildArtifact gives flux build\'s uncompressed tar bytes and layer digest, for fx and random trees', async () => {
     const { buildArtifact } = fluxBuild.get();
     for (const c of cases()) {
       const ref = fluxLayers.get(c.name) as Buffer;
@@ -162,7 +162,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     }
   });
 
-  itWith([fluxBuild], 'buildArtifact\'s manifest digest equals flux push artifact --reproducible (TZ=UTC) for the same metadata (§1, §2)', async () => {
+  itWith([fluxBuild], 'buildArtifact\'s manifest digest equals flux push artifact --reproducible (TZ=UTC) for the same metadata', async () => {
     const { buildArtifact } = fluxBuild.get();
     let n = 0;
     for (const c of cases()) {
@@ -189,7 +189,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
       const viaTheirs = tempDir('pull-flux');
       const a = await flux.pullResult(ours, viaOurs);
       const b = await flux.pullResult(theirs, viaTheirs);
-      // Same outcome, including Flux's own refusals (fluxcd/pkg tar.Untar rejects names containing "../", §6, e.g.
+      // Same outcome, including Flux's own refusals (fluxcd/pkg tar.Untar rejects names containing "../", e.g.
       // a directory named "dots.." followed by "/"): the message must be the same for both pushes.
       const msg = (r: { code: number; stderr: string }, repo: string, out: string): string =>
         `${r.code} ${r.stderr.split(`${registry.host}/conformance/${repo}`).join('<repo>').split(out).join('<out>').trim()}`;
@@ -203,7 +203,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     expect(extracted, 'most cases must extract').toBeGreaterThan(3);
   });
 
-  itWith([fluxBuild, d2Publish], 'flux diff artifact says "no changes" between a d2 push and the same directory, and "differs" after an edit (§4)', async () => {
+  itWith([fluxBuild, d2Publish], 'flux diff artifact says "no changes" between a d2 push and the same directory, and "differs" after an edit', async () => {
     let n = 0;
     for (const c of cases()) {
       const ref = `${registry.host}/conformance/d2-diff:d${n++}`;
@@ -217,7 +217,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     expect(changed.equal).toBe(false);
   });
 
-  itWith([d2DiffCli], 'our diff (`d2 diff`) treats a flux-pushed artifact of the same content as unchanged, and an edited tree as changed (§4)', async () => {
+  itWith([d2DiffCli], 'our diff (`d2 diff`) treats a flux-pushed artifact of the same content as unchanged, and an edited tree as changed', async () => {
     // The d2 CLI bundle, built as `pnpm d2` does (esbuild, ~1 s).
     const built = await runTool(process.execPath, [join(repoRoot(), 'scripts', 'build.mjs'), '--cli', '--quiet'], { cwd: repoRoot(), env: process.env });
     expect(built.code, built.stderr).toBe(0);
@@ -229,7 +229,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI (flux-artifact.
     // no-ignores cases are not expressible through the CLI.
     for (const c of cases().filter((x) => !x.name.includes('single file') && x.ignorePaths?.length !== 0)) {
       const ref = `${registry.host}/conformance/flux-diff:d${n++}`;
-      // Not --reproducible: §4 ignores the manifest (created time), only the layer content counts.
+      // Not --reproducible: the comparison ignores the manifest (created time), only the layer content counts.
       await flux.push(ref, c.root, { ...FX_VECTORS.metadata, ignorePaths: c.ignorePaths, reproducible: false });
       const r = await d2Diff(c.root, ref, c.ignorePaths);
       expect(r.code, `${c.name}: ${r.stdout}${r.stderr}`).toBe(0);

@@ -1,6 +1,7 @@
 /**
  * The oracle itself: the real `flux` CLI (built by scripts/reference-tools.sh) reproduces the golden vectors of
- * flux-artifact.md §7.2 and behaves as §2, §4 and §5 describe against the sandbox registry. If these fail, the
+ * fixture "fx" (docs/artifacts.md "Golden vectors (fixture \"fx\")"), and push, diff and tag behave as d2's do against
+ * the sandbox registry (`flux tag` re-PUTs the same manifest bytes, `flux diff` compares layer content). If these fail, the
  * differential tests (artifacts.test.ts) cannot be trusted: either the tool build or the sandbox is off.
  */
 import { readFileSync, symlinkSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { FluxCli, OrasCli, startEgressGuard, toolEnv, type EgressGuard } from '@d2/sandbox/reference-tools';
 import { describeConformance, FX_VECTORS, gunzip, listTar, makeFx, sha256, tempDir } from './helpers.js';
 
-describeConformance('conformance: flux CLI as oracle (flux-artifact.md §7.2)', ['flux', 'oras'], (tools) => {
+describeConformance('conformance: flux CLI as oracle', ['flux', 'oras'], (tools) => {
   let registry: SandboxRegistry;
   let guard: EgressGuard;
   let flux: FluxCli;
@@ -31,7 +32,7 @@ describeConformance('conformance: flux CLI as oracle (flux-artifact.md §7.2)', 
     await guard?.stop();
   });
 
-  it('flux build artifact of fixture fx gives the §7.2 layer and tar (default ignores)', async () => {
+  it('flux build artifact of fixture fx gives the golden layer and tar (default ignores)', async () => {
     const out = join(tempDir('flux-build'), 'fx.tgz');
     await flux.build(fx, out);
     const tgz = readFileSync(out);
@@ -41,7 +42,7 @@ describeConformance('conformance: flux CLI as oracle (flux-artifact.md §7.2)', 
     expect({ size: tar.length, digest: sha256(tar) }).toEqual(FX_VECTORS.defaults.tar);
   });
 
-  it('flux build artifact with --ignore-paths replacing the defaults (§3.2, §7.2 rows 2 and 3)', async () => {
+  it('flux build artifact with --ignore-paths replacing the defaults', async () => {
     const dir = tempDir('flux-build-ign');
     await flux.build(fx, join(dir, 'extra.tgz'), { ignorePaths: [...FX_VECTORS.extraIgnores.ignorePaths] });
     const extra = readFileSync(join(dir, 'extra.tgz'));
@@ -54,7 +55,7 @@ describeConformance('conformance: flux CLI as oracle (flux-artifact.md §7.2)', 
     expect(listTar(gunzip(none)).map((e) => e.name)).toContain('.git/HEAD');
   });
 
-  it('flux ≥ 2.9 single-file build stages the file under a 0700 "." (§3.5, §7.2 row 4)', async () => {
+  it('flux ≥ 2.9 single-file build stages the file under a 0700 "."', async () => {
     const out = join(tempDir('flux-single'), 'one.tgz');
     await flux.build(join(fx, 'app', 'deploy.yaml'), out);
     const tgz = readFileSync(out);
@@ -62,7 +63,7 @@ describeConformance('conformance: flux CLI as oracle (flux-artifact.md §7.2)', 
     expect({ size: tgz.length, digest: sha256(tgz) }).toEqual(FX_VECTORS.singleFile.layer);
   });
 
-  it('a --path that is a symlink to a directory gives the empty archive (§3.1, §7.2 last row)', async () => {
+  it('a --path that is a symlink to a directory gives the empty archive', async () => {
     const dir = tempDir('flux-symlink-root');
     symlinkSync(fx, join(dir, 'link'));
     await flux.build(join(dir, 'link'), join(dir, 'empty.tgz'));
@@ -70,7 +71,7 @@ describeConformance('conformance: flux CLI as oracle (flux-artifact.md §7.2)', 
     expect({ size: tgz.length, digest: sha256(tgz) }).toEqual(FX_VECTORS.empty.layer);
   });
 
-  it('flux push artifact --reproducible (TZ=UTC) gives the §7.2 Flux 2.9.x manifest, byte for byte as oras fetches it', async () => {
+  it('flux push artifact --reproducible (TZ=UTC) gives the golden Flux 2.9.x manifest, byte for byte as oras fetches it', async () => {
     const ref = `${registry.host}/conformance/fx:v1`;
     const pushed = await flux.push(ref, fx, { ...FX_VECTORS.metadata });
     expect(pushed.digest).toBe(FX_VECTORS.defaults.manifest29.digest);
@@ -78,13 +79,13 @@ describeConformance('conformance: flux CLI as oracle (flux-artifact.md §7.2)', 
     const bytes = await oras.manifestFetch(ref);
     expect({ size: bytes.length, digest: sha256(bytes) }).toEqual(FX_VECTORS.defaults.manifest29);
     const manifest = JSON.parse(bytes.toString('utf8')) as { config: { size: number; digest: string }; layers: { digest: string }[]; annotations: Record<string, string> };
-    // §1: the constant 115-byte config of Flux 2.9.x and the epoch in UTC.
+    // the constant 115-byte config of Flux 2.9.x and the epoch in UTC.
     expect(manifest.config).toMatchObject({ size: 115, digest: 'sha256:5b943e2b943f6c81dbbd4e2eca5121f4fcc39139e3d1219d6d89bd925b77d9fe' });
     expect(manifest.layers.map((l) => l.digest)).toEqual([FX_VECTORS.defaults.layer.digest]);
     expect(manifest.annotations['org.opencontainers.image.created']).toBe('1970-01-01T00:00:00Z');
   });
 
-  it('flux diff artifact: "no changes" for the same tree, exit 1 after a change (§4)', async () => {
+  it('flux diff artifact: "no changes" for the same tree, exit 1 after a change', async () => {
     const ref = `${registry.host}/conformance/fx-diff:v1`;
     await flux.push(ref, fx, { ...FX_VECTORS.metadata });
     const same = await flux.diff(ref, fx);
@@ -98,7 +99,7 @@ describeConformance('conformance: flux CLI as oracle (flux-artifact.md §7.2)', 
     expect(changed.stderr).toContain('differs');
   });
 
-  it('flux tag artifact re-PUTs the identical manifest bytes (§5) and oras sees both tags', async () => {
+  it('flux tag artifact re-PUTs the identical manifest bytes and oras sees both tags', async () => {
     const ref = `${registry.host}/conformance/fx-tag:v1`;
     const pushed = await flux.push(ref, fx, { ...FX_VECTORS.metadata });
     await flux.tag(ref, ['latest', 'stable']);

@@ -1,7 +1,7 @@
 /**
- * Shared helpers of the conformance suite (issue 11; docs/conformance.md): gating on D2_CONFORMANCE and on the
- * reference tools, gating on our own modules that other engineers are still writing, fixtures (flux-artifact.md §7.2
- * "fx" and seeded random trees) and a small tar lister for readable failure messages.
+ * Shared helpers of the conformance suite (docs/conformance.md): gating on D2_CONFORMANCE and on the
+ * reference tools, gating on our own modules that other engineers are still writing, fixtures ("fx" of docs/artifacts.md
+ * "Golden vectors" and seeded random trees) and a small tar lister for readable failure messages.
  *
  * Gating rules:
  *  - D2_CONFORMANCE !== '1' → the suite is skipped, with the reason in the describe name.
@@ -179,7 +179,7 @@ function put(root: string, rel: string, content: string | Buffer, mode = 0o644):
   chmodSync(p, mode);
 }
 
-/** Sets 0755 on every directory from `root` down to the given ones (umask-independent modes, flux-artifact.md §3.3). */
+/** Sets 0755 on every directory from `root` down to the given ones (umask-independent modes). */
 function chmodDirs(root: string, rels: string[]): void {
   chmodSync(root, 0o755);
   for (const rel of rels) {
@@ -191,7 +191,7 @@ function chmodDirs(root: string, rels: string[]): void {
   }
 }
 
-/** Fixture "fx" of flux-artifact.md §7.2 (directories 0755, files 0644 unless noted). Returns its path. */
+/** Fixture "fx" (docs/artifacts.md "Golden vectors"; directories 0755, files 0644 unless noted). Returns its path. */
 export function makeFx(parent?: string): string {
   const root = join(parent ?? tempDir('fx'), 'fx');
   mkdirSync(root, { recursive: true });
@@ -210,7 +210,7 @@ export function makeFx(parent?: string): string {
   return root;
 }
 
-/** The §7.2 golden values (flux-artifact.md §7.2). */
+/** The golden values of fixture "fx" (docs/artifacts.md "Golden vectors"). */
 export const FX_VECTORS = {
   metadata: { source: 'https://github.com/example/repo', revision: 'main@sha1:0123456789abcdef0123456789abcdef01234567' },
   defaults: {
@@ -240,7 +240,7 @@ export const FX_VECTORS = {
   expectedEntries: ['.', 'README.md', 'Zeta.yaml', 'app', 'app/deploy.yaml', 'app/empty.txt', 'big', 'big/data.txt', 'long', `long/${'a'.repeat(60)}`, `long/${'a'.repeat(60)}/${'b'.repeat(50)}.yaml`, 'scripts', 'scripts/run.sh'],
 } as const;
 
-/** Flux's default `--ignore-paths` (flux-artifact.md §3.2). */
+/** Flux's default `--ignore-paths`. */
 export const FLUX_DEFAULT_IGNORES = ['.git/', '.gitignore', '.gitmodules', '.gitattributes', '*.jpg', '*.jpeg', '*.gif', '*.png', '*.wmv', '*.flv', '*.tar.gz', '*.zip'];
 
 /** mulberry32: a tiny seeded PRNG so a failing random tree can be rebuilt from its seed. */
@@ -271,7 +271,7 @@ const EXTS = ['.yaml', '.yml', '.json', '.txt', '.png', '.sh', '', '.md', '.tar.
  * A random tree: names mixing case, punctuation and non-ASCII (PAX headers), paths longer than 100 bytes (USTAR
  * prefix split, and unsplittable ones that need PAX), empty directories, file modes 0600/0640/0644/0700/0755/0775,
  * directory modes 0700/0750/0755, setgid directories, symlinks to files and directories (skipped by Flux), and
- * optionally a custom ignore list with anchored, slash-less, directory-only and negated patterns (§3.1–§3.3).
+ * optionally a custom ignore list with anchored, slash-less, directory-only and negated patterns.
  */
 export function makeRandomTree(seed: number, parent?: string): RandomTree {
   const rnd = prng(seed);
@@ -335,7 +335,7 @@ export function makeRandomTree(seed: number, parent?: string): RandomTree {
       notes.push('empty dir');
     }
   }
-  // Symlinks: to a file and to a directory (both skipped by Flux, §3.1).
+  // Symlinks: to a file and to a directory (both skipped by Flux).
   if (files.length && rnd() < 0.7) {
     symlinkSync(pick(files).split('/').pop() ?? 'x', join(root, dirs[0], 'link-to-file.yaml'));
     notes.push('symlink to file');
@@ -354,7 +354,7 @@ export function makeRandomTree(seed: number, parent?: string): RandomTree {
     ignorePaths = [];
     const n = 1 + Math.floor(rnd() * 5);
     for (let i = 0; i < n; i++) ignorePaths.push(pick(candidates));
-    // A negation that re-includes a file inside an excluded directory (§3.1: excluded dirs are not pruned).
+    // A negation that re-includes a file inside an excluded directory (excluded dirs are not pruned).
     if (rnd() < 0.5 && dirs.includes('app')) {
       put(root, 'app/keep.yaml', 'kind: Keep\n');
       ignorePaths.push('app/', '!app/keep.yaml');

@@ -1,10 +1,10 @@
 /**
- * Differential tests for the registry client (issue 11; oci-distribution.md §1, §5): the real ORAS CLI is the
+ * Differential tests for the registry client: the real ORAS CLI is the
  * oracle. ORAS pushes and our client pulls, and the reverse; `oras manifest fetch`, `oras repo tags` and
- * `oras discover` (referrers API or the `sha256-<hex>` fallback tag schema, §1.7) see what our client wrote. Runs in
+ * `oras discover` (referrers API or the `sha256-<hex>` fallback tag schema) see what our client wrote. Runs in
  * anonymous and htpasswd modes (credentials from DOCKER_CONFIG for ORAS, from the same docker config for us).
  *
- * The RegistryClient (@d2/core/oci, issue 3) is written against the API that @d2/core/sign's SignatureRegistry
+ * The RegistryClient (@d2/core/oci) is written against the API that @d2/core/sign's SignatureRegistry
  * names (pushBlob, putManifest, getManifest, headManifest, fetchBlob, referrers) plus listTags; until it lands these
  * fail (see PendingModule). The oracle self-checks (ORAS against skopeo, ORAS against flux) run now.
  */
@@ -57,7 +57,7 @@ function randomBytes(seed: number, n: number): Buffer {
 }
 
 for (const mode of ['anonymous', 'htpasswd'] as const) {
-  describeConformance(`conformance: registry client vs ORAS (${mode}; oci-distribution.md §1, §5)`, ['oras'], (tools) => {
+  describeConformance(`conformance: registry client vs ORAS (${mode})`, ['oras'], (tools) => {
     let guard: EgressGuard;
     let registry: SandboxRegistry;
     let oras: OrasCli;
@@ -168,7 +168,7 @@ for (const mode of ['anonymous', 'htpasswd'] as const) {
       expect([...ours].sort()).toEqual([...orasTags].sort());
     });
 
-    itWith([oci], 'referrers: oras attach → our client lists the referrer; our fallback index → oras discover sees it (§1.7)', async () => {
+    itWith([oci], 'referrers: oras attach → our client lists the referrer; our fallback index → oras discover sees it', async () => {
       const repository = repoName();
       const repo = { registry: registry.host, repository };
       const subject = await orasPush(`${registry.host}/${repository}:v1`, 4);

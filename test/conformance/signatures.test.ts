@@ -1,12 +1,12 @@
 /**
- * Differential tests for keyless signatures (issue 11; cosign-signatures.md §1–§3, §5.3): real `cosign` (3.x, and
+ * Differential tests for keyless signatures: real `cosign` (3.x, and
  * 2.x when built) is the oracle, pointed at the sandbox's Sigstore stand-in (mock Fulcio/Rekor on loopback, its
  * trusted_root.json) and an identity token from the sandbox OIDC endpoint.
  *
  *  - oracle self-check: `cosign sign` (legacy `.sig`) against the stand-in, then `cosign verify` accepts the right
  *    identity and rejects a wrong identity or issuer — proves the stand-in, the Fulcio v1 bridge and the trust set-up;
  *  - d2 → cosign: `cosign verify` accepts signatures our ArtifactSigner makes (legacy; bundle with the `intoto` entry
- *    kind the mock needs, §5.2) and rejects a wrong identity;
+ *    kind the mock needs, docs/signing.md "The Sigstore stand-in (sandbox)") and rejects a wrong identity;
  *  - cosign → d2: our verifyArtifact accepts `cosign sign` signatures, and agrees with `cosign verify` on a matrix of good
  *    and tampered `.sig` manifests (tampering done with oras, independent of our registry client).
  * A module the suite needs that is missing fails its tests (see PendingModule in helpers.ts).
@@ -33,12 +33,12 @@ interface Repository {
   repository: string;
 }
 
-/** The registry client (@d2/core/oci, issue 3), as far as signing needs it. Adapt makeClient() if the constructor differs. */
+/** The registry client (@d2/core/oci), as far as signing needs it. Adapt makeClient() if the constructor differs. */
 interface OciApi {
   RegistryClient: new (opts?: { insecure?: boolean; plainHttp?: boolean | string[] }) => unknown;
 }
 
-/** @d2/core/sign (issue 10). */
+/** @d2/core/sign. */
 interface SignApi {
   ArtifactSigner: new (opts: {
     registry: unknown;
@@ -50,7 +50,7 @@ interface SignApi {
   }) => { sign(repo: Repository, digest: string): Promise<{ certificateIdentity: string; format: string }> };
 }
 
-/** @d2/core/verify (issue 10). Adapt d2Verify() if the signature differs. */
+/** @d2/core/verify. Adapt d2Verify() if the signature differs. */
 interface VerifyApi {
   verifyArtifact(opts: {
     registry: unknown;
@@ -80,7 +80,7 @@ function ok(r: ToolResult): void {
   expect(r.code, `${r.command}\n${r.stderr.slice(-3000)}`).toBe(0);
 }
 
-describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md §1–§3, §5.3)', ['cosign', 'flux', 'oras'], (tools) => {
+describeConformance('conformance: signatures, d2 vs cosign', ['cosign', 'flux', 'oras'], (tools) => {
   let guard: EgressGuard;
   let registry: SandboxRegistry;
   let sigstore: SandboxSigstore;
@@ -112,7 +112,7 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
       rekorURL: sigstore.rekorURL,
       format,
       identityProvider: { getToken: async () => oidc.issueToken(IDENTITY) },
-      // The mock Rekor stores dsse proposals unrewritten, which no verifier accepts (§5.2, trap 19).
+      // The mock Rekor stores dsse proposals unrewritten, which no verifier accepts.
       dsseEntryType: 'intoto',
     });
     const r = await signer.sign(repo, digest);
@@ -155,7 +155,7 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
     const a = await artifact();
     ok(await cosign.sign(a.ref, { identityToken: oidc.issueToken(IDENTITY), format: 'legacy' }));
     expect(bridge.issued).toBeGreaterThan(0);
-    // The legacy tag exists (§1.1).
+    // The legacy tag exists.
     expect(await oras.repoTags(`${registry.host}/${a.repo.repository}`)).toContain(`${a.digest.replace(':', '-')}.sig`);
     const good = await cosign.verify(a.ref, GOOD);
     ok(good);
@@ -169,7 +169,7 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
     expect(wrongIss.stderr).toMatch(IDENTITY_MISMATCH);
   });
 
-  it('oracle self-check: cosign sign (3.x default: DSSE bundle referrer) against the stand-in; cosign verify accepts it, oras discover lists it (§2.2–§2.4)', async () => {
+  it('oracle self-check: cosign sign (3.x default: DSSE bundle referrer) against the stand-in; cosign verify accepts it, oras discover lists it', async () => {
     const a = await artifact();
     ok(await cosign.sign(a.ref, { identityToken: oidc.issueToken(IDENTITY), format: 'bundle' }));
     // No legacy tag: the bundle is a referrer in the sha256-<hex> fallback index (distribution 2.8.2 has no referrers API).
@@ -177,7 +177,7 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
     expect(tags).toContain(a.digest.replace(':', '-'));
     expect(tags).not.toContain(`${a.digest.replace(':', '-')}.sig`);
     // (observed) cosign 3.0.6's fallback-index entry carries artifactType application/vnd.oci.empty.v1+json (the config
-    // media type), not the bundle type: identify the bundle by the referrer manifest itself (§2.3).
+    // media type), not the bundle type: identify the bundle by the referrer manifest itself.
     const found = await oras.discover(a.ref);
     const referrers = found.referrers ?? found.manifests ?? [];
     expect(referrers).toHaveLength(1);
@@ -213,7 +213,7 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
     it.skip('cosign 2.x was not built (optional): scripts/reference-tools.sh cosign2', () => undefined);
   }
 
-  itWith([oci, sign], 'cosign verify (3.x) accepts a d2 legacy signature and rejects a wrong identity or issuer (§3.2)', async () => {
+  itWith([oci, sign], 'cosign verify (3.x) accepts a d2 legacy signature and rejects a wrong identity or issuer', async () => {
     const a = await artifact();
     await d2Sign(a.repo, a.digest, 'legacy');
     ok(await cosign.verify(a.ref, GOOD));
@@ -224,7 +224,7 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
     expect((await cosign.verify(a.ref, WRONG_ISSUER)).code).not.toBe(0);
   });
 
-  itWith([oci, sign], 'cosign verify (3.x) accepts a d2 bundle (DSSE referrer) signature and rejects a wrong identity (§3.3)', async () => {
+  itWith([oci, sign], 'cosign verify (3.x) accepts a d2 bundle (DSSE referrer) signature and rejects a wrong identity', async () => {
     const a = await artifact();
     await d2Sign(a.repo, a.digest, 'bundle');
     const good = await cosign.verify(a.ref, { ...GOOD, newBundleFormat: true });
@@ -232,13 +232,13 @@ describeConformance('conformance: signatures, d2 vs cosign (cosign-signatures.md
     expect((await cosign.verify(a.ref, { ...WRONG_IDENTITY, newBundleFormat: true })).code).not.toBe(0);
   });
 
-  itWith([oci, sign], 'cosign verify (3.x and 2.x) accepts d2 "both": bundle preferred (§2.5), .sig on the forced legacy path', async () => {
+  itWith([oci, sign], 'cosign verify (3.x and 2.x) accepts d2 "both": bundle preferred, .sig on the forced legacy path', async () => {
     const a = await artifact();
     await d2Sign(a.repo, a.digest, 'both');
     ok(await cosign.verify(a.ref, GOOD));
     ok(await cosign.verify(a.ref, { ...GOOD, newBundleFormat: false }));
     if (cosign2) {
-      // (observed) cosign 2.6.5 auto-detects the bundle referrer as v3 does (not only with --new-bundle-format, §2.5).
+      // (observed) cosign 2.6.5 auto-detects the bundle referrer as v3 does (not only with --new-bundle-format).
       ok(await cosign2.verify(a.ref, { ...GOOD, newBundleFormat: true }));
       expect((await cosign2.verify(a.ref, { ...WRONG_IDENTITY, newBundleFormat: true })).code).not.toBe(0);
     }

@@ -1,7 +1,7 @@
 /**
  * Every action.yml, every workflow under .github/workflows and every workflow example embedded in a README or doc
  * (```yaml blocks with `jobs:`) is validated with GitHub's own parser (@actions/workflow-parser, the parser behind
- * the VS Code extension), so a broken workflow or action metadata file fails `pnpm test` (issue 2).
+ * the VS Code extension), so a broken workflow or action metadata file fails `pnpm test`.
  */
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/action-parser';
@@ -41,7 +41,7 @@ function workflowExamples(md: string): string[] {
   return blocks;
 }
 
-describe('action.yml files (github-actions.md §1.1, §5)', () => {
+describe('action.yml files', () => {
   it('the validator rejects a broken action.yml (so the checks below can fail)', () => {
     expect(actionErrors('bad.yml', 'name: x\ndescription: y\nruns:\n  usin: node24\n').length).toBeGreaterThan(0);
   });

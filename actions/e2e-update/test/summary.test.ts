@@ -1,7 +1,7 @@
 /**
  * The e2e-update job summary: objects without a namespace are named `Kind/name`, and a run without changes says
  * which branch is up to date, linked when it is on the run's GitHub server (the bundle is exercised end to end in
- * test/e2e-update.test.ts).
+ * test/actions/e2e-update/e2e-update.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import type { EngineResult } from '@d2/core/image-automation';

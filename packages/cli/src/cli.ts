@@ -77,7 +77,7 @@ export function usageText(commands: Command[], version: string): string {
     '',
     'Common flags: -o, --output json|text   -h, --help',
     'Exit codes: 0 success, 1 operation failed (d2 diff: changes found), 2 usage or input error.',
-    'Credentials: --creds USER:PASS, D2_REGISTRY_USERNAME/PASSWORD, or the docker config; OIDC: SIGSTORE_ID_TOKEN or GitHub Actions.',
+    'Credentials: --creds USER:PASS, D2_REGISTRY_USERNAME/PASSWORD, or the docker config; OIDC: SIGSTORE_ID_TOKEN, SIGSTORE_ID_TOKEN_FILE or GitHub Actions.',
   ].join('\n');
 }
 

@@ -1,7 +1,7 @@
 /**
  * What several d2 commands share: registry credentials (flags, env, docker config — the same lookup as the actions),
- * the registry client, the keyless signer (OIDC from `SIGSTORE_ID_TOKEN` or the GitHub Actions token endpoint), the
- * build options of a Flux artifact and `oci://` references.
+ * the registry client, the keyless signer (OIDC from `SIGSTORE_ID_TOKEN`, `SIGSTORE_ID_TOKEN_FILE` or the GitHub Actions
+ * token endpoint), the build options of a Flux artifact and `oci://` references.
  */
 import { writeFile } from 'node:fs/promises';
 import type { ParseArgsConfig } from 'node:util';
@@ -107,7 +107,7 @@ export const buildOptions: Options = {
   compressor: { type: 'string' },
 };
 
-export const BUILD_HELP = `Build flags (flux-artifact.md; same meaning as the push-artifact inputs):
+export const BUILD_HELP = `Build flags (docs/artifacts.md; same meaning as the push-artifact inputs):
   --ignore-paths P[,P…]       gitignore patterns relative to the directory (repeatable); default: Flux's list
   --sourceignore              also honour .sourceignore files (as source-controller does)
   -a, --annotations K=V       extra manifest annotation (repeatable)
@@ -140,13 +140,15 @@ export const ATTEST_HELP = `Attestations (docs/attestations.md; need --sign, sig
                               (validated before anything is sent)
   provenance needs a CI system it can describe (GitHub Actions); elsewhere it is refused.`;
 
-export const SIGN_HELP = `Signing (cosign-signatures.md; keyless, cosign-compatible):
+export const SIGN_HELP = `Signing (docs/signing.md; keyless, cosign-compatible):
   --signature-format legacy|bundle|both   default legacy (the .sig tag every Flux version verifies)
   --fulcio-url URL --rekor-url URL --tsa-url URL   private Sigstore (default: the public-good instance)
   --trusted-root FILE         trusted_root.json for the verification right after signing (default: public-good TUF)
   --skip-verify               do not verify the new signature as Flux would
-  The OIDC identity token comes from SIGSTORE_ID_TOKEN (GitLab CI: id_tokens with aud: sigstore), or inside GitHub
-  Actions from ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (the job needs permissions: id-token: write).`;
+  The OIDC identity token comes from SIGSTORE_ID_TOKEN (GitLab CI: id_tokens with aud: sigstore), else from the file
+  SIGSTORE_ID_TOKEN_FILE names (re-read for every request: a Kubernetes projected service account token with
+  audience sigstore), else inside GitHub Actions from ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (the job needs
+  permissions: id-token: write).`;
 
 /** Progress on stderr; debug lines only with D2_DEBUG=1. */
 export function cliLogger(ctx: CommandContext): Logger {
@@ -234,7 +236,7 @@ export function missingIdentityError(env: Record<string, string | undefined> = {
   if (isGitLabCi(env)) return gitlabMissingIdTokenError();
   return new InputError(
     'keyless signing needs an OIDC identity token, and none is available',
-    'set SIGSTORE_ID_TOKEN (GitLab CI: `id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`), or run inside GitHub Actions with `permissions: id-token: write`; or drop --sign',
+    'set SIGSTORE_ID_TOKEN (GitLab CI: `id_tokens: SIGSTORE_ID_TOKEN: {aud: sigstore}`) or SIGSTORE_ID_TOKEN_FILE (a file holding the token, e.g. a Kubernetes projected service account token), or run inside GitHub Actions with `permissions: id-token: write`; or drop --sign',
   );
 }
 

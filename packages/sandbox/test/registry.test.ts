@@ -1,6 +1,6 @@
 /**
- * The sandbox registry in its three auth modes (oci-distribution.md §3), proved with skopeo as an independent client
- * (§5): an authenticated push succeeds, a wrong password fails with the registry's error, a read-only user's push fails.
+ * The sandbox registry in its three auth modes, proved with skopeo as an independent client
+ * (docs/registry-client.md "Sandbox"): an authenticated push succeeds, a wrong password fails with the registry's error, a read-only user's push fails.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,7 +19,7 @@ function sha256(b: Buffer): string {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
 }
 
-/** A small hand-built OCI layout (oci-distribution.md §5 step 1) with Flux media types; returns its dir and manifest digest. */
+/** A small hand-built OCI layout with Flux media types; returns its dir and manifest digest. */
 function writeLayout(): { dir: string; manifestDigest: string } {
   const dir = mkdtempSync(join(tmp, 'layout-'));
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
@@ -97,7 +97,7 @@ function httpJson(method: string, url: string, body?: string, headers: Record<st
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('sandbox registry: anonymous mode (oci-distribution.md §3 "Anonymous")', () => {
+describe('sandbox registry: anonymous mode', () => {
   let reg: SandboxRegistry;
   beforeAll(async () => {
     reg = await startRegistry({ auth: 'anonymous' });
@@ -129,7 +129,7 @@ describe('sandbox registry: anonymous mode (oci-distribution.md §3 "Anonymous")
   });
 });
 
-describe('sandbox registry: htpasswd mode (oci-distribution.md §3 "htpasswd (Basic)")', () => {
+describe('sandbox registry: htpasswd mode (Basic auth)', () => {
   let reg: SandboxRegistry;
   beforeAll(async () => {
     reg = await startRegistry({ auth: 'htpasswd' });
@@ -182,7 +182,7 @@ describe('sandbox registry: htpasswd mode (oci-distribution.md §3 "htpasswd (Ba
   });
 });
 
-describe('sandbox registry: token mode (oci-distribution.md §3 "Token auth")', () => {
+describe('sandbox registry: token mode', () => {
   let reg: SandboxRegistry;
   beforeAll(async () => {
     reg = await startRegistry({ auth: 'token' });
@@ -236,7 +236,7 @@ describe('sandbox registry: token mode (oci-distribution.md §3 "Token auth")', 
     expect(m.status).toBe(200);
   });
 
-  it('OAuth2 POST: grant_type=password with access_type=offline, then refresh_token (oci-distribution.md §1.2)', async () => {
+  it('OAuth2 POST: grant_type=password with access_type=offline, then refresh_token', async () => {
     const form = (f: Record<string, string>) => new URLSearchParams(f).toString();
     const h = { 'content-type': 'application/x-www-form-urlencoded' };
     const first = await httpJson('POST', reg.tokenServer!.url, form({ grant_type: 'password', username: 'testuser', password: 'testpass', client_id: 'd2', service: 'test-registry', scope: 'repository:flux/a:pull,push repository:flux/b:pull', access_type: 'offline' }), h);

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOidc, type SandboxOidc } from '../src/oidc.js';
 import { startSigstore, type SandboxSigstore } from '../src/sigstore.js';
 
-// cosign-signatures.md §5: the stand-in is a real loopback HTTP server around the @sigstore/mock handlers.
-describe('Sigstore stand-in and Actions-like OIDC endpoint (cosign-signatures.md §5.1/§5.2)', () => {
+// docs/signing.md "The Sigstore stand-in (sandbox)": the stand-in is a real loopback HTTP server around the @sigstore/mock handlers.
+describe('Sigstore stand-in and Actions-like OIDC endpoint', () => {
   let sigstore: SandboxSigstore;
   let oidc: SandboxOidc;
   beforeAll(async () => {
@@ -19,7 +19,7 @@ describe('Sigstore stand-in and Actions-like OIDC endpoint (cosign-signatures.md
 
   const ctx = { repository: 'acme/app', workflow: '.github/workflows/push-artifact.yaml', ref: 'refs/heads/main', sha: 'a'.repeat(40) };
 
-  it('serves tokens with GitHub claims to the bearer of the request token only (github-actions.md §3)', async () => {
+  it('serves tokens with GitHub claims to the bearer of the request token only', async () => {
     const env = oidc.envFor(ctx);
     const bad = await fetch(`${env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=sigstore`, { headers: { authorization: 'Bearer nope' } });
     expect(bad.status).toBe(401);
@@ -36,7 +36,7 @@ describe('Sigstore stand-in and Actions-like OIDC endpoint (cosign-signatures.md
     expect(oidc.expectedIdentity(ctx)).toBe('https://github.com/acme/app/.github/workflows/push-artifact.yaml@refs/heads/main');
   });
 
-  it('issues a Fulcio leaf whose SAN is https://github.com/ + job_workflow_ref, chained to the trusted root, with an SCT (§3.4)', async () => {
+  it('issues a Fulcio leaf whose SAN is https://github.com/ + job_workflow_ref, chained to the trusted root, with an SCT', async () => {
     const token = oidc.issueToken(ctx);
     const { publicKey } = await import('node:crypto').then((c) => c.generateKeyPairSync('ec', { namedCurve: 'P-256' }));
     const res = await fetch(`${sigstore.fulcioURL}/api/v2/signingCert`, {
@@ -73,7 +73,7 @@ describe('Sigstore stand-in and Actions-like OIDC endpoint (cosign-signatures.md
   });
 });
 
-describe('Sigstore stand-in TSA (cosign-signatures.md §1.4 rfc3161timestamp)', () => {
+describe('Sigstore stand-in TSA (the rfc3161timestamp annotation)', () => {
   it('answers RFC 3161 requests with genTime that sigstore-js can parse (0 or 3 fractional digits), every time', async () => {
     const s = await startSigstore({ tsa: true });
     try {
@@ -100,7 +100,7 @@ describe('Sigstore stand-in TSA (cosign-signatures.md §1.4 rfc3161timestamp)', 
   });
 });
 
-describe('Sigstore stand-in Rekor: dsse proposals are canonicalized as real Rekor does (cosign-signatures.md §5.2)', () => {
+describe('Sigstore stand-in Rekor: dsse proposals are canonicalized as real Rekor does', () => {
   it('stores {envelopeHash, payloadHash, signatures}; rejects an envelope whose signature does not verify', async () => {
     const s = await startSigstore();
     try {

@@ -9,7 +9,7 @@ export const tagCommand: Command = {
   name: 'tag',
   summary: 'Point more tags at an existing artifact (no blob moves)',
   usage: USAGE,
-  help: `Resolves the source tag or digest and PUTs the exact manifest bytes under each new tag (oci-distribution.md);
+  help: `Resolves the source tag or digest and PUTs the exact manifest bytes under each new tag (docs/registry-client.md);
 tags that already point at that digest are left alone.
 
   -t, --tags T1,T2            tags to move (repeatable; --tag is an alias)

@@ -1,5 +1,5 @@
 /**
- * Image update automation (image-automation.md): shared barrel. Each part adds its own export lines.
+ * Image update automation (docs/image-automation.md, docs/image-policies.md): shared barrel. Each part adds its own export lines.
  */
 export * from './k8s/index.js';
 export * from './policy/index.js';

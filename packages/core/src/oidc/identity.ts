@@ -5,6 +5,7 @@
  */
 import type { IdentityProvider } from './providers/github.js';
 import { envIdentityProvider } from './providers/env.js';
+import { fileIdentityProvider } from './providers/file.js';
 import { githubActionsIdentityProvider } from './providers/github-actions.js';
 
 type Env = Record<string, string | undefined>;
@@ -12,9 +13,10 @@ type Env = Record<string, string | undefined>;
 /** Returns a provider when `env` holds what it needs, else undefined. */
 export type IdentityProviderFactory = (env: Env) => IdentityProvider | undefined;
 
-/** In order of precedence: an explicit token wins over the CI system's. */
+/** In order of precedence: an explicit token (in the environment, then in a file) wins over the CI system's. */
 export const IDENTITY_PROVIDERS: ReadonlyMap<string, IdentityProviderFactory> = new Map<string, IdentityProviderFactory>([
   ['env', envIdentityProvider],
+  ['file', fileIdentityProvider],
   ['github-actions', githubActionsIdentityProvider],
 ]);
 

@@ -38,7 +38,7 @@ export interface PublishWiring {
 }
 
 function defaultMissingIdentity(): Error {
-  return new InputError('keyless signing needs an OIDC identity token, and none is available', 'set SIGSTORE_ID_TOKEN, or run inside GitHub Actions with `permissions: id-token: write`');
+  return new InputError('keyless signing needs an OIDC identity token, and none is available', 'set SIGSTORE_ID_TOKEN or SIGSTORE_ID_TOKEN_FILE, or run inside GitHub Actions with `permissions: id-token: write`');
 }
 
 /**

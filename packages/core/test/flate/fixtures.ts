@@ -1,8 +1,8 @@
 /**
  * Test inputs for the flate tests: a seeded PRNG and generators with different statistics, plus a minimal USTAR
- * writer that reproduces the Go archive/tar output of flux-artifact.md §3.3 for the fixture "fx" of §7.2 (only
+ * writer that reproduces Go's archive/tar output (as Flux writes it) for the fixture "fx" of docs/artifacts.md (only
  * what that fixture needs: ASCII names, prefix split at the last '/', regular files and directories). The tar
- * digests from §7.2 are asserted before the tar is used, so the helper cannot silently drift.
+ * digests of the golden vectors are asserted before the tar is used, so the helper cannot silently drift.
  */
 import { createHash } from 'node:crypto';
 import { prng } from '@d2/sandbox/random';
@@ -122,7 +122,7 @@ function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, '0') + '\0';
 }
 
-/** One USTAR header block as Go's archive/tar writes it after Flux's sanitising (flux-artifact.md §3.3). */
+/** One USTAR header block as Go's archive/tar writes it after Flux's sanitising. */
 export function ustarHeader(e: TarEntry): Uint8Array {
   const h = new Uint8Array(512);
   const put = (off: number, s: string) => h.set(new TextEncoder().encode(s), off);
@@ -172,7 +172,7 @@ export function goTarWrites(entries: TarEntry[]): Uint8Array[] {
   return writes;
 }
 
-/** Fixture "fx" of flux-artifact.md §7.2 as tar entries (umask 022: directories 0755, files 0644). */
+/** Fixture "fx" (docs/artifacts.md "Golden vectors") as tar entries (umask 022: directories 0755, files 0644). */
 export function fxEntries(variant: 'defaults' | 'extra-ignores' | 'no-ignores'): TarEntry[] {
   const t = (s: string) => new TextEncoder().encode(s);
   let big = '';

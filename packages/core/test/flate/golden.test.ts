@@ -1,7 +1,7 @@
 /**
- * Golden vectors of flux-artifact.md §7.2 that can be reached from bytes alone: the 172-byte single-file layer (hex),
+ * Golden vectors (docs/artifacts.md "Golden vectors (fixture \"fx\")") that can be reached from bytes alone: the 172-byte single-file layer (hex),
  * the empty archive (1024 zero bytes), and fixture "fx" in its three variants (tar built by the test helper, whose
- * tar digest is checked against the spec first). No Go needed.
+ * tar digest is checked against the golden value first). No Go needed.
  */
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -19,8 +19,8 @@ function gzipWrites(writes: Uint8Array[]): Buffer {
   return Buffer.concat(out);
 }
 
-describe('flux-artifact.md §7.2 golden layers', () => {
-  it('§7.2 single file (Flux >= 2.9): recompressing the tar of the 172-byte layer gives the same bytes', () => {
+describe('golden layers of fixture "fx"', () => {
+  it('single file (Flux >= 2.9): recompressing the tar of the 172-byte layer gives the same bytes', () => {
     const layer = Buffer.from(SINGLE_FILE_LAYER_HEX, 'hex');
     expect(layer.length).toBe(172);
     expect(sha256(layer)).toBe('sha256:c760c60c7a215aa984273dd5990b278aec6c1d156d337abf9638684a81026189');
@@ -33,12 +33,12 @@ describe('flux-artifact.md §7.2 golden layers', () => {
     expect(gzipWrites(writes).toString('hex')).toBe(SINGLE_FILE_LAYER_HEX);
   });
 
-  it('§7.2 empty archive: 1024 zero bytes -> 32-byte layer sha256:4f4fb700…', () => {
+  it('empty archive: 1024 zero bytes -> 32-byte layer sha256:4f4fb700…', () => {
     const layer = goGzipSync(new Uint8Array(1024));
     expect(layer.length).toBe(32);
     expect(sha256(layer)).toBe('sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1');
     expect(sha256(gunzipSync(layer))).toBe('sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef');
-    // §3.4 / §8.2: fixed header and the closing empty stored block before the trailer.
+    // fixed header and the closing empty stored block before the trailer.
     expect(layer.subarray(0, 10).toString('hex')).toBe('1f8b08000000000000ff');
     expect(layer.subarray(layer.length - 8 - 4, layer.length - 8).toString('hex')).toBe('0000ffff');
   });
@@ -49,7 +49,7 @@ describe('flux-artifact.md §7.2 golden layers', () => {
     { variant: 'no-ignores', tarSize: 133120, tarDigest: 'sha256:0037c67a300e9ef1b82bfe6cb9b81685b7d5df78cf174e955e4f4acc022ecede', size: 23990, digest: 'sha256:408608bbaae4427cf8f0e2df347a754073eaa878ea8cfcea59e355049740c6eb' },
   ] as const;
   for (const c of fx) {
-    it(`§7.2 fixture "fx", ${c.variant}: layer ${c.size} bytes, ${c.digest.slice(0, 19)}…`, () => {
+    it(`fixture "fx", ${c.variant}: layer ${c.size} bytes, ${c.digest.slice(0, 19)}…`, () => {
       const writes = goTarWrites(fxEntries(c.variant));
       const tar = concat(writes);
       expect(tar.length).toBe(c.tarSize);

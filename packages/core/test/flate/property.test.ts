@@ -1,5 +1,5 @@
 /**
- * Properties that need no Go (flux-artifact.md §3.4, §3.6; issue 9): random byte streams round-trip through
+ * Properties that need no Go: random byte streams round-trip through
  * node:zlib's gunzip, output is deterministic across runs, independent of the streaming API used, and identical on
  * Node 20 and Node 24.
  */
@@ -45,7 +45,7 @@ async function viaStream(input: Uint8Array, chunk: number): Promise<Buffer> {
 }
 
 describe('flate properties', () => {
-  it('issue 9: random byte streams round-trip through node:zlib and compress identically twice', () => {
+  it('random byte streams round-trip through node:zlib and compress identically twice', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const input = randomStream(seed);
       const a = goGzipSync(input);
@@ -53,13 +53,13 @@ describe('flate properties', () => {
       expect(b.equals(a)).toBe(true);
       expect(gunzipSync(a).equals(Buffer.from(input))).toBe(true);
       expect(inflateRawSync(goDeflateRawSync(input)).equals(Buffer.from(input))).toBe(true);
-      // §3.4 framing: fixed header, trailer = CRC32 and ISIZE little-endian.
+      // fixed header, trailer = CRC32 and ISIZE little-endian.
       expect(a.subarray(0, 10).toString('hex')).toBe('1f8b08000000000000ff');
       expect(a.readUInt32LE(a.length - 4)).toBe(input.length);
     }
   });
 
-  it('§3.4 createGoGzip() streams with bounded state and matches goGzipSync for the same single write', async () => {
+  it('createGoGzip() streams with bounded state and matches goGzipSync for the same single write', async () => {
     const input = mixed(300000, 99);
     expect((await viaStream(input, input.length)).equals(goGzipSync(input))).toBe(true);
     const chunked = await viaStream(input, 4096);
@@ -68,7 +68,7 @@ describe('flate properties', () => {
     expect(empty.equals(goGzipSync(new Uint8Array(0)))).toBe(true);
   });
 
-  it('§3.6 identical output on Node 20 (/usr/bin/node) and Node 24 (this runtime)', async () => {
+  it('identical output on Node 20 (/usr/bin/node) and Node 24 (this runtime)', async () => {
     const node20 = '/usr/bin/node';
     const v = spawnSync(node20, ['--version'], { encoding: 'utf8' });
     if (v.status !== 0 || !v.stdout.startsWith('v20.')) {
@@ -106,7 +106,7 @@ describe('flate properties', () => {
 });
 
 describe('flate internals', () => {
-  it('§3.4 CRC-32 fallback (Node < 20.15) equals zlib.crc32', async () => {
+  it('CRC-32 fallback (Node < 20.15) equals zlib.crc32', async () => {
     const { crc32Fallback } = await import('../../src/flate/gzip.js');
     const zlib = await import('node:zlib');
     const fallback = crc32Fallback();

@@ -1,6 +1,6 @@
 /**
- * gzip framing and compressor determinism (flux-artifact.md §3.4, §8 items 1-2; issue 4 "deterministic across
- * machines and Node versions"). The Node 20 vs Node 24 check bundles a small build script with esbuild and runs it
+ * gzip framing and compressor determinism: the same layer bytes on every machine and Node version (docs/artifacts.md
+ * "Decisions"). The Node 20 vs Node 24 check bundles a small build script with esbuild and runs it
  * under /usr/bin/node (Node 20 here) and under the current Node (24).
  */
 import { execFileSync } from 'node:child_process';
@@ -35,7 +35,7 @@ async function gzipWith(factory: () => import('node:stream').Transform, input: B
   return Buffer.concat(out);
 }
 
-describe('zlib compressor with Go gzip framing (§3.4)', () => {
+describe('zlib compressor with Go gzip framing', () => {
   it('header 1f8b 0800 00000000 00ff, CRC32 + ISIZE trailer, decompresses to the input', async () => {
     const input = Buffer.from('hello flux '.repeat(10000));
     const gz = await gzipWith(createZlibGzip, input);

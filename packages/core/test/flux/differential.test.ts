@@ -1,6 +1,6 @@
 /**
  * Differential test against Flux's own Go code: test/flux/fluxref/main.go archives with fluxcd/pkg tar v1.2.0 and
- * sourceignore v0.18.0 wired as pkg/oci v0.69.0 build() does (flux-artifact.md §0, §3). Our tar and go-flate layer must
+ * sourceignore v0.18.0 wired as pkg/oci v0.69.0 build() does. Our tar and go-flate layer must
  * be byte-identical for a tree full of edge cases (non-ASCII and invalid UTF-8 names, 100/101-byte names, USTAR
  * prefix split, PAX fallback, special mode bits, symlinks, a FIFO, empty directories) and many ignore pattern sets.
  *
@@ -186,7 +186,7 @@ describe('byte-identical to fluxcd/pkg tar + sourceignore (Flux 2.9)', () => {
     }
   });
 
-  it.for(['-', '', 'big'])('go-flate gets exactly the Write calls fluxcd/pkg tar.Tar makes (ignore-paths %j, §3.3, §3.4)', async (set, ctx) => {
+  it.for(['-', '', 'big'])('go-flate gets exactly the Write calls fluxcd/pkg tar.Tar makes (ignore-paths %j)', async (set, ctx) => {
     if (!fluxref) return ctx.skip();
     // The edge tree has small files, a 304,000-byte file (32 KiB reads), PAX headers, empty directories.
     const { writes, layer } = await buildWrites(root, ignoreOf(set));
@@ -219,7 +219,7 @@ describe('byte-identical to fluxcd/pkg tar + sourceignore (Flux 2.9)', () => {
     }
   });
 
-  it('write-boundary case: the go-flate layer equals Flux even where one coalesced Write would not (§3.4)', async (ctx) => {
+  it('write-boundary case: the go-flate layer equals Flux even where one coalesced Write would not', async (ctx) => {
     if (!fluxref) return ctx.skip();
     const path = join(tmp.dir, 'write-boundary');
     makeWriteBoundaryTree(path);

@@ -1,12 +1,12 @@
 /**
- * Test fixtures from flux-artifact.md §7.2: fixture "fx" is recreated from the spec's table with explicit chmods so
+ * Test fixtures: fixture "fx" (docs/artifacts.md "Golden vectors (fixture \"fx\")") is recreated with explicit chmods so
  * the result does not depend on the umask.
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-/** The §7.2 metadata used for every manifest vector. */
+/** The metadata used for every golden manifest vector. */
 export const VECTOR_META = {
   created: '1970-01-01T00:00:00Z',
   source: 'https://github.com/example/repo',

@@ -1,6 +1,6 @@
 /**
- * Golden vectors of flux-artifact.md §7.2: tar (diffID), layer and manifest digests of fixture "fx", the single-file
- * case (Flux >= 2.9), the empty archive, the fluxcd/pkg testdata set; and the header bytes of "Reading the table".
+ * Golden vectors (docs/artifacts.md "Golden vectors (fixture \"fx\")"): tar (diffID), layer and manifest digests of fixture "fx", the single-file
+ * case (Flux >= 2.9), the empty archive, the fluxcd/pkg testdata set; and the header bytes of README.md and ".".
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { LONG_DIR, LONG_FILE, makeFx, tempDir, VECTOR_META } from './fixtures.js
 
 const DEFAULTS_PLUS = ['.git/', '.gitignore', '.gitmodules', '.gitattributes', '*.jpg', '*.jpeg', '*.gif', '*.png', '*.wmv', '*.flv', '*.tar.gz', '*.zip', 'big/', '/long', '*.sh'];
 
-/** The §7.2 table: [case, layer size, layer digest, tar size, tar digest, manifest size, Flux 2.9 manifest digest]. */
+/** The golden table: [case, layer size, layer digest, tar size, tar digest, manifest size, Flux 2.9 manifest digest]. */
 const TABLE = {
   fxDefaults: [23879, 'sha256:9d76ecd80b3fcc61f0b959c446af6218e211b606e48fb0bb2de6b9827c806105', 130560, 'sha256:ebba607881333b42a079cfea5b15319cab7452810b13251da96edca41ae0bb7b', 636, 'sha256:a1f652e6f717e7585fa4b1b9c86883974901e29692aafbcc91b74e263c6c12ca'],
   fxExtra: [290, 'sha256:5dbb4d100abd6dff3a96fb210378edebdd3a6364756a0228cf9e1a3c4f7b63bc', 6144, 'sha256:bdc3eb558b9a169ea4e1b5807447bdc9d20501277dfb9a57af6ee52c1bcab2cb', 634, 'sha256:e57f0402c7639bfce7ba0adfae65475d1a1d83deec29f4d5508b6e31ad1d7c1b'],
@@ -67,45 +67,45 @@ function headerOf(tar: Buffer, name: string): Buffer {
   throw new Error(`no header ${name}`);
 }
 
-describe('flux-artifact.md §7.2 tar (diffID) vectors', () => {
-  it('fx with the default ignore paths: size, digest and entry order (§3.1, §7.2 "Expected tar entries")', async () => {
+describe('golden tar (diffID) vectors', () => {
+  it('fx with the default ignore paths: size, digest and entry order', async () => {
     const t = await tarOf(fx);
     expect([t.size, t.digest]).toEqual([TABLE.fxDefaults[2], TABLE.fxDefaults[3]]);
     expect(entryNames(t.bytes)).toEqual(['.', 'README.md', 'Zeta.yaml', 'app', 'app/deploy.yaml', 'app/empty.txt', 'big', 'big/data.txt', 'long', LONG_DIR, LONG_FILE, 'scripts', 'scripts/run.sh']);
   });
 
-  it('fx with defaults plus big/,/long,*.sh (§7.2 row 2)', async () => {
+  it('fx with defaults plus big/,/long,*.sh', async () => {
     const t = await tarOf(fx, DEFAULTS_PLUS);
     expect([t.size, t.digest]).toEqual([TABLE.fxExtra[2], TABLE.fxExtra[3]]);
     expect(entryNames(t.bytes)).toEqual(['.', 'README.md', 'Zeta.yaml', 'app', 'app/deploy.yaml', 'app/empty.txt', 'scripts']);
   });
 
-  it('fx with no ignores keeps .git/HEAD and logo.png (§7.2 row 3)', async () => {
+  it('fx with no ignores keeps .git/HEAD and logo.png', async () => {
     const t = await tarOf(fx, []);
     expect([t.size, t.digest]).toEqual([TABLE.fxNone[2], TABLE.fxNone[3]]);
     expect(entryNames(t.bytes)).toContain('.git/HEAD');
     expect(entryNames(t.bytes)).toContain('logo.png');
   });
 
-  it('single file, Flux >= 2.9: "." 0700 + basename (§3.5, §7.2 row 4)', async () => {
+  it('single file, Flux >= 2.9: "." 0700 + basename', async () => {
     const t = await tarOf(join(fx, 'app', 'deploy.yaml'));
     expect([t.size, t.digest]).toEqual([TABLE.single[2], TABLE.single[3]]);
     expect(entryNames(t.bytes)).toEqual(['.', 'deploy.yaml']);
     expect(headerOf(t.bytes, '.').subarray(100, 108).toString('latin1')).toBe('0000700\0');
   });
 
-  it('single file: ignore patterns apply to the basename (*.yaml leaves only ".") (§3.5)', async () => {
+  it('single file: ignore patterns apply to the basename (*.yaml leaves only ".")', async () => {
     const t = await tarOf(join(fx, 'app', 'deploy.yaml'), ['*.yaml']);
     expect(entryNames(t.bytes)).toEqual(['.']);
   });
 
-  it('--path that is a symlink to a directory gives the empty archive (§3.1, §7.2 last row)', async () => {
+  it('--path that is a symlink to a directory gives the empty archive', async () => {
     const t = await tarOf(join(tmp.dir, 'fx-link'));
     expect([t.size, t.digest]).toEqual([TABLE.empty[2], TABLE.empty[3]]);
     expect(t.bytes.every((b) => b === 0)).toBe(true);
   });
 
-  it('header bytes of README.md and "." (§7.2 "Reading the table", §3.3)', async () => {
+  it('header bytes of README.md and "."', async () => {
     const t = await tarOf(fx);
     const readme = headerOf(t.bytes, 'README.md');
     const field = (h: Buffer, a: number, n: number): string => h.subarray(a, a + n).toString('latin1');
@@ -124,14 +124,14 @@ describe('flux-artifact.md §7.2 tar (diffID) vectors', () => {
     expect(field(dot, 148, 8)).toBe('007263\0 ');
     expect(field(dot, 156, 1)).toBe('5');
     expect(field(dot, 0, 2)).toBe('.\0');
-    // The long path is split into USTAR prefix and name (§3.3).
+    // The long path is split into USTAR prefix and name.
     const long = t.bytes.indexOf(Buffer.from(`${'b'.repeat(50)}.yaml\0`));
     expect(long % 512).toBe(0);
     expect(t.bytes.subarray(long + 345, long + 345 + LONG_DIR.length + 1).toString('latin1')).toBe(`${LONG_DIR}\0`);
   });
 });
 
-describe('flux-artifact.md §7.2 layer (go-flate, the default compressor) and Flux 2.9 manifest vectors', () => {
+describe('golden layer (go-flate, the default compressor) and Flux 2.9 manifest vectors', () => {
   const meta = { ...VECTOR_META };
 
   it.each([
@@ -201,7 +201,7 @@ describe('flux-artifact.md §7.2 layer (go-flate, the default compressor) and Fl
     }
   });
 
-  it('manifest bytes from the table layer digest/size alone (independent of the compressor), §7.2 "Reading the table"', () => {
+  it('manifest bytes from the table layer digest/size alone (independent of the compressor)', () => {
     const annotations = fluxAnnotations(meta);
     for (const row of [TABLE.fxDefaults, TABLE.fxExtra, TABLE.single, TABLE.pkgTestdata]) {
       const m = encodeManifest({ layerDigest: row[1], layerSize: row[0], annotations });

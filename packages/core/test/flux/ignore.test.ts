@@ -1,6 +1,6 @@
 /**
- * Ignore rules (flux-artifact.md §3.2, §8 item 7) and Go filepath.Match syntax, plus the fluxcd/pkg oci/build_test.go
- * cases (§7.1) on a recreated copy of its testdata layout.
+ * Ignore rules and Go filepath.Match syntax, plus the fluxcd/pkg oci/build_test.go
+ * cases on a recreated copy of its testdata layout.
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ const GO_MATCH_CASES: [string, string, boolean | null][] = [
   ['[^', 'a', null], ['[^bc', 'a', null], ['a[', 'a', null], ['a[', 'ab', null], ['a[', 'x', null], ['a/b[', 'x', null], ['*x', 'xxx', true],
 ];
 
-describe('Go filepath.Match semantics (§3.2 "glob syntax is Go filepath.Match")', () => {
+describe('Go filepath.Match semantics', () => {
   it.each(GO_MATCH_CASES)('Match(%j, %j) = %j', (pattern, name, want) => {
     const g = new GoGlob(pattern);
     expect(g.valid).toBe(want !== null);
@@ -54,7 +54,7 @@ function excluded(patterns: string[], path: string, isDir = false, domain: strin
   return new IgnoreMatcher(patterns.map((p) => new IgnorePattern(p, domain))).excludes(path.split('/'), isDir);
 }
 
-describe('go-git flavoured pattern semantics (§3.2)', () => {
+describe('go-git flavoured pattern semantics', () => {
   it('a slash-less pattern matches any component at any depth (excluding a directory name hits its subtree)', () => {
     expect(excluded(['*.png'], 'a/b/logo.png')).toBe(true);
     expect(excluded(['foo'], 'x/foo/y/z.yaml')).toBe(true);
@@ -68,7 +68,7 @@ describe('go-git flavoured pattern semantics (§3.2)', () => {
     expect(excluded(['.git/'], '.git/HEAD')).toBe(true);
   });
 
-  it('a pattern with / is anchored at the root and prefix-matches (§7.1: /long, somedir/git)', () => {
+  it('a pattern with / is anchored at the root and prefix-matches (/long, somedir/git)', () => {
     expect(excluded(['/long'], 'long/a/b.yaml')).toBe(true);
     expect(excluded(['/long'], 'x/long/b.yaml')).toBe(false);
     expect(excluded(['somedir/git'], 'somedir/git/repo.yaml')).toBe(true);
@@ -134,7 +134,7 @@ describe('walk + filter on real trees', () => {
   let pkg: string;
   beforeAll(() => {
     tmp = tempDir();
-    // The layout of fluxcd/pkg oci/testdata/artifact (§7.1); contents are irrelevant to which entries survive.
+    // The layout of fluxcd/pkg oci/testdata/artifact; contents are irrelevant to which entries survive.
     pkg = join(tmp.dir, 'artifact');
     writeTree(pkg, {
       'deploy/repo.yaml': ['kind: GitRepository\n', 0o644],
@@ -158,13 +158,13 @@ describe('walk + filter on real trees', () => {
     expect(await archivedNames(root, { ignorePaths: ['/*', '!/internal'] })).toEqual(['.', 'internal', 'internal/fs', 'internal/fs/fs.go']);
   });
 
-  it('per-directory bytewise order, depth-first: a, a/x, a-b (§3.1, §8 item 5)', async () => {
+  it('per-directory bytewise order, depth-first: a, a/x, a-b', async () => {
     const root = join(tmp.dir, 'order');
     writeTree(root, { 'a/x': ['x', 0o644], 'a-b': ['y', 0o644], 'B': ['b', 0o644], 'a.c': ['c', 0o644], 'é': ['e', 0o644], '_': ['u', 0o644] });
     expect(await archivedNames(root, { ignorePaths: [] })).toEqual(['.', 'B', '_', 'a', 'a/x', 'a-b', 'a.c', 'é']);
   });
 
-  it('excluded directories are not pruned: a negation re-includes a child without its parent entry (§3.1)', async () => {
+  it('excluded directories are not pruned: a negation re-includes a child without its parent entry', async () => {
     const root = join(tmp.dir, 'noprune');
     writeTree(root, { 'sub/keep.yaml': ['k', 0o644], 'sub/drop.yaml': ['d', 0o644] });
     expect(await archivedNames(root, { ignorePaths: ['sub/', '!sub/keep.yaml'] })).toEqual(['.', 'sub/keep.yaml']);
@@ -177,7 +177,7 @@ describe('walk + filter on real trees', () => {
     expect(await archivedNames(root, {})).toEqual(['.', 'empty', 'full']);
   });
 
-  it('symlinks (to files and directories) are skipped, never followed (§3.1)', async () => {
+  it('symlinks (to files and directories) are skipped, never followed', async () => {
     const root = join(tmp.dir, 'links');
     writeTree(root, { 'real/a.yaml': ['a', 0o644] });
     symlinkSync('real', join(root, 'dirlink'));

@@ -1,5 +1,5 @@
 /**
- * Manifest encoding and annotations (flux-artifact.md §1, §8 items 10-12) and the Go JSON helper (util/gojson.ts).
+ * Manifest encoding and annotations and the Go JSON helper (util/gojson.ts).
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { tempDir, writeTree } from './fixtures.js';
 
 const LAYER = { layerDigest: `sha256:${'ab'.repeat(32)}`, layerSize: 42 };
 
-describe('goJson: Go encoding/json output (§1, §8 item 10)', () => {
+describe('goJson: Go encoding/json output', () => {
   it('escapes <, >, & and U+2028/U+2029 like Go; short escapes for \\n \\r \\t \\b \\f; \\u00XX for other controls', () => {
     expect(goJson('https://x/?a=1&b=<2>')).toBe('"https://x/?a=1\\u0026b=\\u003c2\\u003e"');
     expect(goJson('\u2028\u2029')).toBe('"\\u2028\\u2029"');
@@ -28,7 +28,7 @@ describe('goJson: Go encoding/json output (§1, §8 item 10)', () => {
   });
 });
 
-describe('manifest (§1)', () => {
+describe('manifest', () => {
   it('always carries created, source and revision (empty when unset); custom annotations override them', () => {
     const a = fluxAnnotations({ reproducible: true });
     expect(a).toEqual({ 'org.opencontainers.image.created': '1970-01-01T00:00:00Z', 'org.opencontainers.image.source': '', 'org.opencontainers.image.revision': '' });

@@ -1,5 +1,5 @@
 /**
- * Tar writer details (flux-artifact.md §3.3, §8 items 3-6, 13) and the reading side: PAX fallback bytes, prefix
+ * Tar writer details and the reading side: PAX fallback bytes, prefix
  * split, special mode bits, specials skipped, round trip build → extract, unsafe names rejected, tar digest of a layer
  * independent of the compressor.
  */
@@ -35,7 +35,7 @@ function checksum(h: Buffer): number {
   return s;
 }
 
-describe('USTAR headers (§3.3)', () => {
+describe('USTAR headers', () => {
   it('numeric fields are width-1 octal digits + NUL; checksum is 6 digits, NUL, space', () => {
     const h = encodeHeader({ name: 'a/b.txt', type: 'file', mode: 0o644, size: 5 });
     expect(h.length).toBe(512);
@@ -47,7 +47,7 @@ describe('USTAR headers (§3.3)', () => {
     expect(field(h, 329, 16)).toBe('0000000\u00000000000\u0000');
   });
 
-  it('setuid/setgid/sticky bits are kept in the mode (§3.3 "plus setuid/setgid/sticky")', () => {
+  it('setuid/setgid/sticky bits are kept in the mode', () => {
     expect(field(encodeHeader({ name: 'x', type: 'file', mode: 0o104755, size: 0 }), 100, 8)).toBe('0004755\0');
     expect(field(encodeHeader({ name: 'd', type: 'dir', mode: 0o41777, size: 0 }), 100, 8)).toBe('0001777\0');
   });
@@ -63,7 +63,7 @@ describe('USTAR headers (§3.3)', () => {
   });
 });
 
-describe('PAX fallback exactly as Go emits it (§3.3)', () => {
+describe('PAX fallback exactly as Go emits it', () => {
   it('non-ASCII name: an x header "PaxHeaders.0/<ascii basename>" with a path record, then the ASCII-stripped name', () => {
     const name = 'ünïcödé.yaml';
     const b = encodeHeader({ name, type: 'file', mode: 0o644, size: 1 });
@@ -110,7 +110,7 @@ describe('PAX fallback exactly as Go emits it (§3.3)', () => {
   });
 });
 
-describe('files of 8 GiB or more (§3.3 "a file is >= 8 GiB")', () => {
+describe('files of 8 GiB or more', () => {
   it('get a PAX size record; the main header size field falls back to 0 (checked against Go archive/tar by hand)', () => {
     const size = 8 * 2 ** 30;
     const b = encodeHeader({ name: 'big.bin', type: 'file', mode: 0o644, size });
@@ -215,7 +215,7 @@ describe('the walk on disk', () => {
   });
 });
 
-describe("Go's Write calls (flux-artifact.md §3.3, §3.4; docs/flate.md \"Write boundaries\")", () => {
+describe("Go's Write calls (docs/flate.md \"Write boundaries\")", () => {
   it('tarChunks splits the stream exactly where archive/tar + fluxcd/pkg copyBuffer end their Writes', async () => {
     const root = join(tmp.dir, 'writes');
     writeTree(root, { a: ['hello', 0o644], big: [Buffer.alloc(600_000, 7), 0o644], z: ['', 0o644], 'ü.yaml': ['k: ', 0o644] });

@@ -10,14 +10,14 @@ import {
 } from '../../src/github/index.js';
 import { composeBody, fillFirst } from '../../src/forge/index.js';
 
-// The D2 template renderings given verbatim in image-automation.md §4.
+// D2 template renderings (docs/image-automation.md "Commit messages"), as IAC renders them.
 const ONE_BUMP = 'Automated image update\n\nFiles:\n- frontend/base/podinfo.yaml\nObjects:\n- OCIRepository podinfo-chart\n  Changes:\n    - 6.14.0 -> 6.15.0\n';
 const THREE_FILES =
   'Automated image update\n\nFiles:\n- backend/base/memcached.yaml\n- backend/base/redis.yaml\n- frontend/base/podinfo.yaml\n' +
   'Objects:\n- OCIRepository memcached-chart\n  Changes:\n    - 7.0.0 -> 7.1.0\n\n    - a -> b\n' +
   '- OCIRepository podinfo-chart\n  Changes:\n    - 6.14.0 -> 6.15.0\n- OCIRepository redis-chart\n  Changes:\n    - 27.0.12 -> 27.1.0\n';
 
-describe('parseFluxMessage (D2 template, image-automation.md §4)', () => {
+describe('parseFluxMessage (D2 template)', () => {
   it('one bump: the only file is attributed to the object', () => {
     expect(parseFluxMessage(ONE_BUMP)).toEqual([{ file: 'frontend/base/podinfo.yaml', object: 'OCIRepository podinfo-chart', old: '6.14.0', new: '6.15.0' }]);
   });
@@ -46,7 +46,7 @@ describe('parseFluxMessage (D2 template, image-automation.md §4)', () => {
   });
 });
 
-describe('$imagepolicy lines in diffs (image-automation.md §3.1 markers)', () => {
+describe('$imagepolicy marker lines in diffs', () => {
   it('reads the setter and the scalar value from mapping values and sequence items, quoted or not', () => {
     expect(parseMarkedLine('    tag: 6.14.0 # {"$imagepolicy": "apps:podinfo:tag"}')).toEqual({ policy: 'apps:podinfo:tag', value: '6.14.0' });
     expect(parseMarkedLine('  image: "ghcr.io/acme/app:1.0.0" #{"$imagepolicy":"apps:app"}')).toEqual({ policy: 'apps:app', value: 'ghcr.io/acme/app:1.0.0' });
@@ -133,7 +133,7 @@ describe('rendering', () => {
     expect(renderChangeTable(Array.from({ length: 3 }, (_, i) => ({ old: `${i}`, new: `${i + 1}` })), 2)).toContain('…and 1 more changes.');
   });
 
-  it('fillFirst follows gh pr create --fill-first: subject as title, the rest as body (github-actions.md §4.1)', () => {
+  it('fillFirst follows gh pr create --fill-first: subject as title, the rest as body', () => {
     expect(fillFirst(ONE_BUMP)).toEqual({ title: 'Automated image update', body: 'Files:\n- frontend/base/podinfo.yaml\nObjects:\n- OCIRepository podinfo-chart\n  Changes:\n    - 6.14.0 -> 6.15.0' });
     expect(fillFirst('only a subject\n')).toEqual({ title: 'only a subject', body: '' });
     expect(fillFirst('wrapped\nsubject\n\nbody')).toEqual({ title: 'wrapped subject', body: 'body' });

@@ -1,5 +1,5 @@
 // PullRequests, createOctokit and translateGitHubError against the sandbox GitHub emulator (strict OpenAPI
-// validation, real git repositories). Spec: github-actions.md §4.2-§4.4, §7 item 12.
+// validation, real git repositories). Behaviour: docs/github.md "Core helpers" and "image-updates-pr — decisions".
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,8 +1,8 @@
 /**
  * RegistryClient against the real sandbox registry (CNCF distribution 2.8.2) in all three auth modes, with skopeo as
- * the independent oracle (oci-distribution.md §5): push/pull/tag/list round trips, skopeo copy round trip with
- * unchanged digests, the reverse direction, referrers fallback index (§1.7), mounts (§1.4), deletes, and per-mode
- * auth behaviour (§1.2, §3).
+ * the independent oracle: push/pull/tag/list round trips, skopeo copy round trip with
+ * unchanged digests, the reverse direction, referrers fallback index, mounts, deletes, and per-mode
+ * auth behaviour.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
     await expect(client.ping(reg.host)).resolves.toBeUndefined();
   });
 
-  it('pushes blobs then the manifest; skopeo reads the exact bytes and config (§5 cross-checks)', async () => {
+  it('pushes blobs then the manifest; skopeo reads the exact bytes and config (skopeo cross-checks)', async () => {
     const r = repo();
     const a = makeArtifact(50_000);
     const pushed = await client.pushImage(r, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] });
@@ -70,7 +70,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
     expect(again.blobs.map((b) => b.uploaded)).toEqual([false, false]);
   });
 
-  it('tags by re-PUT of the exact bytes; listTags equals skopeo list-tags, sorted and de-duplicated (§1.6)', async () => {
+  it('tags by re-PUT of the exact bytes; listTags equals skopeo list-tags, sorted and de-duplicated', async () => {
     const r = repo();
     const a = makeArtifact();
     await client.pushImage(r, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['zeta'] });
@@ -82,7 +82,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
     for (const t of ours) expect((await client.headManifest(r, t))?.digest).toBe(a.digest);
   });
 
-  it('skopeo copy round trip keeps the digest: ours → oci layout → another repository (§5)', async () => {
+  it('skopeo copy round trip keeps the digest: ours → oci layout → another repository', async () => {
     const r = repo('src');
     const a = makeArtifact(20_000, { artifactType: 'application/vnd.d2.test' });
     await client.pushImage(r, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] });
@@ -108,7 +108,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
     expect((await client.fetchBlob(r, sha256(a.layer))).equals(a.layer)).toBe(true);
   });
 
-  it('referrers: no API on 2.8.2 → the sha256-<hex> fallback index is maintained and read (§1.7)', async () => {
+  it('referrers: no API on 2.8.2 → the sha256-<hex> fallback index is maintained and read', async () => {
     const r = repo('ref');
     const a = makeArtifact();
     await client.pushImage(r, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] });
@@ -165,7 +165,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
     await expect(client.referrers(r, a.digest)).rejects.toThrow(/not the OCI referrers fallback index/);
   });
 
-  it('mounts across repositories (201) and falls back to uploading into the opened upload (202) (§1.4)', async () => {
+  it('mounts across repositories (201) and falls back to uploading into the opened upload (202)', async () => {
     const src = repo('mnt-src');
     const a = makeArtifact();
     await client.pushImage(src, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] });
@@ -194,7 +194,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
     expect((err as RegistryError).message).toContain(`${r.registry}/${r.repository}`);
   });
 
-  it('single-POST upload mode: 2.8.2 answers 202 and discards the body, so the client PUTs it (§1.4 trap 5)', async () => {
+  it('single-POST upload mode: 2.8.2 answers 202 and discards the body, so the client PUTs it', async () => {
     const c = newClient({ uploadMode: 'single-post' });
     const r = repo('single');
     const blob = Buffer.from('single post body');
@@ -212,7 +212,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
     await expect(client.pushBlob(r, img.blobs[1].source, img.blobs[1].digest, 1)).rejects.toBeInstanceOf(InputError);
   });
 
-  it('rejects bad tags and repositories before any request (issue 3 "References")', async () => {
+  it('rejects bad tags and repositories before any request', async () => {
     const quiet = new CaptureLogger();
     const c = newClient({ logger: quiet });
     const a = makeArtifact();
@@ -286,7 +286,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
   }
 
   if (mode === 'token') {
-    it('one artifact push costs exactly one token fetch per repository (scope hints + single-flight, §1.2)', async () => {
+    it('one artifact push costs exactly one token fetch per repository (scope hints + single-flight)', async () => {
       const c = newClient();
       const before = reg.tokenServer!.issued;
       const r = repo('tokens');
@@ -314,7 +314,7 @@ describe.each(MODES)('RegistryClient against distribution 2.8.2 (%s mode)', (mod
       anon.close();
     });
 
-    it('OAuth2: an identity token (refresh token) is exchanged with grant_type=refresh_token (§1.2)', async () => {
+    it('OAuth2: an identity token (refresh token) is exchanged with grant_type=refresh_token', async () => {
       const form = new URLSearchParams({ grant_type: 'password', username: 'testuser', password: 'testpass', client_id: 't', service: 'test-registry', access_type: 'offline' });
       const { request } = await import('node:http');
       const refresh = await new Promise<string>((resolve, reject) => {

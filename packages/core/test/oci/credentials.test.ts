@@ -1,5 +1,5 @@
 /**
- * Credential sources (oci-distribution.md §1.3, trap 19) and challenge parsing (§1.2, trap 10). The credential
+ * Credential sources and challenge parsing. The credential
  * helper is a real executable `docker-credential-test` on PATH in a temp dir; the end-to-end cases push to the real
  * sandbox registry (htpasswd and token modes) with a capturing logger to prove no secret is logged.
  */
@@ -54,7 +54,7 @@ describe('DockerConfigCredentials', () => {
     expect(await p.get('other.example')).toBeUndefined();
   });
 
-  it('finds Docker Hub credentials under https://index.docker.io/v1/ (trap 18)', async () => {
+  it('finds Docker Hub credentials under https://index.docker.io/v1/', async () => {
     const p = new DockerConfigCredentials({ configDir: configDir({ auths: { 'https://index.docker.io/v1/': { auth: b64('hubuser:hubpass') } } }), env: {} });
     expect(await p.get('registry-1.docker.io')).toEqual({ username: 'hubuser', password: 'hubpass' });
     expect(await p.get('docker.io')).toEqual({ username: 'hubuser', password: 'hubpass' });
@@ -135,7 +135,7 @@ describe('Static, GitHub token and chained credentials', () => {
   });
 });
 
-describe('WWW-Authenticate parsing (trap 10)', () => {
+describe('WWW-Authenticate parsing', () => {
   it('parses Bearer with several space-separated scopes and error=insufficient_scope', () => {
     const ch = parseChallenge('Bearer realm="http://127.0.0.1:5/token",service="test-registry",scope="repository:flux/demo:pull,push repository:flux/src:pull",error="insufficient_scope"');
     expect(bearerOf(ch)).toEqual({ realm: 'http://127.0.0.1:5/token', service: 'test-registry', scopes: ['repository:flux/demo:pull,push', 'repository:flux/src:pull'], error: 'insufficient_scope' });

@@ -1,5 +1,5 @@
 /**
- * Registry error parsing and translation (oci-distribution.md §1.8, trap 21; github-actions.md §2.3, §2.4). The GHCR
+ * Registry error parsing and translation. The GHCR
  * bodies are the documented shapes of its failures (GHCR cannot run here); distribution's are real 2.8.2 shapes.
  */
 import { describe, expect, it } from 'vitest';

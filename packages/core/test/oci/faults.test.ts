@@ -1,5 +1,5 @@
 /**
- * Reliability (oci-distribution.md §1.8, traps 3, 11, 22; issue 3 "Reliability"): the real sandbox registry behind
+ * Reliability: the real sandbox registry behind
  * the fault-injecting proxy (@d2/sandbox/fault-proxy). Pushes survive 429 + Retry-After, 503s, a connection reset
  * mid-upload and slow responses with bounded retries; a permanent 500 fails fast with a clear error; a failed push
  * never leaves a manifest that points at missing blobs; redirects to another origin carry no credentials.
@@ -152,7 +152,7 @@ describe('RegistryClient through a fault-injecting proxy (anonymous registry)', 
   });
 });
 
-describe('redirects never carry credentials to another origin (§1.8, trap 11)', () => {
+describe('redirects never carry credentials to another origin', () => {
   let reg: SandboxRegistry;
   let proxy: FaultProxy;
   let cdn: Server;

@@ -31,7 +31,7 @@ export interface Artifact {
   blobs: { digest: string; size: number; source: { data: Buffer } }[];
 }
 
-/** A Flux-style artifact (flux-artifact.md media types) with a random layer of `size` bytes. */
+/** A Flux-style artifact (Flux media types) with a random layer of `size` bytes. */
 export function makeArtifact(size = 4096, extra: Record<string, unknown> = {}): Artifact {
   const config = Buffer.from('{}');
   const layer = randomBytes(size);
@@ -54,7 +54,7 @@ export function makeArtifact(size = 4096, extra: Record<string, unknown> = {}): 
   };
 }
 
-/** Writes an artifact as an OCI image layout (oci-distribution.md §5 step 1). */
+/** Writes an artifact as an OCI image layout. */
 export function writeLayout(a: Artifact, tag = 'v1'): string {
   const dir = tempDir('layout');
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });

@@ -1,4 +1,4 @@
-/** Reference parsing and validation (oci-distribution.md §1.1, traps 17 and 18; issue 3 "References"). */
+/** Reference parsing and validation. */
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { formatReference, isLoopback, parseReference, referrersTag, validateDigest, validateRepository, validateTag } from '../../src/oci/references.js';
@@ -18,7 +18,7 @@ describe('parseReference', () => {
     expect(parseReference(input)).toEqual(expected);
   });
 
-  it('applies Docker Hub rules: docker.io → registry-1.docker.io, library/ for one-component names (trap 18)', () => {
+  it('applies Docker Hub rules: docker.io → registry-1.docker.io, library/ for one-component names', () => {
     expect(parseReference('alpine')).toEqual({ registry: 'registry-1.docker.io', repository: 'library/alpine' });
     expect(parseReference('alpine:3.20')).toEqual({ registry: 'registry-1.docker.io', repository: 'library/alpine', tag: '3.20' });
     expect(parseReference('docker.io/alpine')).toEqual({ registry: 'registry-1.docker.io', repository: 'library/alpine' });
@@ -64,7 +64,7 @@ describe('parseReference', () => {
   });
 });
 
-describe('validateTag (trap 17)', () => {
+describe('validateTag', () => {
   it.each(['v1', 'latest', '1.0.0', '_x', 'A-b_c.d', 'a'.repeat(128), 'sha256-' + 'a'.repeat(64), 'sha256-' + 'a'.repeat(64) + '.sig'])('accepts %s', (t) => {
     expect(() => validateTag(t)).not.toThrow();
   });
@@ -109,7 +109,7 @@ describe('validateRepository / validateDigest / isLoopback / referrersTag', () =
     for (const h of ['10.0.0.1:5000', 'ghcr.io', '127.example.com', 'localhost.example.com', '[::2]']) expect(isLoopback(h), h).toBe(false);
   });
 
-  it('derives the fallback tag <alg>-<hex> (§1.7)', () => {
+  it('derives the fallback tag <alg>-<hex>', () => {
     expect(referrersTag(D)).toBe(`sha256-${'a'.repeat(64)}`);
     expect(referrersTag(`sha512:${'b'.repeat(128)}`)).toBe(`sha512-${'b'.repeat(64)}`);
   });

@@ -9,8 +9,8 @@ import {
 } from '../../src/oidc/index.js';
 
 describe('identity providers', () => {
-  it('registers env before github-actions', () => {
-    expect([...IDENTITY_PROVIDERS.keys()]).toEqual(['env', 'github-actions']);
+  it('registers env, then file, before github-actions', () => {
+    expect([...IDENTITY_PROVIDERS.keys()]).toEqual(['env', 'file', 'github-actions']);
   });
 
   it('SIGSTORE_ID_TOKEN wins over the GitHub Actions token endpoint', async () => {

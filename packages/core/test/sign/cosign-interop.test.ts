@@ -1,7 +1,8 @@
 /**
  * Interoperability with the real cosign 3 CLI (built by scripts/reference-tools.sh; skipped when it is absent) against
  * the sandbox registry and the Sigstore stand-in: what we write, cosign verifies; what cosign writes, we verify
- * (cosign-signatures.md §1, §2.3, §3, §5.3; trap 4: a bundle must be correct because it disables the .sig fallback).
+ * (docs/signing.md "Signature layouts"; a bundle must be correct, because once one exists cosign no longer falls back
+ * to the .sig).
  * cosign reaches the stand-in's Fulcio through the v1 bridge of @d2/sandbox/reference-tools.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,7 +63,7 @@ describe.skipIf(!cosignBin)('cosign 3 interoperability (needs the reference tool
     });
   }
 
-  it('cosign verify reads our append to a .sig that cosign wrote, and we verify cosign\'s layer (§1.6)', async () => {
+  it('cosign verify reads our append to a .sig that cosign wrote, and we verify cosign\'s layer', async () => {
     const a = await push();
     const s = await cosign.sign(a.ref, { identityToken: oidc.issueToken(TAG), format: 'legacy' });
     expect(s.code, s.stderr).toBe(0);

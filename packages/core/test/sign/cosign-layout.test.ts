@@ -1,4 +1,4 @@
-/** Unit tests of the cosign layout writers (cosign-signatures.md §1.2–§1.6, §2.3, §2.4) and the Flux verify block (§3.1). */
+/** Unit tests of the cosign layout writers and the Flux verify block. */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ import type { SerializedBundle } from '@sigstore/bundle';
 const D = `sha256:${'ab'.repeat(32)}`;
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-describe('§1.1/§1.3 references, tags and payload', () => {
+describe('references, tags and payload', () => {
   it('docker-reference is ggcr Repository.Name(): index.docker.io and library/ for Docker Hub', () => {
     expect(dockerReference({ registry: 'ghcr.io', repository: 'org/app' })).toBe('ghcr.io/org/app');
     expect(dockerReference({ registry: 'docker.io', repository: 'alpine' })).toBe('index.docker.io/library/alpine');
@@ -49,7 +49,7 @@ describe('§1.1/§1.3 references, tags and payload', () => {
   });
 });
 
-describe('§1.2/§1.6 the .sig image: append, never replace', () => {
+describe('the .sig image: append, never replace', () => {
   const layer = (n: number) => ({ payload: Buffer.from(`payload-${n}`), annotations: { 'dev.cosignproject.cosign/signature': `sig${n}`, 'dev.sigstore.cosign/bundle': '{}' } });
 
   it('appends to an existing Docker-media-type .sig, keeping its media types, layers, diff_ids and history', () => {
@@ -77,7 +77,7 @@ describe('§1.2/§1.6 the .sig image: append, never replace', () => {
   });
 });
 
-describe('§1.5 / §4.2 bundle → annotations', () => {
+describe('bundle → annotations', () => {
   const leaf = Buffer.from('3003020100', 'hex'); // any DER bytes: the PEM writer does not parse them
   const bundle = (withPromise = true): SerializedBundle => ({
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.2',
@@ -97,7 +97,7 @@ describe('§1.5 / §4.2 bundle → annotations', () => {
     messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: 'ZGln' }, signature: 'c2ln' },
   }) as SerializedBundle;
 
-  it('maps strings to JSON numbers, base64 logId to lowercase hex, keeps body a base64 string (traps 1, 2)', () => {
+  it('maps strings to JSON numbers, base64 logId to lowercase hex, keeps body a base64 string', () => {
     const a = cosignAnnotationsFromBundle(bundle());
     expect(a['dev.sigstore.cosign/bundle']).toBe('{"SignedEntryTimestamp":"U0VU","Payload":{"body":"Ym9keQ==","integratedTime":1700000000,"logIndex":42,"logID":"c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d"}}');
     expect(a['dev.cosignproject.cosign/signature']).toBe('c2ln');
@@ -106,12 +106,12 @@ describe('§1.5 / §4.2 bundle → annotations', () => {
     expect(rekorBundleJSON({ SignedEntryTimestamp: 's', Payload: { logID: 'x', logIndex: 1, integratedTime: 2, body: 'b' } })).toBe('{"SignedEntryTimestamp":"s","Payload":{"body":"b","integratedTime":2,"logIndex":1,"logID":"x"}}');
   });
 
-  it('an entry without SET (Rekor v2) is refused with the fix: Rekor v1 (trap 5)', () => {
+  it('an entry without SET (Rekor v2) is refused with the fix: Rekor v1', () => {
     expect(() => cosignAnnotationsFromBundle(bundle(false))).toThrow(/signed entry timestamp/);
   });
 });
 
-describe('§2.2–2.4 referrer manifest, statement and fallback index', () => {
+describe('referrer manifest, statement and fallback index', () => {
   it('statement: in-toto v1, subject digest without name, cosign sign predicate', () => {
     expect(cosignSignStatement(D).toString()).toBe(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"${'ab'.repeat(32)}"}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}`);
   });
@@ -143,7 +143,7 @@ describe('§2.2–2.4 referrer manifest, statement and fallback index', () => {
   });
 });
 
-describe('Flux verify block (cosign-signatures.md §3.1, §3.4; trap 15)', () => {
+describe('Flux verify block', () => {
   const SAN = 'https://github.com/acme/app/.github/workflows/release.yaml@refs/tags/app/v1.2.3';
   const ISS = 'https://token.actions.githubusercontent.com';
   const matches = (re: string, s: string) => RE2JS.compile(re).matcher(s).find();
@@ -174,7 +174,7 @@ describe('Flux verify block (cosign-signatures.md §3.1, §3.4; trap 15)', () =>
   });
 });
 
-describe('GitHub OIDC helpers (github-actions.md §3)', () => {
+describe('GitHub OIDC helpers', () => {
   const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 
   it('decodes claims, derives the Fulcio SAN from job_workflow_ref', () => {

@@ -2,8 +2,8 @@
  * End to end against REAL parts: the sandbox registry (CNCF distribution on loopback) through the product
  * RegistryClient (@d2/core/oci; one test uses the minimal test client without `pushReferrer`), the Sigstore stand-in
  * (@sigstore/mock Fulcio with CT log + Rekor v1 behind a real HTTP server) and the Actions-like OIDC endpoint.
- * Spec: cosign-signatures.md §1 (legacy .sig), §2.3/2.4 (bundle referrer + fallback index), §3 (verification), §5.2
- * (the stand-in canonicalizes `dsse` Rekor entries as real Rekor does, so the production default `dsse` is used).
+ * Layouts: docs/signing.md "Signature layouts" (legacy .sig, bundle referrer + fallback index) and "Who verifies
+ * what"; the stand-in canonicalizes `dsse` Rekor entries as real Rekor does, so the production default `dsse` is used.
  * Nothing is mocked in-process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,7 +87,7 @@ async function sigManifest(repo: Repository, digest: string): Promise<{ layers: 
   return JSON.parse(m.bytes.toString()) as { layers: Descriptor[]; config: Descriptor; mediaType: string };
 }
 
-describe('legacy .sig format (cosign-signatures.md §1, §4.2)', () => {
+describe('legacy .sig format', () => {
   let art: { repo: Repository; digest: string };
   beforeAll(async () => {
     art = await pushArtifact();
@@ -113,7 +113,7 @@ describe('legacy .sig format (cosign-signatures.md §1, §4.2)', () => {
     expect(Object.keys(a).sort()).toEqual([ANNOTATION_SIGNATURE, ANNOTATION_BUNDLE, ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN].sort());
     expect(a[ANNOTATION_CHAIN]).toBe('');
     expect(a[ANNOTATION_CERTIFICATE]).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
-    // §1.5: exact key order, integers as numbers, logID hex, body a base64 string.
+    // exact key order, integers as numbers, logID hex, body a base64 string.
     expect(a[ANNOTATION_BUNDLE]).toMatch(/^\{"SignedEntryTimestamp":"[A-Za-z0-9+/=]+","Payload":\{"body":"[A-Za-z0-9+/=]+","integratedTime":\d+,"logIndex":\d+,"logID":"[0-9a-f]{64}"\}\}$/);
     expect(JSON.parse(a[ANNOTATION_BUNDLE]).Payload.logIndex).toBe(r.rekorLogIndex);
   });
@@ -140,7 +140,7 @@ describe('legacy .sig format (cosign-signatures.md §1, §4.2)', () => {
     }
   });
 
-  it('a second signature appends a layer (§1.6): existing layer kept byte for byte, config gets a second diff_id', async () => {
+  it('a second signature appends a layer: existing layer kept byte for byte, config gets a second diff_id', async () => {
     const before = await sigManifest(art.repo, art.digest);
     const tagCtx = { ...MAIN, ref: 'refs/tags/v1.0.0' };
     await signerFor(tagCtx).sign(art.repo, art.digest);
@@ -150,7 +150,7 @@ describe('legacy .sig format (cosign-signatures.md §1, §4.2)', () => {
     const config = JSON.parse((await client.fetchBlob(art.repo, after.config.digest)).toString()) as { rootfs: { diff_ids: string[] }; history: unknown[] };
     expect(config.rootfs.diff_ids).toEqual([after.layers[0].digest, after.layers[1].digest]);
     expect(config.history).toHaveLength(2);
-    // Either identity verifies: one good layer suffices (§3.2 step 1).
+    // Either identity verifies: one good layer suffices.
     const v1 = await verifyArtifact({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity(tagCtx), trustedRoot: sigstore.trustedRoot });
     expect(v1.identity).toBe(oidc.expectedIdentity(tagCtx));
     const v0 = await verifyArtifact({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot });
@@ -167,7 +167,7 @@ async function writeSig(repo: Repository, targetDigest: string, layers: { payloa
   await client.putManifest(repo, `${targetDigest.replace(':', '-')}.sig`, img.manifest, img.manifestMediaType);
 }
 
-describe('legacy verification rejects manipulated signatures (cosign-signatures.md §3.2)', () => {
+describe('legacy verification rejects manipulated signatures', () => {
   let a: { repo: Repository; digest: string };
   let b: { repo: Repository; digest: string };
   let layerA: Descriptor;
@@ -220,7 +220,7 @@ describe('legacy verification rejects manipulated signatures (cosign-signatures.
   });
 });
 
-describe('certificate validity vs integratedTime (§3.2 step 8)', () => {
+describe('certificate validity vs integratedTime', () => {
   it('a certificate that expired before Rekor integrated the entry fails', async () => {
     // The stand-in's CA clock is an hour behind: its 10-minute certificates are expired when Rekor logs the entry.
     const stale = await startSigstore({ caClock: new Date(Date.now() - 3600_000), validFrom: new Date(Date.now() - 7200_000) });
@@ -235,7 +235,7 @@ describe('certificate validity vs integratedTime (§3.2 step 8)', () => {
   });
 });
 
-describe('bundle format: DSSE v0.3 referrer (cosign-signatures.md §2.2–2.4)', () => {
+describe('bundle format: DSSE v0.3 referrer', () => {
   it('bundle: pushes a referrer listed in the fallback index; verification takes the bundle path', async () => {
     const art = await pushArtifact();
     const r = await signerFor(MAIN, 'bundle').sign(art.repo, art.digest);
@@ -263,7 +263,7 @@ describe('bundle format: DSSE v0.3 referrer (cosign-signatures.md §2.2–2.4)',
     expect((await verifyFails({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity({ ...MAIN, ref: 'refs/heads/x' }), trustedRoot: sigstore.trustedRoot })).check).toBe('identity');
   });
 
-  it('a registry client without pushReferrer: the signer maintains the fallback index itself (§2.4)', async () => {
+  it('a registry client without pushReferrer: the signer maintains the fallback index itself', async () => {
     const art = await pushArtifact();
     const mini = new MiniRegistry(registry.url);
     const r = await signerFor(MAIN, 'bundle', sigstore, { registry: mini }).sign(art.repo, art.digest);
@@ -280,7 +280,7 @@ describe('bundle format: DSSE v0.3 referrer (cosign-signatures.md §2.2–2.4)',
     expect(v.format).toBe('bundle');
   });
 
-  it('both: .sig and referrer; the bundle takes precedence and a failing bundle does not fall back to .sig (traps 3/4)', async () => {
+  it('both: .sig and referrer; the bundle takes precedence and a failing bundle does not fall back to .sig', async () => {
     const art = await pushArtifact();
     const fulcioBefore = sigstore.requests.fulcio;
     const r = await signerFor(MAIN, 'both').sign(art.repo, art.digest);
@@ -347,7 +347,7 @@ describe('failures and guards', () => {
     expect(sigstore.requests.fulcio).toBe(before);
   });
 
-  it('warns that the public log reveals names when the repository is private (trap 22)', async () => {
+  it('warns that the public log reveals names when the repository is private', async () => {
     const art = await pushArtifact();
     const warnings: string[] = [];
     const logger = { debug: () => {}, info: () => {}, warn: (m: string) => warnings.push(m) };
@@ -373,7 +373,7 @@ describe('failures and guards', () => {
   });
 });
 
-describe('timestamp authority (optional, §1.4 rfc3161timestamp)', () => {
+describe('timestamp authority (optional, the rfc3161timestamp annotation)', () => {
   it('adds the rfc3161timestamp annotation and still verifies', async () => {
     const withTsa = await startSigstore({ tsa: true });
     try {

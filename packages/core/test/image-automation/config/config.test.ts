@@ -66,7 +66,7 @@ spec:
       REGISTRY: registry.example.com
 `;
 
-describe('readFleetConfig (trap 9, §5)', () => {
+describe('readFleetConfig', () => {
   it('joins the automation with its GitRepository (checkout = its ref) and the Kustomization (path, namespace, substitution)', () => {
     const dir = tree({ 'cluster/sources.yaml': SOURCES, 'cluster/auto.yaml': IUA('    strategy: Setters\n') });
     const [t] = readFleetConfig(dir, 'cluster');

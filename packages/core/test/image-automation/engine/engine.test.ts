@@ -1,7 +1,7 @@
 /**
  * The engine against real parts: CNCF distribution (sandbox registry) seeded with tags, the sandbox HTTP git server
  * (git http-backend behind Basic auth) holding a D2-like fleet, apps and infra repositories, and the git CLI.
- * Checks Flux's git semantics (image-automation.md §5, traps 15–17) with `git cat-file -p`.
+ * Checks Flux's git semantics with `git cat-file -p`.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -162,7 +162,7 @@ describe('runImageUpdate on a D2-like fleet over the sandbox git server and regi
     ]);
   });
 
-  it('second run is a no-op: no commit, no push (trap 17)', async () => {
+  it('second run is a no-op: no commit, no push', async () => {
     const before = commitOf(server, 'acme/d2-apps', 'refs/heads/image-updates')?.sha;
     const requests = server.stats.requests;
     const r = await runImageUpdate({ targets }, deps);
@@ -173,7 +173,7 @@ describe('runImageUpdate on a D2-like fleet over the sandbox git server and regi
     expect(server.stats.requests).toBeGreaterThan(requests); // it did clone and fetch
   });
 
-  it('a new tag adds one commit on top of the existing image-updates branch (trap 16)', async () => {
+  it('a new tag adds one commit on top of the existing image-updates branch', async () => {
     await seed(reg, DEMO_IMAGES.podinfo.repository, ['6.9.1']);
     const before = commitOf(server, 'acme/d2-apps', 'refs/heads/image-updates')?.sha;
     const r = await runImageUpdate({ targets: [targets[0]] }, deps);

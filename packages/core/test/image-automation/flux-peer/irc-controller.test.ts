@@ -318,7 +318,7 @@ describe('IRC TestImagePolicyReconciler_apiServerValidation / _intervalNotConfig
 
 describe('IRC TestImagePolicyReconciler_digestReflection', () => {
   // Each case: reconcile, then move every tag to new content (LoadImages again), change the policy, reconcile again.
-  // A stateless run has no status to keep, so IfNotPresent reads the registry like Always (image-automation.md,
+  // A stateless run has no status to keep, so IfNotPresent reads the registry like Always (docs/image-automation.md,
   // "Engine"); the three cases where Flux keeps the previous status's digest are marked `stateful`.
   const versions = ['v1.0.0', 'v1.1.0', 'v1.1.1', 'v2.0.0'];
   type Reflect = 'Always' | 'IfNotPresent' | 'Never' | undefined;

@@ -1,4 +1,4 @@
-/** The Git wrapper and Flux push semantics against real git over file:// remotes (image-automation.md §5, trap 15). */
+/** The Git wrapper and Flux push semantics against real git over file:// remotes. */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,7 @@
 /**
- * image-automation.md §6.1 "Policy cases", table-driven, case ids in the test names: upstream unit tests (S, A, N, F),
- * controller tests (C, P, D), PKG ParseVersion lists and the whole "Derived cases" table (read from the spec).
+ * The policy cases of docs/image-policies.md "Tests", table-driven, case ids in the test names: upstream unit tests (S, A, N, F),
+ * controller tests (C, P, D), PKG ParseVersion lists and the whole "Derived cases" table (read from
+ * ../shared/specs/image-automation.md at test time, never copied).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -55,7 +56,7 @@ function electError(spec: ImagePolicySpec, tags: string[]): PolicyError {
   throw new Error(`expected an election error, got ${electLatest(spec, tags).tag}`);
 }
 
-describe('§6.1 SemVer upstream unit tests (IRC semver_test.go)', () => {
+describe('SemVer upstream unit tests (IRC semver_test.go)', () => {
   it.each([
     ['S1', '1.0.x', ['1.0.0', '1.0.0.1', '1.0.0p', '1.0.1', '1.2.0', '0.1.0'], '1.0.1'],
     ['S2', '1.0.x', ['v1.2.3', 'v1.0.0', 'v0.1.0'], 'v1.0.0'],
@@ -104,7 +105,7 @@ describe('§6.1 SemVer upstream unit tests (IRC semver_test.go)', () => {
   });
 });
 
-describe('§6.1 Alphabetical upstream unit tests (IRC alphabetical_test.go)', () => {
+describe('Alphabetical upstream unit tests (IRC alphabetical_test.go)', () => {
   const ubuntu = ['16.04', '16.04.1', '16.10', '20.04', '20.10'];
   const names = ['xenial', 'yakkety', 'zesty', 'artful', 'bionic'];
   const stamps = ['1606234201', '1606364286', '1606334092', '1606334284', '1606334201'];
@@ -134,7 +135,7 @@ describe('§6.1 Alphabetical upstream unit tests (IRC alphabetical_test.go)', ()
   });
 });
 
-describe('§6.1 Numerical upstream unit tests (IRC numerical_test.go, input shuffled)', () => {
+describe('Numerical upstream unit tests (IRC numerical_test.go, input shuffled)', () => {
   const stamps = ['1606234201', '1606364286', '1606334092', '1606334284', '1606334201'];
   it.each([
     ['N1', 'asc', ['-62', '-88', '73', '72', '15', '16', '15', '29', '-33', '-91'], '73'],
@@ -173,7 +174,7 @@ describe('§6.1 Numerical upstream unit tests (IRC numerical_test.go, input shuf
   });
 });
 
-describe('§6.1 filterTags upstream unit tests (IRC filter_test.go, sorted output)', () => {
+describe('filterTags upstream unit tests (IRC filter_test.go, sorted output)', () => {
   const debug = ['123-123.123.abcd123-debug', '123-123.123.abcd123', '123-123.123.abcd456-debug', '123-123.123.abcd456'];
   it.each([
     ['F1', '', '', ['a'], ['a']],
@@ -193,7 +194,7 @@ describe('§6.1 filterTags upstream unit tests (IRC filter_test.go, sorted outpu
   });
 });
 
-describe('§6.1 controller tests (IRC imagepolicy_controller_test.go, policy_test.go)', () => {
+describe('controller tests (IRC imagepolicy_controller_test.go, policy_test.go)', () => {
   const c1 = ['1.0.0', '2.0.0', '1.0.1', '1.2.0'];
   const c2 = ['v1.0.0', 'v2.0.0', 'v1.0.1', 'v1.2.0'];
   const p = ['0.1.0', '0.1.1', '0.2.0', '1.0.0', '1.0.1', '1.0.2', '1.1.0-alpha'];
@@ -266,7 +267,7 @@ describe('§6.1 controller tests (IRC imagepolicy_controller_test.go, policy_tes
   });
 });
 
-describe('§6.1 PKG version_test.go (ParseVersion)', () => {
+describe('PKG version_test.go (ParseVersion)', () => {
   it.each(['v1.2.3', 'v2025.07.03', 'v1.2.0-x.Y.0+metadata', 'v1.2.0-x.Y.0+metadata-width-hypen', 'v1.2.3-rc1-with-hypen'])(
     'OK %j',
     (tag) => {
@@ -282,7 +283,7 @@ describe('§6.1 PKG version_test.go (ParseVersion)', () => {
   });
 });
 
-describe('§6.1 Derived cases (the whole table, read from image-automation.md)', () => {
+describe('Derived cases (the whole table, read from the image automation spec)', () => {
   const rows = readDerivedCases();
   it('the table was read', () => {
     expect(rows.length).toBeGreaterThanOrEqual(36);

@@ -1,7 +1,7 @@
 /**
- * Differential tests against Go itself (image-automation.md traps 2–4): Masterminds/semver v3.5.0 behind IRC's SemVer
+ * Differential tests against Go itself (docs/image-policies.md "Decisions"): Masterminds/semver v3.5.0 behind IRC's SemVer
  * election, strconv.ParseFloat, regexp + ExpandString and IRC's exclusion filter, on seeded random inputs built from
- * the grammar's corner cases plus every §6.1 semver case. The oracle (go-oracle.ts) is built with the local Go
+ * the grammar's corner cases plus every upstream semver case. The oracle (go-oracle.ts) is built with the local Go
  * toolchain; the tests skip with a message when it cannot be built.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,7 +90,7 @@ function bitsOf(f: number): string {
 }
 
 describe.skipIf(!oracle)('differential against Go (Masterminds/semver v3.5.0, strconv, regexp)', () => {
-  it('semver election: 3,000 random ranges × tag lists, plus every §6.1 semver case', () => {
+  it('semver election: 3,000 random ranges × tag lists, plus every upstream semver case', () => {
     const derived = readDerivedCases()
       .filter((c) => c.spec.policy.semver && !c.spec.filterTags)
       .map((c): OracleRequest => ({ kind: 'semver', range: c.spec.policy.semver?.range ?? '', tags: c.tags }));

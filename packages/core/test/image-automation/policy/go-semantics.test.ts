@@ -1,5 +1,5 @@
 /**
- * Edge cases of the Go behaviours the policies depend on (image-automation.md §2.2–§2.5, traps 2–4). Expected values
+ * Edge cases of the Go behaviours the policies depend on. Expected values
  * were observed by running Go 1.26 strconv/regexp and Masterminds/semver v3.5.0 (differential.test.ts re-checks them
  * against Go itself when Go is installed).
  */
@@ -18,7 +18,7 @@ import {
   tryParseTagVersion,
 } from '@d2/core/image-automation';
 
-describe('Go strconv.ParseFloat(s, 64) (§2.4, trap 3)', () => {
+describe('Go strconv.ParseFloat(s, 64)', () => {
   it.each([
     ['1e3', 1000],
     ['Inf', Infinity],
@@ -73,7 +73,7 @@ describe('Go strconv.ParseFloat(s, 64) (§2.4, trap 3)', () => {
   });
 });
 
-describe('Go Regexp.ExpandString (§2.5)', () => {
+describe('Go Regexp.ExpandString', () => {
   const expand = (pattern: string, template: string, src: string): string => {
     const re = compileGoRegexp(pattern);
     const m = re.findSubmatchIndex(src);
@@ -122,7 +122,7 @@ describe('Go Regexp.ExpandString (§2.5)', () => {
   });
 });
 
-describe('Masterminds/semver semantics (§2.2, trap 2)', () => {
+describe('Masterminds/semver semantics', () => {
   const ok = (range: string, version: string): boolean => SemverConstraints.parse(range).check(newVersion(version));
 
   it.each([
@@ -171,7 +171,7 @@ describe('Masterminds/semver semantics (§2.2, trap 2)', () => {
   });
 });
 
-describe('byte order (§1, trap 1)', () => {
+describe('byte order', () => {
   it('compareBytes is UTF-8 byte order, not UTF-16 or locale', () => {
     expect(compareBytes('B', 'a')).toBe(-1);
     expect(compareBytes('v1.10', 'v1.9')).toBe(-1);

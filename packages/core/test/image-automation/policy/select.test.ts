@@ -1,6 +1,6 @@
 /**
- * `selectPolicy` / `parseTagList`, the offline election behind `d2 policy select` (issue 5 "CLI"): the tags file stands
- * for the registry listing, so the repository's exclusion list applies (image-automation.md §0, §1, §2).
+ * `selectPolicy` / `parseTagList`, the offline election behind `d2 policy select`: the tags file stands
+ * for the registry listing, so the repository's exclusion list applies.
  */
 import { describe, expect, it } from 'vitest';
 import { InputError } from '@d2/core';
@@ -44,7 +44,7 @@ describe('selectPolicy', () => {
     expect(r.storedTags[0]).toBe('latest');
   });
 
-  it('with the repository: default exclusions and latestRef.name = spec.image verbatim (trap 6)', () => {
+  it('with the repository: default exclusions and latestRef.name = spec.image verbatim', () => {
     const r = selectPolicy({
       policyYaml: policyYaml('    alphabetical:\n      order: asc'),
       repositoryYaml: repositoryYaml(),

@@ -1,5 +1,5 @@
 /**
- * Reads the "Derived cases" table of image-automation.md §6.1 from /work/shared (never copied into the repo) and turns
+ * Reads the "Derived cases" table of ../shared/specs/image-automation.md (third-party data, never copied into the repo) and turns
  * each row into an ImagePolicySpec, a tag list and the expected outcome.
  */
 import { readFileSync } from 'node:fs';

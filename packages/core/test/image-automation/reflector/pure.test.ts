@@ -1,5 +1,6 @@
 /**
- * ImageRepository parts that need no registry (image-automation.md §1, §6.1 E1–E8, L1–L2, trap 19): `spec.image`
+ * ImageRepository parts that need no registry (cases E1–E8, L1–L2 of docs/image-policies.md "Tests"; an
+ * explicit empty exclusion list still excludes .sig tags): `spec.image`
  * validation and canonicalisation (GGCR rules, Flux messages), exclusion lists, storage order, and manifest parsing.
  */
 import { describe, expect, it } from 'vitest';
@@ -19,11 +20,11 @@ import { InputError } from '@d2/core';
 
 const exclude = (list: string[] | undefined, tags: string[]): string[] => applyExclusionList(tags, compileExclusionList(list)).kept;
 
-describe('§6.1 exclusion list (IRC scan_test.go)', () => {
+describe('exclusion list (IRC scan_test.go)', () => {
   it.each([
     ['E1', undefined, ['0.1.0', '0.1.1', '0.2.0', '1.0.0', '1.1.0', '1.1.0-alpha'], ['0.1.0', '0.1.1', '0.2.0', '1.0.0', '1.1.0', '1.1.0-alpha']],
     ['E2', undefined, ['0.1.0', '0.1.1', '0.1.1.sig', '1.0.0-alpha', '1.0.0', '1.0.0.sig'], ['0.1.0', '0.1.1', '1.0.0-alpha', '1.0.0']],
-    ['E2 (explicit [] still excludes .sig, trap 19)', [], ['0.1.0', '0.1.1.sig'], ['0.1.0']],
+    ['E2 (explicit [] still excludes .sig)', [], ['0.1.0', '0.1.1.sig'], ['0.1.0']],
     ['E3', ['^.*\\-alpha$'], ['0.1.0', '0.1.1-alpha', '0.1.1', '0.1.1.sig', '1.0.0-alpha', '1.0.0'], ['0.1.0', '0.1.1', '0.1.1.sig', '1.0.0']],
     ['E4', ['[abc]'], ['a', 'b', 'c', 'd'], ['d']],
     ['E5', ['[a]', '[d]'], ['a', 'b', 'c', 'd'], ['b', 'c']],

@@ -1,7 +1,7 @@
 /**
  * ImageRepository scanning and digest reflection against the real sandbox registry (CNCF distribution on 127.0.0.1):
- * image-automation.md §1 (all Link pages, exclusions, descending byte order, latestTags) and §2.6 (HEAD digest, index
- * digest for multi-arch). The registry is seeded over the Distribution API with one tiny image manifest pushed under
+ * all Link pages, exclusions, descending byte order, latestTags; the digest by HEAD, the index digest for multi-arch
+ * (docs/image-policies.md "Pipeline"). The registry is seeded over the Distribution API with one tiny image manifest pushed under
  * many tags and an image index under one tag. (distribution 2.8.2 returns tags/list in one page and in no particular
  * order, which exercises the sort.)
  *
@@ -47,7 +47,7 @@ async function putManifest(reg: SandboxRegistry, repo: string, ref: string, body
 const PAGING_TAGS = Array.from({ length: 40 }, (_, i) => `build-${i}`);
 const TAGS = ['1.0.0', '1.0.1', '1.1.0', 'v1.2.0', '1.2.0-rc.1', '1.0.0.sig', '1.1.0.sig', 'latest', 'Beta', ...PAGING_TAGS];
 
-describe('scanImageRepository + resolveDigest against the sandbox registry (§1, §2.6)', () => {
+describe('scanImageRepository + resolveDigest against the sandbox registry', () => {
   let reg: SandboxRegistry;
   let imageDigest: string;
   let indexDigest: string;
@@ -85,7 +85,7 @@ describe('scanImageRepository + resolveDigest against the sandbox registry (§1,
     requests.length = 0;
     const r = await scanImageRepository({ image: `${reg.host}/acme/app` }, client);
     const all = [...TAGS, '2.0.0'];
-    // distribution 2.8.2 ignores `n` and answers in one page (pagination is the OCI client's job, oci-distribution.md).
+    // distribution 2.8.2 ignores `n` and answers in one page (pagination is the OCI client's job, docs/registry-client.md "Tag listing").
     expect(requests.length).toBeGreaterThanOrEqual(1);
     expect(r.canonicalImageName).toBe(`${reg.host}/acme/app`);
     expect(r.excluded.sort()).toEqual(['1.0.0.sig', '1.1.0.sig']);
@@ -113,7 +113,7 @@ describe('scanImageRepository + resolveDigest against the sandbox registry (§1,
     expect(await resolveDigest(`${reg.host}/acme/app`, tag, client, 'Never')).toBe('');
   });
 
-  it('electLatestRef: latestRef {name: spec.image verbatim, tag, digest} per digestReflectionPolicy (traps 6, 7)', async () => {
+  it('electLatestRef: latestRef {name: spec.image verbatim, tag, digest} per digestReflectionPolicy', async () => {
     const scan = await scanImageRepository({ image: `${reg.host}/acme/app` }, client);
     const policy = { imageRepositoryRef: { name: 'app' }, policy: { semver: { range: '>=2.0.0' } } };
     const base = { name: 'apps/app', image: `${reg.host}/acme/app`, tags: scan.tags, presorted: true };

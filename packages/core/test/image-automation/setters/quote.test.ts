@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatScalar } from '../../../src/image-automation/setters/quote.js';
 
-// image-automation.md §3.3 "Quoting of the new value": how Flux writes a new setter value into a *plain* scalar.
+// docs/image-automation.md "Setters", quoting of the new value: how Flux writes a new setter value into a *plain* scalar.
 // [derived] Each row was produced by running kyaml v0.21.1 (FormatNonStringStyle with a string schema, then the
 // go-yaml v3.0.4 encoder) on `k: x` with the value replaced — the same code path as IAC's setters.
 const KYAML_PLAIN: Array<[string, string]> = [
@@ -134,13 +134,13 @@ const KYAML_PLAIN: Array<[string, string]> = [
   ["18", "\"18\""],
 ];
 
-describe('formatScalar: plain scalars quote exactly when Flux would (§3.3, trap 20)', () => {
+describe('formatScalar: plain scalars quote exactly when Flux would', () => {
   it.each(KYAML_PLAIN)('%j → %j', (value, expected) => {
     expect(formatScalar(value, 'PLAIN')).toBe(expected);
   });
 });
 
-describe('formatScalar: existing quotes are kept (§3.3 "quoting kept per scalar")', () => {
+describe('formatScalar: existing quotes are kept', () => {
   it.each([
     ['86.3.0', 'QUOTE_DOUBLE', '"86.3.0"'],
     ['86.3.0', 'QUOTE_SINGLE', "'86.3.0'"],

@@ -11,7 +11,8 @@ import {
   type PolicySetterSource,
 } from '../../../src/image-automation/setters/index.js';
 
-// Fixtures are written here from the descriptions in image-automation.md §6.2 (not copied from IAC's testdata).
+// Fixtures U1–U12 (docs/image-automation.md "Tests") are written here from descriptions of IAC's cases (not copied
+// from IAC's testdata).
 
 const DIGEST = 'sha256:6745aaad46d795c9836632e1fb62f24b7e7f4c843144da8e47a5465c411a14be';
 const U_POLICIES: PolicySetterSource[] = [
@@ -108,7 +109,7 @@ function changedLines(a: string, b: string): number[] {
   return x.flatMap((l, i) => (l === y[i] ? [] : [i + 1]));
 }
 
-describe('IAC setter fixtures U1–U9 (§6.2)', () => {
+describe('IAC setter fixtures U1–U9', () => {
   function uTree() {
     const dir = tree({ 'marked.yaml': MARKED, Kustomization: KUSTOMIZATION, 'kustomization.yml': KUSTOMIZATION_YML, 'otherns.yaml': OTHERNS, 'unmarked.yaml': UNMARKED });
     symlinkSync(join(dir, 'does-not-exist.yaml'), join(dir, 'test.yaml'));
@@ -192,7 +193,7 @@ describe('IAC setter fixtures U1–U9 (§6.2)', () => {
   });
 });
 
-describe('applier cases U10–U12 (§6.2)', () => {
+describe('applier cases U10–U12', () => {
   const deploy = (policy: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -222,7 +223,7 @@ spec:
     expect(readFileSync(join(dir, 'appconfig/deploy.yaml'), 'utf8')).toContain('image: helloworld:1.0.2 #');
   });
 
-  it('U12: update.path ./yes updates yes/ only; FileChanges are relative to update.path (trap 13)', async () => {
+  it('U12: update.path ./yes updates yes/ only; FileChanges are relative to update.path', async () => {
     const dir = tree({ 'yes/deploy.yaml': deploy('policy1'), 'no/deploy.yaml': deploy('policy1') });
     const run = await updateWithSetters(join(dir, 'yes'), [{ namespace: 'test-ns', name: 'policy1', latestRef: { name: 'helloworld', tag: '1.0.1' } }]);
     expect(readFileSync(join(dir, 'yes/deploy.yaml'), 'utf8')).toContain('helloworld:1.0.1');
@@ -231,7 +232,7 @@ spec:
   });
 });
 
-describe('marker grammar (§3.1 marker examples)', () => {
+describe('marker grammar (marker examples)', () => {
   const setters = defineSetters([{ namespace: 'ns', name: 'p', latestRef: { name: 'img', tag: '2' } }]);
   it.each([
     '# {"$imagepolicy": "ns:p"}',
@@ -265,7 +266,7 @@ describe('marker grammar (§3.1 marker examples)', () => {
     expect(defineSetters([{ namespace: 'ns', name: 'none' }]).size).toBe(0);
   });
 
-  it('an unparseable latestRef fails the whole update (§3.1)', () => {
+  it('an unparseable latestRef fails the whole update', () => {
     expect(() => defineSetters([{ namespace: 'ns', name: 'bad', latestRef: { name: 'Bad/Upper', tag: 'x' } }])).toThrow(/invalid image ref/);
   });
 });
@@ -334,12 +335,12 @@ list: [a, b]
     expect(apply(input)).toBe(input.replace('image: img:1', 'image: img:2'));
   });
 
-  it('an invalid --- line makes a problem file that is left alone (§3.2)', () => {
+  it('an invalid --- line makes a problem file that is left alone', () => {
     expect(apply('kind: A\n--- x\nimage: img:1 # {"$imagepolicy": "ns:p"}\n')).toMatch(/^PROBLEM: invalid document separator/);
     expect(splitDocuments('a: 1\n---\nb: 2\n')).toEqual([{ start: 0, end: 4 }, { start: 9, end: 14 }]);
   });
 
-  it('top-level sequences and scalar metadata are problem files (#624, §3.2)', () => {
+  it('top-level sequences and scalar metadata are problem files (#624)', () => {
     expect(apply('- image: img:1 # {"$imagepolicy": "ns:p"}\n')).toMatch(/^PROBLEM/);
     expect(apply('metadata: x\nimage: img:1 # {"$imagepolicy": "ns:p"}\n')).toMatch(/^PROBLEM: metadata/);
   });
@@ -359,7 +360,7 @@ list: [a, b]
     expect(apply(input)).toBe(`a: |- # {"$imagepolicy": "ns:p"}\n    img:2\nb: >- # {"$imagepolicy": "ns:p"}\n  img:2\n\nc: d\n`);
   });
 
-  it('head comments: sequence items and values on their own line; never a comment above `key: value` (§3.1)', () => {
+  it('head comments: sequence items and values on their own line; never a comment above `key: value`', () => {
     const input = `list:
 # {"$imagepolicy": "ns:p"}
 - img:1
@@ -400,12 +401,12 @@ empty: # {"$imagepolicy": "ns:p"}
     expect(r.status).toBe('unchanged');
   });
 
-  it('whole-scalar replacement: a :tag marker on `image: app:1.0` yields `image: 1.1` (§3.1)', () => {
+  it('whole-scalar replacement: a :tag marker on `image: app:1.0` yields `image: 1.1`', () => {
     expect(apply('image: app:1.0 # {"$imagepolicy": "ns:p:tag"}\n', 'x', { 'ns:p:tag': '1.1' })).toBe('image: "1.1" # {"$imagepolicy": "ns:p:tag"}\n');
   });
 });
 
-describe('D2 repositories are in kyaml form: a bump changes only the marked line (§3.3)', () => {
+describe('D2 repositories are in kyaml form: a bump changes only the marked line', () => {
   it('d2-apps-like podinfo.yaml 6.14.0 → 6.15.0', () => {
     const input = `apiVersion: source.toolkit.fluxcd.io/v1
 kind: OCIRepository
@@ -441,7 +442,7 @@ spec:
   });
 });
 
-describe('file selection (§3.2)', () => {
+describe('file selection', () => {
   it('only .yaml/.yml/Kustomization with the literal "$imagepolicy"; hidden dirs included; lexical order', async () => {
     const m = (n: string) => `kind: K\nmetadata:\n  name: ${n}\nimage: img:1 # {"$imagepolicy": "ns:p"}\n`;
     const dir = tree({

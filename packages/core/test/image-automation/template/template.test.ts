@@ -17,8 +17,8 @@ const D2_TEMPLATE = D2_MESSAGE_TEMPLATE;
 
 const OCI = 'source.toolkit.fluxcd.io/v1';
 
-describe('the d2 template renders byte-identically to image-automation.md §4', () => {
-  it('one bump on frontend/base/podinfo.yaml (no blank line before Objects:, trap 14)', () => {
+describe('the d2 template renders byte-identically to Flux (docs/image-automation.md "Commit messages")', () => {
+  it('one bump on frontend/base/podinfo.yaml (no blank line before Objects:)', () => {
     const msg = renderCommitMessage(D2_TEMPLATE, {
       automation: { namespace: 'apps', name: 'apps' },
       result: result([['frontend/base/podinfo.yaml', OCI, 'OCIRepository', 'podinfo-chart', '6.14.0', '6.15.0', 'apps:frontend-podinfo:tag']]),
@@ -49,7 +49,7 @@ describe('the d2 template renders byte-identically to image-automation.md §4', 
   });
 });
 
-describe('IAC commit-message cases (§6.2)', () => {
+describe('IAC commit-message cases', () => {
   const u = () => result([['deploy.yaml', 'apps/v1', 'Deployment', 'test', 'helloworld:1.0.0', 'helloworld:v1.0.0', 'ns-x:policy-y']]);
 
   it('U14: summary, automation, files, lowercased Deployment, images with setters', () => {

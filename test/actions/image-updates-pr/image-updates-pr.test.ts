@@ -1,6 +1,7 @@
 // image-updates-pr through its committed bundle (runActionBundle), against the sandbox GitHub emulator (strict
-// OpenAPI validation) backed by real git repositories on the sandbox git server. Spec: github-actions.md §4, §7 item 12;
-// commit messages in the D2 template format of image-automation.md §4.
+// OpenAPI validation) backed by real git repositories on the sandbox git server. Behaviour: docs/github.md "image-updates-pr — decisions" (a re-run
+// is safe: it updates the same PR or does nothing); commit messages in the D2 template format (docs/image-automation.md
+// "Commit messages").
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** The commit message the D2 image automation writes for one bump (image-automation.md §4, rendered example). */
+/** The commit message the D2 image automation writes for one bump (the D2 template of docs/image-automation.md "Commit messages"). */
 function d2Message(from: string, to: string): string {
   return `Automated image update\n\nFiles:\n- ${FILE}\nObjects:\n- OCIRepository podinfo-chart\n  Changes:\n    - ${from} -> ${to}\n`;
 }
@@ -103,7 +104,7 @@ describe('image-updates-pr action (bundle, GitHub emulator, real git)', () => {
     return `exit ${r.exitCode}\nerrors: ${r.errors.join('\n')}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
   }
 
-  it('creates the PR with --fill-first title/body and a change table (§4.1), then updates it on a later push, then is a no-op', async () => {
+  it('creates the PR with --fill-first title/body and a change table, then updates it on a later push, then is a no-op', async () => {
     const dir = await seed('create');
     const sha1 = await git(dir, 'rev-parse', 'HEAD');
     const first = await run('create');
@@ -256,7 +257,7 @@ describe('image-updates-pr action (bundle, GitHub emulator, real git)', () => {
     expect(create.body).toContain('| `frontend/base/podinfo.yaml` |  | `6.14.0` → `6.20.0` | `apps:podinfo:tag` |');
   });
 
-  describe('error translation (github-actions.md §4.2, §4.4)', () => {
+  describe('error translation', () => {
     it('"GitHub Actions is not permitted to create or approve pull requests" names the setting and the App/PAT alternative', async () => {
       await seed('notpermitted');
       gh.failNext('pulls/create', 'not-permitted');

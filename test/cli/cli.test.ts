@@ -1,7 +1,7 @@
 /**
  * The d2 commands, run in-process through runCli (the same code the bundled binary runs) against the REAL parts:
  * the sandbox registry (CNCF distribution), the Sigstore stand-in and OIDC endpoint, the git server and the GitHub API
- * emulator. Golden vectors: flux-artifact.md §7.2 (fixture "fx").
+ * emulator. Golden vectors of fixture "fx": docs/artifacts.md "Golden vectors (fixture \"fx\")".
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,11 +18,11 @@ import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startOidc, type OidcContext, type SandboxOidc } from '@d2/sandbox/oidc';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { startSigstore, type SandboxSigstore } from '@d2/sandbox/sigstore';
-import { runCli, type Io } from '../packages/cli/src/cli.js';
-import { commands } from '../packages/cli/src/commands/index.js';
-import { remoteBranchSha, seedRepository } from '../packages/cli/src/demo/git.js';
-import { seedImages } from '../packages/cli/src/demo/images.js';
-import { fxFiles, VECTOR_META, writeTree as writeModeTree } from '../packages/core/test/flux/fixtures.js';
+import { runCli, type Io } from '../../packages/cli/src/cli.js';
+import { commands } from '../../packages/cli/src/commands/index.js';
+import { remoteBranchSha, seedRepository } from '../../packages/cli/src/demo/git.js';
+import { seedImages } from '../../packages/cli/src/demo/images.js';
+import { fxFiles, VECTOR_META, writeTree as writeModeTree } from '../../packages/core/test/flux/fixtures.js';
 
 interface Run {
   code: number;
@@ -101,7 +101,7 @@ describe('signing inputs are checked before anything is pushed', () => {
   });
 });
 
-describe('d2 build (flux-artifact.md §7.2 golden vectors)', () => {
+describe('d2 build (golden vectors of fixture "fx")', () => {
   let fx: string;
   beforeAll(() => {
     fx = join(scratch, 'fx');
@@ -113,13 +113,13 @@ describe('d2 build (flux-artifact.md §7.2 golden vectors)', () => {
     const r = await d2(['build', fx, '--source', VECTOR_META.source, '--revision', VECTOR_META.revision, '--created', VECTOR_META.created, '-o', layer]);
     expect(r.code).toBe(0);
     const j = r.json<Record<string, string | number>>();
-    // §7.2 "fx, defaults"
+    // fixture "fx" with the default ignore list
     expect(j.tarDigest).toBe('sha256:ebba607881333b42a079cfea5b15319cab7452810b13251da96edca41ae0bb7b');
     expect(j.tarSize).toBe(130560);
     expect(j.layerDigest).toBe('sha256:9d76ecd80b3fcc61f0b959c446af6218e211b606e48fb0bb2de6b9827c806105');
     expect(j.layerSize).toBe(23879);
     expect(j.manifestDigest).toBe('sha256:a1f652e6f717e7585fa4b1b9c86883974901e29692aafbcc91b74e263c6c12ca');
-    // -o out.tgz (issue 4's form) writes the very layer whose digest was printed; the output stays JSON.
+    // -o out.tgz (the push-artifact form) writes the very layer whose digest was printed; the output stays JSON.
     expect(`sha256:${createHash('sha256').update(readFileSync(layer)).digest('hex')}`).toBe(j.layerDigest);
     const built = await buildArtifact(fx, { ...VECTOR_META });
     try {
@@ -158,7 +158,7 @@ describe('d2 push / diff / tag / sign / verify against the sandbox registry and 
     await Promise.all([registry?.stop(), sigstore?.stop(), oidc?.stop()]);
   });
 
-  it('diff → push --sign → diff → unchanged push → change → verify → tag (issue 4 semantics)', async () => {
+  it('diff → push --sign → diff → unchanged push → change → verify → tag (push-artifact semantics)', async () => {
     const dir = tree({ 'deploy.yaml': 'kind: ConfigMap\n', 'sub/x.yaml': 'x: 1\n' });
     const ref = `oci://${registry.host}/acme/app`;
     const repo = { registry: registry.host, repository: 'acme/app' };
@@ -183,7 +183,7 @@ describe('d2 push / diff / tag / sign / verify against the sandbox registry and 
     const d1 = await d2(['diff', dir, `${ref}:latest`]);
     expect(d1.code).toBe(0);
     expect(d1.out).toMatch(/^no changes/);
-    // The comparison is by content: a different compressor or creation time is not a change (flux-artifact.md §4).
+    // The comparison is by content: a different compressor or creation time is not a change.
     expect((await d2(['diff', dir, `${ref}@${a1.digest}`, '--compressor', 'zlib', '--created', 'now'])).code).toBe(0);
 
     const p2 = await d2(['push', dir, ref, '--diff-tag', 'latest', '--tags', 'again', '-o', 'json']);
@@ -235,6 +235,31 @@ describe('d2 push / diff / tag / sign / verify against the sandbox registry and 
     expect((await d2(verifyArgs)).code).toBe(0);
   });
 
+  it('d2 sign takes the token from the file SIGSTORE_ID_TOKEN_FILE names; a file without a JWT is refused before signing', async () => {
+    const dir = tree({ 'f.yaml': 'f: 1\n' });
+    const ref = `oci://${registry.host}/acme/token-file`;
+    const p = await d2(['push', dir, ref, '-o', 'json']);
+    expect(p.code).toBe(0);
+    const digest = p.json<{ digest: string }>().digest;
+    const verifyArgs = ['verify', `${ref}@${digest}`, '--certificate-identity-regexp', subject, '--certificate-oidc-issuer-regexp', issuer, '--trusted-root', sigstore.trustedRootPath];
+    const tokenFile = join(scratch, 'projected-token');
+
+    writeFileSync(tokenFile, 'opaque-secret-value\n');
+    const bad = await d2(['sign', `${ref}@${digest}`, ...signFlags()], { SIGSTORE_ID_TOKEN_FILE: tokenFile });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain(`SIGSTORE_ID_TOKEN_FILE names ${tokenFile}`);
+    expect(bad.err).not.toContain('opaque-secret-value');
+    expect((await d2(verifyArgs)).err).toMatch(/no-signature/);
+
+    // A projected service account token ends without a newline, a hand-written file with one: both are trimmed.
+    writeFileSync(tokenFile, `${oidc.issueToken(identity)}\n`);
+    const s = await d2(['sign', `${ref}@${digest}`, ...signFlags(), '-o', 'json'], { SIGSTORE_ID_TOKEN_FILE: tokenFile });
+    expect(s.err).not.toMatch(/✗/);
+    expect(s.code).toBe(0);
+    expect(s.json()).toMatchObject({ digest, verified: true, certificateIdentity: oidc.expectedIdentity(identity) });
+    expect((await d2(verifyArgs)).code).toBe(0);
+  });
+
   it('--components publishes a matrix with {component} templates', async () => {
     const ws = tree({ 'components/one/a.yaml': 'a: 1\n', 'components/two/b.yaml': 'b: 1\n', 'other/c.yaml': 'c: 1\n' });
     const r = await d2(['push', 'components/{component}', `oci://${registry.host}/acme/matrix/{component}`, '--components', '*', '--workspace', ws, '--diff-tag', 'latest', '-o', 'json']);
@@ -250,7 +275,7 @@ describe('d2 push / diff / tag / sign / verify against the sandbox registry and 
     expect(missing.err).toMatch(/components found: one, two/);
   });
 
-  it('d2 release: version + latest-stable, idempotent re-run, downgrade refused (issue 6)', async () => {
+  it('d2 release: version + latest-stable, idempotent re-run, downgrade refused', async () => {
     const ws = tree({ 'components/frontend/app.yaml': 'v: 1\n' });
     const target = `oci://${registry.host}/acme/rel/{component}`;
     const repo = { registry: registry.host, repository: 'acme/rel/frontend' };
@@ -296,7 +321,7 @@ describe('registry credentials: --creds, D2_REGISTRY_USERNAME/PASSWORD, DOCKER_C
   });
 });
 
-describe('d2 policy select (image-automation.md §2)', () => {
+describe('d2 policy select', () => {
   const policy = (range: string) => `apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImagePolicy
 metadata:
@@ -333,7 +358,7 @@ spec:
   });
 });
 
-describe('d2 pr against the GitHub API emulator (github-actions.md §4)', () => {
+describe('d2 pr against the GitHub API emulator', () => {
   let git: SandboxGitServer;
   let github: GitHubEmulator;
   beforeAll(async () => {
@@ -444,7 +469,7 @@ describe('d2 pr --forge gitlab against the GitLab stand-in (a stand-in following
   });
 });
 
-describe('d2 update (direct mode) against the sandbox git server and registry (image-automation.md)', () => {
+describe('d2 update (direct mode) against the sandbox git server and registry (docs/image-automation.md)', () => {
   let git: SandboxGitServer;
   let registry: SandboxRegistry;
   beforeAll(async () => {

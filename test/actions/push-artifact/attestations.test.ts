@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '@d2/core/oci';
 import { runActionBundle, startOidc, startRegistry, startSigstore, type ActionRun, type SandboxOidc, type SandboxRegistry, type SandboxSigstore } from '@d2/sandbox';
 import { CosignCli, referenceTools, startFulcioV1Bridge, type FulcioV1Bridge } from '@d2/sandbox/reference-tools';
-import { ensureCliBundle, runD2, tempDir } from '../adversarial/helpers.js';
+import { ensureCliBundle, runD2, tempDir } from '../../adversarial/helpers.js';
 
 const explain = (r: ActionRun) => `exit ${r.exitCode}\nerrors: ${r.errors.join('\n')}\nstdout:\n${r.stdout.slice(-4000)}\nstderr:\n${r.stderr.slice(-2000)}`;
 const identity = { repository: 'acme/fleet', workflow: '.github/workflows/push-artifact.yaml', ref: 'refs/heads/main' };

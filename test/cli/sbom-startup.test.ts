@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { repoRoot } from '@d2/sandbox/paths';
-import { ensureCliBundle } from './adversarial/helpers.js';
+import { ensureCliBundle } from '../adversarial/helpers.js';
 
 const dist = join(repoRoot(), 'packages', 'cli', 'dist');
 /** A string only the CycloneDX library's code has (its 1.6 schema URL in the Spec module). */

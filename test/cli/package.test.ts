@@ -17,8 +17,8 @@ import { repoRoot } from '@d2/sandbox/paths';
 import { startOidc, type OidcContext, type SandboxOidc } from '@d2/sandbox/oidc';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { startSigstore, type SandboxSigstore } from '@d2/sandbox/sigstore';
-import { runCli, type Io } from '../packages/cli/src/cli.js';
-import { commands } from '../packages/cli/src/commands/index.js';
+import { runCli, type Io } from '../../packages/cli/src/cli.js';
+import { commands } from '../../packages/cli/src/commands/index.js';
 
 const root = repoRoot();
 const scratch = mkdtempSync(join(tmpdir(), 'd2-cli-package-'));

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { runCli, type Io } from '../packages/cli/src/cli.js';
-import { commands } from '../packages/cli/src/commands/index.js';
-import { remoteBranchSha, seedRepository } from '../packages/cli/src/demo/git.js';
-import { seedImages } from '../packages/cli/src/demo/images.js';
-import { RegistryClient } from '../packages/core/src/oci/index.js';
+import { runCli, type Io } from '../../packages/cli/src/cli.js';
+import { commands } from '../../packages/cli/src/commands/index.js';
+import { remoteBranchSha, seedRepository } from '../../packages/cli/src/demo/git.js';
+import { seedImages } from '../../packages/cli/src/demo/images.js';
+import { RegistryClient } from '../../packages/core/src/oci/index.js';
 
 const dirs: string[] = [];
 const tmp = () => {

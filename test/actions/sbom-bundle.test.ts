@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, expect, it } from 'vitest';
 import { repoRoot } from '@d2/sandbox/paths';
-import { cyclonedxErrors, KITCHEN_SINK, spdxErrors, writeFiles } from '../packages/core/test/sbom/fixtures.js';
+import { cyclonedxErrors, KITCHEN_SINK, spdxErrors, writeFiles } from '../../packages/core/test/sbom/fixtures.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'd2-sbom-bundle-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -11,12 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '@d2/core/oci';
 import { verifyArtifact } from '@d2/core/verify';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { ensureCliBundle, runD2 } from './adversarial/helpers.js';
-import type { DemoReport, IdentitiesFile } from '../packages/cli/src/demo/report.js';
+import { ensureCliBundle, runD2 } from '../adversarial/helpers.js';
+import type { DemoReport, IdentitiesFile } from '../../packages/cli/src/demo/report.js';
 
 
 
-describe('d2 demo (issue 8)', () => {
+describe('d2 demo', () => {
   const out = mkdtempSync(join(tmpdir(), 'd2-demo-test-'));
   let registry: SandboxRegistry;
   let run: { code: number; stdout: string; stderr: string };
@@ -57,7 +57,7 @@ describe('d2 demo (issue 8)', () => {
     expect(unchanged.every((p) => !p.pushed)).toBe(true);
   });
 
-  it('every artifact is signed, and the signatures are really in the registry and verify (cosign-signatures.md §3)', async () => {
+  it('every artifact is signed, and the signatures are really in the registry and verify', async () => {
     expect(report.artifacts.length).toBeGreaterThanOrEqual(6);
     const client = new RegistryClient({ credentials: { get: async () => undefined } });
     try {

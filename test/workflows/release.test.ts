@@ -18,7 +18,7 @@ import {
   parseReleaseTag,
   ReleaseError,
   releaseNotes,
-} from '../scripts/release/release.js';
+} from '../../scripts/release/release.js';
 
 const root = repoRoot();
 

@@ -1,6 +1,7 @@
 /**
  * release-artifact through its committed bundle against the sandbox registry, Sigstore stand-in and OIDC endpoint
- * (issue 6). The release workflow identity is `…/release-artifact.yaml@refs/tags/<component>/<version>`.
+ * (docs/cli.md "`d2 release <component>/<version> oci://host/repo/{component}`"). The release workflow identity is
+ * `…/release-artifact.yaml@refs/tags/<component>/<version>`.
  */
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -8,9 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type Io } from '../packages/cli/src/cli.js';
-import { commands } from '../packages/cli/src/commands/index.js';
-import { startUpdateWorld, type UpdateWorld } from './update-fixture.js';
+import { runCli, type Io } from '../../packages/cli/src/cli.js';
+import { commands } from '../../packages/cli/src/commands/index.js';
+import { startUpdateWorld, type UpdateWorld } from '../actions/e2e-update/update-fixture.js';
 
 describe('d2 update --group-by / --signing-key', () => {
   let w: UpdateWorld;

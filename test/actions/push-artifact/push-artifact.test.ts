@@ -1,8 +1,9 @@
 /**
  * push-artifact through its committed bundle (runActionBundle = node actions/push-artifact/dist/index.cjs with the
  * runner's environment) against the real sandbox registry (CNCF distribution 2.8.2), the Sigstore stand-in and the
- * Actions-like OIDC endpoint. Cross-checked with skopeo (an independent client). Specs: flux-artifact.md §1–§4,
- * cosign-signatures.md §1, §3; issue 4 and issue 10.
+ * Actions-like OIDC endpoint. Cross-checked with skopeo (an independent client). Artifact format: docs/artifacts.md;
+ * signatures: docs/signing.md "Signature layouts"; ordering (push, then sign, then tag): docs/security.md "Ordering
+ * guarantees".
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -94,7 +95,7 @@ describe('push-artifact (single component, distribution-action compatible)', () 
     expect(r.summary).toContain('matchOIDCIdentity');
   });
 
-  it('round trip: skopeo copies the artifact to an OCI layout and GNU tar extracts the same files and modes (flux-artifact.md §3)', async () => {
+  it('round trip: skopeo copies the artifact to an OCI layout and GNU tar extracts the same files and modes', async () => {
     chmodSync(join(ws, 'components/app/deploy.yaml'), 0o640);
     mkdirSync(join(ws, 'components/app/bin'), { recursive: true });
     writeFileSync(join(ws, 'components/app/bin/run.sh'), '#!/bin/sh\necho hi\n');
