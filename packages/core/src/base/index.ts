@@ -3,6 +3,7 @@
  * to import another one for them (docs/architecture.md, "Layers and boundaries"). It imports nothing from the domains.
  */
 export type * from './cloud.js';
+export * from './concurrency.js';
 export * from './cosign.js';
 export * from './digest.js';
 export * from './docker-hub.js';

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stat, unlink } from 'node:fs/promises';
-import { MediaType } from '../base/index.js';
+import { mapLimit, MediaType } from '../base/index.js';
 import { InputError } from '../errors.js';
 import { AuthManager, type TokenFetch } from './auth.js';
 import { parseChallenge, repositoryScope } from './challenge.js';
@@ -166,26 +166,6 @@ function nextLink(res: WireResponse): URL | undefined {
 
 function isDigest(reference: string): boolean {
   return reference.includes(':');
-}
-
-/** Bounded-parallel map that stops scheduling after the first failure and rethrows it once running work settles. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  let failed: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]);
-      } catch (error) {
-        failed ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed) throw failed.error;
-  return results;
 }
 
 export class RegistryClient {

@@ -18,6 +18,7 @@ import {
   COSIGN_SIGN_PREDICATE_TYPE,
   certificateIdentity,
   IN_TOTO_PAYLOAD_TYPE,
+  mapLimit,
   OCI_INDEX_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
   parseCertificate,
@@ -142,22 +143,7 @@ export class ArtifactSigner {
    */
   async signAll(items: { repo: Repository; digest: string }[], concurrency = 4): Promise<SignResult[]> {
     const shared = this.newSigner();
-    const results: SignResult[] = new Array(items.length);
-    let next = 0;
-    let failure: unknown;
-    const worker = async (): Promise<void> => {
-      while (failure === undefined && next < items.length) {
-        const i = next++;
-        try {
-          results[i] = await this.signOne(items[i].repo, items[i].digest, shared);
-        } catch (err) {
-          failure ??= err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-    if (failure !== undefined) throw failure;
-    return results;
+    return mapLimit(items, concurrency, (item) => this.signOne(item.repo, item.digest, shared));
   }
 
   private witnesses(entryType?: 'dsse' | 'intoto'): Witness[] {

@@ -9,7 +9,7 @@
  * the remote branch is reported as pushed. Repository URLs in reports, logs and errors are redacted (redactUrl).
  */
 import { join, relative, sep } from 'node:path';
-import type { Logger } from '../../base/index.js';
+import { mapLimit, type Logger } from '../../base/index.js';
 import { D2Error, formatError } from '../../errors.js';
 import { makeTempDir, redactUrl, redactUrls } from '../../util/index.js';
 import type { CommitSigner, GitOptions } from '../../git/index.js';
@@ -118,19 +118,6 @@ export interface EngineResult {
 
 export function objectLabel(o: ObjectIdentifier): string {
   return `${o.Kind}/${o.Namespace}/${o.Name}`;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Scans each distinct ImageRepository once and elects every policy; failures become policy errors. */
