@@ -14,6 +14,7 @@ export * from './identity.js';
 export type * from './logger.js';
 export * from './media-types.js';
 export type * from './oci.js';
+export type * from './retry.js';
 export type * from './seams.js';
 export * from './hosts.js';
 export * from './signature.js';

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stat, unlink } from 'node:fs/promises';
-import { mapLimit, MediaType } from '../base/index.js';
+import { mapLimit, MediaType, type RetryOptions } from '../base/index.js';
 import { InputError } from '../errors.js';
 import { AuthManager, type TokenFetch } from './auth.js';
 import { parseChallenge, repositoryScope } from './challenge.js';
@@ -27,16 +27,7 @@ export const MANIFEST_ACCEPT = [MediaType.OciManifest, MediaType.OciIndex, Media
 
 const ZERO_DIGEST = `sha256:${'0'.repeat(64)}`;
 
-export interface RetryOptions {
-  /** Total attempts including the first (default 5). */
-  attempts?: number;
-  /** First back-off delay (default 250 ms; doubles each time, ±10 % jitter). */
-  baseMs?: number;
-  /** Back-off cap (default 3000 ms). */
-  maxMs?: number;
-  /** Cap for a registry's Retry-After (default 10 000 ms). */
-  retryAfterMaxMs?: number;
-}
+export type { RetryOptions } from '../base/index.js';
 
 export interface RegistryClientOptions {
   /** Default: docker's lookup (DOCKER_AUTH_CONFIG, DOCKER_CONFIG/config.json with helpers) from `env`. */
@@ -49,6 +40,7 @@ export interface RegistryClientOptions {
   insecure?: boolean | string[];
   /** Parallel blob uploads (default 3, like dockerd, containerd and oras-go). */
   concurrency?: number;
+  /** Default 5 attempts, back-off from 250 ms doubling to 3000 ms (±10 % jitter), Retry-After capped at 10 000 ms. */
   retry?: RetryOptions;
   /** Socket inactivity timeout per request (default 60 000 ms). */
   timeoutMs?: number;
@@ -189,7 +181,7 @@ export class RegistryClient {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_DEADLINE_MS;
     this.budget = opts.budget;
     this.maxPages = opts.maxPages ?? 1_000_000;
-    this.retry = { attempts: 5, baseMs: 250, maxMs: 3000, retryAfterMaxMs: 10_000, ...opts.retry };
+    this.retry = { attempts: 5, baseMs: 250, maxMs: 3000, factor: 2, retryAfterMaxMs: 10_000, ...opts.retry };
     this.insecure = opts.insecure ?? false;
     this.concurrency = Math.max(1, opts.concurrency ?? 3);
     this.uploadMode = opts.uploadMode ?? 'post-put';
@@ -364,7 +356,7 @@ export class RegistryClient {
     if (!transient) return undefined;
     // A plain 500 is often a client bug (2.8.2 answers 500 to a wrong PATCH Content-Type): one retry only, so a permanent 500 fails fast.
     if (e.retryAfterMs !== undefined) return Math.min(e.retryAfterMs, this.retry.retryAfterMaxMs);
-    const base = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** (attempt - 1));
+    const base = Math.min(this.retry.maxMs, this.retry.baseMs * this.retry.factor ** (attempt - 1));
     return Math.round(base * (0.9 + Math.random() * 0.2));
   }
 

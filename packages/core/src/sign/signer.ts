@@ -83,7 +83,7 @@ export class ArtifactSigner {
     const r = opts.retry ?? {};
     this.fetchOpts = {
       timeout: opts.timeoutMs ?? 15_000,
-      retry: { retries: r.retries ?? 3, factor: r.factor ?? 2, minTimeout: r.minTimeoutMs ?? 500, maxTimeout: r.maxTimeoutMs ?? 5_000 },
+      retry: { retries: (r.attempts ?? 4) - 1, factor: r.factor ?? 2, minTimeout: r.baseMs ?? 500, maxTimeout: r.maxMs ?? 5_000 },
     };
     this.dsseEntryType = opts.dsseEntryType ?? 'dsse';
     this.logger = opts.logger ?? silent;
