@@ -63,7 +63,8 @@ export interface EngineConfig {
   dryRun?: boolean;
 }
 
-export interface ChangeRow {
+/** One value the update changed: an item of e2e-update's `changes` output (read back by the PR flow as `E2eChange`). */
+export interface AppliedChange {
   repository: string;
   file: string;
   /** `Kind/namespace/name` (empty parts kept), e.g. `OCIRepository//podinfo-chart`. */
@@ -109,7 +110,7 @@ export interface EngineResult {
   changed: boolean;
   /** `verified` only for commit-via api: whether the forge signed the commit. */
   commits: Array<{ repository: string; branch: string; sha: string; verified?: boolean }>;
-  changes: ChangeRow[];
+  changes: AppliedChange[];
   policyErrors: PolicyErrorRow[];
   targets: TargetReport[];
   /** Targets that failed as a whole (clone, template, push). */
@@ -172,12 +173,12 @@ interface BranchBuild {
  * Switches to the push branch, runs the setters, renders the message, commits and pushes with a lease; rebuilt on
  * the new tip when the branch moved (at most `pushAttempts` times). Returns the change rows of the last build.
  */
-async function buildAndPush(target: AutomationTarget, b: BranchBuild, config: EngineConfig, deps: EngineDeps, out: EngineResult, repository: string): Promise<{ rows: ChangeRow[]; changed: boolean }> {
+async function buildAndPush(target: AutomationTarget, b: BranchBuild, config: EngineConfig, deps: EngineDeps, out: EngineResult, repository: string): Promise<{ rows: AppliedChange[]; changed: boolean }> {
   const log = redactingLogger(deps.log);
   const { checkout, report } = b;
   const dir = checkout.dir;
   const attempts = Math.max(1, deps.pushAttempts ?? DEFAULT_PUSH_ATTEMPTS);
-  let rows: ChangeRow[] = [];
+  let rows: AppliedChange[] = [];
   for (let attempt = 1; ; attempt++) {
     const { existed } = await checkout.switchToPushBranch();
     report.pushBranchExisted = existed;
@@ -269,7 +270,7 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
   };
   out.targets.push(report);
   // This target's change rows and whether it changed anything, from the last build (a rebuild replaces them).
-  let rows: ChangeRow[] = [];
+  let rows: AppliedChange[] = [];
   let changed = false;
   const work = await makeTempDir('d2-update-', deps.workDir);
   const dir = work.path;
