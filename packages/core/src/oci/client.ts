@@ -13,6 +13,7 @@ import { AuthManager, type TokenFetch } from './auth.js';
 import { parseChallenge, repositoryScope } from './challenge.js';
 import { ChainCredentials, DockerConfigCredentials } from './credentials/index.js';
 import { parseErrorBody, RegistryError, RegistryErrorCode, isNotFound } from './errors.js';
+import { referrersIndexBytes } from './referrers-index.js';
 import { isLoopback, referrersTag, validateDigest, validateRepository, validateTag } from './references.js';
 import { ProxyResolver, type ProxyOptions } from './proxy.js';
 import { RequestTimeoutError } from '../util/index.js';
@@ -799,8 +800,7 @@ export class RegistryClient {
       for (const d of add) if (!listed.has(d.digest)) manifests.push(d);
       const changed = manifests.length !== (current?.manifests.length ?? -1) || (current?.manifests ?? []).some((d, i) => manifests[i]?.digest !== d.digest);
       if (!changed && current) return { tag, digest: current.manifest.digest, changed: false };
-      const json = { ...(current?.json ?? { schemaVersion: 2 }), mediaType: MediaType.OciIndex, manifests };
-      const bytes = Buffer.from(JSON.stringify(json));
+      const bytes = referrersIndexBytes(manifests, current?.json);
       const digest = await this.putManifest(repo, tag, bytes, MediaType.OciIndex);
       const after = await this.readFallbackIndex(repo, subjectDigest);
       const now = new Set((after?.manifests ?? []).map((d) => d.digest));

@@ -33,7 +33,8 @@ import { D2Error } from '../errors.js';
 import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type IdentityProvider } from '../oidc/index.js';
 import { cosignAnnotationsFromBundle, cosignAttestationLayer } from './annotations.js';
 import { buildSignatureImage, referrersFallbackTag, simpleSigningPayload, type SignatureLayer } from './cosign.js';
-import { addToReferrersIndex, bundleReferrerManifest, cosignSignStatement, OCI_EMPTY_BLOB, OCI_EMPTY_DIGEST } from './referrer.js';
+import { addToReferrersIndex } from '../oci/index.js';
+import { bundleReferrerManifest, cosignSignStatement, OCI_EMPTY_BLOB, OCI_EMPTY_DIGEST } from './referrer.js';
 import {
   DEFAULT_FULCIO_URL,
   DEFAULT_REKOR_URL,
