@@ -97,15 +97,21 @@ export class ArtifactSigner {
     return this.signOne(repo, digest);
   }
 
-  private async signOne(repo: Repository, digest: string, signer?: Signer): Promise<SignResult> {
+  /** The descriptor of the manifest to sign or attest; it must be in the registry already (pushed by digest). */
+  private async subjectOf(repo: Repository, digest: string, verb: 'sign' | 'attest'): Promise<Descriptor> {
     assertDigest(digest);
     const subject = await this.registry.headManifest(repo, digest);
     if (!subject) {
-      throw new D2Error(`cannot sign ${repo.registry}/${repo.repository}@${digest}: the manifest is not in the registry`, {
+      throw new D2Error(`cannot ${verb} ${repo.registry}/${repo.repository}@${digest}: the manifest is not in the registry`, {
         code: 'SIGNING_FAILED',
-        hint: 'push the artifact by digest first, then sign it, then move tags',
+        hint: `push the artifact by digest first, then ${verb === 'sign' ? 'sign it' : 'sign and attest it'}, then move tags`,
       });
     }
+    return subject;
+  }
+
+  private async signOne(repo: Repository, digest: string, signer?: Signer): Promise<SignResult> {
+    const subject = await this.subjectOf(repo, digest, 'sign');
     this.warnIfPrivate(undefined);
     // One ephemeral key and certificate per call (shared by the legacy and bundle recipes), as cosign does per run.
     return this.signWith(repo, digest, subject, signer ?? this.newSigner());
@@ -242,14 +248,7 @@ export class ArtifactSigner {
    * Sigstore failure leaves the registry untouched; a registry failure throws (the caller moves no tag).
    */
   async attest(repo: Repository, digest: string, statements: StatementToSign[], opts: { legacy: boolean }): Promise<AttestedStatement[]> {
-    assertDigest(digest);
-    const subject = await this.registry.headManifest(repo, digest);
-    if (!subject) {
-      throw new D2Error(`cannot attest ${repo.registry}/${repo.repository}@${digest}: the manifest is not in the registry`, {
-        code: 'SIGNING_FAILED',
-        hint: 'push the artifact by digest first, then sign and attest it, then move tags',
-      });
-    }
+    const subject = await this.subjectOf(repo, digest, 'attest');
     const signer = this.newSigner();
     const builder = new DSSEBundleBuilder({ signer, witnesses: this.witnesses(this.dsseEntryType) });
     const signed: { st: StatementToSign; bundle: SerializedBundle }[] = [];
