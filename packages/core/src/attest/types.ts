@@ -48,18 +48,9 @@ export interface AttestationRegistry {
   referrers(repo: Repository, digest: string, artifactType?: string): Promise<Descriptor[]>;
 }
 
-/** One attestation of an artifact, written in this run or found already attached. */
-export interface AttestationResult {
+/** One attestation of an artifact, written in this run (the signer's AttestedStatement) or found already attached. */
+export interface AttestationResult extends AttestedStatement {
   type: AttestationType;
-  predicateType: string;
-  /** `registry/repo@<referrer digest>`. */
-  referrer: string;
-  referrerDigest: string;
-  rekorLogIndex: number;
-  certificateIdentity: string;
-  certificateOidcIssuer: string;
-  /** `registry/repo:sha256-<hex>.att` when the legacy layout was written. */
-  legacyTag?: string;
   /** true when an attestation of this predicate type by the same identity was already attached (nothing was added). */
   existing: boolean;
 }

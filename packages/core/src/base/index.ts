@@ -3,6 +3,7 @@
  * to import another one for them (docs/architecture.md, "Layers and boundaries"). It imports nothing from the domains.
  */
 export type * from './cloud.js';
+export * from './concurrency.js';
 export * from './cosign.js';
 export * from './digest.js';
 export * from './docker-hub.js';
@@ -13,6 +14,7 @@ export * from './identity.js';
 export type * from './logger.js';
 export * from './media-types.js';
 export type * from './oci.js';
+export type * from './retry.js';
 export type * from './seams.js';
 export * from './hosts.js';
 export * from './signature.js';

@@ -246,6 +246,8 @@ export class BlockWriter {
         const t = mem[Mem.TOKENS + i];
         let v: number;
         let nb: number;
+        // A match is two writes: its length code, then (on the second pass) its distance code; d = 0 when none is due.
+        let d = 0;
         if (t < 256) {
           const e = mem[Mem.LIT_CODE + t];
           v = e & 0xffff;
@@ -254,6 +256,9 @@ export class BlockWriter {
           const e = mem[Mem.LEN_CODE + (t >>> 16)];
           v = e & 0xffffff;
           nb = e >>> 24;
+          d = t & 0xffff;
+        }
+        for (;;) {
           acc |= v << nbits;
           nbits += nb;
           if (nbits >= 32) {
@@ -262,20 +267,13 @@ export class BlockWriter {
             nbits -= 32;
             acc = v >> (nb - nbits); // v < 2^28: same as >>>, and stays an int32
           }
-          const d = t & 0xffff;
+          if (d === 0) break;
           const dc = d <= 256 ? mem[Mem.DIST_SYM_LO + d - 1] : mem[Mem.DIST_SYM_HI + ((d - 1) >> 7)];
           const de = mem[Mem.DIST_CODE + dc];
           const dl = de >>> 16;
           v = (de & 0xffff) | ((d - mem[Mem.DIST_BASE + dc]) << dl);
           nb = dl + mem[Mem.DIST_EXTRA + dc];
-        }
-        acc |= v << nbits;
-        nbits += nb;
-        if (nbits >= 32) {
-          view.setInt32(pos, acc, true);
-          pos += 4;
-          nbits -= 32;
-          acc = v >> (nb - nbits); // v < 2^28: same as >>>, and stays an int32
+          d = 0;
         }
       }
     }

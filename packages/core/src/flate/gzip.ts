@@ -1,7 +1,8 @@
 /**
  * gzip framing exactly as Go's compress/gzip NewWriter writes it: a 10-byte header
  * `1f 8b 08 00 00000000 00 ff` (no flags, MTIME 0, XFL 0, OS 255 "unknown"), the level-6 deflate stream, then CRC-32
- * and ISIZE (input length mod 2^32), both little-endian.
+ * and ISIZE (input length mod 2^32), both little-endian. `GzipMember` is that framing for any deflate stream: the Go
+ * port here and flux's zlib compressor both use it (docs/flate.md).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
@@ -10,43 +11,72 @@ import { GoDeflater } from './deflater.js';
 
 export const GZIP_HEADER: Readonly<Uint8Array> = Uint8Array.of(0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff);
 
-type Crc32 = (data: Uint8Array, value: number) => number;
+let table: Uint32Array | undefined;
 
-/** node:zlib has crc32 since Node 20.15 / 22.2; older Node 20 releases get a table-driven fallback. */
-const crc32: Crc32 = (zlib as { crc32?: Crc32 }).crc32 ?? crc32Fallback();
-
-/** Table-driven CRC-32 (IEEE), for Node releases without zlib.crc32. Exported for tests. */
-export function crc32Fallback(): Crc32 {
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
+/** Table-driven CRC-32 (IEEE), for Node releases without `zlib.crc32`; exported so tests compare both. */
+export function crc32Table(data: Uint8Array, crc = 0): number {
+  if (!table) {
+    table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
   }
-  return (data, value) => {
-    let c = ~value;
-    for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-    return ~c >>> 0;
-  };
+  let c = ~crc >>> 0;
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+type Crc32Fn = (data: Uint8Array, value?: number) => number;
+const nativeCrc32 = (zlib as unknown as { crc32?: Crc32Fn }).crc32;
+
+/** CRC-32 (IEEE) as gzip uses it: `zlib.crc32` (Node >= 20.15 / 22.2) when available, else a table. */
+export function crc32(data: Uint8Array, crc = 0): number {
+  return nativeCrc32 ? nativeCrc32(data, crc) >>> 0 : crc32Table(data, crc);
+}
+
+/** The framing of one gzip member around a deflate stream: header, then CRC-32 and ISIZE of the uncompressed bytes. */
+export class GzipMember {
+  private crc = 0;
+  private size = 0;
+
+  /** The 10 header bytes (a fresh copy). */
+  header(): Uint8Array {
+    return GZIP_HEADER.slice();
+  }
+
+  /** Counts uncompressed bytes into the trailer. */
+  update(data: Uint8Array): void {
+    this.crc = crc32(data, this.crc);
+    this.size = (this.size + data.length) >>> 0;
+  }
+
+  /** The 8 trailer bytes: CRC-32 and ISIZE (length mod 2^32), little-endian. */
+  trailer(): Uint8Array {
+    const trailer = new Uint8Array(8);
+    const view = new DataView(trailer.buffer);
+    view.setUint32(0, this.crc, true);
+    view.setUint32(4, this.size, true);
+    return trailer;
+  }
 }
 
 /** Incremental Go-compatible gzip member writer. */
 export class GoGzipWriter {
   private readonly deflater: GoDeflater;
-  private crc = 0;
-  private size = 0;
+  private readonly member = new GzipMember();
   private closed = false;
 
   constructor(private readonly sink: ByteSink) {
-    sink(GZIP_HEADER.slice());
+    sink(this.member.header());
     this.deflater = new GoDeflater(sink);
   }
 
   /** One call here behaves like one Go gzip.Writer.Write call. */
   write(data: Uint8Array): void {
     if (data.length === 0) return;
-    this.crc = crc32(data, this.crc);
-    this.size = (this.size + data.length) >>> 0;
+    this.member.update(data);
     this.deflater.write(data);
   }
 
@@ -54,11 +84,7 @@ export class GoGzipWriter {
     if (this.closed) return;
     this.closed = true;
     this.deflater.close();
-    const trailer = new Uint8Array(8);
-    const view = new DataView(trailer.buffer);
-    view.setUint32(0, this.crc >>> 0, true);
-    view.setUint32(4, this.size, true);
-    this.sink(trailer);
+    this.sink(this.member.trailer());
   }
 }
 

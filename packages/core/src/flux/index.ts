@@ -38,7 +38,7 @@ export type { MatchResult, PathComponent } from './ignore.js';
 export { GoGlob, goMatch } from './glob.js';
 export { encodeHeader, headerWrites, walkFluxTree, tarBytes, tarChunks, TarStats, splitUstarPath, GO_COPY_BUFFER, TAR_BLOCK, TAR_TRAILER_SIZE } from './tar.js';
 export type { TarChunk, TarEntry, TarEntryType, WalkEntry, WalkObserver, SourcedEntry } from './tar.js';
-export { createZlibGzip, crc32, GZIP_HEADER_BYTES, ZLIB_DEFLATE_OPTIONS } from './gzip.js';
+export { createZlibGzip, ZLIB_DEFLATE_OPTIONS } from './gzip.js';
 export type { CompressorFactory, CompressorName } from './gzip.js';
 export { extractArtifact, tarDigestOfLayer, readTar } from './extract.js';
 export type { ExtractResult, LayerInput, TarHeader } from './extract.js';

@@ -1,6 +1,6 @@
 import type { Logger } from '../base/index.js';
 import { D2Error } from '../errors.js';
-import { buildChangeRows, changesFromE2e, renderChangeTable, type ChangeRow, type E2eChange } from '../github/index.js';
+import { buildChangeRows, changesFromE2e, renderChangeTable, type ChangeTableRow, type E2eChange } from '../github/index.js';
 import type { Forge, MergeMethod, PullRequestInfo } from './types.js';
 
 /**
@@ -40,7 +40,7 @@ export interface ImageUpdatesPrResult {
   base: string;
   /** Why this operation, for logs and the job summary. */
   reason: string;
-  rows: ChangeRow[];
+  rows: ChangeTableRow[];
   title?: string;
   branchDeleted: boolean;
   autoMerge?: { mergeMethod: string };

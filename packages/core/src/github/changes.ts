@@ -10,7 +10,8 @@
  */
 import { mdCode, mdText } from '../util/index.js';
 
-export interface ChangeRow {
+/** One row of the change table: what the PR flow knows of a changed value, from whichever source above had it. */
+export interface ChangeTableRow {
   file?: string;
   /** "Kind name" as the D2 template prints it. */
   object?: string;
@@ -20,7 +21,7 @@ export interface ChangeRow {
   policy?: string;
 }
 
-/** The shape of e2e-update's `changes` output items. */
+/** The shape of e2e-update's `changes` output items, read leniently (image-automation's `AppliedChange`). */
 export interface E2eChange {
   repository?: string;
   file?: string;
@@ -34,11 +35,11 @@ export interface E2eChange {
 }
 
 /** Parses one commit message in the D2 template format; [] when it is not one. */
-export function parseFluxMessage(message: string): ChangeRow[] {
+export function parseFluxMessage(message: string): ChangeTableRow[] {
   const lines = message.replace(/\r\n/g, '\n').split('\n');
   let mode: 'none' | 'files' | 'objects' = 'none';
   const files: string[] = [];
-  const rows: ChangeRow[] = [];
+  const rows: ChangeTableRow[] = [];
   let object: string | undefined;
   let sawObjects = false;
   for (const line of lines) {
@@ -103,8 +104,8 @@ export function parseMarkedLine(line: string): Marked | undefined {
 }
 
 /** Rows from the `$imagepolicy`-marked lines of unified-diff hunks, pairing removed and added lines per policy. */
-export function changesFromPatch(file: string, patch: string): ChangeRow[] {
-  const rows: ChangeRow[] = [];
+export function changesFromPatch(file: string, patch: string): ChangeTableRow[] {
+  const rows: ChangeTableRow[] = [];
   const flush = (removed: Marked[], added: Marked[]): void => {
     for (const a of added) {
       const i = removed.findIndex((r) => r.policy === a.policy);
@@ -134,8 +135,8 @@ export function changesFromPatch(file: string, patch: string): ChangeRow[] {
 }
 
 /** Collapses chains (a → b then b → c for the same object/file/policy) into a → c, keeping first-seen order. */
-export function collapseChains(rows: ChangeRow[]): ChangeRow[] {
-  const out: ChangeRow[] = [];
+export function collapseChains(rows: ChangeTableRow[]): ChangeTableRow[] {
+  const out: ChangeTableRow[] = [];
   for (const r of rows) {
     const prev = out.find((o) => o.new === r.old && (o.object ?? '') === (r.object ?? '') && (!o.file || !r.file || o.file === r.file));
     if (prev) {
@@ -153,7 +154,7 @@ function sameRepository(a: string, b: string): boolean {
 }
 
 /** Rows from e2e-update's `changes` output, keeping those for `repository` (or without one). */
-export function changesFromE2e(items: E2eChange[], repository?: string): ChangeRow[] {
+export function changesFromE2e(items: E2eChange[], repository?: string): ChangeTableRow[] {
   return items
     .filter((c) => !repository || !c.repository || sameRepository(c.repository, repository))
     .map((c) => ({
@@ -166,7 +167,7 @@ export function changesFromE2e(items: E2eChange[], repository?: string): ChangeR
 }
 
 /** The change rows for a branch: messages first (enriched from the diff), else the diff. */
-export function buildChangeRows(messages: string[], files: { filename: string; patch?: string }[]): ChangeRow[] {
+export function buildChangeRows(messages: string[], files: { filename: string; patch?: string }[]): ChangeTableRow[] {
   const fromDiff = files.flatMap((f) => (f.patch ? changesFromPatch(f.filename, f.patch) : []));
   const fromMessages = collapseChains(messages.flatMap(parseFluxMessage));
   if (fromMessages.length === 0) return fromDiff;
@@ -187,7 +188,7 @@ function cell(s: string | undefined): string {
 }
 
 /** A Markdown table (file, object, old → new, policy); '' when there are no rows. */
-export function renderChangeTable(rows: ChangeRow[], maxRows = 200): string {
+export function renderChangeTable(rows: ChangeTableRow[], maxRows = 200): string {
   if (rows.length === 0) return '';
   const lines = ['| File | Object | Change | Policy |', '| --- | --- | --- | --- |'];
   for (const r of rows.slice(0, maxRows)) {

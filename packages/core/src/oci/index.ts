@@ -38,6 +38,7 @@ export { RegistryError, RegistryErrorCode, isNotFound, parseErrorBody } from './
 export type { RegistryErrorDetail, RegistryErrorInit } from './errors.js';
 export { RegistryClient, MediaType, MANIFEST_ACCEPT } from './client.js';
 export type { RegistryClientOptions, RetryOptions, PushedBlob, PushImageBlob, PushImageOptions, FallbackIndexUpdate } from './client.js';
+export { addToReferrersIndex, referrersIndexBytes } from './referrers-index.js';
 export type { TokenFetch } from './auth.js';
 export { readOciLayout } from './layout.js';
 export type { LayoutImage } from './layout.js';

@@ -3,7 +3,7 @@
  * the manifest BY DIGEST → sign → verify → attest (and verify the attestations) → only then move the tags. Nothing is half-done: when any step before the
  * tag moves fails, no tag changes; a tag moves only to a digest that was pushed (and signed, when signing).
  */
-import { ANNOTATION_BUNDLE_PREDICATE_TYPE, COSIGN_SIGN_PREDICATE_TYPE, OCI_MANIFEST_MEDIA_TYPE, signatureTag, type Logger, type Repository } from '../base/index.js';
+import { ANNOTATION_BUNDLE_PREDICATE_TYPE, COSIGN_SIGN_PREDICATE_TYPE, OCI_MANIFEST_MEDIA_TYPE, settleLimit, signatureTag, type Logger, type Repository } from '../base/index.js';
 import { D2Error } from '../errors.js';
 import { buildArtifact, type BuiltArtifact } from '../flux/index.js';
 import { inspectRemote } from './remote.js';
@@ -173,25 +173,21 @@ export interface PublishAllHooks {
 }
 
 export async function publishAll(registry: PublishRegistry, targets: PublishTarget[], opts: PublishOptions, concurrency = 4, hooks: PublishAllHooks = {}): Promise<PublishAllResult> {
-  const results: (PublishResult | undefined)[] = new Array(targets.length);
+  // Failures in the order they happen (the order of the report); results in the order of the targets.
   const failures: ComponentFailure[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < targets.length) {
-      const i = next++;
-      const t = targets[i];
-      try {
-        results[i] = await publishArtifact(registry, t, hooks.loggerFor ? { ...opts, logger: hooks.loggerFor(t) } : opts);
-        hooks.onSettled?.(t, { result: results[i] });
-      } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        failures.push({ component: t.component, repository: t.repository, path: t.displayPath ?? t.path, error });
-        hooks.onSettled?.(t, { error });
-      }
+  const settled = await settleLimit(targets, concurrency, async (t) => {
+    try {
+      const result = await publishArtifact(registry, t, hooks.loggerFor ? { ...opts, logger: hooks.loggerFor(t) } : opts);
+      hooks.onSettled?.(t, { result });
+      return result;
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      failures.push({ component: t.component, repository: t.repository, path: t.displayPath ?? t.path, error });
+      hooks.onSettled?.(t, { error });
+      throw error;
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, targets.length)) }, worker));
-  return { results: results.filter((r): r is PublishResult => !!r), failures };
+  });
+  return { results: settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])), failures };
 }
 
 /** The fix an error carries (D2Error's hint), if any. */

@@ -26,15 +26,24 @@ export function cosignAnnotationsFromBundle(bundle: SerializedBundle): Record<st
   const vm = bundle.verificationMaterial;
   const leafB64 = vm.x509CertificateChain?.certificates[0]?.rawBytes ?? vm.certificate?.rawBytes;
   if (!leafB64) throw new D2Error('the signing bundle has no certificate (keyless signing expected)', { code: 'SIGNING_FAILED' });
+  return { [ANNOTATION_SIGNATURE]: bundle.messageSignature.signature, ...keylessAnnotations(vm, leafB64, '.sig', '') };
+}
+
+/**
+ * The annotations a `.sig` or `.att` layer carries after its signature: the leaf certificate as PEM, the empty chain,
+ * the Rekor bundle of the first transparency log entry (which must have a SET: only Rekor API v1 gives one, named in
+ * the error as the need of the `format`; `whose` qualifies the entry in it), and the RFC 3161 timestamp when the bundle
+ * has one.
+ */
+function keylessAnnotations(vm: SerializedBundle['verificationMaterial'], leafB64: string, format: '.sig' | '.att', whose: string): Record<string, string> {
   const entry = vm.tlogEntries[0];
   if (!entry?.inclusionPromise) {
-    throw new D2Error('the transparency log entry has no signed entry timestamp (SET)', {
+    throw new D2Error(`the transparency log entry${whose} has no signed entry timestamp (SET)`, {
       code: 'SIGNING_FAILED',
-      hint: 'the legacy .sig format needs Rekor API v1 (e.g. https://rekor.sigstore.dev); Rekor v2 has no SET',
+      hint: `the legacy ${format} format needs Rekor API v1 (e.g. https://rekor.sigstore.dev); Rekor v2 has no SET`,
     });
   }
   const annotations: Record<string, string> = {
-    [ANNOTATION_SIGNATURE]: bundle.messageSignature.signature,
     [ANNOTATION_CERTIFICATE]: certificatePem(Buffer.from(leafB64, 'base64')),
     // FulcioSigner drops the chain; cosign v3 writes "" and every verifier tolerates it. Never the leaf.
     [ANNOTATION_CHAIN]: '',
@@ -74,29 +83,10 @@ export function cosignAttestationLayer(bundle: SerializedBundle, predicateType: 
   );
   const cert = bundle.verificationMaterial.certificate?.rawBytes ?? bundle.verificationMaterial.x509CertificateChain?.certificates[0]?.rawBytes;
   if (!cert) throw new D2Error('the attestation bundle has no certificate (keyless signing expected)', { code: 'SIGNING_FAILED', hint: 'attestations are signed keylessly through Fulcio' });
-  const entry = bundle.verificationMaterial.tlogEntries[0];
-  if (!entry?.inclusionPromise) {
-    throw new D2Error('the transparency log entry of the attestation has no signed entry timestamp (SET)', {
-      code: 'SIGNING_FAILED',
-      hint: 'the legacy .att format needs Rekor API v1 (e.g. https://rekor.sigstore.dev); Rekor v2 has no SET',
-    });
-  }
   const annotations: Record<string, string> = {
     [ANNOTATION_PREDICATE_TYPE]: predicateType,
     [ANNOTATION_SIGNATURE]: '',
-    [ANNOTATION_CERTIFICATE]: certificatePem(Buffer.from(cert, 'base64')),
-    [ANNOTATION_CHAIN]: '',
-    [ANNOTATION_BUNDLE]: rekorBundleJSON({
-      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
-      Payload: {
-        body: entry.canonicalizedBody,
-        integratedTime: Number(entry.integratedTime),
-        logIndex: Number(entry.logIndex),
-        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
-      },
-    }),
+    ...keylessAnnotations(bundle.verificationMaterial, cert, '.att', ' of the attestation'),
   };
-  const ts = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps?.[0]?.signedTimestamp;
-  if (ts) annotations[ANNOTATION_RFC3161] = goJSON({ SignedRFC3161Timestamp: ts });
   return { payload, annotations, mediaType: DSSE_ENVELOPE_MEDIA_TYPE };
 }

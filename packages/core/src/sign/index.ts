@@ -30,7 +30,7 @@ export {
 } from '../base/index.js';
 export type { RekorBundle, SignatureImage, SignatureLayer } from './cosign.js';
 export { cosignAnnotationsFromBundle, cosignAttestationLayer } from './annotations.js';
-export { addToReferrersIndex, bundleReferrerManifest, cosignSignStatement } from './referrer.js';
+export { bundleReferrerManifest, cosignSignStatement } from './referrer.js';
 export { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from './flux.js';
 export type { FluxVerifyOptions } from './flux.js';
 export { assertIdTokenAvailable, githubIdentityProvider } from '../oidc/index.js';

@@ -10,7 +10,6 @@ import {
   BUNDLE_V03_MEDIA_TYPE,
   COSIGN_SIGN_PREDICATE_TYPE,
   IN_TOTO_STATEMENT_TYPE,
-  OCI_INDEX_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
   sha256Digest,
   type Descriptor,
@@ -55,29 +54,4 @@ export function bundleReferrerManifest(
   };
   const bytes = Buffer.from(goJSON(manifest), 'utf8');
   return { bytes, digest: sha256Digest(bytes) };
-}
-
-/**
- * The fallback referrers index (`sha256-<hex>` tag) with `entry` added unless present, sorted by digest, as ggcr's
- * `commitSubjectReferrers` maintains it (docs/signing.md, "The referrers fallback index").
- */
-export function addToReferrersIndex(existing: Buffer | undefined, entry: Descriptor): Buffer {
-  let manifests: Descriptor[] = [];
-  if (existing) {
-    const idx = JSON.parse(existing.toString('utf8')) as { manifests?: Descriptor[] };
-    manifests = idx.manifests ?? [];
-  }
-  if (!manifests.some((m) => m.digest === entry.digest)) manifests.push(entry);
-  manifests.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-  const index = {
-    schemaVersion: 2,
-    mediaType: OCI_INDEX_MEDIA_TYPE,
-    manifests: manifests.map((m) => {
-      const o: Record<string, unknown> = { mediaType: m.mediaType, size: m.size, digest: m.digest };
-      if (m.annotations && Object.keys(m.annotations).length) o.annotations = m.annotations;
-      if (m.artifactType) o.artifactType = m.artifactType;
-      return o;
-    }),
-  };
-  return Buffer.from(goJSON(index), 'utf8');
 }

@@ -18,6 +18,7 @@ import {
   COSIGN_SIGN_PREDICATE_TYPE,
   certificateIdentity,
   IN_TOTO_PAYLOAD_TYPE,
+  mapLimit,
   OCI_INDEX_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
   parseCertificate,
@@ -32,7 +33,8 @@ import { D2Error } from '../errors.js';
 import { decodeJwtClaims, githubIdentityProvider, isPrivateRepository, type IdentityProvider } from '../oidc/index.js';
 import { cosignAnnotationsFromBundle, cosignAttestationLayer } from './annotations.js';
 import { buildSignatureImage, referrersFallbackTag, simpleSigningPayload, type SignatureLayer } from './cosign.js';
-import { addToReferrersIndex, bundleReferrerManifest, cosignSignStatement, OCI_EMPTY_BLOB, OCI_EMPTY_DIGEST } from './referrer.js';
+import { addToReferrersIndex } from '../oci/index.js';
+import { bundleReferrerManifest, cosignSignStatement, OCI_EMPTY_BLOB, OCI_EMPTY_DIGEST } from './referrer.js';
 import {
   DEFAULT_FULCIO_URL,
   DEFAULT_REKOR_URL,
@@ -82,7 +84,7 @@ export class ArtifactSigner {
     const r = opts.retry ?? {};
     this.fetchOpts = {
       timeout: opts.timeoutMs ?? 15_000,
-      retry: { retries: r.retries ?? 3, factor: r.factor ?? 2, minTimeout: r.minTimeoutMs ?? 500, maxTimeout: r.maxTimeoutMs ?? 5_000 },
+      retry: { retries: (r.attempts ?? 4) - 1, factor: r.factor ?? 2, minTimeout: r.baseMs ?? 500, maxTimeout: r.maxMs ?? 5_000 },
     };
     this.dsseEntryType = opts.dsseEntryType ?? 'dsse';
     this.logger = opts.logger ?? silent;
@@ -95,15 +97,21 @@ export class ArtifactSigner {
     return this.signOne(repo, digest);
   }
 
-  private async signOne(repo: Repository, digest: string, signer?: Signer): Promise<SignResult> {
+  /** The descriptor of the manifest to sign or attest; it must be in the registry already (pushed by digest). */
+  private async subjectOf(repo: Repository, digest: string, verb: 'sign' | 'attest'): Promise<Descriptor> {
     assertDigest(digest);
     const subject = await this.registry.headManifest(repo, digest);
     if (!subject) {
-      throw new D2Error(`cannot sign ${repo.registry}/${repo.repository}@${digest}: the manifest is not in the registry`, {
+      throw new D2Error(`cannot ${verb} ${repo.registry}/${repo.repository}@${digest}: the manifest is not in the registry`, {
         code: 'SIGNING_FAILED',
-        hint: 'push the artifact by digest first, then sign it, then move tags',
+        hint: `push the artifact by digest first, then ${verb === 'sign' ? 'sign it' : 'sign and attest it'}, then move tags`,
       });
     }
+    return subject;
+  }
+
+  private async signOne(repo: Repository, digest: string, signer?: Signer): Promise<SignResult> {
+    const subject = await this.subjectOf(repo, digest, 'sign');
     this.warnIfPrivate(undefined);
     // One ephemeral key and certificate per call (shared by the legacy and bundle recipes), as cosign does per run.
     return this.signWith(repo, digest, subject, signer ?? this.newSigner());
@@ -142,22 +150,7 @@ export class ArtifactSigner {
    */
   async signAll(items: { repo: Repository; digest: string }[], concurrency = 4): Promise<SignResult[]> {
     const shared = this.newSigner();
-    const results: SignResult[] = new Array(items.length);
-    let next = 0;
-    let failure: unknown;
-    const worker = async (): Promise<void> => {
-      while (failure === undefined && next < items.length) {
-        const i = next++;
-        try {
-          results[i] = await this.signOne(items[i].repo, items[i].digest, shared);
-        } catch (err) {
-          failure ??= err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-    if (failure !== undefined) throw failure;
-    return results;
+    return mapLimit(items, concurrency, (item) => this.signOne(item.repo, item.digest, shared));
   }
 
   private witnesses(entryType?: 'dsse' | 'intoto'): Witness[] {
@@ -255,14 +248,7 @@ export class ArtifactSigner {
    * Sigstore failure leaves the registry untouched; a registry failure throws (the caller moves no tag).
    */
   async attest(repo: Repository, digest: string, statements: StatementToSign[], opts: { legacy: boolean }): Promise<AttestedStatement[]> {
-    assertDigest(digest);
-    const subject = await this.registry.headManifest(repo, digest);
-    if (!subject) {
-      throw new D2Error(`cannot attest ${repo.registry}/${repo.repository}@${digest}: the manifest is not in the registry`, {
-        code: 'SIGNING_FAILED',
-        hint: 'push the artifact by digest first, then sign and attest it, then move tags',
-      });
-    }
+    const subject = await this.subjectOf(repo, digest, 'attest');
     const signer = this.newSigner();
     const builder = new DSSEBundleBuilder({ signer, witnesses: this.witnesses(this.dsseEntryType) });
     const signed: { st: StatementToSign; bundle: SerializedBundle }[] = [];

@@ -1,4 +1,4 @@
-import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository, SignatureFormat } from '../base/index.js';
+import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository, RetryOptions, SignatureFormat } from '../base/index.js';
 export type { SignatureFormat } from '../base/index.js';
 import type { IdentityProvider } from '../oidc/index.js';
 
@@ -24,15 +24,7 @@ export interface SignatureRegistry {
 
 export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, SIGNATURE_FORMATS } from '../base/index.js';
 
-export interface RetryOptions {
-  /** Retries after the first attempt on 5xx, 408, 429 and network errors/timeouts. Default 3. */
-  retries?: number;
-  /** First back-off delay. Default 500 ms. */
-  minTimeoutMs?: number;
-  /** Back-off cap. Default 5000 ms. */
-  maxTimeoutMs?: number;
-  factor?: number;
-}
+export type { RetryOptions } from '../base/index.js';
 
 export interface ArtifactSignerOptions {
   registry: SignatureRegistry;
@@ -46,6 +38,7 @@ export interface ArtifactSignerOptions {
   format?: SignatureFormat;
   /** Default: GitHub Actions OIDC (`core.getIDToken('sigstore')`) or `SIGSTORE_ID_TOKEN`. Called lazily per signature. */
   identityProvider?: IdentityProvider;
+  /** Retries of Fulcio, Rekor and TSA calls. Default 4 attempts, back-off from 500 ms doubling to 5000 ms. */
   retry?: RetryOptions;
   /** Per-request timeout for Fulcio/Rekor/TSA. Default 15000 ms. */
   timeoutMs?: number;

@@ -3,8 +3,9 @@
  * what"): the sigstore-bundle referrers first; if at least one exists, only they count (no fallback); otherwise every
  * layer of the legacy `sha256-<hex>.sig` is tried and one success suffices.
  */
-import { assertDigest, compileRE2, OCI_MANIFEST_MEDIA_TYPE, signatureTag, type Descriptor, type IdentityPolicy, type Repository } from '../base/index.js';
+import { assertDigest, compileRE2, signatureTag, type Descriptor, type IdentityPolicy, type Repository } from '../base/index.js';
 import type { SignatureRegistry } from '../sign/index.js';
+import { bundleReferrers } from './attestation.js';
 import { verifyBundleBytes } from './bundle.js';
 import { VerificationFailure } from './errors.js';
 import { verifyLegacyLayer, type VerifiedSignature } from './legacy.js';
@@ -85,27 +86,12 @@ function done(v: VerifiedSignature): VerifyResult {
 }
 
 /**
- * cosign `GetBundles`: loads EVERY referrer and keeps the one-layer sigstore bundle manifests. The listed artifactType
- * is not a usable filter: cosign v3's own referrers appear in the fallback index with artifactType
+ * cosign `GetBundles`: loads EVERY referrer and keeps the one-layer sigstore bundle manifests (`bundleReferrers`). The
+ * listed artifactType is not a usable filter: cosign v3's own referrers appear in the fallback index with artifactType
  * `application/vnd.oci.empty.v1+json` (its config media type).
  */
 async function findBundles(opts: VerifyArtifactOptions): Promise<Buffer[]> {
-  const refs = await opts.registry.referrers(opts.repo, opts.digest);
-  const out: Buffer[] = [];
-  for (const d of refs) {
-    if (d.mediaType && d.mediaType !== OCI_MANIFEST_MEDIA_TYPE) continue;
-    const m = await opts.registry.getManifest(opts.repo, d.digest);
-    let manifest: { layers?: Descriptor[] };
-    try {
-      manifest = JSON.parse(m.bytes.toString('utf8')) as typeof manifest;
-    } catch {
-      continue;
-    }
-    const layers = manifest.layers ?? [];
-    if (layers.length !== 1 || !layers[0].mediaType.startsWith('application/vnd.dev.sigstore.bundle')) continue;
-    out.push(await opts.registry.fetchBlob(opts.repo, layers[0].digest));
-  }
-  return out;
+  return (await bundleReferrers(opts.registry, opts.repo, opts.digest)).map((b) => b.bundle);
 }
 
 function summarise(ref: string, what: string, failures: VerificationFailure[]): VerificationFailure {

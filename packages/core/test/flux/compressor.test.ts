@@ -11,8 +11,8 @@ import { gunzipSync } from 'node:zlib';
 import * as zlib from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildArtifact, crc32, createZlibGzip, GZIP_HEADER_BYTES } from '@d2/core/flux';
-import { crc32Table } from '../../src/flux/gzip.js';
+import { buildArtifact, createZlibGzip } from '@d2/core/flux';
+import { crc32, crc32Table, GZIP_HEADER } from '@d2/core/flate';
 import { makeFx, tempDir, VECTOR_META } from './fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -40,7 +40,7 @@ describe('zlib compressor with Go gzip framing', () => {
     const input = Buffer.from('hello flux '.repeat(10000));
     const gz = await gzipWith(createZlibGzip, input);
     expect(gz.subarray(0, 10).toString('hex')).toBe('1f8b08000000000000ff');
-    expect(Buffer.from(GZIP_HEADER_BYTES).toString('hex')).toBe('1f8b08000000000000ff');
+    expect(Buffer.from(GZIP_HEADER).toString('hex')).toBe('1f8b08000000000000ff');
     expect(gunzipSync(gz).equals(input)).toBe(true);
     expect(gz.readUInt32LE(gz.length - 8)).toBe(crc32Table(input));
     expect(gz.readUInt32LE(gz.length - 4)).toBe(input.length);

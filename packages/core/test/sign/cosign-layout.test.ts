@@ -7,7 +7,6 @@ import { RE2JS } from 're2js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import {
-  addToReferrersIndex,
   bundleReferrerManifest,
   buildSignatureImage,
   cosignAnnotationsFromBundle,
@@ -132,15 +131,6 @@ describe('referrer manifest, statement and fallback index', () => {
     });
   });
 
-  it('fallback index: adds once, sorted by digest', () => {
-    const e = (c: string) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 1, digest: `sha256:${c.repeat(64)}`, artifactType: 'x' });
-    const one = addToReferrersIndex(undefined, e('b'));
-    const two = addToReferrersIndex(one, e('a'));
-    const again = addToReferrersIndex(two, e('b'));
-    const idx = JSON.parse(again.toString());
-    expect(idx.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    expect(idx.manifests.map((m: { digest: string }) => m.digest)).toEqual([e('a').digest, e('b').digest]);
-  });
 });
 
 describe('Flux verify block', () => {

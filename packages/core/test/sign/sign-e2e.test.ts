@@ -64,7 +64,7 @@ function signerFor(ctx: OidcContext, format: SignatureFormat = 'legacy', s: Sand
     tsaURL: s.tsaURL,
     format,
     identityProvider: githubIdentityProvider({ env: oidc.envFor(ctx) }),
-    retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 50 },
+    retry: { attempts: 3, baseMs: 10, maxMs: 50 },
     env: {},
     ...extra,
   });

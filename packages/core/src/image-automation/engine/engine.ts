@@ -9,7 +9,7 @@
  * the remote branch is reported as pushed. Repository URLs in reports, logs and errors are redacted (redactUrl).
  */
 import { join, relative, sep } from 'node:path';
-import type { Logger } from '../../base/index.js';
+import { mapLimit, type Logger } from '../../base/index.js';
 import { D2Error, formatError } from '../../errors.js';
 import { makeTempDir, redactUrl, redactUrls } from '../../util/index.js';
 import type { CommitSigner, GitOptions } from '../../git/index.js';
@@ -63,7 +63,8 @@ export interface EngineConfig {
   dryRun?: boolean;
 }
 
-export interface ChangeRow {
+/** One value the update changed: an item of e2e-update's `changes` output (read back by the PR flow as `E2eChange`). */
+export interface AppliedChange {
   repository: string;
   file: string;
   /** `Kind/namespace/name` (empty parts kept), e.g. `OCIRepository//podinfo-chart`. */
@@ -109,7 +110,7 @@ export interface EngineResult {
   changed: boolean;
   /** `verified` only for commit-via api: whether the forge signed the commit. */
   commits: Array<{ repository: string; branch: string; sha: string; verified?: boolean }>;
-  changes: ChangeRow[];
+  changes: AppliedChange[];
   policyErrors: PolicyErrorRow[];
   targets: TargetReport[];
   /** Targets that failed as a whole (clone, template, push). */
@@ -118,19 +119,6 @@ export interface EngineResult {
 
 export function objectLabel(o: ObjectIdentifier): string {
   return `${o.Kind}/${o.Namespace}/${o.Name}`;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Scans each distinct ImageRepository once and elects every policy; failures become policy errors. */
@@ -185,12 +173,12 @@ interface BranchBuild {
  * Switches to the push branch, runs the setters, renders the message, commits and pushes with a lease; rebuilt on
  * the new tip when the branch moved (at most `pushAttempts` times). Returns the change rows of the last build.
  */
-async function buildAndPush(target: AutomationTarget, b: BranchBuild, config: EngineConfig, deps: EngineDeps, out: EngineResult, repository: string): Promise<{ rows: ChangeRow[]; changed: boolean }> {
+async function buildAndPush(target: AutomationTarget, b: BranchBuild, config: EngineConfig, deps: EngineDeps, out: EngineResult, repository: string): Promise<{ rows: AppliedChange[]; changed: boolean }> {
   const log = redactingLogger(deps.log);
   const { checkout, report } = b;
   const dir = checkout.dir;
   const attempts = Math.max(1, deps.pushAttempts ?? DEFAULT_PUSH_ATTEMPTS);
-  let rows: ChangeRow[] = [];
+  let rows: AppliedChange[] = [];
   for (let attempt = 1; ; attempt++) {
     const { existed } = await checkout.switchToPushBranch();
     report.pushBranchExisted = existed;
@@ -282,7 +270,7 @@ async function runTarget(target: AutomationTarget, config: EngineConfig, deps: E
   };
   out.targets.push(report);
   // This target's change rows and whether it changed anything, from the last build (a rebuild replaces them).
-  let rows: ChangeRow[] = [];
+  let rows: AppliedChange[] = [];
   let changed = false;
   const work = await makeTempDir('d2-update-', deps.workDir);
   const dir = work.path;

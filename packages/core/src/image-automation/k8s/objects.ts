@@ -56,6 +56,20 @@ export function readK8sObjects(input: string | K8sObject, source = 'input'): K8s
   return out;
 }
 
+/**
+ * The one object of `kind` in `input`, as `convert` reads it: a parsed object or a single-document text is taken as
+ * it is (so `convert` reports a wrong kind); several documents must hold exactly one of `kind`. Throws InputError.
+ */
+export function readSingleK8sObject<T>(input: string | K8sObject, source: string, kind: string, convert: (o: K8sObject, source: string) => T): T {
+  const objects = readK8sObjects(input, source);
+  if (typeof input !== 'string' || objects.length === 1) return convert(objects[0] ?? {}, source);
+  const matching = objects.filter((o) => o.kind === kind);
+  if (matching.length !== 1) {
+    throw new InputError(`${source}: expected exactly one ${kind}, found ${matching.length}`, `pass a file with a single ${kind}`);
+  }
+  return convert(matching[0], source);
+}
+
 /** Field-path validation helpers with the object named in every message. */
 export class ObjectValidator {
   constructor(readonly label: string) {}

@@ -3,8 +3,7 @@
  * server would apply from the CRD (required fields, enums, the two CEL rules on `interval`), so that a bad manifest
  * fails before anything runs (docs/image-policies.md, "Decisions", Manifest validation).
  */
-import { InputError } from '../../errors.js';
-import { readK8sObjects, readObjectHeader, type K8sObject, type ObjectValidator } from '../k8s/index.js';
+import { readK8sObjects, readObjectHeader, readSingleK8sObject, type K8sObject, type ObjectValidator } from '../k8s/index.js';
 import type { DigestReflectionPolicy, ImagePolicy, ImagePolicyChoice, ImagePolicySpec, TagFilterSpec } from './types.js';
 
 function orderOf(v: ObjectValidator, value: unknown, path: string): { order?: string } {
@@ -69,11 +68,5 @@ export function parseImagePolicies(input: string | K8sObject, source = 'input'):
 
 /** Exactly one ImagePolicy from YAML text or a parsed object. Throws InputError otherwise. */
 export function parseImagePolicy(input: string | K8sObject, source = 'input'): ImagePolicy {
-  const objects = readK8sObjects(input, source);
-  if (typeof input !== 'string' || objects.length === 1) return toImagePolicy(objects[0] ?? {}, source);
-  const policies = objects.filter((o) => o.kind === 'ImagePolicy');
-  if (policies.length !== 1) {
-    throw new InputError(`${source}: expected exactly one ImagePolicy, found ${policies.length}`, 'pass a file with a single ImagePolicy');
-  }
-  return toImagePolicy(policies[0], source);
+  return readSingleK8sObject(input, source, 'ImagePolicy', toImagePolicy);
 }

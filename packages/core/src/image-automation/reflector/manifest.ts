@@ -3,7 +3,7 @@
  * and valid (Flux's messages), `exclusionList` at most 25 valid RE2 regexes, `provider` enum, durations.
  */
 import { InputError } from '../../errors.js';
-import { readK8sObjects, readObjectHeader, type K8sObject } from '../k8s/index.js';
+import { readObjectHeader, readSingleK8sObject, type K8sObject } from '../k8s/index.js';
 import { parseImageName } from './image.js';
 import { compileExclusionList } from './scan.js';
 import type { ImageRepository, ImageRepositoryProvider, ImageRepositorySpec } from './types.js';
@@ -51,11 +51,5 @@ export function toImageRepository(obj: K8sObject, source = 'input'): ImageReposi
 
 /** Exactly one ImageRepository from YAML text or a parsed object. Throws InputError otherwise. */
 export function parseImageRepository(input: string | K8sObject, source = 'input'): ImageRepository {
-  const objects = readK8sObjects(input, source);
-  if (typeof input !== 'string' || objects.length === 1) return toImageRepository(objects[0] ?? {}, source);
-  const repos = objects.filter((o) => o.kind === 'ImageRepository');
-  if (repos.length !== 1) {
-    throw new InputError(`${source}: expected exactly one ImageRepository, found ${repos.length}`, 'pass a file with a single ImageRepository');
-  }
-  return toImageRepository(repos[0], source);
+  return readSingleK8sObject(input, source, 'ImageRepository', toImageRepository);
 }
