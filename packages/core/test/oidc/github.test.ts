@@ -13,6 +13,7 @@ import { startOidc, type OidcContext, type SandboxOidc } from '@d2/sandbox/oidc'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { assertIdTokenAvailable, decodeJwtClaims, expectedSignerIdentity, githubIdentityProvider, isPrivateRepository, SIGSTORE_AUDIENCE } from '../../src/oidc/index.js';
+import { rejectedAs } from '../support/failures.js';
 
 const ctx: OidcContext = { repository: 'acme/fleet', workflow: '.github/workflows/push.yaml', ref: 'refs/heads/main', visibility: 'private' };
 
@@ -48,14 +49,7 @@ async function scripted(answers: { status: number; body: unknown }[]): Promise<{
   };
 }
 
-async function refusal(p: Promise<unknown>): Promise<InputError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(InputError);
-  return err as InputError;
-}
+const refusal = (p: Promise<unknown>): Promise<InputError> => rejectedAs(InputError, p);
 
 describe('githubIdentityProvider with an explicit env (CLI, tests)', () => {
   it('gets a token for audience sigstore from the Actions endpoint; the claims name the workflow', async () => {

@@ -6,17 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { D2Error, InputError } from '../../src/errors.js';
 import { defaultTagPattern, effectiveTags, failureLine, parseReleaseRef, publishFailedError, semverOf, splitRepository } from '../../src/publish/index.js';
+import { thrownAs } from '../support/failures.js';
 
-function refusal(f: () => unknown): InputError {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(InputError);
-  return caught as InputError;
-}
+const refusal = (f: () => unknown): InputError => thrownAs(InputError, f);
 
 describe('parseReleaseRef', () => {
   it('splits component and version with the default patterns', () => {

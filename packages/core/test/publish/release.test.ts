@@ -12,6 +12,7 @@ import { D2Error } from '../../src/errors.js';
 import type { Logger } from '../../src/oci/types.js';
 import { ANNOTATION_VERSION, publishArtifact, releasePolicy, type PublishResult, type ReleasePolicy } from '../../src/publish/index.js';
 import { MemoryRegistry, OCI_MANIFEST } from './memory-registry.js';
+import { rejectedAs } from '../support/failures.js';
 
 let dir: string;
 beforeEach(() => {
@@ -56,14 +57,7 @@ function otherRelease(reg: MemoryRegistry, version: string): string {
   return reg.seed(REPO, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, layers: [], annotations: { [ANNOTATION_VERSION]: version } })));
 }
 
-async function refusal(p: Promise<unknown>): Promise<D2Error> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(D2Error);
-  return err as D2Error;
-}
+const refusal = (p: Promise<unknown>): Promise<D2Error> => rejectedAs(D2Error, p);
 
 describe('a release', () => {
   it('checks both tags, pushes, PUTs the version tag then the stable tag, each right after a re-check, then reads both back', async () => {

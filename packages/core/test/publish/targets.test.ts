@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { listComponents, resolveTargets, validateRepositoryInput, validateTags, type TargetSpec } from '../../src/publish/index.js';
+import { rejectedAs } from '../support/failures.js';
 
 let root: string;
 let ws: string;
@@ -40,14 +41,7 @@ function spec(o: Partial<TargetSpec>): TargetSpec {
   return { workspace: ws, components: [], repository: 'registry.test/fleet/{component}', path: 'components/{component}', build: {}, ...o };
 }
 
-async function refusal(p: Promise<unknown>): Promise<InputError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(InputError);
-  return err as InputError;
-}
+const refusal = (p: Promise<unknown>): Promise<InputError> => rejectedAs(InputError, p);
 
 describe('resolveTargets', () => {
   it('a glob picks the component directories (sorted, dot-directories and files left out) and fills both templates', async () => {
