@@ -5,11 +5,9 @@
  * doc/api/rest/authentication.md, doc/api/rest/troubleshooting.md) and is backed by real git repositories. The first
  * block drives it with @gitbeaker/rest directly, so that a widely used GitLab client disagrees with it when it drifts.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Branches, GitbeakerRequestError, MergeRequests, Projects, Repositories } from '@gitbeaker/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
@@ -17,24 +15,8 @@ import { startGitLabStandIn, type SandboxGitLab } from '@d2/sandbox/gitlab-stand
 import { D2Error } from '../../src/errors.js';
 import { forgeFor, ImageUpdatesPr, type Forge } from '../../src/forge/index.js';
 import { TimeBudget } from '../../src/util/index.js';
-
-const execFileAsync = promisify(execFile);
-const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
-const ident = ['-c', 'user.name=T', '-c', 'user.email=t@example.com', '-c', 'credential.helper='];
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', [...ident, ...args], { cwd, env: gitEnv });
-  return stdout.trim();
-}
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a failure');
-}
+import { caught } from '../support/failures.js';
+import { git } from '../support/git.js';
 
 const TOKEN = 'glpat-sandbox-project-token';
 const READ_ONLY = 'glpat-sandbox-read-only';

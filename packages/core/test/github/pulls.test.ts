@@ -1,10 +1,8 @@
 // PullRequests, createOctokit and translateGitHubError against the sandbox GitHub emulator (strict OpenAPI
 // validation, real git repositories). Behaviour: docs/github.md "Core helpers" and "image-updates-pr — decisions".
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { OpenApiValidator, startGitHubEmulator, type FailureKind, type GitHubEmulator } from '@d2/sandbox/github-emulator';
@@ -21,24 +19,8 @@ import {
   type PullRequestInfo,
 } from '../../src/github/index.js';
 import { ImageUpdatesPr } from '../../src/forge/index.js';
-
-const execFileAsync = promisify(execFile);
-const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
-const ident = ['-c', 'user.name=T', '-c', 'user.email=t@example.com', '-c', 'credential.helper='];
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', [...ident, ...args], { cwd, env: gitEnv });
-  return stdout.trim();
-}
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a failure');
-}
+import { caught } from '../support/failures.js';
+import { git } from '../support/git.js';
 
 describe('GitHub helpers against the emulator', () => {
   let gitServer: SandboxGitServer;
