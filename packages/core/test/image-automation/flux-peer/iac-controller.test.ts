@@ -34,33 +34,9 @@ import {
   type PeerStack,
   type SeededRepo,
 } from './stack.js';
+import { REMOVED_IMAGE_RESULT_TEMPLATE, REMOVED_UPDATED_TEMPLATE, resultV2Template, TEST_COMMIT_TEMPLATE } from '../iac-templates.js';
 
-// testCommitTemplate and testCommitMessageFmt of the Go test.
-const TEST_COMMIT_TEMPLATE = `Commit summary
-
-Automation: {{ .AutomationObject }}
-
-Files:
-{{ range $filename, $_ := .Changed.FileChanges -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $_ := .Changed.Objects -}}
-{{ if eq $resource.Kind "Deployment" -}}
-- {{ $resource.Kind | lower }} {{ $resource.Name | lower }}
-{{ else -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-{{ end -}}
-{{ end -}}
-
-Images:
-{{ range .Changed.Changes -}}
-{{ if .Setter -}}
-- {{.NewValue}} ({{.Setter}})
-{{ end -}}
-{{ end -}}
-`;
+// testCommitMessageFmt of the Go test (testCommitTemplate: ../iac-templates.ts).
 const testCommitMessage = (automationNs: string, policyNs: string, policy: string) => `Commit summary
 
 Automation: ${automationNs}/update-test
@@ -241,26 +217,11 @@ describe('IAC TestImageUpdateAutomationReconciler_Reconcile', () => {
 });
 
 describe('IAC TestImageUpdateAutomationReconciler_commitMessage', () => {
-  const RESULT_V2_TEMPLATE = `Commit summary with ResultV2
-
-Automation: {{ .AutomationObject }}
-
-{{ range $filename, $objchange := .Changed.FileChanges -}}
-- File: {{ $filename }}
-{{- range $obj, $changes := $objchange }}
-  - Object: {{ $obj.Kind }}/{{ $obj.Namespace }}/{{ $obj.Name }}
-    Changes:
-{{- range $_ , $change := $changes }}
-    - {{ $change.OldValue }} -> {{ $change.NewValue }} ({{ $change.Setter }})
-{{ end -}}
-{{ end -}}
-{{ end -}}
-`;
   it.each([
     { name: 'template with update Result', template: TEST_COMMIT_TEMPLATE, want: (policy: string, ns: string) => testCommitMessage(ns, ns, policy) },
     {
       name: 'template with update ResultV2',
-      template: RESULT_V2_TEMPLATE,
+      template: resultV2Template(true),
       want: (policy: string, ns: string) => `Commit summary with ResultV2
 
 Automation: ${ns}/update-test
@@ -293,52 +254,12 @@ describe('IAC TestImageUpdateAutomationReconciler_removedTemplateField', () => {
   it.each([
     {
       name: '.Updated field',
-      template: `Commit summary
-
-Automation: {{ .AutomationObject }}
-
-Files:
-{{ range $filename, $_ := .Updated.Files -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $_ := .Updated.Objects -}}
-{{ if eq $resource.Kind "Deployment" -}}
-- {{ $resource.Kind | lower }} {{ $resource.Name | lower }}
-{{ else -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-{{ end -}}
-{{ end -}}
-
-Images:
-{{ range .Updated.Images -}}
-- {{.}} ({{.Policy.Name}})
-{{ end -}}
-`,
+      template: REMOVED_UPDATED_TEMPLATE,
       expectedErrMsg: "template uses removed '.Updated' field",
     },
     {
       name: '.Changed.ImageResult field',
-      template: `Commit summary
-
-Automation: {{ .AutomationObject }}
-
-Files:
-{{ range $filename, $_ := .Changed.ImageResult.Files -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $_ := .Changed.ImageResult.Objects -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-{{ end -}}
-
-Images:
-{{ range .Changed.ImageResult.Images -}}
-- {{.}} ({{.Policy.Name}})
-{{ end -}}
-`,
+      template: REMOVED_IMAGE_RESULT_TEMPLATE,
       expectedErrMsg: "template uses removed '.Changed.ImageResult' field",
     },
   ])('$name', async (tc) => {

@@ -37,27 +37,15 @@ import {
   type PeerStack,
   type SeededRepo,
 } from './stack.js';
+import { REMOVED_IMAGE_RESULT_TEMPLATE, REMOVED_UPDATED_TEMPLATE, resultV2Template } from '../iac-templates.js';
 
 const TEST_NS = 'test-ns';
 /** IAC's defaultMessageTemplate. */
 const DEFAULT_MESSAGE = 'Update from image update automation';
 
 // testCommitTemplateResultV2 of source_test.go (without the setter, unlike the controller test's).
-const RESULT_V2_TEMPLATE = `Commit summary with ResultV2
+const RESULT_V2_TEMPLATE = resultV2Template(false);
 
-Automation: {{ .AutomationObject }}
-
-{{ range $filename, $objchange := .Changed.FileChanges -}}
-- File: {{ $filename }}
-{{- range $obj, $changes := $objchange }}
-  - Object: {{ $obj.Kind }}/{{ $obj.Namespace }}/{{ $obj.Name }}
-    Changes:
-{{- range $_ , $change := $changes }}
-    - {{ $change.OldValue }} -> {{ $change.NewValue }}
-{{ end -}}
-{{ end -}}
-{{ end -}}
-`;
 
 let stack: PeerStack;
 beforeAll(async () => {
@@ -174,48 +162,6 @@ describe('IAC TestSourceManager_CommitAndPush (http)', () => {
     wantCommitMsg?: string;
     checkRefSpecBranch?: string;
   }
-  const REMOVED_TEMPLATE = `Commit summary
-
-Automation: {{ .AutomationObject }}
-
-Files:
-{{ range $filename, $_ := .Updated.Files -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $_ := .Updated.Objects -}}
-{{ if eq $resource.Kind "Deployment" -}}
-- {{ $resource.Kind | lower }} {{ $resource.Name | lower }}
-{{ else -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-{{ end -}}
-{{ end -}}
-
-Images:
-{{ range .Updated.Images -}}
-- {{.}} ({{.Policy.Name}})
-{{ end -}}
-`;
-  const IMAGE_RESULT_TEMPLATE = `Commit summary
-
-Automation: {{ .AutomationObject }}
-
-Files:
-{{ range $filename, $_ := .Changed.ImageResult.Files -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $_ := .Changed.ImageResult.Objects -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-{{ end -}}
-
-Images:
-{{ range .Changed.ImageResult.Images -}}
-- {{.}} ({{.Policy.Name}})
-{{ end -}}
-`;
   const WITH_VALUES_TEMPLATE = `Commit summary
 
 Automation: {{ .AutomationObject }}
@@ -225,8 +171,8 @@ Testing: {{ .Values.testing }}
 `;
   const main = { branch: 'main' };
   const CASES: Case[] = [
-    { name: 'push to cloned branch with removed template field', gitSpec: { push: main, commit: { messageTemplate: REMOVED_TEMPLATE } }, gitRepoRef: main, latestImage: 'helloworld:1.0.1', wantErr: "template uses removed '.Updated' field" },
-    { name: 'push to cloned branch with removed ImageResult field', gitSpec: { push: main, commit: { messageTemplate: IMAGE_RESULT_TEMPLATE } }, gitRepoRef: main, latestImage: 'helloworld:1.0.1', wantErr: "template uses removed '.Changed.ImageResult' field" },
+    { name: 'push to cloned branch with removed template field', gitSpec: { push: main, commit: { messageTemplate: REMOVED_UPDATED_TEMPLATE } }, gitRepoRef: main, latestImage: 'helloworld:1.0.1', wantErr: "template uses removed '.Updated' field" },
+    { name: 'push to cloned branch with removed ImageResult field', gitSpec: { push: main, commit: { messageTemplate: REMOVED_IMAGE_RESULT_TEMPLATE } }, gitRepoRef: main, latestImage: 'helloworld:1.0.1', wantErr: "template uses removed '.Changed.ImageResult' field" },
     {
       name: 'commit with update ResultV2 template',
       gitSpec: { push: main, commit: { messageTemplate: RESULT_V2_TEMPLATE } },

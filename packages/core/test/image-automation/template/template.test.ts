@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UpdateResult } from '../../../src/image-automation/setters/types.js';
 import { DEFAULT_COMMIT_TEMPLATE, renderCommitMessage, Template, TemplateError } from '../../../src/image-automation/template/index.js';
 import { D2_MESSAGE_TEMPLATE } from '@d2/sandbox/d2-repos';
+import { resultV2Changes, TEST_COMMIT_TEMPLATE } from '../iac-templates.js';
 
 type Row = [file: string, apiVersion: string, kind: string, name: string, oldValue: string, newValue: string, setter: string];
 
@@ -53,50 +54,14 @@ describe('IAC commit-message cases', () => {
   const u = () => result([['deploy.yaml', 'apps/v1', 'Deployment', 'test', 'helloworld:1.0.0', 'helloworld:v1.0.0', 'ns-x:policy-y']]);
 
   it('U14: summary, automation, files, lowercased Deployment, images with setters', () => {
-    // A template with the constructs of IAC's testCommitTemplate (written here from the spec's expected output).
-    const tpl = `Commit summary
-
-Automation: {{ .AutomationObject }}
-
-Files:
-{{ range $filename, $_ := .Changed.FileChanges -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $_ := .Changed.Objects -}}
-{{ if eq $resource.Kind "Deployment" -}}
-- {{ $resource.Kind | lower }} {{ $resource.Name | lower }}
-{{ else -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-{{ end -}}
-{{ end -}}
-
-Images:
-{{ range .Changed.Changes -}}
-{{ if .Setter -}}
-- {{.NewValue}} ({{.Setter}})
-{{ end -}}
-{{ end -}}
-`;
-    expect(renderCommitMessage(tpl, { automation: { namespace: 'ns-x', name: 'update-test' }, result: u() })).toBe(
+    // IAC's testCommitTemplate (../iac-templates.ts).
+    expect(renderCommitMessage(TEST_COMMIT_TEMPLATE, { automation: { namespace: 'ns-x', name: 'update-test' }, result: u() })).toBe(
       'Commit summary\n\nAutomation: ns-x/update-test\n\nFiles:\n- deploy.yaml\nObjects:\n- deployment test\nImages:\n- helloworld:v1.0.0 (ns-x:policy-y)\n',
     );
   });
 
   it('U15: ResultV2 template gives `- Object: Deployment//test` for a namespace-less Deployment', () => {
-    const tpl = `{{ range $filename, $objchange := .Changed.FileChanges -}}
-- File: {{ $filename }}
-{{- range $obj, $changes := $objchange }}
-  - Object: {{ $obj.Kind }}/{{ $obj.Namespace }}/{{ $obj.Name }}
-    Changes:
-{{- range $_ , $change := $changes }}
-    - {{ $change.OldValue }} -> {{ $change.NewValue }}
-{{ end -}}
-{{ end -}}
-{{ end -}}
-`;
-    expect(renderCommitMessage(tpl, { automation: { namespace: 'ns-x', name: 'update-test' }, result: u() })).toBe(
+    expect(renderCommitMessage(resultV2Changes(false), { automation: { namespace: 'ns-x', name: 'update-test' }, result: u() })).toBe(
       '- File: deploy.yaml\n  - Object: Deployment//test\n    Changes:\n    - helloworld:1.0.0 -> helloworld:v1.0.0\n',
     );
   });
