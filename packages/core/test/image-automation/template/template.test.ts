@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UpdateResult } from '../../../src/image-automation/setters/types.js';
 import { DEFAULT_COMMIT_TEMPLATE, renderCommitMessage, Template, TemplateError } from '../../../src/image-automation/template/index.js';
 import { D2_MESSAGE_TEMPLATE } from '@d2/sandbox/d2-repos';
+import { thrownAs } from '../../support/failures.js';
 import { resultV2Changes, TEST_COMMIT_TEMPLATE } from '../iac-templates.js';
 
 type Row = [file: string, apiVersion: string, kind: string, name: string, oldValue: string, newValue: string, setter: string];
@@ -87,30 +88,18 @@ describe('IAC commit-message cases', () => {
       ['{{ .Changed.ImageResult }}', "template uses removed '.Changed.ImageResult' field"],
       ['{{ with .Changed }}{{ .ImageResult.Files }}{{ end }}', "template uses removed '.Changed.ImageResult' field"],
     ]) {
-      let err: unknown;
-      try {
-        renderCommitMessage(tpl, { automation: { namespace: 'a', name: 'b' }, result: u() });
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(TemplateError);
-      expect((err as TemplateError).code).toBe('TEMPLATE_REMOVED_FIELD');
-      expect((err as TemplateError).message).toContain(flux);
-      expect((err as TemplateError).hint).toMatch(/\.Changed\.FileChanges/);
+      const err = thrownAs(TemplateError, () => renderCommitMessage(tpl, { automation: { namespace: 'a', name: 'b' }, result: u() }));
+      expect(err.code).toBe('TEMPLATE_REMOVED_FIELD');
+      expect(err.message).toContain(flux);
+      expect(err.hint).toMatch(/\.Changed\.FileChanges/);
     }
   });
 
   it('the same names elsewhere are ordinary evaluation errors (IAC matches the receiver type too)', () => {
     for (const tpl of ['{{ .Changed.Updated }}', '{{ .AutomationObject.ImageResult }}']) {
-      let err: unknown;
-      try {
-        renderCommitMessage(tpl, { automation: { namespace: 'a', name: 'b' }, result: u() });
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(TemplateError);
-      expect((err as TemplateError).code).toBe('TEMPLATE_ERROR');
-      expect((err as TemplateError).message).toMatch(/can't evaluate field (Updated in type update\.Result|ImageResult in type types\.NamespacedName)/);
+      const err = thrownAs(TemplateError, () => renderCommitMessage(tpl, { automation: { namespace: 'a', name: 'b' }, result: u() }));
+      expect(err.code).toBe('TEMPLATE_ERROR');
+      expect(err.message).toMatch(/can't evaluate field (Updated in type update\.Result|ImageResult in type types\.NamespacedName)/);
     }
     expect(() => new Template('{{ .Updated }}').execute({ x: 1 })).toThrow(/can't evaluate field Updated in type struct/);
   });
