@@ -21,11 +21,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOidc, type OidcContext, type SandboxOidc } from '@d2/sandbox/oidc';
 import { startAzureStandIn, type AzureStandIn } from '@d2/sandbox/azure/index';
 import { D2Error, formatError } from '../../../src/errors.js';
-import { RegistryClient } from '../../../src/oci/client.js';
 import { ACR_REFRESH_TOKEN_USERNAME, azureCredentials, azureCloudFor } from '../../../src/oci/credentials/azure/index.js';
 import type { CloudCredentialContext, CloudInputs } from '../../../src/oci/credentials/index.js';
 import { RegistryError } from '../../../src/oci/errors.js';
-import { makeArtifact, OCI_MANIFEST } from '../helpers.js';
+import { rejectionOf } from '../../support/failures.js';
+import { failureOf, offlineContext, pushShortLived, pushWith, recordingContext } from './helpers.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const PUSHER = '11111111-2222-3333-4444-555555555555';
@@ -61,45 +61,13 @@ describe('azure provider against the Entra and ACR stand-in', () => {
   const context = (inputs: CloudInputs, run: OidcContext = RUN, audience?: string, env: Record<string, string> = {}): CloudCredentialContext => {
     masked = [];
     oidcTokens = [];
-    return {
-      registry: azure.registry.host,
-      inputs,
-      env: { AZURE_AUTHORITY_HOST: azure.authorityHost, ...env },
-      idToken: (aud) => {
-        const t = oidc.issueToken(run, audience ?? aud);
-        oidcTokens.push(t);
-        return Promise.resolve(t);
-      },
-      mask: (s) => masked.push(s),
-    };
+    return recordingContext(oidc, { masked, oidcTokens }, { registry: azure.registry.host, inputs, env: { AZURE_AUTHORITY_HOST: azure.authorityHost, ...env }, run, audience });
   };
 
-  const failure = async (ctx: CloudCredentialContext): Promise<D2Error> => {
-    const err = await azureCredentials(ctx)
-      .get(ctx.registry)
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    expect(err).toBeInstanceOf(D2Error);
-    const text = formatError(err);
-    for (const t of [...oidcTokens, ...azure.issued]) expect(text).not.toContain(t);
-    return err as D2Error;
-  };
+  const failure = (ctx: CloudCredentialContext): Promise<D2Error> => failureOf(azureCredentials, ctx, () => [...oidcTokens, ...azure.issued]);
 
-  const push = async (password: string, asIdentityToken = false) => {
-    const creds = asIdentityToken ? { identityToken: password } : { username: ACR_REFRESH_TOKEN_USERNAME, password };
-    const client = new RegistryClient({ credentials: { get: () => Promise.resolve(creds) } });
-    try {
-      const a = makeArtifact(512);
-      const repo = { registry: azure.registry.host, repository: `d2-test/app-${Math.random().toString(36).slice(2, 8)}` };
-      const pushed = await client.pushImage(repo, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] });
-      expect(pushed.digest).toBe(a.digest);
-      expect((await client.headManifest(repo, 'v1'))?.digest).toBe(a.digest);
-    } finally {
-      client.close();
-    }
-  };
+  const push = (password: string, asIdentityToken = false) =>
+    pushWith(azure.registry.host, asIdentityToken ? { identityToken: password } : { username: ACR_REFRESH_TOKEN_USERNAME, password });
 
   const inputs = (clientId = PUSHER): CloudInputs => ({ azureClientId: clientId, azureTenantId: TENANT });
 
@@ -142,10 +110,7 @@ describe('azure provider against the Entra and ACR stand-in', () => {
   });
 
   it('the registry stand-in refuses a refresh token it did not issue', async () => {
-    const err = await push('not-a-refresh-token').then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await rejectionOf(push('not-a-refresh-token'));
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as RegistryError).status).toBe(401);
   });
@@ -194,10 +159,7 @@ describe('azure provider against the Entra and ACR stand-in', () => {
     const ctx = { ...context({}, RUN, undefined, { AZURE_CLIENT_ID: PUSHER, AZURE_TENANT_ID: TENANT, AZURE_CLIENT_SECRET: secret }), idToken: undefined };
     const provider = azureCredentials(ctx);
     expect(masked).toEqual([secret]);
-    const err = await provider.get(ctx.registry).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await rejectionOf(provider.get(ctx.registry));
     expect(err).toBeInstanceOf(D2Error);
     expect(formatError(err)).not.toContain(secret);
     expect(formatError(err)).toMatch(/Microsoft Entra token request/);
@@ -243,14 +205,7 @@ describe('azure provider: short-lived Entra tokens (60 s, below MSAL\'s refresh 
     const creds = await provider.get(ctx.registry);
     expect(await provider.get(ctx.registry)).toEqual(creds);
     expect(azure.requests.filter((r) => r.path.endsWith('/token') || r.path === '/oauth2/exchange').map((r) => `${r.service} ${r.status}`)).toEqual(['entra 200', 'acr 200']);
-    const client = new RegistryClient({ credentials: provider });
-    try {
-      const a = makeArtifact(256);
-      const repo = { registry: azure.registry.host, repository: 'd2-test/short-lived' };
-      expect((await client.pushImage(repo, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] })).digest).toBe(a.digest);
-    } finally {
-      client.close();
-    }
+    await pushShortLived(azure.registry.host, provider);
   });
 });
 
@@ -265,13 +220,7 @@ describe('azure provider: registry refusals on an ACR host', () => {
 });
 
 describe('azure provider input checks (before any request)', () => {
-  const base = (inputs: CloudInputs, env: Record<string, string> = {}, idToken = true): CloudCredentialContext => ({
-    registry: 'myregistry.azurecr.io',
-    inputs,
-    env,
-    idToken: idToken ? () => Promise.reject(new Error('no request may be made')) : undefined,
-    mask: () => undefined,
-  });
+  const base = offlineContext('myregistry.azurecr.io');
 
   it('names the missing input', () => {
     expect(() => azureCredentials(base({}))).toThrow(/azure-client-id and azure-tenant-id are required/);

@@ -19,6 +19,8 @@ import { gcpCredentials, GCP_IAMCREDENTIALS_URL_ENV, GCP_STS_URL_ENV } from '../
 import type { CloudCredentialContext, CloudInputs } from '../../../src/oci/credentials/index.js';
 import { RegistryError } from '../../../src/oci/errors.js';
 import { makeArtifact, OCI_MANIFEST } from '../helpers.js';
+import { rejectionOf } from '../../support/failures.js';
+import { failureOf, offlineContext, pushShortLived, pushWith, recordingContext } from './helpers.js';
 
 const PROVIDER = 'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';
 const SA = 'pusher@d2-test.iam.gserviceaccount.com';
@@ -44,45 +46,13 @@ describe('gcp provider against the Google stand-in (STS, IAM Credentials, Artifa
   const context = (inputs: CloudInputs, run: OidcContext = RUN, audience?: string): CloudCredentialContext => {
     masked = [];
     oidcTokens = [];
-    return {
-      registry: gcp.registry.host,
-      inputs,
-      env: { ...gcp.env },
-      idToken: (aud) => {
-        const t = oidc.issueToken(run, audience ?? aud);
-        oidcTokens.push(t);
-        return Promise.resolve(t);
-      },
-      mask: (s) => masked.push(s),
-    };
+    return recordingContext(oidc, { masked, oidcTokens }, { registry: gcp.registry.host, inputs, env: { ...gcp.env }, run, audience });
   };
 
   /** The error a failing exchange raises, checked to name no token. */
-  const failure = async (ctx: CloudCredentialContext): Promise<D2Error> => {
-    const err = await gcpCredentials(ctx)
-      .get(ctx.registry)
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    expect(err).toBeInstanceOf(D2Error);
-    const text = formatError(err);
-    for (const t of [...oidcTokens, ...gcp.issued]) expect(text).not.toContain(t);
-    return err as D2Error;
-  };
+  const failure = (ctx: CloudCredentialContext): Promise<D2Error> => failureOf(gcpCredentials, ctx, () => [...oidcTokens, ...gcp.issued]);
 
-  const push = async (password: string, username = 'oauth2accesstoken') => {
-    const client = new RegistryClient({ credentials: { get: () => Promise.resolve({ username, password }) } });
-    try {
-      const a = makeArtifact(512);
-      const repo = { registry: gcp.registry.host, repository: `d2-test/app-${Math.random().toString(36).slice(2, 8)}` };
-      const pushed = await client.pushImage(repo, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] });
-      expect(pushed.digest).toBe(a.digest);
-      expect((await client.headManifest(repo, 'v1'))?.digest).toBe(a.digest);
-    } finally {
-      client.close();
-    }
-  };
+  const push = (password: string, username = 'oauth2accesstoken') => pushWith(gcp.registry.host, { username, password });
 
   it('exchanges the OIDC token at STS (audience //iam.googleapis.com/<provider>), masks it, and pushes with oauth2accesstoken', async () => {
     const ctx = context({ gcpWorkloadIdentityProvider: PROVIDER });
@@ -168,10 +138,7 @@ describe('gcp provider against the Google stand-in (STS, IAM Credentials, Artifa
   });
 
   it('the registry stand-in refuses anything but an issued token', async () => {
-    const err = await push('ya29.not-issued').then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await rejectionOf(push('ya29.not-issued'));
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as RegistryError).status).toBe(401);
   });
@@ -243,10 +210,7 @@ describe('gcp provider: a registry that rejects the exchanged credentials (stand
     const client = new RegistryClient({ credentials: gcpCredentials(ctx) });
     try {
       const a = makeArtifact(256);
-      const err = await client.pushImage({ registry: gcp.registry.host, repository: 'd2-test/refused' }, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await rejectionOf(client.pushImage({ registry: gcp.registry.host, repository: 'd2-test/refused' }, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] }));
       expect(err).toBeInstanceOf(RegistryError);
       expect((err as RegistryError).status).toBe(401);
       const text = formatError(err);
@@ -290,25 +254,12 @@ describe('gcp provider: short-lived tokens (stand-in issuing 60 s tokens, below 
     const creds = await provider.get(ctx.registry);
     expect(await provider.get(ctx.registry)).toEqual(creds);
     expect(gcp.requests.map((r) => `${r.service} ${r.status}`)).toEqual(['sts 200', 'iamcredentials 200']);
-    const client = new RegistryClient({ credentials: provider });
-    try {
-      const a = makeArtifact(256);
-      const repo = { registry: gcp.registry.host, repository: 'd2-test/short-lived' };
-      expect((await client.pushImage(repo, { blobs: a.blobs, manifest: { bytes: a.manifest, mediaType: OCI_MANIFEST }, tags: ['v1'] })).digest).toBe(a.digest);
-    } finally {
-      client.close();
-    }
+    await pushShortLived(gcp.registry.host, provider);
   });
 });
 
 describe('gcp provider input checks (before any request)', () => {
-  const base = (inputs: CloudInputs, env: Record<string, string> = {}, idToken = true): CloudCredentialContext => ({
-    registry: 'europe-docker.pkg.dev',
-    inputs,
-    env,
-    idToken: idToken ? () => Promise.reject(new Error('no request may be made')) : undefined,
-    mask: () => undefined,
-  });
+  const base = offlineContext('europe-docker.pkg.dev');
 
   it.each([
     ['projects/abc/locations/global/workloadIdentityPools/p1234/providers/q1234', /not a workload identity provider name/],
