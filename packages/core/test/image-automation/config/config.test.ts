@@ -1,35 +1,13 @@
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkStrategy, expandResourceSet, loadPolicies, matchesSelector, readFleetConfig, readManifestDir, substituteVariables } from '../../../src/image-automation/config/index.js';
-import { writeTree } from '@d2/sandbox/d2-repos';
+import { automationYaml, gitRepositoryYaml, kustomizationYaml, scratchTrees } from './helpers.js';
 
-const dirs: string[] = [];
-function tree(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'd2-config-'));
-  dirs.push(d);
-  writeTree(d, files);
-  return d;
-}
-afterEach(() => {
-  while (dirs.length) rmSync(dirs.pop() as string, { recursive: true, force: true });
-});
+const tree = scratchTrees('d2-config-');
 
-const IUA = (extra = '') => `apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageUpdateAutomation
-metadata:
-  name: auto
-  namespace: team
-spec:
-  sourceRef:
-    kind: GitRepository
-    name: repo
-  git:
-    commit:
-      author:
-        email: bot@example.com
-      messageTemplateValues:
+const IUA = (extra = '') =>
+  automationYaml(`      messageTemplateValues:
         env: prod
     push:
       branch: updates
@@ -39,32 +17,10 @@ spec:
         ci.skip: "true"
   update:
     path: ./deploy
-${extra}`;
+${extra}`);
 
-const SOURCES = `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: repo
-  namespace: team
-spec:
-  url: https://git.example.com/team/repo.git
-  ref:
-    branch: develop
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: policies
-  namespace: team
-spec:
-  path: ./flux/policies
-  sourceRef:
-    kind: GitRepository
-    name: repo
-  postBuild:
-    substitute:
-      REGISTRY: registry.example.com
-`;
+const SOURCES = `${gitRepositoryYaml('  ref:\n    branch: develop\n')}---
+${kustomizationYaml('  postBuild:\n    substitute:\n      REGISTRY: registry.example.com\n')}`;
 
 describe('readFleetConfig', () => {
   it('joins the automation with its GitRepository (checkout = its ref) and the Kustomization (path, namespace, substitution)', () => {

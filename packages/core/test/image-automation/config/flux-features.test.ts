@@ -4,11 +4,7 @@
  * Static providers and both input strategies, `postBuild.substituteFrom` Secrets from the environment, and the
  * per-repository token map. Every bad input is an InputError before anything is cloned.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { writeTree } from '@d2/sandbox/d2-repos';
+import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/errors.js';
 import {
   checkTokensCover,
@@ -31,55 +27,12 @@ import {
 } from '../../../src/image-automation/config/index.js';
 import { compileGoRegexp } from '../../../src/base/index.js';
 import { SemverConstraints } from '../../../src/image-automation/policy/semver.js';
+import { automationYaml, gitRepositoryYaml, kustomizationYaml, scratchTrees } from './helpers.js';
 
-const dirs: string[] = [];
-function tree(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'd2-fluxfeat-'));
-  dirs.push(d);
-  writeTree(d, files);
-  return d;
-}
-afterEach(() => {
-  while (dirs.length) rmSync(dirs.pop() as string, { recursive: true, force: true });
-});
+const tree = scratchTrees('d2-fluxfeat-');
 
-const gitRepository = (ref: string) => `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: repo
-  namespace: team
-spec:
-  url: https://git.example.com/team/repo.git
-${ref}`;
 
-const KUSTOMIZATION = (postBuild = '') => `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: policies
-  namespace: team
-spec:
-  path: ./flux/policies
-  sourceRef:
-    kind: GitRepository
-    name: repo
-${postBuild}`;
-
-const automation = (git: string) => `apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageUpdateAutomation
-metadata:
-  name: auto
-  namespace: team
-spec:
-  sourceRef:
-    kind: GitRepository
-    name: repo
-  git:
-    commit:
-      author:
-        email: bot@example.com
-${git}`;
-
-const fleet = (ref: string, git: string, postBuild = '') => tree({ 'c/source.yaml': gitRepository(ref), 'c/ks.yaml': KUSTOMIZATION(postBuild), 'c/auto.yaml': automation(git) });
+const fleet = (ref: string, git: string, postBuild = '') => tree({ 'c/source.yaml': gitRepositoryYaml(ref), 'c/ks.yaml': kustomizationYaml(postBuild), 'c/auto.yaml': automationYaml(git) });
 
 describe('GitRepository checkout refs (source-controller precedence, IAC push rule)', () => {
   it('tag, semver, commit and name become a checkout ref; the push branch is required and always differs', () => {
@@ -169,7 +122,7 @@ metadata: {name: not-a-collection}
       'c/all.yaml': `apiVersion: v1
 kind: List
 items:
-${[gitRepository('  ref:\n    branch: main\n'), KUSTOMIZATION(), automation('    push:\n      branch: updates\n')].map((d) => `  - ${d.trimEnd().split('\n').join('\n    ')}`).join('\n')}
+${[gitRepositoryYaml('  ref:\n    branch: main\n'), kustomizationYaml(), automationYaml('    push:\n      branch: updates\n')].map((d) => `  - ${d.trimEnd().split('\n').join('\n    ')}`).join('\n')}
 `,
       'flux/policies/list.yaml': `apiVersion: v1
 kind: List
@@ -205,9 +158,9 @@ ${optional ? '        optional: true\n' : ''}    substitute:
 `;
   const withCm = (pb: string) =>
     tree({
-      'c/source.yaml': gitRepository('  ref:\n    branch: main\n'),
-      'c/ks.yaml': KUSTOMIZATION(pb),
-      'c/auto.yaml': automation(''),
+      'c/source.yaml': gitRepositoryYaml('  ref:\n    branch: main\n'),
+      'c/ks.yaml': kustomizationYaml(pb),
+      'c/auto.yaml': automationYaml(''),
       'c/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vars\n  namespace: team\ndata:\n  REGISTRY: from-configmap\n  HOST: cm-host\n',
     });
 
@@ -439,8 +392,8 @@ spec:
       selector:
         matchLabels: {role: settings}
   resources:
-    - ${gitRepository('  ref:\n    branch: << inputs.branch >>\n').trimEnd().split('\n').join('\n      ')}
-    - ${KUSTOMIZATION().trimEnd().split('\n').join('\n      ')}
+    - ${gitRepositoryYaml('  ref:\n    branch: << inputs.branch >>\n').trimEnd().split('\n').join('\n      ')}
+    - ${kustomizationYaml().trimEnd().split('\n').join('\n      ')}
     - apiVersion: image.toolkit.fluxcd.io/v1
       kind: ImageUpdateAutomation
       metadata: {name: auto, namespace: team}
