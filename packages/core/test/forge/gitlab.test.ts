@@ -5,9 +5,6 @@
  * doc/api/rest/authentication.md, doc/api/rest/troubleshooting.md) and is backed by real git repositories. The first
  * block drives it with @gitbeaker/rest directly, so that a widely used GitLab client disagrees with it when it drifts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Branches, GitbeakerRequestError, MergeRequests, Projects, Repositories } from '@gitbeaker/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
@@ -16,7 +13,7 @@ import { D2Error } from '../../src/errors.js';
 import { forgeFor, ImageUpdatesPr, type Forge } from '../../src/forge/index.js';
 import { TimeBudget } from '../../src/util/index.js';
 import { caught } from '../support/failures.js';
-import { git } from '../support/git.js';
+import { git, seedImageUpdates } from '../support/git.js';
 
 const TOKEN = 'glpat-sandbox-project-token';
 const READ_ONLY = 'glpat-sandbox-read-only';
@@ -42,15 +39,12 @@ describe('GitLab forge against the GitLab stand-in (a stand-in, not GitLab)', ()
     gl.addUser('alice');
     gl.addUser('bob');
     await gl.addProject(PROJECT, { defaultBranch: 'main' });
-    work = join(mkdtempSync(join(tmpdir(), 'd2-gitlab-')), 'fleet');
-    await git(tmpdir(), 'clone', '--quiet', gitServer.authUrl('platform/d2-fleet'), work);
-    writeFileSync(join(work, 'app.yaml'), 'image: ghcr.io/acme/app:1.0.0 # {"$imagepolicy": "apps:app"}\n');
-    await git(work, 'add', '.');
-    await git(work, 'commit', '--quiet', '-m', 'init');
-    await git(work, 'push', '--quiet', 'origin', 'HEAD:main');
-    writeFileSync(join(work, 'app.yaml'), 'image: ghcr.io/acme/app:1.1.0 # {"$imagepolicy": "apps:app"}\n');
-    await git(work, 'commit', '--quiet', '-am', 'Update app to 1.1.0\n\nImage ghcr.io/acme/app 1.0.0 → 1.1.0');
-    await git(work, 'push', '--quiet', 'origin', 'HEAD:image-updates');
+    work = await seedImageUpdates(gitServer.authUrl('platform/d2-fleet'), 'd2-gitlab-', {
+      file: 'app.yaml',
+      before: 'image: ghcr.io/acme/app:1.0.0 # {"$imagepolicy": "apps:app"}\n',
+      after: 'image: ghcr.io/acme/app:1.1.0 # {"$imagepolicy": "apps:app"}\n',
+      message: 'Update app to 1.1.0\n\nImage ghcr.io/acme/app 1.0.0 → 1.1.0',
+    });
     forge = forgeFor('gitlab', { repository: PROJECT, token: TOKEN, apiUrl: gl.apiUrl, budget: new TimeBudget(60_000) });
   });
 

@@ -1,8 +1,5 @@
 // PullRequests, createOctokit and translateGitHubError against the sandbox GitHub emulator (strict OpenAPI
 // validation, real git repositories). Behaviour: docs/github.md "Core helpers" and "image-updates-pr — decisions".
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { OpenApiValidator, startGitHubEmulator, type FailureKind, type GitHubEmulator } from '@d2/sandbox/github-emulator';
@@ -20,7 +17,7 @@ import {
 } from '../../src/github/index.js';
 import { ImageUpdatesPr } from '../../src/forge/index.js';
 import { caught } from '../support/failures.js';
-import { git } from '../support/git.js';
+import { git, seedImageUpdates } from '../support/git.js';
 
 describe('GitHub helpers against the emulator', () => {
   let gitServer: SandboxGitServer;
@@ -35,15 +32,12 @@ describe('GitHub helpers against the emulator', () => {
     gitServer = await startGitServer();
     gh = await startGitHubEmulator({ git: gitServer, tokens: [token] });
     await gh.addRepo('acme/fleet', { private: true });
-    const dir = join(mkdtempSync(join(tmpdir(), 'd2-core-gh-')), 'fleet');
-    await git(tmpdir(), 'clone', '--quiet', gitServer.authUrl('acme/fleet'), dir);
-    writeFileSync(join(dir, 'a.yaml'), 'tag: 1.0.0 # {"$imagepolicy": "apps:a:tag"}\n');
-    await git(dir, 'add', '.');
-    await git(dir, 'commit', '--quiet', '-m', 'init');
-    await git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
-    writeFileSync(join(dir, 'a.yaml'), 'tag: 1.1.0 # {"$imagepolicy": "apps:a:tag"}\n');
-    await git(dir, 'commit', '--quiet', '-am', 'Bump a\n\nbody text');
-    await git(dir, 'push', '--quiet', 'origin', 'HEAD:image-updates');
+    await seedImageUpdates(gitServer.authUrl('acme/fleet'), 'd2-core-gh-', {
+      file: 'a.yaml',
+      before: 'tag: 1.0.0 # {"$imagepolicy": "apps:a:tag"}\n',
+      after: 'tag: 1.1.0 # {"$imagepolicy": "apps:a:tag"}\n',
+      message: 'Bump a\n\nbody text',
+    });
     octokit = createOctokit(token, { baseUrl: gh.url, rateLimitRetries: 1, warn: (m) => warnings.push(m) });
     pulls = new PullRequests(octokit, 'acme/fleet', { graphqlUrl: gh.graphqlUrl });
   });

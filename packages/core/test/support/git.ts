@@ -3,6 +3,9 @@
  * credential helper, no prompt), committing as a fixed identity.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -13,4 +16,21 @@ const ident = ['-c', 'user.name=T', '-c', 'user.email=t@example.com', '-c', 'cre
 export async function git(cwd: string, ...args: string[]): Promise<string> {
   const { stdout } = await execFileAsync('git', [...ident, ...args], { cwd, env: gitEnv });
   return stdout.trim();
+}
+
+/**
+ * A fleet with a pending image update: clones `url` into a fresh scratch directory (`<prefix>…/fleet`), pushes `file`
+ * holding `before` as main, then `after` committed as `message` as image-updates. Returns the clone.
+ */
+export async function seedImageUpdates(url: string, prefix: string, o: { file: string; before: string; after: string; message: string }): Promise<string> {
+  const dir = join(mkdtempSync(join(tmpdir(), prefix)), 'fleet');
+  await git(tmpdir(), 'clone', '--quiet', url, dir);
+  writeFileSync(join(dir, o.file), o.before);
+  await git(dir, 'add', '.');
+  await git(dir, 'commit', '--quiet', '-m', 'init');
+  await git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
+  writeFileSync(join(dir, o.file), o.after);
+  await git(dir, 'commit', '--quiet', '-am', o.message);
+  await git(dir, 'push', '--quiet', 'origin', 'HEAD:image-updates');
+  return dir;
 }
