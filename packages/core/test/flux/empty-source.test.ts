@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '@d2/core';
 import { assertSourceHasFiles, buildArtifact, emptyArtifactError, inspectSource } from '@d2/core/flux';
-import { tempDir, writeTree } from './fixtures.js';
+import { regularFiles, tempDir, writeTree } from './fixtures.js';
 
 const tmp = tempDir('d2-empty-source-');
 afterAll(() => tmp.cleanup());
 
 const tree = (name: string, files: Record<string, string>): string => {
   const root = join(tmp.dir, name);
-  writeTree(root, Object.fromEntries(Object.entries(files).map(([k, v]) => [k, [v, 0o644]])));
+  writeTree(root, regularFiles(files));
   return root;
 };
 

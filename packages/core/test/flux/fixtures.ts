@@ -54,6 +54,11 @@ export function writeTree(root: string, files: Record<string, [string | Buffer, 
   }
 }
 
+/** `files` (path → content) as writeTree's entries, every file with mode `mode`. */
+export function regularFiles(files: Record<string, string | Buffer>, mode = 0o644): Record<string, [string | Buffer, number]> {
+  return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, [v, mode]]));
+}
+
 /** A fresh temp directory; call the returned cleanup in afterAll/afterEach. */
 export function tempDir(prefix = 'd2-flux-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

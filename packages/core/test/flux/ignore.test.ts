@@ -19,7 +19,7 @@ import {
   walkFluxTree,
   writeFluxTar,
 } from '@d2/core/flux';
-import { tempDir, writeTree } from './fixtures.js';
+import { regularFiles, tempDir, writeTree } from './fixtures.js';
 
 /** Go path/filepath match_test.go cases (semantics documented by Go): [pattern, name, match]; `null` = ErrBadPattern. */
 const GO_MATCH_CASES: [string, string, boolean | null][] = [
@@ -136,14 +136,14 @@ describe('walk + filter on real trees', () => {
     tmp = tempDir();
     // The layout of fluxcd/pkg oci/testdata/artifact; contents are irrelevant to which entries survive.
     pkg = join(tmp.dir, 'artifact');
-    writeTree(pkg, {
-      'deploy/repo.yaml': ['kind: GitRepository\n', 0o644],
-      'deployment.yaml': ['kind: Deployment\n', 0o644],
-      'ignore-dir/deployment.yaml': ['kind: Deployment\n', 0o644],
-      'ignore.txt': ['ignore me\n', 0o644],
-      'somedir/repo.yaml': ['kind: GitRepository\n', 0o644],
-      'somedir/git/repo.yaml': ['kind: GitRepository\n', 0o644],
-    });
+    writeTree(pkg, regularFiles({
+      'deploy/repo.yaml': 'kind: GitRepository\n',
+      'deployment.yaml': 'kind: Deployment\n',
+      'ignore-dir/deployment.yaml': 'kind: Deployment\n',
+      'ignore.txt': 'ignore me\n',
+      'somedir/repo.yaml': 'kind: GitRepository\n',
+      'somedir/git/repo.yaml': 'kind: GitRepository\n',
+    }));
   });
   afterAll(() => tmp.cleanup());
 
@@ -154,32 +154,32 @@ describe('walk + filter on real trees', () => {
 
   it('fluxcd/pkg build_test.go: /*, !/internal keeps only internal/', async () => {
     const root = join(tmp.dir, 'pkgroot');
-    writeTree(root, { 'build.go': ['package oci\n', 0o644], 'internal/fs/fs.go': ['package fs\n', 0o644], 'testdata/x.yaml': ['x\n', 0o644] });
+    writeTree(root, regularFiles({ 'build.go': 'package oci\n', 'internal/fs/fs.go': 'package fs\n', 'testdata/x.yaml': 'x\n' }));
     expect(await archivedNames(root, { ignorePaths: ['/*', '!/internal'] })).toEqual(['.', 'internal', 'internal/fs', 'internal/fs/fs.go']);
   });
 
   it('per-directory bytewise order, depth-first: a, a/x, a-b', async () => {
     const root = join(tmp.dir, 'order');
-    writeTree(root, { 'a/x': ['x', 0o644], 'a-b': ['y', 0o644], 'B': ['b', 0o644], 'a.c': ['c', 0o644], 'é': ['e', 0o644], '_': ['u', 0o644] });
+    writeTree(root, regularFiles({ 'a/x': 'x', 'a-b': 'y', 'B': 'b', 'a.c': 'c', 'é': 'e', '_': 'u' }));
     expect(await archivedNames(root, { ignorePaths: [] })).toEqual(['.', 'B', '_', 'a', 'a/x', 'a-b', 'a.c', 'é']);
   });
 
   it('excluded directories are not pruned: a negation re-includes a child without its parent entry', async () => {
     const root = join(tmp.dir, 'noprune');
-    writeTree(root, { 'sub/keep.yaml': ['k', 0o644], 'sub/drop.yaml': ['d', 0o644] });
+    writeTree(root, regularFiles({ 'sub/keep.yaml': 'k', 'sub/drop.yaml': 'd' }));
     expect(await archivedNames(root, { ignorePaths: ['sub/', '!sub/keep.yaml'] })).toEqual(['.', 'sub/keep.yaml']);
   });
 
   it('directories stay even when empty or fully ignored, without a trailing slash', async () => {
     const root = join(tmp.dir, 'emptydirs');
-    writeTree(root, { 'full/a.png': ['p', 0o644] });
+    writeTree(root, regularFiles({ 'full/a.png': 'p' }));
     mkdirSync(join(root, 'empty'));
     expect(await archivedNames(root, {})).toEqual(['.', 'empty', 'full']);
   });
 
   it('symlinks (to files and directories) are skipped, never followed', async () => {
     const root = join(tmp.dir, 'links');
-    writeTree(root, { 'real/a.yaml': ['a', 0o644] });
+    writeTree(root, regularFiles({ 'real/a.yaml': 'a' }));
     symlinkSync('real', join(root, 'dirlink'));
     symlinkSync('real/a.yaml', join(root, 'filelink'));
     symlinkSync('/nonexistent', join(root, 'dangling'));
@@ -190,15 +190,15 @@ describe('walk + filter on real trees', () => {
 
   it('.sourceignore (opt-in) is read per directory, relative to that directory, and can re-include defaults', async () => {
     const root = join(tmp.dir, 'srcignore');
-    writeTree(root, {
-      '.sourceignore': ['*.txt\n!logo.png\n', 0o644],
-      'a.txt': ['a', 0o644],
-      'logo.png': ['p', 0o644],
-      'sub/.sourceignore': ['/local.yaml\n', 0o644],
-      'sub/local.yaml': ['l', 0o644],
-      'sub/keep.yaml': ['k', 0o644],
-      'local.yaml': ['root copy stays', 0o644],
-    });
+    writeTree(root, regularFiles({
+      '.sourceignore': '*.txt\n!logo.png\n',
+      'a.txt': 'a',
+      'logo.png': 'p',
+      'sub/.sourceignore': '/local.yaml\n',
+      'sub/local.yaml': 'l',
+      'sub/keep.yaml': 'k',
+      'local.yaml': 'root copy stays',
+    }));
     writeFileSync(join(root, 'b.md'), 'b');
     expect(await archivedNames(root, {})).toEqual(['.', '.sourceignore', 'a.txt', 'b.md', 'local.yaml', 'sub', 'sub/.sourceignore', 'sub/keep.yaml', 'sub/local.yaml']);
     expect(await archivedNames(root, { sourceignore: true })).toEqual(['.', '.sourceignore', 'b.md', 'local.yaml', 'logo.png', 'sub', 'sub/.sourceignore', 'sub/keep.yaml']);

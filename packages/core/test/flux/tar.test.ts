@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildArtifact, encodeHeader, extractArtifact, planEntries, splitUstarPath, tarChunks, tarDigestOfLayer, writeFluxTar, type TarChunk } from '@d2/core/flux';
 import { D2Error } from '@d2/core';
-import { tempDir, writeTree } from './fixtures.js';
+import { regularFiles, tempDir, writeTree } from './fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => {
@@ -137,7 +137,7 @@ describe('files of 8 GiB or more', () => {
 describe('the walk on disk', () => {
   it('skips FIFOs and keeps special mode bits from disk', async () => {
     const root = join(tmp.dir, 'special');
-    writeTree(root, { 'suid': ['x', 0o644], 'sticky/f': ['f', 0o644] });
+    writeTree(root, regularFiles({ 'suid': 'x', 'sticky/f': 'f' }));
     chmodSync(join(root, 'suid'), 0o4755);
     chmodSync(join(root, 'sticky'), 0o1777);
     execFileSync('mkfifo', [join(root, 'fifo')]);
@@ -158,7 +158,7 @@ describe('the walk on disk', () => {
     if (process.getuid?.() === 0) {
       // root reads mode-000 files anyway; simulate unreadability with a file that vanishes between walk and read.
       const root = join(tmp.dir, 'vanish');
-      writeTree(root, { 'a.yaml': ['a', 0o644] });
+      writeTree(root, regularFiles({ 'a.yaml': 'a' }));
       const { walkFluxTree, tarBytes } = await import('@d2/core/flux');
       const { rmSync } = await import('node:fs');
       const entries = [];
@@ -218,7 +218,7 @@ describe('the walk on disk', () => {
 describe("Go's Write calls (docs/flate.md \"Write boundaries\")", () => {
   it('tarChunks splits the stream exactly where archive/tar + fluxcd/pkg copyBuffer end their Writes', async () => {
     const root = join(tmp.dir, 'writes');
-    writeTree(root, { a: ['hello', 0o644], big: [Buffer.alloc(600_000, 7), 0o644], z: ['', 0o644], 'ü.yaml': ['k: ', 0o644] });
+    writeTree(root, regularFiles({ a: 'hello', big: Buffer.alloc(600_000, 7), z: '', 'ü.yaml': 'k: ' }));
     mkdirSync(join(root, 'empty'));
     const { entries } = await planEntries(root, { ignorePaths: [] });
     const chunks: TarChunk[] = [];
