@@ -8,7 +8,7 @@ const USAGE = 'd2 init fleet|apps|infra --owner <org|group> [--forge github|gitl
 /** `d2 init`: writes a working D2 repository (docs/adopt.md "d2 init"). */
 export const initCommand: Command = {
   name: 'init',
-  summary: 'Write a new D2 repository (fleet, apps or infra): workflows, clusters, components, update policies',
+  summary: 'Write a new D2 repository (fleet, apps or infra): CI (GitHub workflows or .gitlab-ci.yml), clusters, components, update policies',
   usage: USAGE,
   help: `Writes the files of one of the three D2 repositories of <org> (d2-fleet, d2-apps, d2-infra) into --dir:
   fleet   clusters/{staging,production,update}, tenants/, workflows push-artifact, release-artifact, e2e-update
