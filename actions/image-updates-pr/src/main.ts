@@ -127,7 +127,7 @@ export async function run(): Promise<void> {
     const opts = parseInputs(new Inputs());
     core.setSecret(opts.token);
     actionLog.info(`Event ${process.env.GITHUB_EVENT_NAME ?? '?'} on ${process.env.GITHUB_REF ?? '?'}; head ${opts.head}, base ${opts.base ?? '(default branch)'}.`);
-    const forge = forgeFor('github', { repository: opts.repository, token: opts.token, budget: opts.budget });
+    const forge = forgeFor('github', { repository: opts.repository, token: opts.token, budget: opts.budget, warn: (m) => actionLog.warning(m) });
     const flow = new ImageUpdatesPr(forge, { info: (m) => actionLog.info(m), warn: (m) => actionLog.warning(m) });
     if (opts.headPrefix) {
       await runPerBranch(flow, forge, opts, opts.headPrefix);
