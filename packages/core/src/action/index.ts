@@ -3,3 +3,4 @@ export * from './run.js';
 export * from './log.js';
 export * from './publish.js';
 export * from './receivers.js';
+export * from './e2e-update.js';
