@@ -1,4 +1,3 @@
-import { actionLog } from '../action/index.js';
 import { getOctokit } from '@actions/github';
 import { defaults as githubDefaults } from '@actions/github/lib/utils';
 import { retry } from '@octokit/plugin-retry';
@@ -17,7 +16,10 @@ export interface CreateOctokitOptions {
   maxRetryAfterSeconds?: number;
   /** Retries of 5xx/network errors by @octokit/plugin-retry (default 3). */
   serverErrorRetries?: number;
-  /** Logger for retry notices (default: a warning in the runner log). */
+  /**
+   * Logger for retry notices (default: none). github/ sits below the action adapter (docs/architecture.md "Layers and
+   * boundaries"): the actions pass the runner log's warning, the CLI its stderr logger.
+   */
   warn?: (message: string) => void;
   /** Deadline of one whole request, response body included (default 120 000 ms). */
   requestTimeoutMs?: number;
@@ -101,7 +103,7 @@ export function serverUrl(env: NodeJS.ProcessEnv = process.env): string {
 export function createOctokit(token: string, opts: CreateOctokitOptions = {}): GitHubClient {
   const retries = opts.rateLimitRetries ?? 2;
   const maxWait = opts.maxRetryAfterSeconds ?? 120;
-  const warn = opts.warn ?? ((m: string) => actionLog.warning(m));
+  const warn = opts.warn ?? (() => undefined);
   const onLimit =
     (what: string) =>
     (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number): boolean => {

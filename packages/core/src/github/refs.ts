@@ -24,6 +24,19 @@ export function githubApiUrlFor(repositoryUrl: string, env: Readonly<Record<stri
   return `${origin}/api/v3`;
 }
 
+/** `owner/repo` of a GitHub repository URL (`https://<host>/<owner>/<repo>[.git]`), or undefined. */
+export function githubRepoOf(url: string): { owner: string; repo: string } | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
+  const m = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(u.pathname);
+  return m ? { owner: decodeURIComponent(m[1]), repo: decodeURIComponent(m[2]) } : undefined;
+}
+
 /** `GET /repos/{owner}/{repo}/tags` and `/branches`, page by page, as name and commit SHA. */
 export function githubRefLister(octokit: GitHubClient): {
   listTags(owner: string, repo: string, page: number, perPage: number): Promise<RefPage[]>;

@@ -1,11 +1,11 @@
 /**
- * The e2e-update job summary: objects without a namespace are named `Kind/name`, and a run without changes says
- * which branch is up to date, linked when it is on the run's GitHub server (the bundle is exercised end to end in
- * test/actions/e2e-update/e2e-update.test.ts).
+ * The e2e-update job summary (action/e2e-update.ts): objects without a namespace are named `Kind/name`, and a run
+ * without changes says which branch is up to date, linked when it is on the run's GitHub server (the bundle is
+ * exercised end to end in test/actions/e2e-update/e2e-update.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { EngineResult } from '@d2/core/image-automation';
-import { branchWebUrl, displayObject, summaryMarkdown } from '../src/main.js';
+import { branchWebUrl, displayObject, summaryMarkdown } from '../../src/action/index.js';
+import type { EngineResult } from '../../src/image-automation/index.js';
 
 type Target = EngineResult['targets'][number];
 const target = (t: Partial<Target>): Target => ({

@@ -1,0 +1,359 @@
+/**
+ * The GitHub Actions adapter of e2e-update (actions/e2e-update/README.md, docs/image-automation.md): the inputs → an
+ * E2eUpdateConfig (every input read and validated, every secret masked, before any clone, scan or push), the runner
+ * log and the registry client with the step's secrets redacted, the targets of the run checked against the inputs, and
+ * the outputs and job summary. The entry point (actions/e2e-update/src/main.ts) only wires these to the engine.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import * as core from '@actions/core';
+import { D2Error, InputError } from '../errors.js';
+import { githubRepoOf } from '../github/index.js';
+import {
+  checkTokensCover,
+  directTarget,
+  loadFleetConfig,
+  parseGrouping,
+  parseSubstituteSecrets,
+  parseTokenMap,
+  secretRedactor,
+  type AutomationTarget,
+  type EngineDeps,
+  type EngineLogger,
+  type EngineResult,
+  type Grouping,
+  type InputProviderDeps,
+  type SubstituteSecrets,
+  type TokenMap,
+} from '../image-automation/index.js';
+import { ChainCredentials, DockerConfigCredentials, RegistryClient, StaticCredentials, type Credentials, type Logger } from '../oci/index.js';
+import { cloudConfig, wireCredentials, withScanProviders, type CloudConfig } from '../publish/index.js';
+import { mdCode, mdText, type TimeBudget } from '../util/index.js';
+import { timeoutInput, type Inputs } from './inputs.js';
+import { actionLog } from './log.js';
+
+type Env = Record<string, string | undefined>;
+
+export interface E2eUpdateConfig {
+  /** The `timeout` input: the time limit of the whole run, started when the inputs are read. */
+  budget: TimeBudget;
+  dryRun: boolean;
+  /** `group-by` and `branch-template`; undefined for `group-by: none`. */
+  grouping?: Grouping;
+  commitVia: 'git' | 'api';
+  failOnPolicyError: boolean;
+  /** `token` and `tokens`: the token of each repository. */
+  tokens: TokenMap;
+  /** `substitute-secrets` (fleet mode). */
+  secrets: SubstituteSecrets;
+  signingKey: string;
+  signingPassphrase: string;
+  /** Replaces every secret value known to the step with `***` (errors, log, summary, outputs). */
+  redact: (text: string) => string;
+  /** `registry-credentials`, by registry host. */
+  registryCredentials: Record<string, Credentials>;
+  /** The `provider` input and the provider inputs, for the image scans. */
+  cloud: CloudConfig;
+  /** Fleet mode: the update cluster's path inside the workspace (`automation`). */
+  automation?: string;
+  /** Direct mode (no `automation`): the one target of the direct inputs. */
+  direct?: AutomationTarget;
+  workspace: string;
+  /** RUNNER_TEMP: the parent directory of the clones. */
+  workDir?: string;
+  /** GITHUB_SERVER_URL: branches on this server are linked in the summary. */
+  serverUrl?: string;
+}
+
+/**
+ * Reads and validates every input of e2e-update before any clone, scan or push (the time limit starts now), and masks
+ * every secret: tokens, substitute-secrets values, the signing key line by line (the runner masks single lines) and
+ * its passphrase, registry passwords. Errors raised once the secrets are known carry them redacted.
+ */
+export function readE2eUpdateInputs(inputs: Inputs, env: Env = process.env): E2eUpdateConfig {
+  const budget = timeoutInput(inputs);
+  const dryRun = inputs.boolean('dry-run', false);
+  const grouping = parseGrouping(inputs.string('group-by', 'none'), inputs.string('branch-template'));
+  const commitVia = inputs.oneOf('commit-via', ['git', 'api'] as const, 'git');
+  const failOnPolicyError = inputs.boolean('fail-on-policy-error', false);
+  const token = inputs.string('token');
+  if (token) core.setSecret(token);
+  const tokens = parseTokenMap(inputs.string('tokens'), { fallback: token, serverUrl: env.GITHUB_SERVER_URL });
+  for (const t of tokens.values()) core.setSecret(t);
+  const secrets = parseSubstituteSecrets(inputs.string('substitute-secrets'), env);
+  for (const v of secrets.values) core.setSecret(v);
+  const signingKey = inputs.string('signing-key');
+  const signingPassphrase = inputs.string('signing-passphrase');
+  const keyLines = signingKey.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----(BEGIN|END) /.test(l));
+  for (const l of keyLines) core.setSecret(l);
+  if (signingPassphrase) core.setSecret(signingPassphrase);
+  const redact = secretRedactor([...secrets.values, ...tokens.values(), token, ...keyLines, signingPassphrase]);
+  try {
+    const registryCredentials = parseRegistryCredentials(inputs.string('registry-credentials'));
+    // Cloud registries (provider input, ImageRepository spec.provider): their tokens are masked and never fall back.
+    const cloud = cloudConfig(inputs.string('provider', 'generic'), (n) => inputs.string(n), false, undefined, true);
+    const automation = inputs.string('automation');
+    if (automation && (isAbsolute(automation) || automation.split(/[\\/]/).includes('..'))) {
+      throw new InputError(`input 'automation' must be a path inside the workspace, got '${automation}'`, 'e.g. clusters/update');
+    }
+    if (!automation && secrets.values.length > 0) {
+      throw new InputError("input 'substitute-secrets' applies to fleet mode only", "set 'automation', or remove substitute-secrets (direct mode has no Kustomization to substitute)");
+    }
+    return {
+      budget,
+      dryRun,
+      ...(grouping ? { grouping } : {}),
+      commitVia,
+      failOnPolicyError,
+      tokens,
+      secrets,
+      signingKey,
+      signingPassphrase,
+      redact,
+      registryCredentials,
+      cloud,
+      ...(automation ? { automation } : { direct: directInputsTarget(inputs, env) }),
+      workspace: resolve(env.GITHUB_WORKSPACE ?? process.cwd()),
+      workDir: env.RUNNER_TEMP || undefined,
+      serverUrl: env.GITHUB_SERVER_URL,
+    };
+  } catch (err) {
+    throw redactError(err, redact);
+  }
+}
+
+/** Direct mode: one target from the inputs; the repository defaults to the workflow's own. */
+function directInputsTarget(inputs: Inputs, env: Env): AutomationTarget {
+  return directTarget({
+    repository: inputs.string('repository') || defaultRepository(env),
+    policiesPath: inputs.required('policies-path'),
+    namespace: inputs.required('namespace'),
+    updatePath: inputs.string('update-path', '.'),
+    checkoutBranch: inputs.string('checkout-branch'),
+    pushBranch: inputs.string('push-branch', 'image-updates'),
+    commitTemplate: inputs.string('commit-template'),
+    authorName: inputs.string('author-name'),
+    authorEmail: inputs.string('author-email', 'fluxcdbot@users.noreply.github.com'),
+  });
+}
+
+function defaultRepository(env: Env): string {
+  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+  const repo = env.GITHUB_REPOSITORY;
+  if (!repo) throw new InputError("input 'repository' is required outside GitHub Actions");
+  return `${server}/${repo}.git`;
+}
+
+/**
+ * `registry-credentials`: a Docker config (`{"auths":{"host":{"auth":"b64"}|{"username","password"}}}`) or a map
+ * `{"host":{"username","password"}}`. Validated before anything runs; values are registered as secrets.
+ */
+export function parseRegistryCredentials(raw: string): Record<string, Credentials> {
+  if (raw.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InputError("input 'registry-credentials' is not JSON", 'pass a Docker config ({"auths":{...}}) or {"<registry>":{"username":"…","password":"…"}}');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError("input 'registry-credentials' must be a JSON object");
+  const obj = parsed as Record<string, unknown>;
+  const entries = obj.auths && typeof obj.auths === 'object' ? (obj.auths as Record<string, unknown>) : obj;
+  const out: Record<string, Credentials> = {};
+  for (const [host, v] of Object.entries(entries)) {
+    if (!v || typeof v !== 'object') throw new InputError(`registry-credentials: entry '${host}' must be an object`);
+    const e = v as Record<string, unknown>;
+    let username = typeof e.username === 'string' ? e.username : undefined;
+    let password = typeof e.password === 'string' ? e.password : undefined;
+    if (typeof e.auth === 'string') {
+      const dec = Buffer.from(e.auth, 'base64').toString('utf8');
+      const i = dec.indexOf(':');
+      if (i < 0) throw new InputError(`registry-credentials: auths['${host}'].auth is not base64 of user:password`);
+      username = dec.slice(0, i);
+      password = dec.slice(i + 1);
+    }
+    if (!username || password === undefined) throw new InputError(`registry-credentials: entry '${host}' needs username and password (or auth)`);
+    core.setSecret(password);
+    out[host] = { username, password };
+  }
+  return out;
+}
+
+/** `err` with every secret value replaced (message and hint), for the step's failure message. */
+export function redactError(err: unknown, redact: (t: string) => string): unknown {
+  if (err instanceof InputError) return new InputError(redact(err.message), err.hint ? redact(err.hint) : undefined);
+  if (err instanceof D2Error) return new D2Error(redact(err.message), { code: err.code, ...(err.hint ? { hint: redact(err.hint) } : {}) });
+  if (err instanceof Error) return new Error(redact(err.message));
+  return redact(String(err));
+}
+
+/** Runs `fn`; what it throws is rethrown with the secrets redacted (redactError). */
+export function redacting<T>(redact: (t: string) => string, fn: () => Promise<T>): Promise<T> {
+  return fn().catch((err: unknown) => Promise.reject(redactError(err, redact)));
+}
+
+/** The runner log (action/log.ts) with the step's secrets redacted: for the registry client, the engine and GitHub. */
+export function e2eUpdateLogger(redact: (t: string) => string): Logger & Required<EngineLogger> {
+  return {
+    debug: (m) => actionLog.debug(redact(m)),
+    info: (m) => actionLog.info(redact(m)),
+    warn: (m) => actionLog.warning(redact(m)),
+    group: (name, fn) => actionLog.group(redact(name), fn),
+  };
+}
+
+/**
+ * The registry client of the image scans: cloud credentials (their tokens masked, never falling back), then
+ * `registry-credentials`, then the Docker config; the scans apply each ImageRepository's `spec.provider`.
+ */
+export function e2eUpdateRegistry(config: E2eUpdateConfig, logger: Logger): { client: RegistryClient; registry: RegistryClient } {
+  const { cloud } = wireCredentials({ registries: [], env: process.env, cloud: config.cloud, mask: (s) => core.setSecret(s), budget: config.budget, logger });
+  const client = new RegistryClient({
+    credentials: new ChainCredentials([cloud, new StaticCredentials(config.registryCredentials), new DockerConfigCredentials({})]),
+    logger,
+    budget: config.budget,
+  });
+  return { client, registry: withScanProviders(client, cloud) };
+}
+
+/** Git options of a target: the run's time limit, and the token of its repository. */
+export function e2eUpdateGitOptions(config: E2eUpdateConfig): NonNullable<EngineDeps['gitOptions']> {
+  return (t) => {
+    const tok = config.tokens.tokenFor(t.repository);
+    return { signal: config.budget.signal, ...(tok ? { auth: { token: tok } } : {}) };
+  };
+}
+
+/**
+ * The targets of the run: the direct target, or the update cluster's ImageUpdateAutomations (fleet mode, asking the
+ * registry and the forge for the ResourceSetInputProviders' inputs). Checked against the inputs before anything is
+ * cloned: every repository has a token, group-by and commit-via api only where they apply.
+ */
+export async function e2eUpdateTargets(config: E2eUpdateConfig, providers: InputProviderDeps): Promise<AutomationTarget[]> {
+  const targets = config.automation ? await loadFleetConfig(config.workspace, config.automation, providers, { secrets: config.secrets.data }) : config.direct ? [config.direct] : [];
+  checkTokensCover(
+    targets.map((t) => t.repository),
+    config.tokens,
+  );
+  for (const unused of config.tokens.unused()) actionLog.warning(`input 'tokens' maps ${unused}, which no automation of this run uses`);
+  if (config.grouping) {
+    const withRefspec = targets.find((t) => t.git.refspec);
+    if (withRefspec) throw new InputError(`group-by: ${config.grouping.by} does not combine with spec.git.push.refspec (ImageUpdateAutomation ${withRefspec.automation.namespace}/${withRefspec.automation.name})`, 'each group is pushed to its own branch: remove the refspec, or use group-by: none');
+  }
+  if (config.commitVia === 'api') {
+    for (const t of targets) {
+      const where = `ImageUpdateAutomation ${t.automation.namespace}/${t.automation.name}`;
+      if (!githubRepoOf(t.repository)) throw new InputError(`commit-via: api needs a GitHub repository URL (https://<host>/<owner>/<repo>), ${where} uses ${t.repository}`, 'use commit-via: git for other servers');
+      if (t.git.refspec) throw new InputError(`commit-via: api does not combine with spec.git.push.refspec (${where})`, 'remove the refspec, or use commit-via: git');
+      if (t.commit.signingKey) throw new InputError(`commit-via: api does not combine with spec.git.commit.signingKey (${where}): GitHub signs the commits it writes`, 'remove signingKey, or use commit-via: git');
+    }
+    if (config.signingKey.trim() !== '') throw new InputError("commit-via: api does not combine with 'signing-key': GitHub signs the commits it writes", 'remove signing-key, or use commit-via: git');
+  }
+  return targets;
+}
+
+/**
+ * The outputs (`changed`, `commits`, `changes`) and the job summary, secrets redacted; then the step's failure: a
+ * repository that failed, or a policy error with `fail-on-policy-error`.
+ */
+export async function writeE2eUpdateOutputs(result: EngineResult, config: E2eUpdateConfig): Promise<void> {
+  const { redact } = config;
+  core.setOutput('changed', String(result.changed));
+  core.setOutput('commits', redact(JSON.stringify(result.commits)));
+  core.setOutput('changes', redact(JSON.stringify(result.changes)));
+  await core.summary.addRaw(redact(summaryMarkdown(result, config.dryRun, config.serverUrl)), true).write();
+
+  if (result.commits.some((c) => config.tokens.tokenFor(c.repository)?.startsWith('ghs_'))) {
+    actionLog.warning(
+      'Pushed with a GitHub-issued installation token. If this is the workflow GITHUB_TOKEN, the push to the push branch does not trigger ' +
+        'other workflows (the image-updates PR workflow will not run): use a PAT or a GitHub App token for `token`.',
+    );
+  }
+  if (result.errors.length > 0) {
+    throw new D2Error(redact(`${result.errors.length} repositor${result.errors.length === 1 ? 'y' : 'ies'} failed: ${result.errors.map((e) => `${e.repository}: ${e.message}`).join('; ')}`));
+  }
+  if (config.failOnPolicyError && result.policyErrors.length > 0) {
+    throw new D2Error(`${result.policyErrors.length} ImagePolicy error(s): ${result.policyErrors.map((e) => e.policy).join(', ')}`, {
+      code: 'POLICY_FAILED',
+      hint: 'see the job summary; set fail-on-policy-error: false to only report them',
+    });
+  }
+}
+
+/** Error text for one line of the summary: our own line breaks (before a hint) become spaces, then it is escaped. */
+const message = (s: string) => mdText(s.replace(/\s*\n\s*/g, ' '));
+const code = (s: string) => mdCode(s, { inTable: true });
+
+/**
+ * The `object` of a change (`Kind/namespace/name`, empty parts kept in the `changes` output) as the summary shows it:
+ * without an empty namespace (`OCIRepository/podinfo-chart`), and empty for a document without identity.
+ */
+export function displayObject(label: string): string {
+  const parts = label.split('/');
+  if (parts.length !== 3) return label;
+  return parts.filter((p) => p !== '').join('/');
+}
+
+/**
+ * The web page of `branch` when the repository lives on the run's GitHub server (`GITHUB_SERVER_URL`, same origin,
+ * `/<owner>/<repo>[.git]`); undefined for any other host. Credentials are never part of the link.
+ */
+export function branchWebUrl(repository: string, branch: string, serverUrl: string | undefined): string | undefined {
+  if (!serverUrl) return undefined;
+  let repo: URL;
+  let server: URL;
+  try {
+    repo = new URL(repository);
+    server = new URL(serverUrl);
+  } catch {
+    return undefined;
+  }
+  if (repo.origin !== server.origin || repo.username || repo.password) return undefined;
+  const path = repo.pathname.replace(/\/+$/, '').replace(/\.git$/, '');
+  if (!/^\/[^/]+\/[^/]+$/.test(path)) return undefined;
+  const segment = (x: string) => encodeURIComponent(x).replace(/[()']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${server.origin}${path}/tree/${branch.split('/').map(segment).join('/')}`;
+}
+
+/** What a target without changes says: up to date, and where (linked when the branch is on this GitHub server). */
+function upToDate(t: EngineResult['targets'][number], serverUrl: string | undefined): string {
+  const branch = t.pushBranch || t.checkoutBranch;
+  const url = branchWebUrl(t.repository, branch, serverUrl);
+  const named = url ? `[${mdCode(branch)}](${url})` : mdCode(branch);
+  if (t.pushBranch && t.pushBranch !== t.checkoutBranch) {
+    return t.pushBranchExisted
+      ? `No new changes: ${named} is up to date (it already carries the earlier updates).`
+      : `No changes: ${mdCode(t.checkoutRef ?? t.checkoutBranch)} is up to date; no ${mdCode(t.pushBranch)} branch is needed.`;
+  }
+  return `No changes: ${named} is up to date.`;
+}
+
+/**
+ * The job summary: one table per repository, then the policy errors. File names, object names, tags, git and
+ * registry messages are untrusted: every value is escaped (util/markdown.ts). `serverUrl` is the run's
+ * GITHUB_SERVER_URL.
+ */
+export function summaryMarkdown(r: EngineResult, dryRun: boolean, serverUrl?: string): string {
+  const lines: string[] = [`## Image updates${dryRun ? ' (dry run)' : ''}`, ''];
+  if (r.targets.length === 0) lines.push('No ImageUpdateAutomation to run: every one is suspended.', '');
+  for (const t of r.targets) {
+    lines.push(`### ${mdText(t.repository)}${t.group !== undefined ? ` · group ${mdText(t.group)}` : ''}`, '');
+    lines.push(`Automation ${mdCode(t.automation)}, checkout ${mdCode(t.checkoutRef ?? t.checkoutBranch)}, push ${mdCode(t.pushBranch)}${t.pushBranchExisted ? ' (existing branch)' : ''}.`, '');
+    if (t.error) lines.push(`**Failed:** ${message(t.error)}`, '');
+    const rows = r.changes.filter((c) => c.repository === t.repository && c.group === t.group);
+    if (t.groups && t.groups.length === 0 && !t.error) lines.push(`No changes in any group: ${mdCode(t.checkoutRef ?? t.checkoutBranch)} is up to date; no group branch is needed.`, '');
+    else if (rows.length === 0 && !t.error) lines.push(upToDate(t, serverUrl), '');
+    if (rows.length > 0) {
+      lines.push('| File | Object | Setter | Old | New |', '| --- | --- | --- | --- | --- |');
+      for (const c of rows) lines.push(`| ${mdText(c.file)} | ${mdText(displayObject(c.object))} | ${code(c.setter)} | ${code(c.old)} | ${code(c.new)} |`);
+      lines.push('');
+    }
+    if (t.commit) lines.push(`Commit ${mdCode(t.commit.sha)} pushed to ${mdCode(t.commit.branch)}${t.commit.verified === true ? ' through the GitHub API, **Verified** (signed by GitHub)' : t.commit.verified === false ? ' through the GitHub API, not verified (GitHub signs only for a GitHub App or GITHUB_TOKEN)' : ''}.`, '');
+    for (const p of t.problemFiles) lines.push(`- ⚠️ ${mdCode(p.path)} skipped: ${message(p.reason)}`);
+  }
+  if (r.policyErrors.length > 0) {
+    lines.push('### Policy errors', '', '| Repository | Policy | Error |', '| --- | --- | --- |');
+    for (const e of r.policyErrors) lines.push(`| ${mdText(e.repository)} | ${mdText(e.policy)} | ${message(e.message)} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
