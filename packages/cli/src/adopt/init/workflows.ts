@@ -37,6 +37,14 @@ jobs:
 `;
 }
 
+/** The publishing job's permissions and first step: push to ghcr.io and sign keylessly as this workflow. */
+const SIGNING_JOB = `    permissions:
+      contents: read
+      packages: write # push to ghcr.io with the workflow token
+      id-token: write # keyless signature with this workflow's identity
+    steps:
+      - uses: actions/checkout@v5`;
+
 /**
  * push-artifact.yaml: each commit to main is pushed with tag `latest` (staging); `inputs` are the action's `with:`
  * lines, the only part in which the components' and the fleet's workflows differ.
@@ -55,12 +63,7 @@ jobs:
     # A manual run on another branch would sign with that branch's identity, which staging rejects.
     if: github.ref == 'refs/heads/main'
     runs-on: ubuntu-latest
-    permissions:
-      contents: read
-      packages: write # push to ghcr.io with the workflow token
-      id-token: write # keyless signature with this workflow's identity
-    steps:
-      - uses: actions/checkout@v5
+${SIGNING_JOB}
       - uses: ${usesOf(suite, 'push-artifact')}
         with:
 ${inputs}
@@ -86,12 +89,7 @@ jobs:
   release:
     runs-on: ubuntu-latest
     environment: production
-    permissions:
-      contents: read
-      packages: write # push to ghcr.io with the workflow token
-      id-token: write # keyless signature with this workflow's identity
-    steps:
-      - uses: actions/checkout@v5
+${SIGNING_JOB}
       - uses: ${usesOf(suite, 'release-artifact')}
 ${inputs}`;
 }
