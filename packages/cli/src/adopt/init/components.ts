@@ -4,6 +4,7 @@
  * namespace is the one the fleet's clusters/update ResourceSet gives the repository (apps or infra), so the fleet's
  * e2e-update workflow updates it. Overlays per environment (staging, production) as the fleet's tenants expect.
  */
+import { semverImagePolicy } from '@d2/core/fleet';
 import type { InitPlan } from './plan.js';
 
 export type FileTree = Record<string, string>;
@@ -13,24 +14,6 @@ export const EXAMPLE_CHARTS = {
   podinfo: { repository: 'ghcr.io/stefanprodan/charts/podinfo', version: '6.14.0', range: '>=6.0.0' },
   certManager: { repository: 'quay.io/jetstack/charts/cert-manager', version: 'v1.20.2', range: '>=1.0.0' },
 } as const;
-
-/** The commit message template of the update cluster (Flux's data: .Changed.FileChanges, .Changed.Objects). */
-export const D2_COMMIT_TEMPLATE = `Automated image update
-
-Files:
-{{ range $filename, $_ := .Changed.FileChanges -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $changes := .Changed.Objects -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-  Changes:
-{{- range $_, $change := $changes }}
-    - {{ $change.OldValue }} -> {{ $change.NewValue }}
-{{ end -}}
-{{ end -}}
-`;
 
 const kustomization = (resources: string[], patches?: string) =>
   `apiVersion: kustomize.config.k8s.io/v1beta1
@@ -49,17 +32,7 @@ spec:
   interval: 12h
   provider: generic
 ---
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImagePolicy
-metadata:
-  name: ${name}
-spec:
-  imageRepositoryRef:
-    name: ${name}
-  policy:
-    semver:
-      range: "${range}"
-`;
+${semverImagePolicy(name, range)}`;
 }
 
 function valuesPatch(release: string, values: string): string {
