@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { GITHUB_ACTIONS_ISSUER } from '@d2/core/base';
+import { D2_COMMIT_TEMPLATE, fluxInstance, semverImagePolicy, updateAutomation } from '@d2/core/fleet';
 import { dirname, join } from 'node:path';
 
 export interface D2RepoOptions {
@@ -31,80 +32,36 @@ export function writeTree(dir: string, files: FileTree): void {
 }
 
 /** The commit message template of the D2 update cluster (docs/image-automation.md, "Commit messages"). */
-export const D2_MESSAGE_TEMPLATE = `Automated image update
-
-Files:
-{{ range $filename, $_ := .Changed.FileChanges -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $changes := .Changed.Objects -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-  Changes:
-{{- range $_, $change := $changes }}
-    - {{ $change.OldValue }} -> {{ $change.NewValue }}
-{{ end -}}
-{{ end -}}
-`;
-
-function indent(text: string, spaces: number): string {
-  const pad = ' '.repeat(spaces);
-  return text.split('\n').map((l) => (l === '' ? l : pad + l)).join('\n');
-}
+export const D2_MESSAGE_TEMPLATE = D2_COMMIT_TEMPLATE;
 
 function escapeRegex(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 
-/** The Flux verify block a D2 cluster uses for an artifact signed by `workflow` at `gitRef` (a regex fragment). */
-export function verifyBlock(owner: string, repo: string, workflow: string, gitRefRegex: string): string {
-  return [
-    'verify:',
-    '  provider: cosign',
-    '  matchOIDCIdentity:',
-    `    - issuer: ^${escapeRegex(GITHUB_ACTIONS_ISSUER)}$`,
-    `      subject: ^${escapeRegex(`https://github.com/${owner}/${repo}/.github/workflows/${workflow}`)}@${gitRefRegex}$`,
-  ].join('\n');
+/** The matchOIDCIdentity issuer of a D2 cluster: GitHub Actions. */
+function issuerRegex(): string {
+  return `^${escapeRegex(GITHUB_ACTIONS_ISSUER)}$`;
+}
+
+/** The matchOIDCIdentity subject of `workflow` (file name) of `owner/repo` at `gitRefRegex` (a regex fragment). */
+function subjectRegex(owner: string, repo: string, workflow: string, gitRefRegex: string): string {
+  return `^${escapeRegex(`https://github.com/${owner}/${repo}/.github/workflows/${workflow}`)}@${gitRefRegex}$`;
 }
 
 export function fleetRepo(o: D2RepoOptions): FileTree {
   const pushBranch = o.pushBranch ?? 'image-updates';
-  const instance = (cluster: string, tag: string, workflow: string, gitRef: string) => `apiVersion: fluxcd.controlplane.io/v1
-kind: FluxInstance
-metadata:
-  name: flux
-  namespace: flux-system
-spec:
-  distribution:
-    version: "2.x"
-    registry: "ghcr.io/fluxcd"
-  components:
-    - source-controller
-    - kustomize-controller
-    - helm-controller
-    - notification-controller
-  cluster:
-    type: kubernetes
-    multitenant: true
-    tenantDefaultServiceAccount: flux
-  sync:
-    kind: OCIRepository
-    url: "oci://${o.registry}/${o.owner}/d2-fleet"
-    ref: "${tag}"
-    path: "clusters/${cluster}"
-    pullSecret: "registry-auth"
-  kustomize:
-    patches:
-      - target:
-          kind: OCIRepository
-          name: flux-system
-        patch: |
-          - op: add
-            path: /spec/verify
-            value:
-${indent(verifyBlock(o.owner, 'd2-fleet', workflow, gitRef).split('\n').slice(1).join('\n'), 14)}
-`;
+  const instance = (cluster: string, tag: string, workflow: string, gitRef: string) =>
+    fluxInstance({
+      components: ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller'],
+      clusterExtra: '',
+      url: `oci://${o.registry}/${o.owner}/d2-fleet`,
+      tag,
+      path: `clusters/${cluster}`,
+      pullSecret: 'registry-auth',
+      issuer: issuerRegex(),
+      subject: subjectRegex(o.owner, 'd2-fleet', workflow, gitRef),
+      verifyIndent: 16,
+    });
   // ARTIFACT_SUBJECT_GIT_REF is a regex fragment (e.g. refs/tags/.* in production): the tenants quote only the fixed part.
   const runtimeInfo = (env: string, tag: string, workflow: string, gitRef: string) => `apiVersion: v1
 kind: ConfigMap
@@ -169,86 +126,15 @@ ${tenants.map((t) => `    - tenant: "${t}"
             - kind: ConfigMap
               name: flux-runtime-info
 `;
-  const automation = `apiVersion: fluxcd.controlplane.io/v1
-kind: ResourceSet
-metadata:
-  name: image-update-automation
-  namespace: flux-system
-spec:
-  inputs:
-    - namespace: "apps"
-      repository: "${o.appsGitUrl}"
-      pushBranch: "${pushBranch}"
-    - namespace: "infra"
-      repository: "${o.infraGitUrl}"
-      pushBranch: "${pushBranch}"
-  resources:
-    - apiVersion: v1
-      kind: Namespace
-      metadata:
-        name: << inputs.namespace >>
-    - apiVersion: v1
-      kind: ConfigMap
-      metadata:
-        name: flux-runtime-info
-        namespace: << inputs.namespace >>
-        annotations:
-          fluxcd.controlplane.io/copyFrom: "flux-system/flux-runtime-info"
-    - apiVersion: source.toolkit.fluxcd.io/v1
-      kind: GitRepository
-      metadata:
-        name: << inputs.namespace >>
-        namespace: << inputs.namespace >>
-      spec:
-        interval: 10m
-        ref:
-          branch: main
-        secretRef:
-          name: github-auth
-        url: << inputs.repository >>
-    - apiVersion: kustomize.toolkit.fluxcd.io/v1
-      kind: Kustomization
-      metadata:
-        name: << inputs.namespace >>
-        namespace: << inputs.namespace >>
-      spec:
-        targetNamespace: << inputs.namespace >>
-        interval: 30m
-        sourceRef:
-          kind: GitRepository
-          name: << inputs.namespace >>
-        path: "./update-policies"
-        prune: true
-        postBuild:
-          substituteFrom:
-            - kind: ConfigMap
-              name: flux-runtime-info
-    - apiVersion: image.toolkit.fluxcd.io/v1
-      kind: ImageUpdateAutomation
-      metadata:
-        name: << inputs.namespace >>
-        namespace: << inputs.namespace >>
-      spec:
-        interval: 30m
-        sourceRef:
-          kind: GitRepository
-          name: << inputs.namespace >>
-        git:
-          checkout:
-            ref:
-              branch: main
-          commit:
-            author:
-              email: d2-demo-bot@users.noreply.github.com
-              name: d2-demo-bot
-            messageTemplate: |
-${indent(D2_MESSAGE_TEMPLATE, 14)}
-          push:
-            branch: << inputs.pushBranch >>
-        update:
-          path: "./components"
-          strategy: Setters
-`;
+  const automation = updateAutomation({
+    inputsNote: '',
+    repositories: [
+      { namespace: 'apps', url: o.appsGitUrl, pushBranch },
+      { namespace: 'infra', url: o.infraGitUrl, pushBranch },
+    ],
+    gitSecret: 'github-auth',
+    author: { email: 'd2-demo-bot@users.noreply.github.com', name: 'd2-demo-bot' },
+  });
   return {
     'README.md': `# d2-fleet (demo)\n\nFleet definition for the D2 Actions demo: clusters and tenants.\n`,
     'clusters/staging/flux-system/flux-instance.yaml': instance('staging', 'latest', 'push-artifact.yaml', 'refs/heads/main'),
@@ -283,17 +169,7 @@ spec:
   interval: 6h
   insecure: true
 ---
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImagePolicy
-metadata:
-  name: ${name}
-spec:
-  imageRepositoryRef:
-    name: ${name}
-  policy:
-    semver:
-      range: "${range}"
-`;
+${semverImagePolicy(name, range)}`;
 }
 
 export function appsRepo(o: D2RepoOptions): FileTree {

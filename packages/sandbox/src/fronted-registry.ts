@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { passThrough, readBody, sendJson } from './http-util.js';
 import { listenLoopback } from './process.js';
 import { startRegistry, type SandboxRegistry } from './registry.js';
 
@@ -48,20 +49,6 @@ export interface FrontedRegistry {
   /** Token requests the front refused. */
   readonly refused: number;
   stop(): Promise<void>;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 export async function startFrontedRegistry(opts: FrontedRegistryOptions): Promise<FrontedRegistry> {
@@ -135,15 +122,7 @@ export async function startFrontedRegistry(opts: FrontedRegistryOptions): Promis
         if (await opts.route(req, body, res)) return;
         return sendJson(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'not found' }] });
       }
-      const up = request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (ures) => {
-        res.writeHead(ures.statusCode ?? 502, ures.rawHeaders);
-        ures.pipe(res);
-      });
-      up.on('error', () => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end();
-      });
-      req.pipe(up);
+      passThrough(req, res, upstreamPort);
     };
     handle().catch(() => {
       if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });

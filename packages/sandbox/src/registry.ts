@@ -17,6 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { passThrough } from './http-util.js';
 import { freePort, ManagedProcess, waitFor, listenLoopback } from './process.js';
 import { startTokenServer, type SandboxUser, type TokenIssuance, type TokenServer } from './token-server.js';
 
@@ -97,18 +98,7 @@ async function startReadOnlyGate(upstreamPort: number, users: SandboxUser[]): Pr
       res.end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'requested access to the resource is denied', detail: `user '${user.username}' is read-only` }] }) + '\n');
       return;
     }
-    const up = request(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
-      (ures) => {
-        res.writeHead(ures.statusCode ?? 502, ures.rawHeaders);
-        ures.pipe(res);
-      },
-    );
-    up.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(up);
+    passThrough(req, res, upstreamPort);
   });
   const port = await listenLoopback(server);
   return { port, server };

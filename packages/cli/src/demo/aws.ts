@@ -16,7 +16,7 @@ import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
 import { startSigstore } from '@d2/sandbox/sigstore';
 import { runCli, type Io } from '../cli.js';
 import { verifyCommand } from '../commands/verify.js';
-import { ms } from './context.js';
+import { ms, runSteps, writeReport } from './context.js';
 import { tempDir } from './git.js';
 import { quoteMeta } from './identities.js';
 
@@ -133,24 +133,8 @@ export async function runAwsDemo(opts: { out: string; log: (line: string) => voi
     },
   ];
 
-  for (const [i, step] of steps.entries()) {
-    const s: AwsDemoReport['steps'][number] = { id: i + 1, title: step.title, ok: false, durationMs: 0, details: [] };
-    report.steps.push(s);
-    log(`\n[${s.id}/${steps.length}] ${step.title}`);
-    const t0 = performance.now();
-    try {
-      await step.run(s.details);
-      s.ok = true;
-    } catch (err) {
-      s.error = err instanceof Error ? err.message : String(err);
-    }
-    s.durationMs = Math.round(performance.now() - t0);
-    for (const d of s.details) log(`    ${d}`);
-    log(s.ok ? `  ✓ step ${s.id} passed (${ms(s.durationMs)})` : `  ✗ step ${s.id} failed (${ms(s.durationMs)}): ${s.error}`);
-  }
-  report.ok = report.steps.every((s) => s.ok);
-  report.durationMs = Math.round(performance.now() - started);
-  await writeFile(join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  await runSteps(steps, report.steps, log, (step, s) => step.run(s.details));
+  await writeReport(report, started, opts.out);
   log(`\n${report.ok ? '✓ every step and verification passed' : '✗ a step failed'} in ${ms(report.durationMs)}\n  ${join(opts.out, 'report.json')}`);
   return { ok: report.ok, report, stop };
 }

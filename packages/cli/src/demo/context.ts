@@ -88,6 +88,40 @@ export function ms(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
 }
 
+/**
+ * Runs `steps` in order: each gets a StepReport in `reports`, is logged as `[id/n] title`, then its details and ✓ or ✗
+ * with its duration. A step that throws fails with the error's message; the next step still runs.
+ */
+export async function runSteps<S extends { title: string }>(
+  steps: readonly S[],
+  reports: StepReport[],
+  log: (line: string) => void,
+  run: (step: S, s: StepReport) => Promise<void>,
+): Promise<void> {
+  for (const [i, step] of steps.entries()) {
+    const s: StepReport = { id: i + 1, title: step.title, ok: false, durationMs: 0, details: [] };
+    reports.push(s);
+    log(`\n[${s.id}/${steps.length}] ${step.title}`);
+    const t0 = performance.now();
+    try {
+      await run(step, s);
+      s.ok = true;
+    } catch (err) {
+      s.error = err instanceof Error ? err.message : String(err);
+    }
+    s.durationMs = Math.round(performance.now() - t0);
+    for (const d of s.details) log(`    ${d}`);
+    log(s.ok ? `  ✓ step ${s.id} passed (${ms(s.durationMs)})` : `  ✗ step ${s.id} failed (${ms(s.durationMs)}): ${s.error}`);
+  }
+}
+
+/** Sets the report's verdict (every step passed) and duration since `started`, and writes it to `out`/report.json. */
+export async function writeReport(report: { ok: boolean; durationMs: number; steps: StepReport[] }, started: number, out: string): Promise<void> {
+  report.ok = report.steps.every((s) => s.ok);
+  report.durationMs = Math.round(performance.now() - started);
+  await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+}
+
 export async function createDemoContext(opts: DemoOptions): Promise<DemoContext> {
   const log = opts.log;
   await mkdir(opts.out, { recursive: true });

@@ -19,7 +19,7 @@ import { startGitLabStandIn, type SandboxGitLab } from '@d2/sandbox/gitlab-stand
 import type { GitLabOidcContext } from '@d2/sandbox/oidc';
 import { runCli, type Io } from '../cli.js';
 import { commands } from '../commands/index.js';
-import { createDemoContext, ms, short, StepFailure, type DemoContext } from './context.js';
+import { createDemoContext, ms, runSteps, short, StepFailure, writeReport, type DemoContext } from './context.js';
 import { changedPaths, checkout, commitsAhead, git, pushTag, remoteBranchSha, tempDir } from './git.js';
 import { quoteMeta } from './identities.js';
 import { seedImages } from './images.js';
@@ -214,24 +214,8 @@ export async function runGitLabDemo(opts: DemoOptions): Promise<DemoResult> {
     },
   ];
 
-  for (const [i, step] of steps.entries()) {
-    const s: StepReport = { id: i + 1, title: step.title, ok: false, durationMs: 0, details: [] };
-    report.steps.push(s);
-    log(`\n[${s.id}/${steps.length}] ${step.title}`);
-    const t0 = performance.now();
-    try {
-      await step.run(s);
-      s.ok = true;
-    } catch (err) {
-      s.error = err instanceof Error ? err.message : String(err);
-    }
-    s.durationMs = Math.round(performance.now() - t0);
-    for (const d of s.details) log(`    ${d}`);
-    log(s.ok ? `  ✓ step ${s.id} passed (${ms(s.durationMs)})` : `  ✗ step ${s.id} failed (${ms(s.durationMs)}): ${s.error}`);
-  }
-  report.ok = report.steps.every((s) => s.ok);
-  report.durationMs = Math.round(performance.now() - started);
-  await writeFile(join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  await runSteps(steps, report.steps, log, (step, s) => step.run(s));
+  await writeReport(report, started, opts.out);
   await writeFile(join(opts.out, 'identities.json'), JSON.stringify(identities, null, 2) + '\n');
   client.close();
   log(`\n${report.ok ? '✓ every step and verification passed' : `✗ ${report.steps.filter((s) => !s.ok).length} of ${report.steps.length} steps failed`} in ${ms(report.durationMs)}`);

@@ -20,8 +20,8 @@
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createDemoContext, ms, type DemoContext, type DemoOptions } from './context.js';
-import type { DemoReport, StepReport } from './report.js';
+import { createDemoContext, ms, runSteps, writeReport, type DemoContext, type DemoOptions } from './context.js';
+import type { DemoReport } from './report.js';
 import type { DemoStack } from './stack.js';
 import { demoSteps, initDemoSteps } from './steps/index.js';
 
@@ -41,25 +41,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const { log, report, identities, client, stack, work } = ctx;
 
   const steps = opts.fromInit ? initDemoSteps : demoSteps;
-  for (const [i, step] of steps.entries()) {
-    const s: StepReport = { id: i + 1, title: step.title, ok: false, durationMs: 0, details: [] };
-    report.steps.push(s);
-    log(`\n[${s.id}/${steps.length}] ${step.title}`);
-    const t0 = performance.now();
-    try {
-      await step.run(ctx, s);
-      s.ok = true;
-    } catch (err) {
-      s.error = err instanceof Error ? err.message : String(err);
-    }
-    s.durationMs = Math.round(performance.now() - t0);
-    for (const d of s.details) log(`    ${d}`);
-    log(s.ok ? `  ✓ step ${s.id} passed (${ms(s.durationMs)})` : `  ✗ step ${s.id} failed (${ms(s.durationMs)}): ${s.error}`);
-  }
+  await runSteps(steps, report.steps, log, (step, s) => step.run(ctx, s));
 
-  report.ok = report.steps.every((s) => s.ok);
-  report.durationMs = Math.round(performance.now() - started);
-  await writeFile(join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeReport(report, started, opts.out);
   await writeFile(join(opts.out, 'identities.json'), JSON.stringify(identities, null, 2) + '\n');
   client.close();
   log(`\n${report.ok ? '✓ every step and verification passed' : `✗ ${report.steps.filter((s) => !s.ok).length} of ${report.steps.length} steps failed`} in ${ms(report.durationMs)}`);

@@ -24,6 +24,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readBody, sendJson } from '../http-util.js';
 import { listenLoopback } from '../process.js';
 import { startFrontedRegistry, type FrontedRegistry } from '../fronted-registry.js';
 import { OidcTokenRejected, verifyOidcToken } from '../oidc-verify.js';
@@ -80,20 +81,6 @@ interface EntraToken {
   expiresAt: number;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
-}
-
 export async function startAzureStandIn(opts: AzureStandInOptions): Promise<AzureStandIn> {
   const expiresIn = opts.expiresIn ?? 3600;
   const entraTokens = new Map<string, EntraToken>();
@@ -110,7 +97,7 @@ export async function startAzureStandIn(opts: AzureStandInOptions): Promise<Azur
   rmSync(keyPath, { force: true });
 
   const aadError = (res: ServerResponse, status: number, error: string, code: number, description: string): number => {
-    json(res, status, {
+    sendJson(res, status, {
       error,
       error_description: `AADSTS${code}: ${description} Trace ID: ${randomUUID()} Correlation ID: ${randomUUID()} Timestamp: ${new Date().toISOString()}`,
       error_codes: [code],
@@ -129,7 +116,7 @@ export async function startAzureStandIn(opts: AzureStandInOptions): Promise<Azur
     if (tenant !== opts.tenantId) return aadError(res, 400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
     if (m[2].startsWith('v2.0')) {
       if (req.method !== 'GET') return aadError(res, 405, 'invalid_request', 90056, 'Method not allowed.');
-      json(res, 200, {
+      sendJson(res, 200, {
         token_endpoint: `${base}/${tenant}/oauth2/v2.0/token`,
         token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
         jwks_uri: `${base}/${tenant}/discovery/v2.0/keys`,
@@ -172,7 +159,7 @@ export async function startAzureStandIn(opts: AzureStandInOptions): Promise<Azur
     const token = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ aud: scope.replace(/\/\.default$/, ''), tid: tenant, appid: clientId })).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
     entraTokens.set(token, { tenantId: tenant, clientId, scope, expiresAt: Date.now() + expiresIn * 1000 });
     issued.push(token);
-    json(res, 200, { token_type: 'Bearer', expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
+    sendJson(res, 200, { token_type: 'Bearer', expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
     return 200;
   }
 
@@ -182,7 +169,7 @@ export async function startAzureStandIn(opts: AzureStandInOptions): Promise<Azur
       (status) => requests.push({ service: 'entra', path, status }),
       () => {
         requests.push({ service: 'entra', path, status: 500 });
-        if (!res.headersSent) json(res, 500, { error: 'temporarily_unavailable' });
+        if (!res.headersSent) sendJson(res, 500, { error: 'temporarily_unavailable' });
       },
     );
   });
@@ -195,7 +182,7 @@ export async function startAzureStandIn(opts: AzureStandInOptions): Promise<Azur
     });
 
   const acrError = (res: ServerResponse, status: number, code: string, message: string): boolean => {
-    json(res, status, { errors: [{ code, message, detail: null }] });
+    sendJson(res, status, { errors: [{ code, message, detail: null }] });
     return true;
   };
 
@@ -230,7 +217,7 @@ export async function startAzureStandIn(opts: AzureStandInOptions): Promise<Azur
         refreshTokens.set(refresh, { clientId: aad.clientId, expiresAt: Date.now() + 3 * 3600 * 1000 });
         issued.push(refresh);
         done(200);
-        json(res, 200, { refresh_token: refresh });
+        sendJson(res, 200, { refresh_token: refresh });
         return true;
       },
     });

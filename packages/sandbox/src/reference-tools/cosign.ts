@@ -63,25 +63,28 @@ export class CosignCli {
     return ['--allow-insecure-registry', '--allow-http-registry'];
   }
 
-  /** `cosign sign <image@digest>` with the stand-in; the exit code and output are returned, not thrown. */
-  sign(imageRef: string, o: CosignSignOptions): Promise<ToolResult> {
+  /**
+   * `cosign <command> --yes` signing keylessly with the stand-in; `extra` follows the identity token. cosign 3 writes
+   * the new bundle format referrer when `format` is `bundle`; with cosign 2 that is refused with `cosign2Bundle`.
+   */
+  private signing(command: string, extra: string[], imageRef: string, o: CosignSignOptions, cosign2Bundle: string): Promise<ToolResult> {
     // cosign treats --identity-token as a file when it can stat it, and fails on a long JWT ("file name too long"):
     // pass a 0600 file (also keeps the token out of the process list).
     const tokenFile = join(mkdtempSync(join(tmpdir(), 'd2-cosign-token-')), 'token');
     writeFileSync(tokenFile, o.identityToken, { mode: 0o600 });
-    const args = ['sign', '--yes', ...this.registryArgs(), `--fulcio-url=${this.sigstore.fulcioURL}`, `--rekor-url=${this.sigstore.rekorURL}`, `--identity-token=${tokenFile}`];
+    const args = [command, '--yes', ...this.registryArgs(), `--fulcio-url=${this.sigstore.fulcioURL}`, `--rekor-url=${this.sigstore.rekorURL}`, `--identity-token=${tokenFile}`, ...extra];
     if (this.major === 3) {
       args.push('--use-signing-config=false', `--trusted-root=${this.sigstore.trustedRootPath}`, `--new-bundle-format=${o.format === 'bundle'}`);
     } else if (o.format === 'bundle') {
-      throw new Error('cosign 2 signs only the legacy .sig format here (its bundle format is not a referrer)');
+      throw new Error(cosign2Bundle);
     }
     args.push(imageRef);
     return runTool(this.bin, args, { env: this.env });
   }
 
-  /** `cosign verify <image@digest>` with identity and issuer regexps; exit 0 = accepted. */
-  verify(imageRef: string, o: CosignVerifyOptions): Promise<ToolResult> {
-    const args = ['verify', ...this.registryArgs(), `--certificate-identity-regexp=${o.identityRegexp}`, `--certificate-oidc-issuer-regexp=${o.issuerRegexp}`, '--output=json'];
+  /** `cosign <command>` with identity and issuer regexps (after `extra`) and the stand-in's trust; exit 0 = accepted. */
+  private verifying(command: string, extra: string[], imageRef: string, o: CosignVerifyOptions): Promise<ToolResult> {
+    const args = [command, ...this.registryArgs(), ...extra, `--certificate-identity-regexp=${o.identityRegexp}`, `--certificate-oidc-issuer-regexp=${o.issuerRegexp}`, '--output=json'];
     if (this.major === 3) {
       args.push(`--trusted-root=${this.sigstore.trustedRootPath}`);
       if (o.newBundleFormat !== undefined) args.push(`--new-bundle-format=${o.newBundleFormat}`);
@@ -95,44 +98,27 @@ export class CosignCli {
     return runTool(this.bin, args, { env: this.env });
   }
 
+  /** `cosign sign <image@digest>` with the stand-in; the exit code and output are returned, not thrown. */
+  sign(imageRef: string, o: CosignSignOptions): Promise<ToolResult> {
+    return this.signing('sign', [], imageRef, o, 'cosign 2 signs only the legacy .sig format here (its bundle format is not a referrer)');
+  }
+
+  /** `cosign verify <image@digest>` with identity and issuer regexps; exit 0 = accepted. */
+  verify(imageRef: string, o: CosignVerifyOptions): Promise<ToolResult> {
+    return this.verifying('verify', [], imageRef, o);
+  }
+
   /**
    * `cosign attest --predicate <file> --type <t> <image@digest>` with the stand-in (cosign 3: `bundle` = the new bundle
    * format referrer, `legacy` = the `.att` tag).
    */
   attest(imageRef: string, o: CosignSignOptions & { predicatePath: string; type: string }): Promise<ToolResult> {
-    const tokenFile = join(mkdtempSync(join(tmpdir(), 'd2-cosign-token-')), 'token');
-    writeFileSync(tokenFile, o.identityToken, { mode: 0o600 });
-    const args = ['attest', '--yes', ...this.registryArgs(), `--fulcio-url=${this.sigstore.fulcioURL}`, `--rekor-url=${this.sigstore.rekorURL}`, `--identity-token=${tokenFile}`];
-    args.push(`--predicate=${o.predicatePath}`, `--type=${o.type}`);
-    if (this.major === 3) {
-      args.push('--use-signing-config=false', `--trusted-root=${this.sigstore.trustedRootPath}`, `--new-bundle-format=${o.format === 'bundle'}`);
-    } else if (o.format === 'bundle') {
-      throw new Error('cosign 2 attests only in the legacy .att format here');
-    }
-    args.push(imageRef);
-    return runTool(this.bin, args, { env: this.env });
+    return this.signing('attest', [`--predicate=${o.predicatePath}`, `--type=${o.type}`], imageRef, o, 'cosign 2 attests only in the legacy .att format here');
   }
 
   /** `cosign verify-attestation --type <t>` with identity and issuer regexps; exit 0 = accepted (same trust as verify). */
   verifyAttestation(imageRef: string, o: CosignVerifyOptions & { type: string }): Promise<ToolResult> {
-    const args = [
-      'verify-attestation',
-      ...this.registryArgs(),
-      `--type=${o.type}`,
-      `--certificate-identity-regexp=${o.identityRegexp}`,
-      `--certificate-oidc-issuer-regexp=${o.issuerRegexp}`,
-      '--output=json',
-    ];
-    if (this.major === 3) {
-      args.push(`--trusted-root=${this.sigstore.trustedRootPath}`);
-      if (o.newBundleFormat !== undefined) args.push(`--new-bundle-format=${o.newBundleFormat}`);
-    } else {
-      args.push(`--rekor-url=${this.sigstore.rekorURL}`);
-      // As for verify: cosign 2 switches to bundle referrers when any exists, and then needs the trusted root.
-      if (o.newBundleFormat) args.push(`--trusted-root=${this.sigstore.trustedRootPath}`);
-    }
-    args.push(imageRef);
-    return runTool(this.bin, args, { env: this.env });
+    return this.verifying('verify-attestation', [`--type=${o.type}`], imageRef, o);
   }
 
   async version(): Promise<string> {

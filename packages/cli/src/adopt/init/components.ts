@@ -4,6 +4,7 @@
  * namespace is the one the fleet's clusters/update ResourceSet gives the repository (apps or infra), so the fleet's
  * e2e-update workflow updates it. Overlays per environment (staging, production) as the fleet's tenants expect.
  */
+import { semverImagePolicy } from '@d2/core/fleet';
 import type { InitPlan } from './plan.js';
 
 export type FileTree = Record<string, string>;
@@ -13,24 +14,6 @@ export const EXAMPLE_CHARTS = {
   podinfo: { repository: 'ghcr.io/stefanprodan/charts/podinfo', version: '6.14.0', range: '>=6.0.0' },
   certManager: { repository: 'quay.io/jetstack/charts/cert-manager', version: 'v1.20.2', range: '>=1.0.0' },
 } as const;
-
-/** The commit message template of the update cluster (Flux's data: .Changed.FileChanges, .Changed.Objects). */
-export const D2_COMMIT_TEMPLATE = `Automated image update
-
-Files:
-{{ range $filename, $_ := .Changed.FileChanges -}}
-- {{ $filename }}
-{{ end -}}
-
-Objects:
-{{ range $resource, $changes := .Changed.Objects -}}
-- {{ $resource.Kind }} {{ $resource.Name }}
-  Changes:
-{{- range $_, $change := $changes }}
-    - {{ $change.OldValue }} -> {{ $change.NewValue }}
-{{ end -}}
-{{ end -}}
-`;
 
 const kustomization = (resources: string[], patches?: string) =>
   `apiVersion: kustomize.config.k8s.io/v1beta1
@@ -49,17 +32,7 @@ spec:
   interval: 12h
   provider: generic
 ---
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImagePolicy
-metadata:
-  name: ${name}
-spec:
-  imageRepositoryRef:
-    name: ${name}
-  policy:
-    semver:
-      range: "${range}"
-`;
+${semverImagePolicy(name, range)}`;
 }
 
 function valuesPatch(release: string, values: string): string {
@@ -79,6 +52,36 @@ const helmPatch = (file: string) => `patches:
       kind: HelmRelease
 `;
 
+/**
+ * The OCIRepository of an example component's chart: its Helm layer, at the version behind the setter marker of
+ * `marker` (`<namespace>:<policy>:tag`), which `comment` (indented lines) explains.
+ */
+function chartSource(name: string, chart: { repository: string; version: string }, comment: string, marker: string): string {
+  return `apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: ${name}
+spec:
+  interval: 1h
+  url: oci://${chart.repository}
+  layerSelector:
+    mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+    operation: copy
+  ref:
+${comment}
+    tag: ${chart.version} # {"$imagepolicy": "${marker}"}
+`;
+}
+
+/** The HelmReleases' install and upgrade strategy: a failed attempt is retried, with no remediation (rollback, uninstall). */
+const RETRY_ON_FAILURE = `  install:
+    strategy:
+      name: RetryOnFailure
+  upgrade:
+    strategy:
+      name: RetryOnFailure
+`;
+
 /** How the comments name the update run and its proposal on each forge. */
 const words = (plan: InitPlan) => (plan.forge === 'gitlab' ? { job: 'job', pr: 'merge request' } : { job: 'workflow', pr: 'pull request' });
 
@@ -88,21 +91,13 @@ export function appsFiles(plan: InitPlan): FileTree {
   const chart = EXAMPLE_CHARTS.podinfo;
   return {
     'components/frontend/base/kustomization.yaml': kustomization(['podinfo.yaml']),
-    'components/frontend/base/podinfo.yaml': `apiVersion: source.toolkit.fluxcd.io/v1
-kind: OCIRepository
-metadata:
-  name: podinfo-chart
-spec:
-  interval: 1h
-  url: oci://${chart.repository}
-  layerSelector:
-    mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
-    operation: copy
-  ref:
-    # The setter marker: the fleet's e2e-update ${job} writes the version ImagePolicy apps/frontend-podinfo
-    # elects (update-policies/frontend-podinfo.yaml) and opens a ${pr}.
-    tag: ${chart.version} # {"$imagepolicy": "apps:frontend-podinfo:tag"}
----
+    'components/frontend/base/podinfo.yaml': `${chartSource(
+      'podinfo-chart',
+      chart,
+      `    # The setter marker: the fleet's e2e-update ${job} writes the version ImagePolicy apps/frontend-podinfo
+    # elects (update-policies/frontend-podinfo.yaml) and opens a ${pr}.`,
+      'apps:frontend-podinfo:tag',
+    )}---
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata:
@@ -116,13 +111,7 @@ spec:
   timeout: 10m
   driftDetection:
     mode: enabled
-  install:
-    strategy:
-      name: RetryOnFailure
-  upgrade:
-    strategy:
-      name: RetryOnFailure
-  values:
+${RETRY_ON_FAILURE}  values:
     ingress:
       enabled: true
       hosts:
@@ -145,21 +134,13 @@ export function infraFiles(plan: InitPlan): FileTree {
   const chart = EXAMPLE_CHARTS.certManager;
   return {
     'components/cert-manager/controllers/base/kustomization.yaml': kustomization(['cert-manager.yaml']),
-    'components/cert-manager/controllers/base/cert-manager.yaml': `apiVersion: source.toolkit.fluxcd.io/v1
-kind: OCIRepository
-metadata:
-  name: cert-manager-chart
-spec:
-  interval: 1h
-  url: oci://${chart.repository}
-  layerSelector:
-    mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
-    operation: copy
-  ref:
-    # The setter marker: the fleet's e2e-update ${job} writes the version ImagePolicy infra/cert-manager elects
-    # (update-policies/cert-manager.yaml) and opens a ${pr}.
-    tag: ${chart.version} # {"$imagepolicy": "infra:cert-manager:tag"}
----
+    'components/cert-manager/controllers/base/cert-manager.yaml': `${chartSource(
+      'cert-manager-chart',
+      chart,
+      `    # The setter marker: the fleet's e2e-update ${job} writes the version ImagePolicy infra/cert-manager elects
+    # (update-policies/cert-manager.yaml) and opens a ${pr}.`,
+      'infra:cert-manager:tag',
+    )}---
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata:
@@ -170,13 +151,7 @@ spec:
   chartRef:
     kind: OCIRepository
     name: cert-manager-chart
-  install:
-    strategy:
-      name: RetryOnFailure
-  upgrade:
-    strategy:
-      name: RetryOnFailure
-  values:
+${RETRY_ON_FAILURE}  values:
     crds:
       enabled: true
       keep: false

@@ -11,9 +11,9 @@
  * production, runtime-info carries ARTIFACT_SUBJECT_GIT_REF only, the artifacts live in registry.gitlab.com and the update
  * cluster's GitRepositories are the gitlab.com projects.
  */
+import { fluxInstance, updateAutomation } from '@d2/core/fleet';
 import { GITHUB_ISSUER_REGEXP, GITLAB_ISSUER_REGEXP, quoteMeta } from '../suite.js';
 import type { InitPlan } from './plan.js';
-import { D2_COMMIT_TEMPLATE } from './components.js';
 
 export type FileTree = Record<string, string>;
 
@@ -31,11 +31,6 @@ const CLUSTERS: Cluster[] = [
   { name: 'staging', tag: 'latest', workflow: 'push-artifact', componentRefs: 'refs/heads/main', fleetRefs: 'refs/heads/main' },
   { name: 'production', tag: 'latest-stable', workflow: 'release-artifact', componentRefs: 'refs/tags/.*', fleetRefs: 'refs/tags/v.*' },
 ];
-
-function indent(text: string, spaces: number): string {
-  const pad = ' '.repeat(spaces);
-  return text.split('\n').map((l) => (l === '' ? l : pad + l)).join('\n');
-}
 
 /** The matchOIDCIdentity subject of `repo`'s `workflow` (file name without .yaml) at refs matching `refsRegexp`. */
 export function subjectRegexp(owner: string, repo: string, workflow: string, refsRegexp: string): string {
@@ -98,47 +93,20 @@ function flavour(plan: InitPlan): Flavour {
   };
 }
 
-function fluxInstance(plan: InitPlan, cluster: string, tag: string, subject: string, components: string[]): string {
+function clusterInstance(plan: InitPlan, cluster: string, tag: string, subject: string, components: string[]): string {
   const f = flavour(plan);
-  return `apiVersion: fluxcd.controlplane.io/v1
-kind: FluxInstance
-metadata:
-  name: flux
-  namespace: flux-system
-spec:
-  distribution:
-    version: "2.x"
-    registry: "ghcr.io/fluxcd"
-  components:
-${components.map((c) => `    - ${c}`).join('\n')}
-  cluster:
-    type: kubernetes
-    multitenant: true
-    tenantDefaultServiceAccount: flux
-    networkPolicy: true
-    domain: "cluster.local"
-  sync:
-    kind: OCIRepository
-    url: "oci://${plan.registry}/${plan.repos.fleet}"
-    ref: "${tag}"
-    path: "clusters/${cluster}"
-    # Created at bootstrap: ${f.pullSecretNote} (README.md, "Bootstrap a cluster").
-    pullSecret: "${f.pullSecret}"
-  kustomize:
-    patches:
-      # The cluster applies only artifacts signed by ${f.signerNote}.
-      - target:
-          kind: OCIRepository
-          name: flux-system
-        patch: |
-          - op: add
-            path: /spec/verify
-            value:
-              provider: cosign
-              matchOIDCIdentity:
-                - issuer: ${f.issuer}
-                  subject: ${subject}
-`;
+  return fluxInstance({
+    components,
+    clusterExtra: '    networkPolicy: true\n    domain: "cluster.local"\n',
+    url: `oci://${plan.registry}/${plan.repos.fleet}`,
+    tag,
+    path: `clusters/${cluster}`,
+    pullSecret: f.pullSecret,
+    pullSecretNote: `Created at bootstrap: ${f.pullSecretNote} (README.md, "Bootstrap a cluster").`,
+    verifyNote: `The cluster applies only artifacts signed by ${f.signerNote}.`,
+    issuer: f.issuer,
+    subject,
+  });
 }
 
 const fluxOperator = `apiVersion: fluxcd.controlplane.io/v1
@@ -360,88 +328,17 @@ ${kustomizations}
 
 function automation(plan: InitPlan): string {
   const f = flavour(plan);
-  return `apiVersion: fluxcd.controlplane.io/v1
-kind: ResourceSet
-metadata:
-  name: image-update-automation
-  namespace: flux-system
-spec:
-  # The repositories whose update-policies/ and $imagepolicy markers the e2e-update workflow applies; the new
+  return updateAutomation({
+    inputsNote: `  # The repositories whose update-policies/ and $imagepolicy markers the e2e-update workflow applies; the new
   # versions are committed to pushBranch, and the repository's image-updates workflow opens the pull request.
-  inputs:
-    - namespace: "apps"
-      repository: "${f.gitUrl(plan.repos.apps)}"
-      pushBranch: "image-updates"
-    - namespace: "infra"
-      repository: "${f.gitUrl(plan.repos.infra)}"
-      pushBranch: "image-updates"
-  resources:
-    - apiVersion: v1
-      kind: Namespace
-      metadata:
-        name: << inputs.namespace >>
-    - apiVersion: v1
-      kind: ConfigMap
-      metadata:
-        name: flux-runtime-info
-        namespace: << inputs.namespace >>
-        annotations:
-          fluxcd.controlplane.io/copyFrom: "flux-system/flux-runtime-info"
-    - apiVersion: source.toolkit.fluxcd.io/v1
-      kind: GitRepository
-      metadata:
-        name: << inputs.namespace >>
-        namespace: << inputs.namespace >>
-      spec:
-        interval: 10m
-        ref:
-          branch: main
-        secretRef:
-          name: ${f.gitSecret}
-        url: << inputs.repository >>
-    - apiVersion: kustomize.toolkit.fluxcd.io/v1
-      kind: Kustomization
-      metadata:
-        name: << inputs.namespace >>
-        namespace: << inputs.namespace >>
-      spec:
-        targetNamespace: << inputs.namespace >>
-        interval: 30m
-        sourceRef:
-          kind: GitRepository
-          name: << inputs.namespace >>
-        path: "./update-policies"
-        prune: true
-        postBuild:
-          substituteFrom:
-            - kind: ConfigMap
-              name: flux-runtime-info
-    - apiVersion: image.toolkit.fluxcd.io/v1
-      kind: ImageUpdateAutomation
-      metadata:
-        name: << inputs.namespace >>
-        namespace: << inputs.namespace >>
-      spec:
-        interval: 30m
-        sourceRef:
-          kind: GitRepository
-          name: << inputs.namespace >>
-        git:
-          checkout:
-            ref:
-              branch: main
-          commit:
-            author:
-              email: ${f.botEmail}
-              name: d2-bot
-            messageTemplate: |
-${indent(D2_COMMIT_TEMPLATE, 14)}
-          push:
-            branch: << inputs.pushBranch >>
-        update:
-          path: "./components"
-          strategy: Setters
-`;
+`,
+    repositories: [
+      { namespace: 'apps', url: f.gitUrl(plan.repos.apps), pushBranch: 'image-updates' },
+      { namespace: 'infra', url: f.gitUrl(plan.repos.infra), pushBranch: 'image-updates' },
+    ],
+    gitSecret: f.gitSecret,
+    author: { email: f.botEmail, name: 'd2-bot' },
+  });
 }
 
 export function fleetFiles(plan: InitPlan): FileTree {
@@ -450,7 +347,7 @@ export function fleetFiles(plan: InitPlan): FileTree {
   const controllers = ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller'];
   for (const c of CLUSTERS) {
     const dir = `clusters/${c.name}`;
-    files[`${dir}/flux-system/flux-instance.yaml`] = fluxInstance(plan, c.name, c.tag, f.fleetSubject(c), controllers);
+    files[`${dir}/flux-system/flux-instance.yaml`] = clusterInstance(plan, c.name, c.tag, f.fleetSubject(c), controllers);
     files[`${dir}/flux-system/flux-operator.yaml`] = fluxOperator;
     files[`${dir}/flux-system/runtime-info.yaml`] = runtimeInfo({
       ARTIFACT_TAG: c.tag,
@@ -462,7 +359,7 @@ export function fleetFiles(plan: InitPlan): FileTree {
     files[`${dir}/tenants.yaml`] = tenantsKustomization;
   }
   const staging = CLUSTERS[0];
-  files['clusters/update/flux-system/flux-instance.yaml'] = fluxInstance(
+  files['clusters/update/flux-system/flux-instance.yaml'] = clusterInstance(
     plan,
     'update',
     staging.tag,

@@ -13,60 +13,6 @@ const identityNote = (plan: InitPlan, file: string, ref: string, clusters: strin
 # the identity the ${clusters} clusters verify (clusters/*/flux-system/runtime-info.yaml in the fleet repository).
 # Renaming this file or changing its trigger changes the identity: update the fleet at the same time.`;
 
-/** push-artifact.yaml of d2-apps / d2-infra: every component on each commit to main, tag `latest` (staging). */
-export function componentsPushWorkflow(suite: Suite, plan: InitPlan): string {
-  return `name: push-artifact
-${identityNote(plan, 'push-artifact.yaml', 'refs/heads/main', 'staging')}
-on:
-  push:
-    branches: [main]
-  workflow_dispatch:
-permissions:
-  contents: read
-jobs:
-  push:
-    # A manual run on another branch would sign with that branch's identity, which staging rejects.
-    if: github.ref == 'refs/heads/main'
-    runs-on: ubuntu-latest
-    permissions:
-      contents: read
-      packages: write # push to ghcr.io with the workflow token
-      id-token: write # keyless signature with this workflow's identity
-    steps:
-      - uses: actions/checkout@v5
-      - uses: ${usesOf(suite, 'push-artifact')}
-        with:
-          components: '*'
-          diff-tag: latest
-`;
-}
-
-/** release-artifact.yaml of d2-apps / d2-infra: a `<component>/<version>` tag moves `<version>` and `latest-stable`. */
-export function componentsReleaseWorkflow(suite: Suite, plan: InitPlan): string {
-  return `name: release-artifact
-${identityNote(plan, 'release-artifact.yaml', 'refs/tags/<component>/<version>', 'production')}
-on:
-  push:
-    tags: ['**']
-permissions:
-  contents: read
-concurrency:
-  group: release-\${{ github.repository }}
-  cancel-in-progress: false
-jobs:
-  release:
-    runs-on: ubuntu-latest
-    environment: production
-    permissions:
-      contents: read
-      packages: write # push to ghcr.io with the workflow token
-      id-token: write # keyless signature with this workflow's identity
-    steps:
-      - uses: actions/checkout@v5
-      - uses: ${usesOf(suite, 'release-artifact')}
-`;
-}
-
 /** image-updates.yaml of d2-apps / d2-infra: opens, refreshes or closes the PR from image-updates to main. */
 export function imageUpdatesWorkflow(suite: Suite): string {
   return `name: image-updates
@@ -91,8 +37,19 @@ jobs:
 `;
 }
 
-/** push-artifact.yaml of d2-fleet: the whole repository on each commit to main, tag `latest` (staging clusters). */
-export function fleetPushWorkflow(suite: Suite, plan: InitPlan): string {
+/** The publishing job's permissions and first step: push to ghcr.io and sign keylessly as this workflow. */
+const SIGNING_JOB = `    permissions:
+      contents: read
+      packages: write # push to ghcr.io with the workflow token
+      id-token: write # keyless signature with this workflow's identity
+    steps:
+      - uses: actions/checkout@v5`;
+
+/**
+ * push-artifact.yaml: each commit to main is pushed with tag `latest` (staging); `inputs` are the action's `with:`
+ * lines, the only part in which the components' and the fleet's workflows differ.
+ */
+function pushWorkflow(suite: Suite, plan: InitPlan, inputs: string): string {
   return `name: push-artifact
 ${identityNote(plan, 'push-artifact.yaml', 'refs/heads/main', 'staging')}
 on:
@@ -106,27 +63,23 @@ jobs:
     # A manual run on another branch would sign with that branch's identity, which staging rejects.
     if: github.ref == 'refs/heads/main'
     runs-on: ubuntu-latest
-    permissions:
-      contents: read
-      packages: write # push to ghcr.io with the workflow token
-      id-token: write # keyless signature with this workflow's identity
-    steps:
-      - uses: actions/checkout@v5
+${SIGNING_JOB}
       - uses: ${usesOf(suite, 'push-artifact')}
         with:
-          repository: ${plan.registry}/${plan.repos.fleet}
-          path: '.'
-          diff-tag: latest
+${inputs}
 `;
 }
 
-/** release-artifact.yaml of d2-fleet: a `v<version>` tag moves `<version>` and `latest-stable` (production clusters). */
-export function fleetReleaseWorkflow(suite: Suite, plan: InitPlan): string {
+/**
+ * release-artifact.yaml: a release tag matching `tags` (signed at `ref`, the identity production verifies) moves
+ * `<version>` and `latest-stable`; `inputs` are the action's `with:` block, if any.
+ */
+function releaseWorkflow(suite: Suite, plan: InitPlan, ref: string, tags: string, inputs: string): string {
   return `name: release-artifact
-${identityNote(plan, 'release-artifact.yaml', 'refs/tags/v<version>', 'production')}
+${identityNote(plan, 'release-artifact.yaml', ref, 'production')}
 on:
   push:
-    tags: ['v*']
+    tags: ['${tags}']
 permissions:
   contents: read
 concurrency:
@@ -136,17 +89,35 @@ jobs:
   release:
     runs-on: ubuntu-latest
     environment: production
-    permissions:
-      contents: read
-      packages: write # push to ghcr.io with the workflow token
-      id-token: write # keyless signature with this workflow's identity
-    steps:
-      - uses: actions/checkout@v5
+${SIGNING_JOB}
       - uses: ${usesOf(suite, 'release-artifact')}
-        with:
+${inputs}`;
+}
+
+/** push-artifact.yaml of d2-apps / d2-infra: every component on each commit to main, tag `latest` (staging). */
+export function componentsPushWorkflow(suite: Suite, plan: InitPlan): string {
+  return pushWorkflow(suite, plan, `          components: '*'
+          diff-tag: latest`);
+}
+
+/** release-artifact.yaml of d2-apps / d2-infra: a `<component>/<version>` tag moves `<version>` and `latest-stable`. */
+export function componentsReleaseWorkflow(suite: Suite, plan: InitPlan): string {
+  return releaseWorkflow(suite, plan, 'refs/tags/<component>/<version>', '**', '');
+}
+
+/** push-artifact.yaml of d2-fleet: the whole repository on each commit to main, tag `latest` (staging clusters). */
+export function fleetPushWorkflow(suite: Suite, plan: InitPlan): string {
+  return pushWorkflow(suite, plan, `          repository: ${plan.registry}/${plan.repos.fleet}
+          path: '.'
+          diff-tag: latest`);
+}
+
+/** release-artifact.yaml of d2-fleet: a `v<version>` tag moves `<version>` and `latest-stable` (production clusters). */
+export function fleetReleaseWorkflow(suite: Suite, plan: InitPlan): string {
+  return releaseWorkflow(suite, plan, 'refs/tags/v<version>', 'v*', `        with:
           mode: fleet
           repository: ${plan.registry}/${plan.repos.fleet}
-`;
+`);
 }
 
 /** e2e-update.yaml of d2-fleet: the image update automation of clusters/update, committing to image-updates. */
