@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { loadPolicies, type AutomationTarget } from '@d2/core/image-automation';
 import { repoRoot } from '@d2/sandbox/paths';
 import { runCli, type Io } from '../../packages/cli/src/cli.js';
 import { commands } from '../../packages/cli/src/commands/index.js';
@@ -176,4 +177,22 @@ export function itValidatesEveryObject(kinds: readonly RepoKind[], trees: Record
       if (kind !== 'fleet') expect(patchFiles(trees[kind]).size).toBeGreaterThan(0);
     });
   }
+}
+
+/**
+ * An update target of the fleet written by d2 init (its apps or infra tree written at `dir`/apps or `dir`/infra) elects
+ * exactly one policy, the one marker in its update path names it, and it pushes to image-updates.
+ */
+export function expectTargetElectsItsMarker(t: AutomationTarget, dir: string, trees: Record<RepoKind, FileTree>): void {
+  const kind = t.repository.includes('d2-apps') ? 'apps' : 'infra';
+  const policies = loadPolicies(join(dir, kind), t);
+  expect(policies.policies.length).toBe(1);
+  const names = policies.policies.map((p) => `${p.namespace}:${p.name}`);
+  // Every marker in the update path names a policy the automation elects.
+  const markers = Object.entries(trees[kind])
+    .filter(([f]) => f.startsWith(t.update.path.replace(/^\.\//, '')))
+    .flatMap(([, text]) => [...text.matchAll(/\{"\$imagepolicy": "([^:"]+):([^:"]+)(?::\w+)?"\}/g)].map((m) => `${m[1]}:${m[2]}`));
+  expect(markers.length).toBe(1);
+  for (const m of markers) expect(names).toContain(m);
+  expect(t.git.pushBranch).toBe('image-updates');
 }

@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { loadPolicies, readFleetConfig } from '@d2/core/image-automation';
+import { readFleetConfig } from '@d2/core/image-automation';
 import { writeTree } from '@d2/sandbox/d2-repos';
 import { startOidc, type SandboxOidc } from '@d2/sandbox/oidc';
 import { gitUsernameFor } from '../../packages/cli/src/commands/update.js';
 import { DEFAULT_SUITE, initFiles, initPlan, isGitLabGroupPath, SUITE_GITLAB_PROJECT, type FileTree, type RepoKind, type Suite } from '../../packages/cli/src/adopt/index.js';
 import { crdSkipReason, loadCrdSchemas, type CrdSchemas } from './crd-schemas.js';
-import { d2, itValidatesEveryObject, listFiles, renderResourceSet, root, scratchDir, substitute } from './helpers.js';
+import { d2, expectTargetElectsItsMarker, itValidatesEveryObject, listFiles, renderResourceSet, root, scratchDir, substitute } from './helpers.js';
 
 const execFileAsync = promisify(execFile);
 // Mixed case, a subgroup and a dot: the identities keep GitLab's spelling, the registry paths are lower case.
@@ -336,16 +336,7 @@ describe("d2 init --forge gitlab: the fleet's update cluster drives the GitLab a
     for (const t of targets) {
       expect(gitUsernameFor({})(t.repository)).toBe('oauth2');
       expect(t.secretRef).toBe('gitlab-auth');
-      const kind = t.repository.includes('d2-apps') ? 'apps' : 'infra';
-      const policies = loadPolicies(join(dir, kind), t);
-      expect(policies.policies.length).toBe(1);
-      const names = policies.policies.map((p) => `${p.namespace}:${p.name}`);
-      const markers = Object.entries(trees[kind])
-        .filter(([f]) => f.startsWith(t.update.path.replace(/^\.\//, '')))
-        .flatMap(([, text]) => [...text.matchAll(/\{"\$imagepolicy": "([^:"]+):([^:"]+)(?::\w+)?"\}/g)].map((m) => `${m[1]}:${m[2]}`));
-      expect(markers.length).toBe(1);
-      for (const m of markers) expect(names).toContain(m);
-      expect(t.git.pushBranch).toBe('image-updates');
+      expectTargetElectsItsMarker(t, dir, trees);
     }
   });
 });

@@ -9,11 +9,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { readFleetConfig, loadPolicies } from '@d2/core/image-automation';
+import { readFleetConfig } from '@d2/core/image-automation';
 import { writeTree } from '@d2/sandbox/d2-repos';
 import { initFiles, initPlan, type FileTree, type RepoKind } from '../../packages/cli/src/adopt/index.js';
 import { crdErrors, crdSkipReason, loadCrdSchemas, type CrdSchemas } from './crd-schemas.js';
-import { d2, itValidatesEveryObject, listFiles, renderResourceSet, scratchDir, signingRefs, substitute, undeclaredInputs, workflowErrors, type Workflow } from './helpers.js';
+import { d2, expectTargetElectsItsMarker, itValidatesEveryObject, listFiles, renderResourceSet, scratchDir, signingRefs, substitute, undeclaredInputs, workflowErrors, type Workflow } from './helpers.js';
 
 const OWNER = 'Acme-Labs';
 const kinds: RepoKind[] = ['fleet', 'apps', 'infra'];
@@ -153,17 +153,7 @@ describe("d2 init: the fleet's update cluster drives the apps and infra reposito
     const targets = readFleetConfig(join(dir, 'fleet'), 'clusters/update');
     expect(targets.map((t) => t.repository).sort()).toEqual([`https://github.com/${OWNER}/d2-apps.git`, `https://github.com/${OWNER}/d2-infra.git`]);
     for (const t of targets) {
-      const kind = t.repository.includes('d2-apps') ? 'apps' : 'infra';
-      const policies = loadPolicies(join(dir, kind), t);
-      expect(policies.policies.length).toBe(1);
-      const names = policies.policies.map((p) => `${p.namespace}:${p.name}`);
-      // Every marker in the update path names a policy the automation elects.
-      const markers = Object.entries(trees[kind])
-        .filter(([f]) => f.startsWith(t.update.path.replace(/^\.\//, '')))
-        .flatMap(([, text]) => [...text.matchAll(/\{"\$imagepolicy": "([^:"]+):([^:"]+)(?::\w+)?"\}/g)].map((m) => `${m[1]}:${m[2]}`));
-      expect(markers.length).toBe(1);
-      for (const m of markers) expect(names).toContain(m);
-      expect(t.git.pushBranch).toBe('image-updates');
+      expectTargetElectsItsMarker(t, dir, trees);
     }
   });
 });
