@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appsRepo, DEMO_IMAGES, fleetRepo, writeTree, type FileTree } from '@d2/sandbox/d2-repos';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
-import { commitAndPush, d2RepoOptions, scratchDirs, seedTags } from '../support/update-stack.js';
+import type { ActionRun } from '@d2/sandbox/runner';
+import { commitAndPush, d2RepoOptions, runFleetUpdate, scratchDirs, seedTags } from '../support/update-stack.js';
 
 /** Everything a run left behind, without the ::add-mask:: commands (which must carry the value for the runner). */
 const everything = (r: ActionRun) =>
@@ -58,7 +58,7 @@ describe('secret inputs never leak (adversarial)', () => {
   }
 
   const run = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
-    runActionBundle('e2e-update', { workspace: fleet(), repository: 'acme/d2-fleet', inputs: { automation: 'clusters/update', token: server.token, ...inputs }, env: { DOCKER_CONFIG: emptyDockerConfig, ...env } });
+    runFleetUpdate(fleet(), server.token, emptyDockerConfig, inputs, env);
 
   it('a Secret value that breaks the image reference fails the step without showing the value anywhere', async () => {
     // Upper case is not allowed in a repository path: the ImageRepository is refused, quoting spec.image.

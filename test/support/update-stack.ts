@@ -14,6 +14,7 @@ import { expect } from 'vitest';
 import { DEMO_IMAGES, writeTree, type D2RepoOptions, type FileTree } from '@d2/sandbox/d2-repos';
 import type { SandboxGitServer } from '@d2/sandbox/git-server';
 import type { SandboxRegistry } from '@d2/sandbox/registry';
+import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const gitEnv = () => ({ ...process.env, GIT_TERMINAL_PROMPT: '0' });
@@ -83,6 +84,19 @@ export async function commitAndPush(dir: string, files: FileTree, pushUrl: strin
   git(dir, 'add', '-A');
   git(dir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '-q', '-m', 'initial');
   await gitAsync(dir, 'push', '-q', pushUrl, 'main');
+}
+
+/**
+ * The e2e-update bundle in fleet mode as acme/d2-fleet's workflow runs it: the update cluster clusters/update of the
+ * fleet checked out at `workspace`, `token` for git, and an empty Docker config (`dockerConfig`) for the registry.
+ */
+export function runFleetUpdate(workspace: string, token: string, dockerConfig: string, inputs: Record<string, string> = {}, env: Record<string, string> = {}): Promise<ActionRun> {
+  return runActionBundle('e2e-update', {
+    workspace,
+    repository: 'acme/d2-fleet',
+    inputs: { automation: 'clusters/update', token, ...inputs },
+    env: { DOCKER_CONFIG: dockerConfig, ...env },
+  });
 }
 
 /** An ImageRepository for `image` (plain HTTP registry) and its ImagePolicy (semver >=1.0.0), both named `name`. */

@@ -8,7 +8,7 @@ import { appsRepo, DEMO_IMAGES, fleetRepo, infraRepo, writeTree, type FileTree }
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { runActionBundle } from '@d2/sandbox/runner';
-import { commitAndPush, d2RepoOptions, git as gitLocal, scratchDirs, seedDemoImages, seedTags, unmasked } from '../../support/update-stack.js';
+import { commitAndPush, d2RepoOptions, git as gitLocal, runFleetUpdate, scratchDirs, seedDemoImages, seedTags, unmasked } from '../../support/update-stack.js';
 
 describe('e2e-update bundle: D2 fleet mode and direct mode', () => {
   let reg: SandboxRegistry;
@@ -47,13 +47,7 @@ describe('e2e-update bundle: D2 fleet mode and direct mode', () => {
     tmp.cleanup();
   });
 
-  const runFleet = (extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
-    runActionBundle('e2e-update', {
-      workspace: fleet,
-      repository: 'acme/d2-fleet',
-      inputs: { automation: 'clusters/update', token: server.token, ...extra },
-      env: { DOCKER_CONFIG: emptyDockerConfig, ...env },
-    });
+  const runFleet = (extra: Record<string, string> = {}, env: Record<string, string> = {}) => runFleetUpdate(fleet, server.token, emptyDockerConfig, extra, env);
 
   it('first run pushes image-updates to both repositories; outputs, summary and groups', async () => {
     const run = await runFleet();

@@ -11,8 +11,7 @@ import { appsRepo, DEMO_IMAGES, fleetRepo, infraRepo, writeTree, type FileTree }
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startGitHubEmulator, type GitHubEmulator } from '@d2/sandbox/github-emulator';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { runActionBundle } from '@d2/sandbox/runner';
-import { commitAndPush, d2RepoOptions, git as gitLocal, gitAsync, scratchDirs, seedDemoImages, unmasked } from '../../support/update-stack.js';
+import { commitAndPush, d2RepoOptions, git as gitLocal, gitAsync, runFleetUpdate, scratchDirs, seedDemoImages, unmasked } from '../../support/update-stack.js';
 
 describe('e2e-update bundle: Flux features fleets use', () => {
   let reg: SandboxRegistry;
@@ -124,12 +123,7 @@ ${o.messageTemplate ? `      messageTemplate: ${JSON.stringify(o.messageTemplate
   const run = (files: FileTree, inputs: Record<string, string> = {}, env: Record<string, string> = {}) => {
     const fleet = tmp();
     writeTree(fleet, files);
-    return runActionBundle('e2e-update', {
-      workspace: fleet,
-      repository: 'acme/d2-fleet',
-      inputs: { automation: 'clusters/update', token: server.token, ...inputs },
-      env: { DOCKER_CONFIG: emptyDockerConfig, ...env },
-    });
+    return runFleetUpdate(fleet, server.token, emptyDockerConfig, inputs, env);
   };
 
   describe('checkout by tag, semver and commit', () => {

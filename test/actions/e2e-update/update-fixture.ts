@@ -11,7 +11,7 @@ import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startGitHubEmulator, type GitHubEmulator } from '@d2/sandbox/github-emulator';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
-import { commitAndPush, deploymentYaml, git, policyYaml, scratchDirs, seedTags } from '../../support/update-stack.js';
+import { commitAndPush, deploymentYaml, git, policyYaml, runFleetUpdate, scratchDirs, seedTags } from '../../support/update-stack.js';
 
 export { git, gitAsync, unmasked } from '../../support/update-stack.js';
 
@@ -123,12 +123,7 @@ ${c.commitExtra ?? ''}    push:
     runFleet(files, inputs = {}, env = {}) {
       const fleet = tmp();
       writeTree(fleet, files);
-      return runActionBundle('e2e-update', {
-        workspace: fleet,
-        repository: 'acme/d2-fleet',
-        inputs: { automation: 'clusters/update', token: server.token, ...inputs },
-        env: { DOCKER_CONFIG: emptyDockerConfig, ...(gh ? { GITHUB_API_URL: gh.url, GITHUB_SERVER_URL: new URL(server.url).origin } : {}), ...env },
-      });
+      return runFleetUpdate(fleet, server.token, emptyDockerConfig, inputs, { ...(gh ? { GITHUB_API_URL: gh.url, GITHUB_SERVER_URL: new URL(server.url).origin } : {}), ...env });
     },
     runDirect(name, inputs = {}, env = {}) {
       return runActionBundle('e2e-update', {
