@@ -4,43 +4,24 @@
  * the actions' committed bundles. The checks read report.json and the registry: every step passed, the artifacts
  * are init's example components, the update changed init's setter markers, and every identity check held.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RegistryClient } from '@d2/core/oci';
 import { DEMO_IMAGES } from '@d2/sandbox/d2-repos';
-import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { ensureCliBundle, runD2 } from '../adversarial/helpers.js';
-import type { DemoReport } from '../../packages/cli/src/demo/report.js';
+import { demoRun } from '../support/demo-run.js';
 
 
 
 describe('d2 demo --from-init', () => {
-  const out = mkdtempSync(join(tmpdir(), 'd2-demo-init-test-'));
-  let registry: SandboxRegistry;
-  let run: { code: number; stdout: string; stderr: string };
-  let report: DemoReport;
-
-  beforeAll(async () => {
-    ensureCliBundle();
-    registry = await startRegistry({ auth: 'anonymous' });
-    run = await runD2(['demo', '--from-init', '--registry', registry.host, '--out', out, '-o', 'json'], { timeoutMs: 280_000 });
-    report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as DemoReport;
-  }, 300_000);
-  afterAll(async () => {
-    await registry?.stop();
-    rmSync(out, { recursive: true, force: true });
-  });
+  const demo = demoRun('d2-demo-init-test-', ['--from-init']);
 
   it('every step passes on the repositories d2 init writes', () => {
-    expect(report.steps.filter((s) => !s.ok).map((s) => `${s.id}: ${s.error}`)).toEqual([]);
-    expect(run.code, run.stderr.slice(-2000)).toBe(0);
-    expect(report.steps.length).toBe(5);
+    expect(demo.report.steps.filter((s) => !s.ok).map((s) => `${s.id}: ${s.error}`)).toEqual([]);
+    expect(demo.run.code, demo.run.stderr.slice(-2000)).toBe(0);
+    expect(demo.report.steps.length).toBe(5);
   });
 
   it("the artifacts are init's: the fleet and the example components frontend and cert-manager", () => {
-    const repos = [...new Set(report.pushes.map((p) => p.repository.slice(registry.host.length + 1).replace(report.owner, '<owner>')))].sort();
+    const repos = [...new Set(demo.report.pushes.map((p) => p.repository.slice(demo.registry.host.length + 1).replace(demo.report.owner, '<owner>')))].sort();
     expect(repos).toEqual(['<owner>/d2-apps/frontend', '<owner>/d2-fleet', '<owner>/d2-infra/cert-manager']);
   });
 
@@ -48,21 +29,21 @@ describe('d2 demo --from-init', () => {
     const client = new RegistryClient({ credentials: { get: async () => undefined } });
     try {
       // The merged PR was pushed again: latest of frontend differs from the first push.
-      const first = report.pushes.find((p) => p.pass === 'first' && p.component === 'frontend');
-      const head = await client.headManifest({ registry: registry.host, repository: `${report.owner}/d2-apps/frontend` }, 'latest');
+      const first = demo.report.pushes.find((p) => p.pass === 'first' && p.component === 'frontend');
+      const head = await client.headManifest({ registry: demo.registry.host, repository: `${demo.report.owner}/d2-apps/frontend` }, 'latest');
       expect(head?.digest).toBeDefined();
       expect(head?.digest).not.toBe(first?.digest);
     } finally {
       client.close();
     }
-    const updates = report.commits.filter((c) => c.kind === 'image-update');
-    expect(updates.map((c) => c.repository.replace(report.owner, '<owner>')).sort()).toEqual(['<owner>/d2-apps', '<owner>/d2-infra']);
-    expect(run.stderr).toContain(`${DEMO_IMAGES.podinfo.initial} → 6.9.0`);
-    expect(run.stderr).toContain(`${DEMO_IMAGES.certManager.initial} → v1.17.0`);
+    const updates = demo.report.commits.filter((c) => c.kind === 'image-update');
+    expect(updates.map((c) => c.repository.replace(demo.report.owner, '<owner>')).sort()).toEqual(['<owner>/d2-apps', '<owner>/d2-infra']);
+    expect(demo.run.stderr).toContain(`${DEMO_IMAGES.podinfo.initial} → 6.9.0`);
+    expect(demo.run.stderr).toContain(`${DEMO_IMAGES.certManager.initial} → v1.17.0`);
   });
 
   it('the identities of the fleet written by d2 init verify latest and latest-stable, and reject the wrong ones', () => {
-    const by = (identity: string) => report.verifications.filter((v) => v.identity === identity);
+    const by = (identity: string) => demo.report.verifications.filter((v) => v.identity === identity);
     expect(by('staging').length).toBe(3);
     expect(by('production').length).toBe(2);
     for (const v of [...by('staging'), ...by('production')]) expect(v.result, v.reference).toBe('verified');

@@ -1,18 +1,41 @@
 /**
- * Shared checks of the adopt tests: GitHub's workflow parser, the inputs the suite's actions declare, and the Kubernetes
- * objects of a generated tree (kustomize patches applied, ResourceSets rendered).
+ * Shared by the adopt tests: the d2 CLI run in process and a scratch directory per test file; checks with GitHub's
+ * workflow parser, the inputs the suite's actions declare, and the Kubernetes objects of a generated tree (kustomize
+ * patches applied, ResourceSets rendered) validated against the Flux CRDs.
  */
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { loadPolicies, type AutomationTarget } from '@d2/core/image-automation';
 import { repoRoot } from '@d2/sandbox/paths';
-import type { FileTree } from '../../packages/cli/src/adopt/index.js';
+import { runCli, type Io } from '../../packages/cli/src/cli.js';
+import { commands } from '../../packages/cli/src/commands/index.js';
+import type { FileTree, RepoKind } from '../../packages/cli/src/adopt/index.js';
 import { SUITE_REPOSITORY } from '../../packages/cli/src/adopt/suite.js';
+import { crdErrors, type CrdSchemas } from './crd-schemas.js';
 
 export const root = repoRoot();
 /** The D2 reference repositories (third-party data, read in place). */
 export const referenceRepos = join(root, '..', 'shared', 'vectors', 'd2-reference-repos');
+
+/** A temporary directory `<prefix>…` for the calling test file, removed after its tests. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The d2 CLI in this process (its commands through runCli), with PATH only: exit code, stdout and stderr. */
+export async function d2(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { PATH: process.env.PATH } };
+  const code = await runCli(commands, args, '0.0.0-test', io);
+  return { code, out, err };
+}
 
 export function workflowErrors(name: string, content: string): string[] {
   const r = parseWorkflow({ name, content }, new NoOperationTraceWriter());
@@ -129,4 +152,47 @@ export function patched(tree: FileTree): Array<{ file: string; object: Record<st
       return { file: `${file} over ${target.file}`, object: merge(target.object, patch) as Record<string, unknown> };
     }),
   );
+}
+
+/**
+ * One test per kind: every Flux object of its tree, every object its ResourceSets render and every patched object is
+ * valid for the CRDs (`schemas()`, loaded by the caller's beforeAll); at least 20 checked in the fleet, 4 elsewhere, and
+ * the apps and infra trees carry patches.
+ */
+export function itValidatesEveryObject(kinds: readonly RepoKind[], trees: Record<RepoKind, FileTree>, schemas: () => CrdSchemas): void {
+  for (const kind of kinds) {
+    it(`${kind}: every Flux object, every object its ResourceSets render and every patched object is valid`, () => {
+      const all = objects(trees[kind]);
+      const rendered = all.filter((o) => o.object.kind === 'ResourceSet').flatMap((o) => renderResourceSet(o.object).map((r) => ({ file: `${o.file} (rendered)`, object: r })));
+      let checked = 0;
+      const errors: string[] = [];
+      for (const { file, object } of [...all, ...rendered, ...patched(trees[kind])]) {
+        const e = crdErrors(schemas(), object);
+        if (e === undefined) continue;
+        checked++;
+        for (const m of e) errors.push(`${file} ${String(object.kind)}: ${m}`);
+      }
+      expect(errors).toEqual([]);
+      expect(checked).toBeGreaterThanOrEqual(kind === 'fleet' ? 20 : 4);
+      if (kind !== 'fleet') expect(patchFiles(trees[kind]).size).toBeGreaterThan(0);
+    });
+  }
+}
+
+/**
+ * An update target of the fleet written by d2 init (its apps or infra tree written at `dir`/apps or `dir`/infra) elects
+ * exactly one policy, the one marker in its update path names it, and it pushes to image-updates.
+ */
+export function expectTargetElectsItsMarker(t: AutomationTarget, dir: string, trees: Record<RepoKind, FileTree>): void {
+  const kind = t.repository.includes('d2-apps') ? 'apps' : 'infra';
+  const policies = loadPolicies(join(dir, kind), t);
+  expect(policies.policies.length).toBe(1);
+  const names = policies.policies.map((p) => `${p.namespace}:${p.name}`);
+  // Every marker in the update path names a policy the automation elects.
+  const markers = Object.entries(trees[kind])
+    .filter(([f]) => f.startsWith(t.update.path.replace(/^\.\//, '')))
+    .flatMap(([, text]) => [...text.matchAll(/\{"\$imagepolicy": "([^:"]+):([^:"]+)(?::\w+)?"\}/g)].map((m) => `${m[1]}:${m[2]}`));
+  expect(markers.length).toBe(1);
+  for (const m of markers) expect(names).toContain(m);
+  expect(t.git.pushBranch).toBe('image-updates');
 }

@@ -7,21 +7,18 @@
  * token's ci_config_ref_uri) and reject each other's; the update cluster targets the generated GitLab projects.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { loadPolicies, readFleetConfig } from '@d2/core/image-automation';
+import { readFleetConfig } from '@d2/core/image-automation';
 import { writeTree } from '@d2/sandbox/d2-repos';
 import { startOidc, type SandboxOidc } from '@d2/sandbox/oidc';
-import { runCli, type Io } from '../../packages/cli/src/cli.js';
-import { commands } from '../../packages/cli/src/commands/index.js';
 import { gitUsernameFor } from '../../packages/cli/src/commands/update.js';
 import { DEFAULT_SUITE, initFiles, initPlan, isGitLabGroupPath, SUITE_GITLAB_PROJECT, type FileTree, type RepoKind, type Suite } from '../../packages/cli/src/adopt/index.js';
-import { crdErrors, crdSkipReason, loadCrdSchemas, type CrdSchemas } from './crd-schemas.js';
-import { listFiles, objects, patched, patchFiles, renderResourceSet, root, substitute } from './helpers.js';
+import { crdSkipReason, loadCrdSchemas, type CrdSchemas } from './crd-schemas.js';
+import { d2, expectTargetElectsItsMarker, itValidatesEveryObject, listFiles, renderResourceSet, root, scratchDir, substitute } from './helpers.js';
 
 const execFileAsync = promisify(execFile);
 // Mixed case, a subgroup and a dot: the identities keep GitLab's spelling, the registry paths are lower case.
@@ -31,16 +28,7 @@ const treesFor = (suite: Suite = DEFAULT_SUITE) => Object.fromEntries(kinds.map(
 const trees = treesFor();
 const project = (kind: RepoKind) => `${GROUP}/d2-${kind}`;
 
-const scratch = mkdtempSync(join(tmpdir(), 'd2-init-gitlab-test-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function d2(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { PATH: process.env.PATH } };
-  const code = await runCli(commands, args, '0.0.0-test', io);
-  return { code, out, err };
-}
+const scratch = scratchDir('d2-init-gitlab-test-');
 
 interface Include {
   component: string;
@@ -250,23 +238,7 @@ describe.skipIf(crdSkipReason() !== undefined)('d2 init --forge gitlab: objects 
     schemas = loadCrdSchemas();
   }, 600_000);
 
-  for (const kind of kinds) {
-    it(`${kind}: every Flux object, every object its ResourceSets render and every patched object is valid`, () => {
-      const all = objects(trees[kind]);
-      const rendered = all.filter((o) => o.object.kind === 'ResourceSet').flatMap((o) => renderResourceSet(o.object).map((r) => ({ file: `${o.file} (rendered)`, object: r })));
-      let checked = 0;
-      const errors: string[] = [];
-      for (const { file, object } of [...all, ...rendered, ...patched(trees[kind])]) {
-        const e = crdErrors(schemas, object);
-        if (e === undefined) continue;
-        checked++;
-        for (const m of e) errors.push(`${file} ${String(object.kind)}: ${m}`);
-      }
-      expect(errors).toEqual([]);
-      expect(checked).toBeGreaterThanOrEqual(kind === 'fleet' ? 20 : 4);
-      if (kind !== 'fleet') expect(patchFiles(trees[kind]).size).toBeGreaterThan(0);
-    });
-  }
+  itValidatesEveryObject(kinds, trees, () => schemas);
 });
 
 describe('d2 init --forge gitlab: the clusters accept exactly what the pipelines sign', () => {
@@ -364,16 +336,7 @@ describe("d2 init --forge gitlab: the fleet's update cluster drives the GitLab a
     for (const t of targets) {
       expect(gitUsernameFor({})(t.repository)).toBe('oauth2');
       expect(t.secretRef).toBe('gitlab-auth');
-      const kind = t.repository.includes('d2-apps') ? 'apps' : 'infra';
-      const policies = loadPolicies(join(dir, kind), t);
-      expect(policies.policies.length).toBe(1);
-      const names = policies.policies.map((p) => `${p.namespace}:${p.name}`);
-      const markers = Object.entries(trees[kind])
-        .filter(([f]) => f.startsWith(t.update.path.replace(/^\.\//, '')))
-        .flatMap(([, text]) => [...text.matchAll(/\{"\$imagepolicy": "([^:"]+):([^:"]+)(?::\w+)?"\}/g)].map((m) => `${m[1]}:${m[2]}`));
-      expect(markers.length).toBe(1);
-      for (const m of markers) expect(names).toContain(m);
-      expect(t.git.pushBranch).toBe('image-updates');
+      expectTargetElectsItsMarker(t, dir, trees);
     }
   });
 });

@@ -5,33 +5,21 @@
  * the ones the generated workflows sign with; the fleet's update cluster drives the generated apps and infra
  * repositories; existing files are never overwritten without --force.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { readFleetConfig, loadPolicies } from '@d2/core/image-automation';
+import { readFleetConfig } from '@d2/core/image-automation';
 import { writeTree } from '@d2/sandbox/d2-repos';
-import { runCli, type Io } from '../../packages/cli/src/cli.js';
-import { commands } from '../../packages/cli/src/commands/index.js';
 import { initFiles, initPlan, type FileTree, type RepoKind } from '../../packages/cli/src/adopt/index.js';
 import { crdErrors, crdSkipReason, loadCrdSchemas, type CrdSchemas } from './crd-schemas.js';
-import { listFiles, objects, patched, patchFiles, renderResourceSet, signingRefs, substitute, undeclaredInputs, workflowErrors, type Workflow } from './helpers.js';
+import { d2, expectTargetElectsItsMarker, itValidatesEveryObject, listFiles, renderResourceSet, scratchDir, signingRefs, substitute, undeclaredInputs, workflowErrors, type Workflow } from './helpers.js';
 
 const OWNER = 'Acme-Labs';
 const kinds: RepoKind[] = ['fleet', 'apps', 'infra'];
 const trees = Object.fromEntries(kinds.map((k) => [k, initFiles(initPlan(k, OWNER, 'github'))])) as Record<RepoKind, FileTree>;
 
-const scratch = mkdtempSync(join(tmpdir(), 'd2-init-test-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function d2(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { PATH: process.env.PATH } };
-  const code = await runCli(commands, args, '0.0.0-test', io);
-  return { code, out, err };
-}
+const scratch = scratchDir('d2-init-test-');
 
 describe('d2 init: workflows', () => {
   for (const kind of kinds) {
@@ -78,23 +66,7 @@ describe.skipIf(crdSkipReason() !== undefined)('d2 init: objects validate agains
     expect(crdErrors(schemas, { apiVersion: 'fluxcd.controlplane.io/v1', kind: 'NoSuchKind' })).toEqual(['no CRD for fluxcd.controlplane.io/v1 NoSuchKind']);
   });
 
-  for (const kind of kinds) {
-    it(`${kind}: every Flux object, every object its ResourceSets render and every patched object is valid`, () => {
-      const all = objects(trees[kind]);
-      const rendered = all.filter((o) => o.object.kind === 'ResourceSet').flatMap((o) => renderResourceSet(o.object).map((r) => ({ file: `${o.file} (rendered)`, object: r })));
-      let checked = 0;
-      const errors: string[] = [];
-      for (const { file, object } of [...all, ...rendered, ...patched(trees[kind])]) {
-        const e = crdErrors(schemas, object);
-        if (e === undefined) continue;
-        checked++;
-        for (const m of e) errors.push(`${file} ${String(object.kind)}: ${m}`);
-      }
-      expect(errors).toEqual([]);
-      expect(checked).toBeGreaterThanOrEqual(kind === 'fleet' ? 20 : 4);
-      if (kind !== 'fleet') expect(patchFiles(trees[kind]).size).toBeGreaterThan(0);
-    });
-  }
+  itValidatesEveryObject(kinds, trees, () => schemas);
 });
 
 describe('d2 init: the clusters accept exactly what the workflows sign', () => {
@@ -181,17 +153,7 @@ describe("d2 init: the fleet's update cluster drives the apps and infra reposito
     const targets = readFleetConfig(join(dir, 'fleet'), 'clusters/update');
     expect(targets.map((t) => t.repository).sort()).toEqual([`https://github.com/${OWNER}/d2-apps.git`, `https://github.com/${OWNER}/d2-infra.git`]);
     for (const t of targets) {
-      const kind = t.repository.includes('d2-apps') ? 'apps' : 'infra';
-      const policies = loadPolicies(join(dir, kind), t);
-      expect(policies.policies.length).toBe(1);
-      const names = policies.policies.map((p) => `${p.namespace}:${p.name}`);
-      // Every marker in the update path names a policy the automation elects.
-      const markers = Object.entries(trees[kind])
-        .filter(([f]) => f.startsWith(t.update.path.replace(/^\.\//, '')))
-        .flatMap(([, text]) => [...text.matchAll(/\{"\$imagepolicy": "([^:"]+):([^:"]+)(?::\w+)?"\}/g)].map((m) => `${m[1]}:${m[2]}`));
-      expect(markers.length).toBe(1);
-      for (const m of markers) expect(names).toContain(m);
-      expect(t.git.pushBranch).toBe('image-updates');
+      expectTargetElectsItsMarker(t, dir, trees);
     }
   });
 });

@@ -5,28 +5,16 @@
  * declare, and keep the signing identity (file name and ref) that the fleet's matchOIDCIdentity accepts. validate.yaml
  * and the Kind e2e-staging/e2e-production jobs are left byte for byte and reported. Bad input changes nothing.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runCli, type Io } from '../../packages/cli/src/cli.js';
-import { commands } from '../../packages/cli/src/commands/index.js';
 import { planMigration, type Migration } from '../../packages/cli/src/adopt/index.js';
-import { referenceRepos, renderResourceSet, signingRefs, substitute, undeclaredInputs, workflowErrors, type Workflow } from './helpers.js';
+import { d2, referenceRepos, renderResourceSet, scratchDir, signingRefs, substitute, undeclaredInputs, workflowErrors, type Workflow } from './helpers.js';
 
 const REPOS = ['d2-fleet', 'd2-apps', 'd2-infra'] as const;
 const OWNER = 'controlplaneio-fluxcd';
-const scratch = mkdtempSync(join(tmpdir(), 'd2-migrate-test-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function d2(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { PATH: process.env.PATH } };
-  const code = await runCli(commands, args, '0.0.0-test', io);
-  return { code, out, err };
-}
+const scratch = scratchDir('d2-migrate-test-');
 
 let copies = 0;
 function copy(repo: string): string {

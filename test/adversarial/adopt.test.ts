@@ -5,25 +5,14 @@
  * a step it does not recognise together with the installer that step still needs, and reports a secret that only a
  * removed step used.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runCli, type Io } from '../../packages/cli/src/cli.js';
-import { commands } from '../../packages/cli/src/commands/index.js';
 import { planMigration } from '../../packages/cli/src/adopt/index.js';
+import { d2, scratchDir } from '../adopt/helpers.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'd2-adv-adopt-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function d2(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { PATH: process.env.PATH } };
-  const code = await runCli(commands, args, '0.0.0-test', io);
-  return { code, out, err };
-}
+const scratch = scratchDir('d2-adv-adopt-');
 
 describe('d2 init writes all or nothing', () => {
   it('a dangling symbolic link in place of README.md: refused, nothing written, the link target not created', async () => {

@@ -9,67 +9,15 @@
  * server's onRequest hook interleaves the writers deterministically: it holds a run's push (its receive-pack ref
  * advertisement) until the other writer has moved the branch.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type GitRequestInfo, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
+import { commitAndPush, deploymentYaml, git, policyYaml, scratchDirs, seedTags } from '../support/update-stack.js';
 
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-/** For requests to the sandbox git server, which answers from this process: never block its event loop. */
-const gitAsync = (cwd: string, ...args: string[]) => promisify(execFile)('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
 const BRANCH = 'image-updates';
-
-async function seed(reg: SandboxRegistry, repo: string, tags: readonly string[]): Promise<void> {
-  const config = Buffer.from(`{"repo":"${repo}"}`);
-  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  const loc = new URL(start.headers.get('location') ?? '', reg.url);
-  loc.searchParams.set('digest', sha256(config));
-  await fetch(loc, { method: 'PUT', body: config });
-  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
-  for (const tag of tags) {
-    const r = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
-    expect(r.status).toBe(201);
-  }
-}
-
-const policy = (name: string, image: string) => `apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageRepository
-metadata:
-  name: ${name}
-spec:
-  image: ${image}
-  insecure: true
----
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImagePolicy
-metadata:
-  name: ${name}
-spec:
-  imageRepositoryRef:
-    name: ${name}
-  policy:
-    semver:
-      range: ">=1.0.0"
-`;
-
-const deployment = (name: string, image: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  template:
-    spec:
-      containers:
-        - name: ${name}
-          image: ${image}:1.0.0 # {"$imagepolicy": "apps:${name}"}
-`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,12 +26,7 @@ describe('e2e-update: concurrent writers to the push branch (adversarial)', () =
   let server: SandboxGitServer;
   let emptyDockerConfig: string;
   let hook: ((r: GitRequestInfo) => Promise<void> | void) | undefined;
-  const tmps: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'd2-adv-race-'));
-    tmps.push(d);
-    return d;
-  };
+  const tmp = scratchDirs('d2-adv-race-');
 
   beforeAll(async () => {
     reg = await startRegistry({ auth: 'anonymous' });
@@ -94,29 +37,20 @@ describe('e2e-update: concurrent writers to the push branch (adversarial)', () =
     hook = undefined;
     await server?.stop();
     await reg?.stop();
-    for (const d of tmps) rmSync(d, { recursive: true, force: true });
+    tmp.cleanup();
   });
 
   /** A repository with two independent markers (a/ and b/) and their policies; images start at 1.0.0. */
   async function createRepo(name: string): Promise<void> {
     const full = `acme/${name}`;
     await server.createRepo(full);
-    for (const img of ['a', 'b']) await seed(reg, `${name}/${img}`, ['1.0.0']);
-    const w = tmp();
-    git(w, 'init', '-q', '-b', 'main');
-    const files: Record<string, string> = {
-      'policies/a.yaml': policy('a', `${reg.host}/${name}/a`),
-      'policies/b.yaml': policy('b', `${reg.host}/${name}/b`),
-      'a/deploy.yaml': deployment('a', `${reg.host}/${name}/a`),
-      'b/deploy.yaml': deployment('b', `${reg.host}/${name}/b`),
-    };
-    for (const [p, text] of Object.entries(files)) {
-      mkdirSync(join(w, p, '..'), { recursive: true });
-      writeFileSync(join(w, p), text);
-    }
-    git(w, 'add', '-A');
-    git(w, '-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '-q', '-m', 'initial');
-    await gitAsync(w, 'push', '-q', server.authUrl(full), 'main');
+    for (const img of ['a', 'b']) await seedTags(reg, `${name}/${img}`, ['1.0.0']);
+    await commitAndPush(tmp(), {
+      'policies/a.yaml': policyYaml('a', `${reg.host}/${name}/a`),
+      'policies/b.yaml': policyYaml('b', `${reg.host}/${name}/b`),
+      'a/deploy.yaml': deploymentYaml('a', `${reg.host}/${name}/a`),
+      'b/deploy.yaml': deploymentYaml('b', `${reg.host}/${name}/b`),
+    }, server.authUrl(full));
   }
 
   const tip = (name: string): string | undefined => {
@@ -164,8 +98,8 @@ describe('e2e-update: concurrent writers to the push branch (adversarial)', () =
     await createRepo(name);
     for (let round = 1; round <= 3; round++) {
       const version = `1.0.${round}`;
-      await seed(reg, `${name}/a`, [version]);
-      await seed(reg, `${name}/b`, [version]);
+      await seedTags(reg, `${name}/a`, [version]);
+      await seedTags(reg, `${name}/b`, [version]);
       const start = tip(name);
       // Hold both first pushes until both runs have built their commit on the same tip; then let one through, wait
       // until it moved the branch, and let the other one push: it now pushes on a branch that moved under it.
@@ -214,8 +148,8 @@ describe('e2e-update: concurrent writers to the push branch (adversarial)', () =
   it("two pushes that both pass the lease check: the server's compare-and-swap refuses one, which rebuilds", async () => {
     const name = 'cas';
     await createRepo(name);
-    await seed(reg, `${name}/a`, ['1.0.1']);
-    await seed(reg, `${name}/b`, ['1.0.1']);
+    await seedTags(reg, `${name}/a`, ['1.0.1']);
+    await seedTags(reg, `${name}/b`, ['1.0.1']);
     const start = tip(name);
     // Both ref advertisements are answered together (both leases hold), then the first pack upload waits until the
     // second one has moved the branch: its update reaches the server with a stale old value.
@@ -259,7 +193,7 @@ describe('e2e-update: concurrent writers to the push branch (adversarial)', () =
     await createRepo(name);
     for (const [round, existing] of [[1, false], [2, true]] as const) {
       const version = `1.0.${round}`;
-      await seed(reg, `${name}/a`, [version]);
+      await seedTags(reg, `${name}/a`, [version]);
       expect(tip(name) !== undefined).toBe(existing);
       let foreign: string | undefined;
       hook = (r) => {
@@ -281,7 +215,7 @@ describe('e2e-update: concurrent writers to the push branch (adversarial)', () =
   it('a branch that keeps moving fails the run after bounded retries, naming both SHAs; nothing is reported as pushed', async () => {
     const name = 'busy';
     await createRepo(name);
-    await seed(reg, `${name}/a`, ['1.0.1']);
+    await seedTags(reg, `${name}/a`, ['1.0.1']);
     const foreign: string[] = [];
     hook = (r) => {
       if (r.repo === `acme/${name}` && r.service === 'git-receive-pack' && r.advertisement) foreign.push(foreignCommit(name, `busy-${foreign.length}`));

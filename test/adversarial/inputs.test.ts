@@ -8,22 +8,14 @@
  * - a 100,000-character value is quoted clipped, with an explicit marker ("… (100000 characters)"), in every error.
  * Through the d2 CLI bundle and the committed push-artifact / e2e-update bundles.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runActionBundle, startGitServer, startRegistry, type SandboxGitServer, type SandboxRegistry } from '@d2/sandbox';
+import { commitAndPush, scratchDirs, seedTags } from '../support/update-stack.js';
 import { emptyDockerConfig, ensureCliBundle, runD2, writeFiles } from './helpers.js';
 
-const tmps: string[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'd2-adv-inputs-'));
-  tmps.push(d);
-  return d;
-};
+const tmp = scratchDirs('d2-adv-inputs-');
 
 /** Nine levels of nine aliases: 9^9 ≈ 387 million strings once expanded. */
 const ALIAS_BOMB = [
@@ -44,27 +36,13 @@ const LONG_UPPER = 'A'.repeat(100_000);
 let registry: SandboxRegistry;
 let git: SandboxGitServer;
 
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-async function seedTags(repo: string, tags: string[]): Promise<void> {
-  const config = Buffer.from(`{"repo":"${repo}"}`);
-  const start = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  const loc = new URL(start.headers.get('location') ?? '', registry.url);
-  loc.searchParams.set('digest', sha256(config));
-  await fetch(loc, { method: 'PUT', body: config });
-  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
-  for (const tag of tags) {
-    const r = await fetch(`${registry.url}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
-    expect(r.status).toBe(201);
-  }
-}
-
 /** A target repository with the policies in update-policies/, a link to them, a link out of the repo and a bomb. */
 async function createAppsRepo(): Promise<string> {
   await git.createRepo('adv/apps');
   const dir = tmp();
-  const gitLocal = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' });
-  gitLocal('init', '-q', '-b', 'main');
-  writeFiles(dir, {
+  symlinkSync('update-policies', join(dir, 'policies-link'));
+  symlinkSync('../../../../../../../../etc', join(dir, 'outside-link'));
+  await commitAndPush(dir, {
     'update-policies/podinfo.yaml': `apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImageRepository
 metadata: {name: podinfo}
@@ -79,12 +57,7 @@ spec:
 `,
     'components/app/release.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata:\n  version: 6.8.0 # {"$imagepolicy": "apps:podinfo:tag"}\n',
     'bomb/bomb.yaml': ALIAS_BOMB,
-  });
-  symlinkSync('update-policies', join(dir, 'policies-link'));
-  symlinkSync('../../../../../../../../etc', join(dir, 'outside-link'));
-  gitLocal('add', '-A');
-  gitLocal('-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '-q', '-m', 'initial');
-  await promisify(execFile)('git', ['push', '-q', git.authUrl('adv/apps'), 'main'], { cwd: dir });
+  }, git.authUrl('adv/apps'));
   return `${git.url}/adv/apps.git`;
 }
 
@@ -93,12 +66,12 @@ let appsUrl: string;
 beforeAll(async () => {
   ensureCliBundle();
   [registry, git] = await Promise.all([startRegistry({ auth: 'anonymous' }), startGitServer()]);
-  await seedTags('adv/podinfo', ['6.8.0', '6.9.0']);
+  await seedTags(registry, 'adv/podinfo', ['6.8.0', '6.9.0']);
   appsUrl = await createAppsRepo();
 });
 afterAll(async () => {
   await Promise.all([git?.stop(), registry?.stop()]);
-  for (const d of tmps) rmSync(d, { recursive: true, force: true });
+  tmp.cleanup();
 });
 
 describe('a YAML alias bomb is an input error naming the file', () => {

@@ -9,13 +9,14 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { runActionBundle } from '@d2/sandbox/runner';
+import { startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 
 const TOKEN = 'receiver-token-5f1e9a7c';
 const unmasked = (s: string) =>
@@ -26,7 +27,7 @@ const unmasked = (s: string) =>
 
 describe('push-artifact notify-receivers (adversarial)', () => {
   let registry: SandboxRegistry;
-  let server: Server;
+  let receiver: RecordingServer;
   let base: string;
   const seen: Array<{ url: string; headers: IncomingHttpHeaders; body: string; tagAtArrival?: string }> = [];
   let watchTag: string | undefined;
@@ -39,22 +40,13 @@ describe('push-artifact notify-receivers (adversarial)', () => {
 
   beforeAll(async () => {
     registry = await startRegistry({ auth: 'anonymous' });
-    server = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8').on('data', (d: string) => (body += d));
-      req.on('end', () => {
-        void (async () => {
-          seen.push({ url: req.url ?? '', headers: req.headers, body, tagAtArrival: watchTag ? await tagDigest(watchTag, 'latest') : undefined });
-          res.writeHead(200).end();
-        })();
-      });
+    receiver = await startRecordingServer(async (req, body) => {
+      seen.push({ url: req.url ?? '', headers: req.headers, body, tagAtArrival: watchTag ? await tagDigest(watchTag, 'latest') : undefined });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = receiver.base;
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await receiver?.stop();
     await registry?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });

@@ -5,7 +5,6 @@
  * missing or was moved; failures carry a hint and leave a state a re-run completes; every request has a deadline;
  * the token never reaches the output.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
@@ -13,26 +12,9 @@ import { BareRepo, OpenApiValidator, startGitHubEmulator, type GitHubEmulator } 
 import { repoRoot } from '@d2/sandbox/paths';
 import { startStallingServer } from '@d2/sandbox/stalling-server';
 import { moveFloatingTags, ReleaseError, type GitHubRepo } from '../../scripts/release/release.js';
+import { runNodeScript } from '../support/node-script.js';
 
 const root = repoRoot();
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Node on a script, asynchronously: the emulator answers from this process. */
-function node(args: string[], env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => void (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('moving vX and vX.Y through the GitHub REST API (emulator)', () => {
   let git: SandboxGitServer;
@@ -154,12 +136,12 @@ describe('moving vX and vX.Y through the GitHub REST API (emulator)', () => {
     await repo.updateRef('refs/tags/v2.0.0', commits[4]);
     const script = join(root, 'scripts', 'release', 'release.ts');
     const env = { GITHUB_API_URL: emulator.url, GITHUB_REPOSITORY: 'acme/d2-actions', GITHUB_TOKEN: token };
-    const r = await node([script, 'move-tags', 'v2.0.0', commits[4]], env);
+    const r = await runNodeScript([script, 'move-tags', 'v2.0.0', commits[4]], env);
     expect(r.stderr.split('\n').filter((l) => !/ExperimentalWarning|--trace-warnings|^$/.test(l))).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`v2: created → ${commits[4]}\nv2.0: created → ${commits[4]}\n`);
     expect([await refAt('v2'), await refAt('v2.0')]).toEqual([commits[4], commits[4]]);
-    const noToken = await node([script, 'move-tags', 'v2.0.0', commits[4]], { ...env, GITHUB_TOKEN: '' });
+    const noToken = await runNodeScript([script, 'move-tags', 'v2.0.0', commits[4]], { ...env, GITHUB_TOKEN: '' });
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toMatch(/^::error::release: GITHUB_TOKEN is not set%0Ahint: /m);
     expect(r.stdout + r.stderr + noToken.stderr).not.toContain(token);

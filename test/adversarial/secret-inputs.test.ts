@@ -4,21 +4,13 @@
  * "A token per repository"). The e2e-update action runs through its committed bundle against the sandbox git server and
  * registry; every byte each run wrote (but the runner's own ::add-mask:: commands) is searched for the secret.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appsRepo, DEMO_IMAGES, fleetRepo, writeTree, type FileTree } from '@d2/sandbox/d2-repos';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
+import type { ActionRun } from '@d2/sandbox/runner';
+import { commitAndPush, d2RepoOptions, runFleetUpdate, scratchDirs, seedTags } from '../support/update-stack.js';
 
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const gitAsync = (cwd: string, ...args: string[]) => promisify(execFile)('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-const gitLocal = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
 /** Everything a run left behind, without the ::add-mask:: commands (which must carry the value for the runner). */
 const everything = (r: ActionRun) =>
   [r.stdout, r.stderr, r.summary, JSON.stringify(r.outputs), JSON.stringify(r.exportedEnv)]
@@ -31,52 +23,33 @@ describe('secret inputs never leak (adversarial)', () => {
   let reg: SandboxRegistry;
   let server: SandboxGitServer;
   let emptyDockerConfig: string;
-  const tmps: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'd2-adv-secrets-'));
-    tmps.push(d);
-    return d;
-  };
+  const tmp = scratchDirs('d2-adv-secrets-');
 
   async function createRepo(fullName: string, files: FileTree): Promise<void> {
     await server.createRepo(fullName);
-    const dir = tmp();
-    gitLocal(dir, 'init', '-q', '-b', 'main');
-    writeTree(dir, files);
-    gitLocal(dir, 'add', '-A');
-    gitLocal(dir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '-q', '-m', 'initial');
-    await gitAsync(dir, 'push', '-q', server.authUrl(fullName), 'main');
+    await commitAndPush(tmp(), files, server.authUrl(fullName));
   }
 
   beforeAll(async () => {
     reg = await startRegistry({ auth: 'anonymous' });
     server = await startGitServer();
     emptyDockerConfig = tmp();
-    const config = Buffer.from('{}');
-    const start = await fetch(`${reg.url}/v2/${DEMO_IMAGES.podinfo.repository}/blobs/uploads/`, { method: 'POST' });
-    const loc = new URL(start.headers.get('location') ?? '', reg.url);
-    loc.searchParams.set('digest', sha256(config));
-    await fetch(loc, { method: 'PUT', body: config });
-    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
-    for (const tag of ['6.8.0', '6.9.0']) {
-      await fetch(`${reg.url}/v2/${DEMO_IMAGES.podinfo.repository}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
-    }
-    const opts = { owner: 'acme', registry: reg.host, appsGitUrl: `${server.url}/acme/d2-apps.git`, infraGitUrl: `${server.url}/acme/d2-infra.git` };
+    await seedTags(reg, DEMO_IMAGES.podinfo.repository, ['6.8.0', '6.9.0']);
     // The podinfo policy's image path comes from a Secret.
-    const files = appsRepo(opts);
+    const files = appsRepo(d2RepoOptions(reg, server));
     files['update-policies/frontend-podinfo.yaml'] = files['update-policies/frontend-podinfo.yaml'].replace(`\${REGISTRY}/${DEMO_IMAGES.podinfo.repository}`, '${REGISTRY}/${CHART_PATH}');
     await createRepo('acme/d2-apps', files);
   });
   afterAll(async () => {
     await server?.stop();
     await reg?.stop();
-    for (const d of tmps) rmSync(d, { recursive: true, force: true });
+    tmp.cleanup();
   });
 
   /** D2's update cluster for apps only, whose Kustomization also substitutes from the Secret apps/paths. */
   function fleet(): string {
     const dir = tmp();
-    const files = fleetRepo({ owner: 'acme', registry: reg.host, appsGitUrl: `${server.url}/acme/d2-apps.git`, infraGitUrl: `${server.url}/acme/d2-infra.git` });
+    const files = fleetRepo(d2RepoOptions(reg, server));
     files['clusters/update/automation.yaml'] = files['clusters/update/automation.yaml']
       .replace(/ {4}- namespace: "infra"\n.*\n.*\n/, '')
       .replace('              name: flux-runtime-info\n', '              name: flux-runtime-info\n            - kind: Secret\n              name: paths\n');
@@ -85,7 +58,7 @@ describe('secret inputs never leak (adversarial)', () => {
   }
 
   const run = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
-    runActionBundle('e2e-update', { workspace: fleet(), repository: 'acme/d2-fleet', inputs: { automation: 'clusters/update', token: server.token, ...inputs }, env: { DOCKER_CONFIG: emptyDockerConfig, ...env } });
+    runFleetUpdate(fleet(), server.token, emptyDockerConfig, inputs, env);
 
   it('a Secret value that breaks the image reference fails the step without showing the value anywhere', async () => {
     // Upper case is not allowed in a repository path: the ImageRepository is refused, quoting spec.image.

@@ -8,8 +8,7 @@
  * against the sandbox registry and git server. Every byte each run wrote is searched for the token.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { repoRoot } from '@d2/sandbox/paths';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
+import { commitAndPush, scratchDirs } from '../support/update-stack.js';
 
 /** The summary's text as a reader sees it: Markdown backslash escapes (util/markdown.ts) removed. */
 const unescapeMarkdown = (md: string) => md.replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, '$1');
@@ -41,12 +41,7 @@ describe('URL credentials never reach logs, summaries, outputs or CLI output (ad
   let reg: SandboxRegistry;
   let server: SandboxGitServer;
   let emptyDockerConfig: string;
-  const tmps: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'd2-adv-creds-'));
-    tmps.push(d);
-    return d;
-  };
+  const tmp = scratchDirs('d2-adv-creds-');
   /** http://<userinfo>@127.0.0.1:P/<path> */
   const withUserinfo = (userinfo: string, path: string) => server.url.replace('://', `://${userinfo}@`) + path;
 
@@ -67,8 +62,7 @@ describe('URL credentials never reach logs, summaries, outputs or CLI output (ad
     server = await startGitServer();
     emptyDockerConfig = tmp();
     await server.createRepo('acme/apps');
-    const w = tmp();
-    writeTree(w, {
+    await commitAndPush(tmp(), {
       'policies/a.yaml': `apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImageRepository
 metadata:
@@ -88,17 +82,12 @@ spec:
       range: ">=1.0.0"
 `,
       'a/deploy.yaml': `image: ${reg.host}/apps/a:1.0.0 # {"$imagepolicy": "apps:a"}\n`,
-    });
-    const git = (...args: string[]) => execFileAsync('git', args, { cwd: w });
-    await git('init', '-q', '-b', 'main');
-    await git('add', '-A');
-    await git('-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '-q', '-m', 'initial');
-    await git('push', '-q', server.authUrl('acme/apps'), 'main');
+    }, server.authUrl('acme/apps'));
   });
   afterAll(async () => {
     await server?.stop();
     await reg?.stop();
-    for (const d of tmps) rmSync(d, { recursive: true, force: true });
+    tmp.cleanup();
   });
 
   const directUpdate = (repository: string, env: Record<string, string> = {}) =>

@@ -52,6 +52,25 @@ function tree(files: Record<string, string>): string {
   return dir;
 }
 
+/**
+ * A work tree whose main (app.yaml at podinfo 6.8.0) is pushed to `pushUrl`, then image-updates one commit ahead
+ * ("Update podinfo to 6.9.0"); returns git in that work tree. Asynchronous: the git server runs in this process, a
+ * synchronous git push would block it.
+ */
+async function pushImageUpdates(pushUrl: string): Promise<(...args: string[]) => Promise<unknown>> {
+  const work = tree({ 'app.yaml': 'image: podinfo:6.8.0 # {"$imagepolicy": "apps:podinfo:tag"}\n' });
+  const g = (...args: string[]) =>
+    execFileAsync('git', args, { cwd: work, env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+  await g('init', '-q', '--initial-branch=main');
+  await g('add', '-A');
+  await g('commit', '-qm', 'init');
+  await g('push', '-q', pushUrl, 'main:main');
+  writeFileSync(join(work, 'app.yaml'), 'image: podinfo:6.9.0 # {"$imagepolicy": "apps:podinfo:tag"}\n');
+  await g('commit', '-qam', 'Update podinfo to 6.9.0');
+  await g('push', '-q', pushUrl, 'HEAD:image-updates');
+  return g;
+}
+
 describe('d2 help and usage errors (docs/cli.md exit codes)', () => {
   it('every command has --help with its usage and exit codes', async () => {
     const names = commands.map((c) => c.name);
@@ -372,17 +391,7 @@ describe('d2 pr against the GitHub API emulator', () => {
 
   it('creates the PR, leaves it alone on a re-run, and closes it when the branch has nothing to merge', async () => {
     await github.addRepo('acme/apps', { defaultBranch: 'main' });
-    const work = tree({ 'app.yaml': 'image: podinfo:6.8.0 # {"$imagepolicy": "apps:podinfo:tag"}\n' });
-    // Asynchronous: the git server runs in this process, a synchronous git push would block it.
-    const g = (...args: string[]) =>
-      execFileAsync('git', args, { cwd: work, env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
-    await g('init', '-q', '--initial-branch=main');
-    await g('add', '-A');
-    await g('commit', '-qm', 'init');
-    await g('push', '-q', git.authUrl('acme/apps'), 'main:main');
-    writeFileSync(join(work, 'app.yaml'), 'image: podinfo:6.9.0 # {"$imagepolicy": "apps:podinfo:tag"}\n');
-    await g('commit', '-qam', 'Update podinfo to 6.9.0');
-    await g('push', '-q', git.authUrl('acme/apps'), 'HEAD:image-updates');
+    const g = await pushImageUpdates(git.authUrl('acme/apps'));
     const env = { GITHUB_API_URL: github.url, GITHUB_GRAPHQL_URL: github.graphqlUrl, GITHUB_TOKEN: git.token };
     const r1 = await d2(['pr', '--repository', 'acme/apps', '--labels', 'image-updates', '-o', 'json'], env);
     expect(r1.code).toBe(0);
@@ -418,16 +427,7 @@ describe('d2 pr --forge gitlab against the GitLab stand-in (a stand-in following
 
   it('GITLAB_CI picks the gitlab forge and CI_PROJECT_PATH/CI_API_V4_URL: creates the merge request, refreshes nothing on a re-run, closes it when empty', async () => {
     await gitlab.addProject('acme/team/d2-apps', { defaultBranch: 'main' });
-    const work = tree({ 'app.yaml': 'image: podinfo:6.8.0 # {"$imagepolicy": "apps:podinfo:tag"}\n' });
-    const g = (...args: string[]) =>
-      execFileAsync('git', args, { cwd: work, env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
-    await g('init', '-q', '--initial-branch=main');
-    await g('add', '-A');
-    await g('commit', '-qm', 'init');
-    await g('push', '-q', git.authUrl('team/d2-apps'), 'main:main');
-    writeFileSync(join(work, 'app.yaml'), 'image: podinfo:6.9.0 # {"$imagepolicy": "apps:podinfo:tag"}\n');
-    await g('commit', '-qam', 'Update podinfo to 6.9.0');
-    await g('push', '-q', git.authUrl('team/d2-apps'), 'HEAD:image-updates');
+    const g = await pushImageUpdates(git.authUrl('team/d2-apps'));
     const env = { GITLAB_CI: 'true', CI_PROJECT_PATH: 'acme/team/d2-apps', CI_API_V4_URL: gitlab.apiUrl, GITLAB_TOKEN: token, CI_JOB_TOKEN: jobToken };
     const r1 = await d2(['pr', '--labels', 'image-updates', '--auto-merge', 'merge', '-o', 'json'], env);
     expect(r1.err).toContain('Created #1: ');

@@ -4,113 +4,96 @@
  * read what the demo wrote (report.json, trusted_root.json, identities.json) and re-check the registry state with
  * the real registry client and the verifier — the demo's own claims are not taken on trust.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RegistryClient } from '@d2/core/oci';
 import { verifyArtifact } from '@d2/core/verify';
-import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { ensureCliBundle, runD2 } from '../adversarial/helpers.js';
-import type { DemoReport, IdentitiesFile } from '../../packages/cli/src/demo/report.js';
+import type { IdentitiesFile } from '../../packages/cli/src/demo/report.js';
+import { demoRun } from '../support/demo-run.js';
 
 
 
 describe('d2 demo', () => {
-  const out = mkdtempSync(join(tmpdir(), 'd2-demo-test-'));
-  let registry: SandboxRegistry;
-  let run: { code: number; stdout: string; stderr: string };
-  let report: DemoReport;
-
-  beforeAll(async () => {
-    ensureCliBundle();
-    // --registry: the demo uses this registry instead of starting its own, so the test can inspect it afterwards.
-    registry = await startRegistry({ auth: 'anonymous' });
-    run = await runD2(['demo', '--registry', registry.host, '--out', out, '-o', 'json'], { timeoutMs: 280_000 });
-    report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as DemoReport;
-    // Six steps, attestations included: about 100 s alone, longer beside the rest of the suite on two cores.
-  }, 300_000);
-  afterAll(async () => {
-    await registry?.stop();
-    rmSync(out, { recursive: true, force: true });
-  });
+  // --registry: the demo uses this registry instead of starting its own, so the test can inspect it afterwards.
+  const demo = demoRun('d2-demo-test-', []);
 
   it('exits 0 with every step passed, progress on stderr and the result on stdout', () => {
-    const failed = report.steps.filter((s) => !s.ok).map((s) => `${s.id}: ${s.error}`);
+    const failed = demo.report.steps.filter((s) => !s.ok).map((s) => `${s.id}: ${s.error}`);
     expect(failed).toEqual([]);
-    expect(run.code).toBe(0);
-    expect(report.ok).toBe(true);
-    expect(report.steps.map((s) => s.id)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, out });
-    expect(run.stderr).toMatch(/\[1\/6\] push-artifact/);
-    expect(run.stderr).toMatch(/every step and verification passed/);
-    expect(report.registry).toBe(registry.host);
+    expect(demo.run.code).toBe(0);
+    expect(demo.report.ok).toBe(true);
+    expect(demo.report.steps.map((s) => s.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(JSON.parse(demo.run.stdout)).toMatchObject({ ok: true, out: demo.out });
+    expect(demo.run.stderr).toMatch(/\[1\/6\] push-artifact/);
+    expect(demo.run.stderr).toMatch(/every step and verification passed/);
+    expect(demo.report.registry).toBe(demo.registry.host);
   });
 
   it('ran the actions through their bundles: push, release, e2e-update, image-updates-pr', () => {
-    const actions = new Set(report.runs.map((r) => r.action));
+    const actions = new Set(demo.report.runs.map((r) => r.action));
     expect([...actions].sort()).toEqual(['e2e-update', 'image-updates-pr', 'push-artifact', 'release-artifact']);
-    expect(report.runs.every((r) => r.exitCode === 0)).toBe(true);
+    expect(demo.report.runs.every((r) => r.exitCode === 0)).toBe(true);
     // the second push on unchanged content pushed nothing
-    const unchanged = report.pushes.filter((p) => p.pass === 'unchanged');
+    const unchanged = demo.report.pushes.filter((p) => p.pass === 'unchanged');
     expect(unchanged.length).toBe(5);
     expect(unchanged.every((p) => !p.pushed)).toBe(true);
   });
 
   it('every artifact is signed, and the signatures are really in the registry and verify', async () => {
-    expect(report.artifacts.length).toBeGreaterThanOrEqual(6);
+    expect(demo.report.artifacts.length).toBeGreaterThanOrEqual(6);
     const client = new RegistryClient({ credentials: { get: async () => undefined } });
     try {
-      for (const a of report.artifacts) {
+      for (const a of demo.report.artifacts) {
         expect(a.signature, a.repository).toBe(`${a.repository}:sha256-${a.digest.slice(7)}.sig`);
-        const repo = { registry: registry.host, repository: a.repository.slice(registry.host.length + 1) };
+        const repo = { registry: demo.registry.host, repository: a.repository.slice(demo.registry.host.length + 1) };
         for (const t of a.tags) expect((await client.headManifest(repo, t))?.digest).toBe(a.digest);
         expect(await client.headManifest(repo, `sha256-${a.digest.slice(7)}.sig`)).toBeDefined();
       }
       // Independent re-check of the production artifact with the written trusted root and identities.
-      const ids = JSON.parse(readFileSync(join(out, 'identities.json'), 'utf8')) as IdentitiesFile;
+      const ids = JSON.parse(readFileSync(join(demo.out, 'identities.json'), 'utf8')) as IdentitiesFile;
       const prod = ids.identities.find((i) => i.name === 'production');
-      const stable = report.artifacts.find((a) => a.tags.includes('latest-stable'));
+      const stable = demo.report.artifacts.find((a) => a.tags.includes('latest-stable'));
       expect(prod && stable).toBeTruthy();
       const subject = prod!.subjects.find((s) => s.repository === stable!.source)!.subjectRegExp;
-      const trustedRoot = JSON.parse(readFileSync(join(out, 'trusted_root.json'), 'utf8')) as object;
+      const trustedRoot = JSON.parse(readFileSync(join(demo.out, 'trusted_root.json'), 'utf8')) as object;
       const v = await verifyArtifact({
         registry: client,
-        repo: { registry: registry.host, repository: stable!.repository.slice(registry.host.length + 1) },
+        repo: { registry: demo.registry.host, repository: stable!.repository.slice(demo.registry.host.length + 1) },
         digest: stable!.digest,
         identity: { subjectRegExp: subject, issuerRegExp: ids.issuerRegExp },
         trustedRoot,
       });
-      expect(v.identity).toBe(`https://github.com/${report.owner}/d2-apps/.github/workflows/release-artifact.yaml@refs/tags/frontend/v1.0.0`);
+      expect(v.identity).toBe(`https://github.com/${demo.report.owner}/d2-apps/.github/workflows/release-artifact.yaml@refs/tags/frontend/v1.0.0`);
     } finally {
       client.close();
     }
   });
 
   it('latest-stable moved to the release digest, signed with the release workflow identity', () => {
-    const r = report.release!;
+    const r = demo.report.release!;
     expect(r).toMatchObject({ component: 'frontend', version: 'v1.0.0', tag: 'frontend/v1.0.0', moved: true, stableBefore: null });
     expect(r.stableAfter).toBe(r.digest);
     expect(r.certificateIdentity).toMatch(/\/\.github\/workflows\/release-artifact\.yaml@refs\/tags\/frontend\/v1\.0\.0$/);
-    const stable = report.artifacts.find((a) => a.tags.includes('latest-stable'));
+    const stable = demo.report.artifacts.find((a) => a.tags.includes('latest-stable'));
     expect(stable?.digest).toBe(r.digest);
     expect(stable?.tags).toContain('v1.0.0');
   });
 
   it('the fleet release is attested with provenance and an SBOM, verified in step 5 with the production identity', () => {
-    const fleet = report.pushes.find((p) => p.pass === 'release' && p.repository.endsWith('/d2-fleet'));
-    expect(report.attestations?.map((a) => [a.type, a.predicateType, a.digest, a.verified])).toEqual([
+    const fleet = demo.report.pushes.find((p) => p.pass === 'release' && p.repository.endsWith('/d2-fleet'));
+    expect(demo.report.attestations?.map((a) => [a.type, a.predicateType, a.digest, a.verified])).toEqual([
       ['provenance', 'https://slsa.dev/provenance/v1', fleet?.digest, true],
       ['sbom', 'https://cyclonedx.org/bom', fleet?.digest, true],
     ]);
-    expect(report.attestations?.[0].message).toMatch(/d2-fleet\/\.github\/workflows\/release-artifact\.yaml@refs\/tags\/v1\.0\.0/);
+    expect(demo.report.attestations?.[0].message).toMatch(/d2-fleet\/\.github\/workflows\/release-artifact\.yaml@refs\/tags\/v1\.0\.0/);
   });
 
   it('grouping and verified commits: one branch per component in d2-apps, each commit Verified by GitHub, one PR each', () => {
-    const groups = report.groupedUpdates;
+    const groups = demo.report.groupedUpdates;
     expect(groups.map((g) => [g.repository, g.branch, g.verified]).sort()).toEqual([
-      [`${report.owner}/d2-apps`, 'image-updates/backend', true],
-      [`${report.owner}/d2-apps`, 'image-updates/frontend', true],
+      [`${demo.report.owner}/d2-apps`, 'image-updates/backend', true],
+      [`${demo.report.owner}/d2-apps`, 'image-updates/frontend', true],
     ]);
     for (const g of groups) {
       expect(g.sha).toMatch(/^[0-9a-f]{40}$/);
@@ -122,25 +105,25 @@ describe('d2 demo', () => {
   });
 
   it('e2e-update committed on image-updates; the PR was created and merged; the merge gave new digests', () => {
-    const updates = report.commits.filter((c) => c.kind === 'image-update');
-    expect(updates.map((c) => c.repository).sort()).toEqual([`${report.owner}/d2-apps`, `${report.owner}/d2-infra`]);
+    const updates = demo.report.commits.filter((c) => c.kind === 'image-update');
+    expect(updates.map((c) => c.repository).sort()).toEqual([`${demo.report.owner}/d2-apps`, `${demo.report.owner}/d2-infra`]);
     expect(updates.every((c) => c.branch === 'image-updates' && /^[0-9a-f]{40}$/.test(c.sha))).toBe(true);
-    expect(report.pullRequests.length).toBe(2);
-    for (const pr of report.pullRequests) {
+    expect(demo.report.pullRequests.length).toBe(2);
+    for (const pr of demo.report.pullRequests) {
       expect(pr).toMatchObject({ operation: 'created', merged: true });
       expect(pr.headSha).toBe(updates.find((u) => u.repository === pr.repository)?.sha);
-      expect(report.commits.some((c) => c.kind === 'merge' && c.sha === pr.mergeCommitSha)).toBe(true);
+      expect(demo.report.commits.some((c) => c.kind === 'merge' && c.sha === pr.mergeCommitSha)).toBe(true);
     }
-    expect(report.merges.length).toBe(4);
-    for (const m of report.merges) {
+    expect(demo.report.merges.length).toBe(4);
+    for (const m of demo.report.merges) {
       expect(m.changed, m.repository).toBe(true);
       expect(m.after).not.toBe(m.before);
-      expect(report.artifacts.find((a) => a.repository === m.repository && a.tags.includes('latest'))?.digest).toBe(m.after);
+      expect(demo.report.artifacts.find((a) => a.repository === m.repository && a.tags.includes('latest'))?.digest).toBe(m.after);
     }
   });
 
   it('verified as a D2 cluster would, and wrong identities were rejected', () => {
-    const v = report.verifications;
+    const v = demo.report.verifications;
     expect(v.every((x) => x.ok)).toBe(true);
     const staging = v.filter((x) => x.identity === 'staging');
     expect(staging.length).toBe(5); // apps ×2, infra ×2, fleet: every `latest`
@@ -161,18 +144,18 @@ describe('d2 demo', () => {
   });
 
   it('writes trusted_root.json and identities.json with the regexes used', () => {
-    const root = JSON.parse(readFileSync(join(out, 'trusted_root.json'), 'utf8')) as { mediaType: string; certificateAuthorities: unknown[]; tlogs: unknown[]; ctlogs: unknown[] };
+    const root = JSON.parse(readFileSync(join(demo.out, 'trusted_root.json'), 'utf8')) as { mediaType: string; certificateAuthorities: unknown[]; tlogs: unknown[]; ctlogs: unknown[] };
     expect(root.mediaType).toMatch(/^application\/vnd\.dev\.sigstore\.trustedroot\+json/);
     expect(root.certificateAuthorities.length).toBeGreaterThan(0);
     expect(root.tlogs.length).toBeGreaterThan(0);
     expect(root.ctlogs.length).toBeGreaterThan(0);
-    const ids = JSON.parse(readFileSync(join(out, 'identities.json'), 'utf8')) as IdentitiesFile;
+    const ids = JSON.parse(readFileSync(join(demo.out, 'identities.json'), 'utf8')) as IdentitiesFile;
     expect(ids.issuerRegExp).toBe('^https://token\\.actions\\.githubusercontent\\.com$');
     expect(ids.identities.map((i) => i.name)).toEqual(['staging', 'production', 'wrong-workflow', 'wrong-repository']);
-    const used = new Set(report.verifications.map((x) => x.subjectRegExp));
+    const used = new Set(demo.report.verifications.map((x) => x.subjectRegExp));
     for (const i of ids.identities) for (const s of i.subjects) expect(used.has(s.subjectRegExp)).toBe(true);
     expect(ids.identities[0].subjects.find((s) => s.repository.endsWith('/d2-apps'))?.subjectRegExp).toBe(
-      `^https://github\\.com/${report.owner}/d2-apps/\\.github/workflows/push-artifact\\.yaml@refs/heads/main$`,
+      `^https://github\\.com/${demo.report.owner}/d2-apps/\\.github/workflows/push-artifact\\.yaml@refs/heads/main$`,
     );
   });
 });

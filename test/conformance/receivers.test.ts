@@ -4,11 +4,11 @@
  * reach a recording server on 127.0.0.1 with the same method, path, Content-Type, X-Signature and body. The
  * User-Agent differs on purpose (flux/<version> vs d2-actions) and is the only header compared as different.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { notifyReceivers, parseReceivers } from '@d2/core/notify';
 import { runTool, toolEnv } from '@d2/sandbox/reference-tools';
+import { startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import { describeConformance } from './helpers.js';
 
 interface Seen {
@@ -19,24 +19,17 @@ interface Seen {
 }
 
 describeConformance('conformance: flux trigger receiver as oracle (Receiver webhooks)', ['flux'], (tools) => {
-  let server: Server;
+  let receiver: RecordingServer;
   let base: string;
   const seen: Seen[] = [];
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8').on('data', (d: string) => (body += d));
-      req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-        res.writeHead(200).end();
-      });
+    receiver = await startRecordingServer((req, body) => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = receiver.base;
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await receiver?.stop();
   });
 
   const cases = [

@@ -18,9 +18,8 @@ import { startOidc, type SandboxOidc } from '@d2/sandbox/oidc';
 import { repoRoot } from '@d2/sandbox/paths';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { startSigstore, type SandboxSigstore } from '@d2/sandbox/sigstore';
-import { RegistryClient } from '../../packages/core/src/oci/index.js';
 import { remoteBranchSha, seedRepository } from '../../packages/cli/src/demo/git.js';
-import { seedImages } from '../../packages/cli/src/demo/images.js';
+import { seedRedisFleet } from './helpers.js';
 
 const execFileAsync = promisify(execFile);
 const root = repoRoot();
@@ -144,14 +143,9 @@ describe.skipIf(!rsync)('GitLab CI/CD components under gitlab-ci-local (needs rs
   });
 
   it('e2e-update commits to image-updates with the project access token, then image-updates-mr opens the merge request with the change table', async () => {
-    const client = new RegistryClient({ credentials: { get: async () => undefined } });
-    await seedImages(client, registry.host, 'initial');
-    await seedImages(client, registry.host, 'newer');
-    client.close();
-    const app = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: redis\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: ${registry.host}/images/redis:7.4.1 # {"$imagepolicy": "apps:redis"}\n`;
-    const policies = `apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: redis\n  namespace: apps\nspec:\n  image: ${registry.host}/images/redis\n  insecure: true\n---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: redis\n  namespace: apps\nspec:\n  imageRepositoryRef:\n    name: redis\n  policy:\n    semver:\n      range: "~7.4"\n`;
+    const fleet = await seedRedisFleet(registry.host);
     await gitlab.addProject('acme/d2-fleet', { defaultBranch: 'main' });
-    await seedRepository(git.authUrl('acme/d2-fleet'), { 'apps/redis.yaml': app, 'policies/redis.yaml': policies }, 'init', project);
+    await seedRepository(git.authUrl('acme/d2-fleet'), fleet, 'init', project);
     const gitlabVars = vars({ GITLAB_TOKEN: token, CI_SERVER_HOST: new URL(git.url).host, CI_SERVER_URL: gitlab.url, CI_API_V4_URL: gitlab.apiUrl, CI_PROJECT_PATH: 'acme/d2-fleet' });
     const update = await run(project, [...common, ...gitlabVars, 'e2e-update']);
     expect(update.code, update.out).toBe(0);

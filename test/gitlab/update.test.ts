@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { RegistryClient } from '../../packages/core/src/oci/index.js';
 import { runCli, type Io } from '../../packages/cli/src/cli.js';
 import { commands } from '../../packages/cli/src/commands/index.js';
 import { gitUsernameFor } from '../../packages/cli/src/commands/update.js';
 import { remoteBranchSha, seedRepository } from '../../packages/cli/src/demo/git.js';
-import { seedImages } from '../../packages/cli/src/demo/images.js';
+import { seedRedisFleet } from './helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'd2-gitlab-update-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -47,14 +46,9 @@ describe('d2 update against a GitLab-style git remote (oauth2:<project access to
   });
 
   it('in a GitLab job, GITLAB_TOKEN is pushed as oauth2 to the instance: the update lands on image-updates; as another user it is refused', async () => {
-    const client = new RegistryClient({ credentials: { get: async () => undefined } });
-    await seedImages(client, registry.host, 'initial');
-    await seedImages(client, registry.host, 'newer');
-    client.close();
-    const app = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: redis\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: ${registry.host}/images/redis:7.4.1 # {"$imagepolicy": "apps:redis"}\n`;
-    const policies = `apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n  name: redis\n  namespace: apps\nspec:\n  image: ${registry.host}/images/redis\n  insecure: true\n---\napiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: redis\n  namespace: apps\nspec:\n  imageRepositoryRef:\n    name: redis\n  policy:\n    semver:\n      range: "~7.4"\n`;
+    const fleet = await seedRedisFleet(registry.host);
     await git.createRepo('acme/d2-fleet');
-    await seedRepository(git.authUrl('acme/d2-fleet'), { 'apps/redis.yaml': app, 'policies/redis.yaml': policies }, 'init', scratch);
+    await seedRepository(git.authUrl('acme/d2-fleet'), fleet, 'init', scratch);
     const args = ['update', '--repository', `${git.url}/acme/d2-fleet.git`, '--policies-path', 'policies', '--namespace', 'apps', '--update-path', 'apps', '-o', 'json'];
     const host = new URL(git.url).host;
 

@@ -4,7 +4,6 @@
  * with GitHub's workflow parser, its steps and their order (tags move last). The tag moves through the GitHub REST API
  * are tested against the GitHub emulator in test/adversarial/release-tags.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import {
   ReleaseError,
   releaseNotes,
 } from '../../scripts/release/release.js';
+import { runNodeScript } from '../support/node-script.js';
 
 const root = repoRoot();
 
@@ -111,7 +111,7 @@ describe('release tags, versions and notes', () => {
     expect(changelog).toMatch(/^## \[Unreleased\]$/m);
     for (const s of changelogSections(changelog)) expect(() => releaseNotes(changelog, s.version)).not.toThrow();
     // The script as the workflow runs it (Node's type stripping): exit 1 and one escaped ::error:: line.
-    const r = await node([join(root, 'scripts', 'release', 'release.ts'), 'check', 'v99.0.0'], {});
+    const r = await runNodeScript([join(root, 'scripts', 'release', 'release.ts'), 'check', 'v99.0.0'], {});
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('::'));
@@ -141,24 +141,6 @@ describe('release tags, versions and notes', () => {
     ]);
   });
 });
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Node on a script, asynchronously: the emulator answers from this process. */
-function node(args: string[], env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => void (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('.github/workflows/release.yml', () => {
   const text = readFileSync(join(root, '.github', 'workflows', 'release.yml'), 'utf8');

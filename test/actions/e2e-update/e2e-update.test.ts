@@ -3,57 +3,23 @@
  * as the runner does): the sandbox registry seeded with tags, the sandbox HTTP git server holding D2-like apps and
  * infra repositories, and the fleet checked out as the workspace (`automation: clusters/update`).
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appsRepo, DEMO_IMAGES, fleetRepo, infraRepo, writeTree, type FileTree } from '@d2/sandbox/d2-repos';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { runActionBundle } from '@d2/sandbox/runner';
-
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const gitAsync = (cwd: string, ...args: string[]) => promisify(execFile)('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-/** Output without the ::add-mask:: commands (which must carry the secret so the runner can mask it). */
-const unmasked = (s: string) => s.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
-const gitLocal = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
-
-async function seed(reg: SandboxRegistry, repo: string, tags: readonly string[]): Promise<void> {
-  const config = Buffer.from(`{"repo":"${repo}"}`);
-  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  const loc = new URL(start.headers.get('location') ?? '', reg.url);
-  loc.searchParams.set('digest', sha256(config));
-  await fetch(loc, { method: 'PUT', body: config });
-  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
-  for (const tag of tags) {
-    const r = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
-    expect(r.status).toBe(201);
-  }
-}
+import { commitAndPush, d2RepoOptions, git as gitLocal, runFleetUpdate, scratchDirs, seedDemoImages, seedTags, unmasked } from '../../support/update-stack.js';
 
 describe('e2e-update bundle: D2 fleet mode and direct mode', () => {
   let reg: SandboxRegistry;
   let server: SandboxGitServer;
   let fleet: string;
   let emptyDockerConfig: string;
-  const tmps: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'd2-e2e-update-'));
-    tmps.push(d);
-    return d;
-  };
+  const tmp = scratchDirs('d2-e2e-update-');
 
   async function createRepo(fullName: string, files: FileTree): Promise<void> {
     await server.createRepo(fullName);
-    const dir = tmp();
-    gitLocal(dir, 'init', '-q', '-b', 'main');
-    writeTree(dir, files);
-    gitLocal(dir, 'add', '-A');
-    gitLocal(dir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '-q', '-m', 'initial');
-    await gitAsync(dir, 'push', '-q', server.authUrl(fullName), 'main');
+    await commitAndPush(tmp(), files, server.authUrl(fullName));
   }
 
   const tip = (fullName: string, branch: string) => {
@@ -67,9 +33,8 @@ describe('e2e-update bundle: D2 fleet mode and direct mode', () => {
   beforeAll(async () => {
     reg = await startRegistry({ auth: 'anonymous' });
     server = await startGitServer();
-    const img = DEMO_IMAGES;
-    for (const i of [img.podinfo, img.redis, img.certManager, img.prometheus]) await seed(reg, i.repository, [i.initial, ...i.newer]);
-    const opts = { owner: 'acme', registry: reg.host, appsGitUrl: `${server.url}/acme/d2-apps.git`, infraGitUrl: `${server.url}/acme/d2-infra.git` };
+    await seedDemoImages(reg);
+    const opts = d2RepoOptions(reg, server);
     await createRepo('acme/d2-apps', appsRepo(opts));
     await createRepo('acme/d2-infra', infraRepo(opts));
     fleet = tmp();
@@ -79,16 +44,10 @@ describe('e2e-update bundle: D2 fleet mode and direct mode', () => {
   afterAll(async () => {
     await server?.stop();
     await reg?.stop();
-    for (const d of tmps) rmSync(d, { recursive: true, force: true });
+    tmp.cleanup();
   });
 
-  const runFleet = (extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
-    runActionBundle('e2e-update', {
-      workspace: fleet,
-      repository: 'acme/d2-fleet',
-      inputs: { automation: 'clusters/update', token: server.token, ...extra },
-      env: { DOCKER_CONFIG: emptyDockerConfig, ...env },
-    });
+  const runFleet = (extra: Record<string, string> = {}, env: Record<string, string> = {}) => runFleetUpdate(fleet, server.token, emptyDockerConfig, extra, env);
 
   it('first run pushes image-updates to both repositories; outputs, summary and groups', async () => {
     const run = await runFleet();
@@ -124,7 +83,7 @@ describe('e2e-update bundle: D2 fleet mode and direct mode', () => {
   });
 
   it('a new tag stacks one commit on the existing branch; dry run does not push', async () => {
-    await seed(reg, DEMO_IMAGES.podinfo.repository, ['6.10.0']);
+    await seedTags(reg, DEMO_IMAGES.podinfo.repository, ['6.10.0']);
     const before = tip('acme/d2-apps', 'image-updates');
     const dry = await runFleet({ 'dry-run': 'true' });
     expect(dry.exitCode, dry.stdout + dry.stderr).toBe(0);

@@ -5,42 +5,13 @@
  * from the step's environment (masked, redacted); kind: List documents; a token per repository. Every bad input
  * fails the step before anything is cloned, committed or pushed.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { appsRepo, DEMO_IMAGES, fleetRepo, infraRepo, writeTree, type FileTree } from '@d2/sandbox/d2-repos';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startGitHubEmulator, type GitHubEmulator } from '@d2/sandbox/github-emulator';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
-import { runActionBundle } from '@d2/sandbox/runner';
-
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const gitAsync = (cwd: string, ...args: string[]) => promisify(execFile)('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-const gitLocal = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
-/** Output without the ::add-mask:: commands (which must carry the secret so the runner can mask it). */
-const unmasked = (s: string) =>
-  s
-    .split('\n')
-    .filter((l) => !l.startsWith('::add-mask::'))
-    .join('\n');
-
-async function seed(reg: SandboxRegistry, repo: string, tags: readonly string[]): Promise<void> {
-  const config = Buffer.from(`{"repo":"${repo}"}`);
-  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  const loc = new URL(start.headers.get('location') ?? '', reg.url);
-  loc.searchParams.set('digest', sha256(config));
-  await fetch(loc, { method: 'PUT', body: config });
-  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
-  for (const tag of tags) {
-    const r = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
-    expect(r.status).toBe(201);
-  }
-}
+import { commitAndPush, d2RepoOptions, git as gitLocal, gitAsync, runFleetUpdate, scratchDirs, seedDemoImages, unmasked } from '../../support/update-stack.js';
 
 describe('e2e-update bundle: Flux features fleets use', () => {
   let reg: SandboxRegistry;
@@ -50,12 +21,7 @@ describe('e2e-update bundle: Flux features fleets use', () => {
   let opts: Parameters<typeof appsRepo>[0];
   /** Commits of acme/d2-apps: `first` (tag v1.0.0), `second` (tag v1.1.0), `tip` (main, after both tags). */
   const apps: Record<string, string> = {};
-  const tmps: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'd2-e2e-fluxfeat-'));
-    tmps.push(d);
-    return d;
-  };
+  const tmp = scratchDirs('d2-e2e-fluxfeat-');
   const tip = (fullName: string, ref: string) => {
     try {
       return gitLocal(server.repoPath(fullName), 'rev-parse', ref).trim();
@@ -67,11 +33,7 @@ describe('e2e-update bundle: Flux features fleets use', () => {
   async function createRepo(fullName: string, files: FileTree): Promise<string> {
     await gh.addRepo(fullName);
     const dir = tmp();
-    gitLocal(dir, 'init', '-q', '-b', 'main');
-    writeTree(dir, files);
-    gitLocal(dir, 'add', '-A');
-    gitLocal(dir, '-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '-q', '-m', 'initial');
-    await gitAsync(dir, 'push', '-q', server.authUrl(fullName), 'main');
+    await commitAndPush(dir, files, server.authUrl(fullName));
     return dir;
   }
 
@@ -79,9 +41,8 @@ describe('e2e-update bundle: Flux features fleets use', () => {
     reg = await startRegistry({ auth: 'anonymous' });
     server = await startGitServer();
     gh = await startGitHubEmulator({ git: server });
-    const img = DEMO_IMAGES;
-    for (const i of [img.podinfo, img.redis, img.certManager, img.prometheus]) await seed(reg, i.repository, [i.initial, ...i.newer]);
-    opts = { owner: 'acme', registry: reg.host, appsGitUrl: `${server.url}/acme/d2-apps.git`, infraGitUrl: `${server.url}/acme/d2-infra.git` };
+    await seedDemoImages(reg);
+    opts = d2RepoOptions(reg, server);
     const dir = await createRepo('acme/d2-apps', appsRepo(opts));
     apps.first = gitLocal(dir, 'rev-parse', 'HEAD').trim();
     gitLocal(dir, 'tag', 'v1.0.0');
@@ -98,7 +59,7 @@ describe('e2e-update bundle: Flux features fleets use', () => {
     await gh?.stop();
     await server?.stop();
     await reg?.stop();
-    for (const d of tmps) rmSync(d, { recursive: true, force: true });
+    tmp.cleanup();
   });
 
   /** An update cluster with one automation of acme/d2-apps (namespace apps), as D2's ResourceSet renders it. */
@@ -162,12 +123,7 @@ ${o.messageTemplate ? `      messageTemplate: ${JSON.stringify(o.messageTemplate
   const run = (files: FileTree, inputs: Record<string, string> = {}, env: Record<string, string> = {}) => {
     const fleet = tmp();
     writeTree(fleet, files);
-    return runActionBundle('e2e-update', {
-      workspace: fleet,
-      repository: 'acme/d2-fleet',
-      inputs: { automation: 'clusters/update', token: server.token, ...inputs },
-      env: { DOCKER_CONFIG: emptyDockerConfig, ...env },
-    });
+    return runFleetUpdate(fleet, server.token, emptyDockerConfig, inputs, env);
   };
 
   describe('checkout by tag, semver and commit', () => {

@@ -5,77 +5,18 @@
  * an update cluster directory with one ImageUpdateAutomation per repository. With the emulator, the runs see the git
  * server as the GitHub server (GITHUB_SERVER_URL) and the emulator as its API (GITHUB_API_URL), as on github.com.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { expect } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { writeTree } from '@d2/sandbox/d2-repos';
 import { startGitServer, type SandboxGitServer } from '@d2/sandbox/git-server';
 import { startGitHubEmulator, type GitHubEmulator } from '@d2/sandbox/github-emulator';
 import { startRegistry, type SandboxRegistry } from '@d2/sandbox/registry';
 import { runActionBundle, type ActionRun } from '@d2/sandbox/runner';
+import { commitAndPush, deploymentYaml, git, policyYaml, runFleetUpdate, scratchDirs, seedTags } from '../../support/update-stack.js';
 
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-export const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-/** For requests to the in-process servers: never block their event loop. */
-export const gitAsync = (cwd: string, ...args: string[]) => promisify(execFile)('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-/** stdout without the ::add-mask:: commands (which must carry a secret so the runner can mask it). */
-export const unmasked = (s: string) =>
-  s
-    .split('\n')
-    .filter((l) => !l.startsWith('::add-mask::'))
-    .join('\n');
-
-async function seed(reg: SandboxRegistry, repo: string, tags: readonly string[]): Promise<void> {
-  const config = Buffer.from(`{"repo":"${repo}"}`);
-  const start = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  const loc = new URL(start.headers.get('location') ?? '', reg.url);
-  loc.searchParams.set('digest', sha256(config));
-  await fetch(loc, { method: 'PUT', body: config });
-  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
-  for (const tag of tags) {
-    const r = await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
-    expect(r.status).toBe(201);
-  }
-}
+export { git, gitAsync, unmasked } from '../../support/update-stack.js';
 
 /** The images: frontend and backend in their components, shared in a file directly below `components/`. */
 export const IMAGES = ['frontend', 'backend', 'shared'] as const;
-
-const policy = (name: string, image: string) => `apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImageRepository
-metadata:
-  name: ${name}
-spec:
-  image: ${image}
-  insecure: true
----
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImagePolicy
-metadata:
-  name: ${name}
-spec:
-  imageRepositoryRef:
-    name: ${name}
-  policy:
-    semver:
-      range: ">=1.0.0"
-`;
-
-const deployment = (name: string, image: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: apps
-spec:
-  template:
-    spec:
-      containers:
-        - name: ${name}
-          image: ${image}:1.0.0 # {"$imagepolicy": "apps:${name}"}
-`;
 
 export interface UpdateWorld {
   reg: SandboxRegistry;
@@ -103,19 +44,8 @@ export async function startUpdateWorld(o: { github?: boolean } = {}): Promise<Up
   const reg = await startRegistry({ auth: 'anonymous' });
   const server = await startGitServer();
   const gh = o.github ? await startGitHubEmulator({ git: server }) : undefined;
-  const tmps: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'd2-update-world-'));
-    tmps.push(d);
-    return d;
-  };
+  const tmp = scratchDirs('d2-update-world-');
   const emptyDockerConfig = tmp();
-  const write = (dir: string, files: Record<string, string>) => {
-    for (const [p, text] of Object.entries(files)) {
-      mkdirSync(join(dir, p, '..'), { recursive: true });
-      writeFileSync(join(dir, p), text);
-    }
-  };
   const image = (name: string, img: string) => `${reg.host}/${name}/${img}`;
   const world: UpdateWorld = {
     reg,
@@ -126,21 +56,16 @@ export async function startUpdateWorld(o: { github?: boolean } = {}): Promise<Up
       const full = `acme/${name}`;
       if (gh) await gh.addRepo(full);
       else await server.createRepo(full);
-      for (const img of IMAGES) await seed(reg, `${name}/${img}`, ['1.0.0']);
-      const w = tmp();
-      git(w, 'init', '-q', '-b', 'main');
-      write(w, {
-        ...Object.fromEntries(IMAGES.map((i) => [`policies/${i}.yaml`, policy(i, image(name, i))])),
-        'components/frontend/deploy.yaml': deployment('frontend', image(name, 'frontend')),
-        'components/backend/app/deploy.yaml': deployment('backend', image(name, 'backend')),
-        'components/shared.yaml': deployment('shared', image(name, 'shared')),
-      });
-      git(w, 'add', '-A');
-      git(w, '-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '-q', '-m', 'initial');
-      await gitAsync(w, 'push', '-q', server.authUrl(full), 'main');
+      for (const img of IMAGES) await seedTags(reg, `${name}/${img}`, ['1.0.0']);
+      await commitAndPush(tmp(), {
+        ...Object.fromEntries(IMAGES.map((i) => [`policies/${i}.yaml`, policyYaml(i, image(name, i))])),
+        'components/frontend/deploy.yaml': deploymentYaml('frontend', image(name, 'frontend'), 'apps'),
+        'components/backend/app/deploy.yaml': deploymentYaml('backend', image(name, 'backend'), 'apps'),
+        'components/shared.yaml': deploymentYaml('shared', image(name, 'shared'), 'apps'),
+      }, server.authUrl(full));
     },
     async release(name, tag, images = IMAGES) {
-      for (const img of images) await seed(reg, `${name}/${img}`, [tag]);
+      for (const img of images) await seedTags(reg, `${name}/${img}`, [tag]);
     },
     rev(name, ref) {
       try {
@@ -197,13 +122,8 @@ ${c.commitExtra ?? ''}    push:
     },
     runFleet(files, inputs = {}, env = {}) {
       const fleet = tmp();
-      write(fleet, files);
-      return runActionBundle('e2e-update', {
-        workspace: fleet,
-        repository: 'acme/d2-fleet',
-        inputs: { automation: 'clusters/update', token: server.token, ...inputs },
-        env: { DOCKER_CONFIG: emptyDockerConfig, ...(gh ? { GITHUB_API_URL: gh.url, GITHUB_SERVER_URL: new URL(server.url).origin } : {}), ...env },
-      });
+      writeTree(fleet, files);
+      return runFleetUpdate(fleet, server.token, emptyDockerConfig, inputs, { ...(gh ? { GITHUB_API_URL: gh.url, GITHUB_SERVER_URL: new URL(server.url).origin } : {}), ...env });
     },
     runDirect(name, inputs = {}, env = {}) {
       return runActionBundle('e2e-update', {
@@ -217,7 +137,7 @@ ${c.commitExtra ?? ''}    push:
       await gh?.stop();
       await server.stop();
       await reg.stop();
-      for (const d of tmps) rmSync(d, { recursive: true, force: true });
+      tmp.cleanup();
     },
   };
   return world;
