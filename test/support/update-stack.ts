@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
+import { semverImagePolicy } from '@d2/core/fleet';
 import { DEMO_IMAGES, writeTree, type D2RepoOptions, type FileTree } from '@d2/sandbox/d2-repos';
 import type { SandboxGitServer } from '@d2/sandbox/git-server';
 import type { SandboxRegistry } from '@d2/sandbox/registry';
@@ -108,17 +109,7 @@ spec:
   image: ${image}
   insecure: true
 ---
-apiVersion: image.toolkit.fluxcd.io/v1
-kind: ImagePolicy
-metadata:
-  name: ${name}
-spec:
-  imageRepositoryRef:
-    name: ${name}
-  policy:
-    semver:
-      range: ">=1.0.0"
-`;
+${semverImagePolicy(name, '>=1.0.0')}`;
 
 /** A Deployment running `image`:1.0.0 with the setter marker of policy apps:<name>. */
 export const deploymentYaml = (name: string, image: string, namespace?: string) => `apiVersion: apps/v1
