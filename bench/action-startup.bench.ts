@@ -10,7 +10,7 @@
  * rounds, for a before/after comparison of a change to the bundles.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { actionDefaults, inputEnvName } from '../packages/sandbox/src/runner.js';
@@ -145,10 +145,12 @@ function baselineBundles(ref: string): Map<string, string> {
   return files;
 }
 
-function distKiB(action: string): string {
+/** The committed dist/ of an action: its size and number of files (the entry, and the chunks it may import). */
+function distSize(action: string): string {
   const dir = join(root, 'actions', action, 'dist');
-  const main = statSync(join(dir, 'index.cjs')).size;
-  return `${(main / 1024).toFixed(0)} KiB`;
+  const files = readdirSync(dir);
+  const bytes = files.reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  return `dist/ ${(bytes / 1024).toFixed(0)} KiB in ${files.length} file${files.length === 1 ? '' : 's'}`;
 }
 
 function main(): void {
@@ -184,7 +186,7 @@ function main(): void {
     const label = c.expect ? `\`${c.name.split(',')[0]}\`${c.name.includes(',') ? c.name.slice(c.name.indexOf(',')) : ''}` : c.name;
     return `| ${label} | ${s.wall.toFixed(1)} ms (min ${s.min.toFixed(1)}) | **${(s.wall / base.wall).toFixed(2)}×** | ${cpu} | ${s.rss === undefined ? '–' : `${s.rss.toFixed(0)} MiB`} |`;
   });
-  const stops = SCENARIOS.map((s) => `- \`${s.action}\` (dist/index.cjs ${distKiB(s.action)}): ${s.stop}.`);
+  const stops = SCENARIOS.map((s) => `- \`${s.action}\` (${distSize(s.action)}): ${s.stop}.`);
   writeSection(
     'action-startup',
     `## Action start-up: each bundle vs \`node -e 0\` (bench/action-startup.bench.ts)
