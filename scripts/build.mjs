@@ -50,6 +50,47 @@ const common = {
 };
 
 /**
+ * undici (405 KiB) is imported at the top level of @actions/http-client (through @actions/core) and @actions/github,
+ * which use it only behind an HTTP proxy (ProxyAgent, its fetch). In an action it is built on its own as
+ * `dist/undici.cjs` and these two import a stand-in that requires that file on first use, synchronously as undici's
+ * constructors are: a run without a proxy never reads it (docs/architecture.md "Action start-up"). Any other importer
+ * gets undici bundled as usual.
+ */
+/** The pluginData of a plugin's own b.resolve(): every plugin here leaves such a lookup to esbuild (no recursion). */
+const NESTED = Symbol('d2-nested-resolve');
+const LAZY_UNDICI_IMPORTERS = /\/node_modules\/@actions\/(http-client|github)\//;
+function lazyUndici(dist) {
+  let resolved;
+  const plugin = {
+    name: 'd2-lazy-undici',
+    setup(b) {
+      b.onResolve({ filter: /^undici$/ }, async (a) => {
+        if (a.pluginData === NESTED || !LAZY_UNDICI_IMPORTERS.test(a.importer)) return undefined;
+        const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: NESTED });
+        if (r.errors.length > 0) return undefined;
+        if (resolved && resolved !== r.path) throw new Error(`two undici copies for the lazy stand-in: ${resolved}, ${r.path}`);
+        resolved = r.path;
+        return { path: 'undici', namespace: 'd2-lazy-undici' };
+      });
+      b.onResolve({ filter: /^\.\/undici\.cjs$/, namespace: 'd2-lazy-undici' }, (a) => ({ path: a.path, external: true }));
+      b.onLoad({ filter: /.*/, namespace: 'd2-lazy-undici' }, () => ({
+        loader: 'js',
+        contents: [
+          "let undici;",
+          "const load = () => (undici ??= require('./undici.cjs'));",
+          'export class ProxyAgent { constructor(...a) { return new (load().ProxyAgent)(...a); } }',
+          'export function fetch(...a) { return load().fetch(...a); }',
+        ].join('\n'),
+      }));
+    },
+  };
+  const write = async () => {
+    if (resolved) await build({ ...common, entryPoints: [resolved], outfile: join(dist, 'undici.cjs') });
+  };
+  return { plugin, write };
+}
+
+/**
  * The entry `index.cjs` of an action (runs.main): it loads the ESM bundle index.mjs, which imports its chunks (next to
  * it in dist/) only when the run reaches them. A failure to load is the step's failure, in the runner's format.
  */
@@ -67,6 +108,7 @@ import('./index.mjs').catch((err) => {
  * half (publish/signing.ts), the cloud SDKs, openpgp — is a chunk that is read and compiled only when imported.
  */
 async function bundle(entry, dist) {
+  const undici = lazyUndici(dist);
   const result = await build({
     ...common,
     format: 'esm',
@@ -78,10 +120,11 @@ async function bundle(entry, dist) {
     define: {},
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: [corePure],
+    plugins: [corePure, undici.plugin],
     metafile: true,
   });
   writeFileSync(join(dist, 'index.cjs'), ACTION_LAUNCHER);
+  await undici.write();
   const outputs = result.metafile.outputs;
   const total = Object.values(outputs).reduce((n, o) => n + o.bytes, 0);
   const entryOut = Object.keys(outputs).find((f) => f.endsWith('/index.mjs'));
@@ -111,8 +154,8 @@ const corePure = {
   name: 'd2-core-side-effect-free',
   setup(b) {
     b.onResolve({ filter: /.*/ }, async (a) => {
-      if (a.pluginData === corePure) return undefined;
-      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: corePure });
+      if (a.pluginData === NESTED) return undefined;
+      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: NESTED });
       if (r.errors.length > 0 || !r.path.startsWith(join(root, 'packages', 'core', 'src') + '/')) return undefined;
       return { ...r, sideEffects: false };
     });
