@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Bundles every action (actions/<name>/src/index.ts -> actions/<name>/dist/index.cjs) and the d2 CLI
 // (packages/cli/src/bin.ts -> packages/cli/dist/) with esbuild, targeting Node 20 so the bundles run on node20 and
-// node24 runners alike. Actions: one self-contained CommonJS file each. CLI: ESM with code splitting (d2.mjs and
-// chunks/), so a command loads only its own code, behind the CommonJS entry d2.cjs that turns on V8's compile cache
-// (docs/architecture.md "CLI start-up"). Next to every bundle that builds artifacts on worker threads (core
+// node24 runners alike. Actions: ESM with code splitting (index.mjs and its chunks, all in actions/<name>/dist/) behind
+// the CommonJS entry index.cjs that action.yml's runs.main names, so a run loads only what it uses
+// (docs/architecture.md "Action start-up"). CLI: the same, d2.mjs and chunks/, so a command loads only its own code,
+// behind the CommonJS entry d2.cjs that turns on V8's compile cache (docs/architecture.md "CLI start-up"). Next to every bundle that builds artifacts on worker threads (core
 // flux/build-pool.ts), the worker's own small bundle build-worker.cjs (docs/artifacts.md, "Workers").
 //   node scripts/build.mjs            all actions + CLI
 //   node scripts/build.mjs --cli      CLI only (used by pnpm d2 / pnpm demo)
@@ -49,58 +50,97 @@ const common = {
 };
 
 /**
- * Modules an action imports only when a run needs them (`await import(...)`): a cloud provider's SDK. One CommonJS file
- * cannot be split, so each is built on its own and embedded as a string that is compiled on first import: a run that
- * does not use it pays for scanning a string literal, not for parsing the SDK (docs/cloud-registries.md "Start-up").
- * errors.ts stays the action's own module (one D2Error class for `instanceof`).
+ * undici (405 KiB) is imported at the top level of @actions/http-client (through @actions/core) and @actions/github,
+ * which use it only behind an HTTP proxy (ProxyAgent, its fetch). In an action it is built on its own as
+ * `dist/undici.cjs` and these two import a stand-in that requires that file on first use, synchronously as undici's
+ * constructors are: a run without a proxy never reads it (docs/architecture.md "Action start-up"). Any other importer
+ * gets undici bundled as usual.
  */
-const LAZY_MODULES = new Set([join(root, 'packages', 'core', 'src', 'oci', 'credentials', 'aws', 'ecr.ts')]);
-/** Packages imported with `await import('<name>')` that are embedded the same way (the GCP and Azure clients). */
-const LAZY_PACKAGES = new Set(['google-auth-library', '@azure/identity']);
-const ERRORS_MODULE = join(root, 'packages', 'core', 'src', 'errors.ts');
-
-const lazyEmbedded = {
-  name: 'd2-lazy-embedded',
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, async (a) => {
-      if (a.kind !== 'dynamic-import' || a.pluginData === lazyEmbedded) return undefined;
-      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: lazyEmbedded });
-      return LAZY_MODULES.has(r.path) || LAZY_PACKAGES.has(a.path) ? { path: r.path, namespace: 'd2-lazy' } : undefined;
-    });
-    b.onLoad({ filter: /.*/, namespace: 'd2-lazy' }, async (a) => {
-      const sharedErrors = {
-        name: 'd2-shared-errors',
-        setup(inner) {
-          inner.onResolve({ filter: /errors(\.js)?$/ }, async (x) => {
-            if (x.pluginData === sharedErrors) return undefined;
-            const r = await inner.resolve(x.path, { kind: x.kind, importer: x.importer, resolveDir: x.resolveDir, pluginData: sharedErrors });
-            return r.path === ERRORS_MODULE ? { path: 'd2:errors', external: true } : undefined;
-          });
-        },
-      };
-      const built = await build({ ...common, banner: undefined, entryPoints: [a.path], write: false, plugins: [sharedErrors] });
-      const code = built.outputFiles[0].text;
-      return {
+/** The pluginData of a plugin's own b.resolve(): every plugin here leaves such a lookup to esbuild (no recursion). */
+const NESTED = Symbol('d2-nested-resolve');
+const LAZY_UNDICI_IMPORTERS = /\/node_modules\/@actions\/(http-client|github)\//;
+function lazyUndici(dist) {
+  let resolved;
+  const plugin = {
+    name: 'd2-lazy-undici',
+    setup(b) {
+      b.onResolve({ filter: /^undici$/ }, async (a) => {
+        if (a.pluginData === NESTED || !LAZY_UNDICI_IMPORTERS.test(a.importer)) return undefined;
+        const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: NESTED });
+        if (r.errors.length > 0) return undefined;
+        if (resolved && resolved !== r.path) throw new Error(`two undici copies for the lazy stand-in: ${resolved}, ${r.path}`);
+        resolved = r.path;
+        return { path: 'undici', namespace: 'd2-lazy-undici' };
+      });
+      b.onResolve({ filter: /^\.\/undici\.cjs$/, namespace: 'd2-lazy-undici' }, (a) => ({ path: a.path, external: true }));
+      b.onLoad({ filter: /.*/, namespace: 'd2-lazy-undici' }, () => ({
         loader: 'js',
-        resolveDir: dirname(a.path),
         contents: [
-          `const errors = require(${JSON.stringify(ERRORS_MODULE)});`,
-          'const m = { exports: {} };',
-          `new Function('module', 'exports', 'require', '__filename', '__dirname', '__d2_import_meta_url', ${JSON.stringify(code)})(`,
-          "  m, m.exports, (id) => (id === 'd2:errors' ? errors : require(id)), __filename, __dirname, __d2_import_meta_url);",
-          'module.exports = m.exports;',
+          "let undici;",
+          "const load = () => (undici ??= require('./undici.cjs'));",
+          'export class ProxyAgent { constructor(...a) { return new (load().ProxyAgent)(...a); } }',
+          'export function fetch(...a) { return load().fetch(...a); }',
         ].join('\n'),
-      };
-    });
-  },
-};
+      }));
+    },
+  };
+  const write = async () => {
+    if (resolved) await build({ ...common, entryPoints: [resolved], outfile: join(dist, 'undici.cjs') });
+  };
+  return { plugin, write };
+}
 
-async function bundle(entry, outfile) {
-  const result = await build({ ...common, entryPoints: [entry], outfile, metafile: true, plugins: [lazyEmbedded] });
-  const size = statSync(outfile).size;
-  if (!quiet) console.log(`${relative(root, outfile)}  ${(size / 1024).toFixed(0)} KiB`);
-  if (analyze) printTopPackages(relative(root, outfile), Object.values(result.metafile.outputs));
+/**
+ * The entry `index.cjs` of an action (runs.main): it loads the ESM bundle index.mjs, which imports its chunks (next to
+ * it in dist/) only when the run reaches them. A failure to load is the step's failure, in the runner's format.
+ */
+const ACTION_LAUNCHER = `// The action's entry (runs.main): starts the ESM bundle index.mjs, whose chunks load when the run needs them
+// (docs/architecture.md "Action start-up"). Generated by scripts/build.mjs.
+import('./index.mjs').catch((err) => {
+  process.stdout.write(\`::error::\${String(err && err.stack ? err.stack : err).replace(/%/g, '%25').replace(/\\r/g, '%0D').replace(/\\n/g, '%0A')}\\n\`);
+  process.exitCode = 1;
+});
+`;
+
+/**
+ * An action: ESM with code splitting, every file in `dist/` (chunks beside index.mjs, so that a chunk finds
+ * build-worker.cjs next to itself, flux/build-pool.ts). What a run reaches only through `await import()` — the signing
+ * half (publish/signing.ts), the cloud SDKs, openpgp — is a chunk that is read and compiled only when imported.
+ */
+async function bundle(entry, dist) {
+  const undici = lazyUndici(dist);
+  const result = await build({
+    ...common,
+    format: 'esm',
+    splitting: true,
+    entryPoints: { index: entry },
+    outdir: dist,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: '[name]-[hash]',
+    define: {},
+    // Bundled CommonJS dependencies call require(): give every ESM chunk one.
+    banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
+    plugins: [corePure, undici.plugin],
+    metafile: true,
+  });
+  writeFileSync(join(dist, 'index.cjs'), ACTION_LAUNCHER);
+  await undici.write();
+  const outputs = result.metafile.outputs;
+  const total = Object.values(outputs).reduce((n, o) => n + o.bytes, 0);
+  const entryOut = Object.keys(outputs).find((f) => f.endsWith('/index.mjs'));
+  const start = startClosure(outputs, entryOut).map((f) => outputs[f]);
+  const startBytes = start.reduce((n, o) => n + o.bytes, 0);
+  if (!quiet) console.log(`${relative(root, join(dist, 'index.cjs'))} + index.mjs + ${Object.keys(outputs).length - 1} chunks  ${(total / 1024).toFixed(0)} KiB, ${(startBytes / 1024).toFixed(0)} KiB loaded at start`);
+  if (analyze) printTopPackages(`${relative(root, dist)} (at start)`, start);
   return result;
+}
+
+/** The output files loaded with `file`: it and everything it imports statically. */
+function startClosure(outputs, file, seen = new Set()) {
+  if (seen.has(file)) return [...seen];
+  seen.add(file);
+  for (const i of outputs[file].imports) if (i.kind === 'import-statement' && outputs[i.path]) startClosure(outputs, i.path, seen);
+  return [...seen];
 }
 
 // ---- the d2 CLI -------------------------------------------------------------------------------------------------
@@ -114,8 +154,8 @@ const corePure = {
   name: 'd2-core-side-effect-free',
   setup(b) {
     b.onResolve({ filter: /.*/ }, async (a) => {
-      if (a.pluginData === corePure) return undefined;
-      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: corePure });
+      if (a.pluginData === NESTED) return undefined;
+      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: NESTED });
       if (r.errors.length > 0 || !r.path.startsWith(join(root, 'packages', 'core', 'src') + '/')) return undefined;
       return { ...r, sideEffects: false };
     });
@@ -357,10 +397,10 @@ if (!cliOnly) {
     const dist = join(root, 'actions', name, 'dist');
     rmSync(dist, { recursive: true, force: true });
     mkdirSync(dist, { recursive: true });
-    targets.push([entry, join(dist, 'index.cjs')]);
+    targets.push([entry, dist]);
   }
 }
-for (const [entry, out] of targets) await bundleBuildWorker((await bundle(entry, out)).metafile, dirname(out));
+for (const [entry, dist] of targets) await bundleBuildWorker((await bundle(entry, dist)).metafile, dist);
 const cliEntry = join(root, 'packages', 'cli', 'src', 'bin.ts');
 const cliDist = join(root, 'packages', 'cli', 'dist');
 if (existsSync(cliEntry) && !args.has('--cli-package') && !args.has('--sea')) await bundleBuildWorker((await bundleCli(cliEntry, cliDist)).metafile, cliDist);

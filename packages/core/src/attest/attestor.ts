@@ -7,8 +7,7 @@
 import type { TrustMaterial } from '@sigstore/verify';
 import { D2Error } from '../errors.js';
 import { decodeJwtClaims, expectedSignerIdentity, type IdentityProvider } from '../oidc/index.js';
-import { exactRegExp } from '../sign/index.js';
-import { bundleReferrers, verifyAttestationBundle, VerificationFailure } from '../verify/index.js';
+import { exactRegExp } from '../base/index.js';
 import type { ProvenanceBuilder } from './provenance.js';
 import { inTotoStatement } from './statement.js';
 import {
@@ -48,6 +47,13 @@ export function predicateTypeOf(type: AttestationType, config: Pick<AttestationC
   return config.sbomFormat === 'spdx' ? SPDX_PREDICATE_TYPE : CYCLONEDX_PREDICATE_TYPE;
 }
 
+/**
+ * The verification of attestation bundles (@sigstore/verify), imported when an attestation is checked: this module is
+ * reached from the input checks of every publish (its barrel), which a split bundle keeps light (docs/architecture.md,
+ * "Action start-up").
+ */
+const verification = () => import('../verify/index.js');
+
 export class Attestor {
   constructor(private readonly opts: AttestorOptions) {}
 
@@ -84,6 +90,7 @@ export class Attestor {
 
     if (this.opts.verifyAfterAttest ?? true) {
       const trust = await this.opts.trust();
+      const { bundleReferrers, verifyAttestationBundle } = await verification();
       const byDigest = new Map((await bundleReferrers(this.opts.registry, ctx.repo, ctx.digest)).map((r) => [r.referrerDigest, r]));
       for (const a of fresh) {
         const r = byDigest.get(a.referrerDigest);
@@ -142,6 +149,7 @@ export class Attestor {
   /** The attestations already attached by `identity`: predicate type → the first one that verifies. */
   private async existing(ctx: AttestContext, identity: string, issuer: string): Promise<Map<string, AttestationResult>> {
     const wanted = new Set(this.opts.config.types.map((t) => predicateTypeOf(t, this.opts.config)));
+    const { bundleReferrers, verifyAttestationBundle, VerificationFailure } = await verification();
     const candidates = (await bundleReferrers(this.opts.registry, ctx.repo, ctx.digest)).filter((r) => r.predicateType && wanted.has(r.predicateType));
     const out = new Map<string, AttestationResult>();
     if (candidates.length === 0) return out;

@@ -1,5 +1,4 @@
-import { dockerReference, goJSON } from '../sign/index.js';
-import { assertDigest, IN_TOTO_STATEMENT_TYPE, type Repository } from '../base/index.js';
+import { assertDigest, dockerReference, goJSON, IN_TOTO_STATEMENT_TYPE, type Repository } from '../base/index.js';
 
 /**
  * An in-toto Statement v1 about one artifact: the subject is the repository (as cosign names it) and the manifest

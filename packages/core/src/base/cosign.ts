@@ -4,6 +4,7 @@
  * reads them; both depend on this file and not on each other (docs/signing.md, "Signature layouts").
  */
 import { D2Error } from '../errors.js';
+import type { Repository } from './oci.js';
 
 /** The media type of a legacy `.sig` layer: the simple-signing payload. */
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -64,4 +65,26 @@ export function pemToDer(pem: string): Buffer {
   const m = /-----BEGIN [A-Z ]+-----([\s\S]*?)-----END [A-Z ]+-----/.exec(pem);
   if (!m) throw new D2Error('not a PEM block', { code: 'SIGNATURE_INVALID' });
   return Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
+}
+
+/**
+ * Go `json.Marshal` output for values whose key order the caller already arranged: JSON.stringify plus Go's HTML-safe
+ * escaping of `<`, `>`, `&` and U+2028/U+2029 (these characters only occur inside strings in JSON text).
+ */
+export function goJSON(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * `docker-reference` as go-containerregistry `Repository.Name()`: registry + repository, with Docker Hub's canonical
+ * host `index.docker.io` and `library/` for official images.
+ */
+export function dockerReference(repo: Repository): string {
+  let registry = repo.registry;
+  let repository = repo.repository;
+  if (registry === 'docker.io' || registry === 'registry-1.docker.io' || registry === 'index.docker.io') {
+    registry = 'index.docker.io';
+    if (!repository.includes('/')) repository = `library/${repository}`;
+  }
+  return `${registry}/${repository}`;
 }

@@ -8,6 +8,8 @@
  */
 import {
   assertDigest,
+  dockerReference,
+  goJSON,
   DOCKER_CONFIG_MEDIA_TYPE,
   DOCKER_MANIFEST_MEDIA_TYPE,
   OCI_CONFIG_MEDIA_TYPE,
@@ -19,37 +21,18 @@ import {
 } from '../base/index.js';
 import { D2Error } from '../errors.js';
 
+// Shared with the attestation statements (attest/), which must not reach the signer: they live in base/cosign.ts.
+export { dockerReference, goJSON };
+
 /** cosign `maxLayers` (pkg/oci/remote/signatures.go): cosign reads no more layers of a `.sig`. */
 export const MAX_SIGNATURE_LAYERS = 1000;
 const ZERO_TIME = '0001-01-01T00:00:00Z';
-
-/**
- * Go `json.Marshal` output for values whose key order the caller already arranged: JSON.stringify plus Go's HTML-safe
- * escaping of `<`, `>`, `&` and U+2028/U+2029 (these characters only occur inside strings in JSON text).
- */
-export function goJSON(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 /** Object with keys sorted as Go marshals a map. */
 function sortedMap(m: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of Object.keys(m).sort()) out[k] = m[k];
   return out;
-}
-
-/**
- * `docker-reference` as go-containerregistry `Repository.Name()`: registry + repository, with Docker Hub's canonical
- * host `index.docker.io` and `library/` for official images.
- */
-export function dockerReference(repo: Repository): string {
-  let registry = repo.registry;
-  let repository = repo.repository;
-  if (registry === 'docker.io' || registry === 'registry-1.docker.io' || registry === 'index.docker.io') {
-    registry = 'index.docker.io';
-    if (!repository.includes('/')) repository = `library/${repository}`;
-  }
-  return `${registry}/${repository}`;
 }
 
 /** The referrers fallback tag: `sha256-<hex>` (docs/signing.md, "The referrers fallback index"). */
