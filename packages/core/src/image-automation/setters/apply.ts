@@ -3,7 +3,7 @@
  * writing minimal diffs.
  */
 import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, extname, join, resolve, sep } from 'node:path';
+import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { D2Error } from '../../errors.js';
 import { updateText } from './document.js';
 import { defineSetters, SETTER_SHORTHAND } from './markers.js';
@@ -48,32 +48,21 @@ export function isCandidateFile(path: string): boolean {
  * either, so a write can never land outside the tree.
  */
 export function* walkFiles(root: string): Generator<string> {
-  for (const f of walkTree(root, basename(root), false)) yield f.path;
-}
-
-/** walkFiles, with each file's path relative to `root` (or, for a file root, to its directory), `/`-separated. */
-function* walkTree(root: string, rel: string, below: boolean): Generator<{ path: string; rel: string }> {
   // Synchronous fs: for thousands of small files the thread-pool round trips of fs/promises dominate.
   const st = lstatSync(root);
   if (!st.isDirectory()) {
-    if (st.isFile()) yield { path: root, rel };
+    if (st.isFile()) yield root;
     return;
   }
-  const names = readdirSync(root);
-  // Go sorts by bytes (UTF-8). The default sort compares UTF-16 code units, the same order for every name without a
-  // character at or above U+D800 (surrogates sort below U+E000–U+FFFF in UTF-16, above them in UTF-8).
-  names.sort(names.some((n) => ABOVE_D800.test(n)) ? compareUtf8 : undefined);
+  const names = readdirSync(root).sort(compareUtf8);
   for (const name of names) {
     const p = join(root, name);
     const s = lstatSync(p);
     if (s.isSymbolicLink()) continue;
-    const r = below ? `${rel}/${name}` : name;
-    if (s.isDirectory()) yield* walkTree(p, r, true);
-    else if (s.isFile()) yield { path: p, rel: r };
+    if (s.isDirectory()) yield* walkFiles(p);
+    else if (s.isFile()) yield p;
   }
 }
-
-const ABOVE_D800 = /[\ud800-\uffff]/;
 
 /** Resolves `update.path` inside `repoDir` (securejoin-like: it may not escape the repository). */
 export function resolveUpdatePath(repoDir: string, updatePath: string): string {
@@ -98,13 +87,14 @@ export async function updateWithSetters(updatePath: string, policies: readonly P
   } catch (err) {
     throw new D2Error(`update path ${updatePath} does not exist`, { code: 'SETTER_PATH', cause: err, hint: 'check spec.update.path of the ImageUpdateAutomation (or the update-path input)' });
   }
+  const base = rootIsDir ? updatePath : resolve(updatePath, '..');
   if (setters.size === 0) return run;
-  // Paths relative to the update path when it is a directory, else to the file's directory (its basename).
-  for (const { path: file, rel } of walkTree(updatePath, rootIsDir ? '' : basename(updatePath), false)) {
+  for (const file of walkFiles(updatePath)) {
     if (!isCandidateFile(file)) continue;
     const text = readFileSync(file, 'utf8');
     if (!text.includes(SCREENING_TOKEN)) continue;
     run.scannedFiles++;
+    const rel = relative(base, file).split(sep).join('/');
     if (opts.include && !opts.include(rel)) continue;
     const upd = updateText(text, setters);
     if (upd.status === 'problem') {
