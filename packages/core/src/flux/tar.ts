@@ -7,6 +7,7 @@
  * its USTAR prefix split, its PAX fallback header (`…/PaxHeaders.0/<name>`), and no record padding after the
  * 1024-byte trailer. The walk order (per-directory bytewise, depth-first pre-order) is also Go's `filepath.WalkDir`.
  */
+import { isAscii as bufferIsAscii } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readdirSync, readSync, type Stats } from 'node:fs';
 import { D2Error } from '../errors.js';
@@ -37,22 +38,40 @@ export interface TarEntry {
 /** An entry found by the walk, with where to read its data from. */
 export interface WalkEntry extends TarEntry {
   name: Buffer;
-  /** Absolute path (raw bytes, so names that are not valid UTF-8 survive). */
-  source: Buffer;
+  /**
+   * Absolute path: a string when it is ASCII, raw bytes otherwise (so names that are not valid UTF-8 survive); Node's
+   * fs calls take a string for less than a Buffer (docs/artifacts.md, "Decisions").
+   */
+  source: Buffer | string;
 }
 
 // --- header encoding -------------------------------------------------------------------------------------------
 
-/** Writes `value` as Go's formatOctal: zero-padded to width-1 digits and a NUL; a value too large becomes 0. */
-function putOctal(b: Buffer, off: number, width: number, value: number): void {
-  let v = value >= 0 && value < 8 ** (width - 1) ? value : 0;
+/** 8^(width-1) by field width: the smallest value that does not fit in width-1 octal digits. */
+const OCTAL_LIMIT = Array.from({ length: 13 }, (_, width) => 8 ** (width - 1));
+
+/**
+ * Writes `value` as Go's formatOctal: zero-padded to width-1 digits and a NUL; a value too large becomes 0. Returns
+ * the sum of the bytes written (for the header checksum).
+ */
+function putOctal(b: Buffer, off: number, width: number, value: number): number {
+  let v = value >= 0 && value < OCTAL_LIMIT[width] ? value : 0;
   b[off + width - 1] = 0;
-  // Digits from the right; values reach 8^11 (sizes), beyond 32 bits, so no bitwise arithmetic.
-  for (let i = off + width - 2; i >= off; i--) {
+  let sum = 0x30 * (width - 1);
+  let i = off + width - 2;
+  // Digits from the right: by division while the value needs more than 31 bits (sizes reach 8^11), then by shifts.
+  for (; v > 0x7fffffff; i--) {
     const q = Math.floor(v / 8);
     b[i] = 0x30 + (v - q * 8);
+    sum += v - q * 8;
     v = q;
   }
+  for (; i >= off; i--) {
+    b[i] = 0x30 + (v & 7);
+    sum += v & 7;
+    v >>>= 3;
+  }
+  return sum;
 }
 
 /**
@@ -101,9 +120,9 @@ function finishHeader(b: Buffer, off: number): void {
   b[off + 155] = 0x20;
 }
 
+/** Go's isASCII: every byte below 0x80 and none NUL. */
 function isAscii(s: Uint8Array): boolean {
-  for (const c of s) if (c >= 0x80 || c === 0) return false;
-  return true;
+  return bufferIsAscii(s) && !s.includes(0);
 }
 
 /** Go's toASCII: drops every rune >= 0x80 (an invalid byte counts as one such rune) and NUL. */
@@ -209,15 +228,12 @@ function encodeHeaderWith(b: Buffer, off: number, e: TarEntry, name: Uint8Array,
   // linkname, uname, gname stay empty (NULs).
   b.set(USTAR_TEMPLATE, at);
   putString(b, at, NAME_SIZE, mainName);
-  putOctal(b, at + 100, 8, e.mode & 0o7777);
-  putOctal(b, at + 124, 12, size);
-  b[at + 156] = e.type === 'dir' ? 0x35 : 0x30;
+  const typeflag = e.type === 'dir' ? 0x35 : 0x30;
+  b[at + 156] = typeflag;
   if (prefix.length > 0) putString(b, at + 345, PREFIX_SIZE, prefix);
-  // The checksum: the template's constant bytes plus the fields written above (the rest of the block is zero).
-  let sum = USTAR_TEMPLATE_SUM + b[at + 156];
+  // The checksum: the template's constant bytes plus the fields written here (the rest of the block is zero).
+  let sum = USTAR_TEMPLATE_SUM + typeflag + putOctal(b, at + 100, 8, e.mode & 0o7777) + putOctal(b, at + 124, 12, size);
   for (let i = at, end = at + Math.min(mainName.length, NAME_SIZE); i < end; i++) sum += b[i];
-  for (let i = at + 100; i < at + 107; i++) sum += b[i];
-  for (let i = at + 124; i < at + 135; i++) sum += b[i];
   for (let i = at + 345, end = at + 345 + Math.min(prefix.length, PREFIX_SIZE); i < end; i++) sum += b[i];
   putOctal(b, at + 148, 7, sum);
   b[at + 155] = 0x20;
@@ -236,7 +252,6 @@ export const TAR_TRAILER_SIZE = TAR_BLOCK * 2;
 
 // --- the walk --------------------------------------------------------------------------------------------------
 
-const SLASH = Buffer.from('/');
 const DOT = Buffer.from('.');
 
 /** The 12 mode bits Go's FileInfoHeader keeps: permissions plus setuid, setgid, sticky. */
@@ -280,16 +295,19 @@ function* walkSync(root: string, matcher: IgnoreMatcher | undefined, observer: W
   if (!st.isDirectory()) return;
   yield { name: DOT, source: rootBuf, type: 'dir', mode: tarMode(st), size: 0 };
   const matching = matcher !== undefined && matcher.patterns.length > 0;
-  // Depth-first with an explicit stack.
-  const stack: OpenDir[] = [openDir(rootBuf, [])];
+  // Depth-first with an explicit stack. Paths are built as latin1 strings (one character per byte, so any name
+  // survives); an ASCII path is the same string in UTF-8, so it is used as it is, others become their bytes again.
+  const rootSlash = rootBuf.toString('latin1') + '/';
+  const stack: OpenDir[] = [openDir(rootSlash, ASCII.test(rootSlash), [], '')];
   while (stack.length > 0) {
     const d = stack[stack.length - 1];
     if (d.next === d.names.length) {
       stack.pop();
       continue;
     }
-    const n = d.names[d.next++];
-    const source = Buffer.concat([d.dirSlash, n]);
+    const k = d.names[d.next++];
+    const ascii = d.ascii && ASCII.test(k);
+    const source = ascii ? d.dirSlash + k : Buffer.from(d.dirSlash + k, 'latin1');
     let est: Stats;
     try {
       est = lstatSync(source);
@@ -300,51 +318,48 @@ function* walkSync(root: string, matcher: IgnoreMatcher | undefined, observer: W
     // the Lstat.
     const isDir = est.isDirectory();
     if (!isDir && !est.isFile()) {
-      observer?.skipped?.([...d.rel, n], est.isSymbolicLink() ? 'symlink' : 'special');
+      observer?.skipped?.([...d.rel, Buffer.from(k, 'latin1')], est.isSymbolicLink() ? 'symlink' : 'special');
       continue;
     }
-    const path = matching || isDir ? [...d.rel, n] : undefined;
+    const path = matching || isDir ? [...d.rel, Buffer.from(k, 'latin1')] : undefined;
     const excludedBy = matching ? matcher.excludedBy(path!, isDir) : undefined;
     if (excludedBy) {
       observer?.excluded?.(path!, isDir, excludedBy);
     } else {
-      const name = d.relSlash ? Buffer.concat([d.relSlash, n]) : n;
-      yield { name, source, type: isDir ? 'dir' : 'file', mode: tarMode(est), size: isDir ? 0 : est.size };
+      yield { name: Buffer.from(d.relSlash + k, 'latin1'), source, type: isDir ? 'dir' : 'file', mode: tarMode(est), size: isDir ? 0 : est.size };
     }
-    if (isDir) stack.push(openDir(source, path!));
+    if (isDir) stack.push(openDir(d.dirSlash + k + '/', ascii, path!, d.relSlash + k + '/'));
   }
 }
 
-/** A directory being walked: its entry names in bytewise order and the prefixes for their paths. */
+/** A directory being walked: its entry names in bytewise order, and the prefixes of their paths (latin1 strings). */
 interface OpenDir {
-  names: Buffer[];
+  names: string[];
   next: number;
-  dirSlash: Buffer;
+  /** The absolute path and a slash. */
+  dirSlash: string;
+  /** Whether dirSlash is ASCII. */
+  ascii: boolean;
   rel: Buffer[];
-  relSlash: Buffer | undefined;
+  /** The path relative to the root and a slash (empty for the root). */
+  relSlash: string;
 }
+
+const ASCII = /^[\0-\x7f]*$/;
 
 /**
  * Reads one directory with synchronous readdir (and, in the walk, lstat): for trees of many small files the libuv
  * thread-pool round-trips of the async API cost an order of magnitude more than the system calls themselves
  * (bench/build.bench.ts). Names are sorted bytewise like Go's os.ReadDir: they are read as latin1 strings (one
- * character per byte), whose default sort order is byte order, then turned back into the same bytes.
+ * character per byte), whose default sort order is byte order; paths are built as latin1 strings too and turned back
+ * into the same bytes once each.
  */
-function openDir(dir: Buffer, rel: Buffer[]): OpenDir {
+function openDir(dirSlash: string, ascii: boolean, rel: Buffer[], relSlash: string): OpenDir {
+  const dir = ascii ? dirSlash.slice(0, -1) : Buffer.from(dirSlash.slice(0, -1), 'latin1');
   // Plain names (no Dirent objects): the walk lstats every entry anyway and keeps only files and directories.
-  const listed = fsCall(dir, 'directory', () => readdirSync(dir, { encoding: 'latin1' }));
-  listed.sort();
-  const names = listed.map((k) => Buffer.from(k, 'latin1'));
-  return { names, next: 0, dirSlash: Buffer.concat([dir, SLASH]), rel, relSlash: rel.length > 0 ? Buffer.concat([joinPath(rel), SLASH]) : undefined };
-}
-
-function joinPath(parts: Buffer[]): Buffer {
-  const out: Buffer[] = [];
-  parts.forEach((p, i) => {
-    if (i > 0) out.push(SLASH);
-    out.push(p);
-  });
-  return Buffer.concat(out);
+  const names = fsCall(dir, 'directory', () => readdirSync(dir, { encoding: 'latin1' }));
+  names.sort();
+  return { names, next: 0, dirSlash, ascii, rel, relSlash };
 }
 
 // --- the byte stream -------------------------------------------------------------------------------------------
@@ -467,15 +482,24 @@ class TarAssembler {
     this.buf = this.take();
   }
 
+  /**
+   * A chunk buffer, not zeroed: every byte up to `used` is written before the chunk is handed out (headers whole
+   * blocks, data as read, padding and the trailer by `zeros`).
+   */
   private take(): Buffer {
-    const b = this.free.pop();
-    return b ? b.fill(0) : Buffer.alloc(CHUNK);
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
   }
 
-  /** Appends a Write of `n` bytes already in (or, for zeros, already zero in) the buffer at `used`. */
+  /** Appends a Write of `n` bytes already in the buffer at `used`. */
   private write(n: number): void {
     this.used += n;
     this.writeEnds.push(this.used);
+  }
+
+  /** Appends a Write of `n` zero bytes. */
+  private zeros(n: number): void {
+    zeroFill(this.buf, this.used, this.used + n);
+    this.write(n);
   }
 
   /** Moves the filled part of the buffer to `ready` and starts a new one. */
@@ -510,7 +534,9 @@ class TarAssembler {
     const isFile = e.type === 'file';
     const inline = isFile ? this.pad + hlen + e.size + 1 <= CHUNK : true;
     if (this.used + this.pad + hlen + (isFile && inline ? e.size + 1 : 0) > CHUNK) this.flush();
-    if (this.pad > 0) this.write(this.pad); // the chunk is zeroed
+    if (this.pad > 0) this.zeros(this.pad);
+    // encodeHeaderWith writes the whole main header block but expects the blocks of a PAX header zeroed.
+    if (pax) zeroFill(this.buf, this.used, this.used + hlen - TAR_BLOCK);
     encodeHeaderWith(this.buf, this.used, e, name, size, pax);
     for (const n of writes) this.write(n);
     this.stats.entries++;
@@ -525,7 +551,7 @@ class TarAssembler {
       // readFully continues).
       let n = readSync(fd, this.buf, this.used, e.size + 1, null);
       if (n < e.size && n > 0) n += readFully(fd, this.buf, this.used + n, e.size + 1 - n);
-      checkSize(e, n); // so the spare byte was not written: the padding after the data stays zero
+      checkSize(e, n); // so the spare byte was not written
       for (let left = e.size; left > 0; left -= GO_COPY_BUFFER) this.write(Math.min(left, GO_COPY_BUFFER));
     } finally {
       closeSync(fd);
@@ -560,11 +586,16 @@ class TarAssembler {
   /** The padding of the last file and the two trailer blocks. */
   finish(): void {
     if (this.used + this.pad + TAR_TRAILER_SIZE > CHUNK) this.flush();
-    if (this.pad > 0) this.write(this.pad);
-    this.write(TAR_BLOCK);
-    this.write(TAR_BLOCK);
+    if (this.pad > 0) this.zeros(this.pad);
+    this.zeros(TAR_BLOCK);
+    this.zeros(TAR_BLOCK);
     this.flush();
   }
+}
+
+/** Zeroes b[start, end): the typed-array fill, without the argument handling of Buffer#fill (one call per file). */
+function zeroFill(b: Buffer, start: number, end: number): void {
+  Uint8Array.prototype.fill.call(b, 0, start, end);
 }
 
 /** Opens a file entry's data source (synchronously: see openDir for why). */
