@@ -3,34 +3,17 @@
  * InputError raised before anything is sent (with the step's secrets redacted from it), and the targets checked
  * against the inputs before anything is cloned.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { e2eUpdateTargets, Inputs, readE2eUpdateInputs, redacting, type E2eUpdateConfig } from '../../src/action/index.js';
+import { describe, expect, it } from 'vitest';
+import { e2eUpdateTargets, readE2eUpdateInputs, redacting, type E2eUpdateConfig } from '../../src/action/index.js';
 import { D2Error, InputError } from '../../src/errors.js';
 import type { InputProviderDeps } from '../../src/image-automation/index.js';
+import { expectNoRequests, inputs } from './helpers.js';
+import { thrownBy } from '../support/failures.js';
 
-const inputs = (values: Record<string, string>) => new Inputs((name) => values[name] ?? '');
 const env = { GITHUB_REPOSITORY: 'acme/fleet', GITHUB_SERVER_URL: 'https://github.com', GITHUB_WORKSPACE: '/work/space', RUNNER_TEMP: '/runner/tmp' };
 const direct = { 'policies-path': 'policies', namespace: 'apps' };
 
-/** The error `fn` throws (or undefined). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
-let fetchSpy: ReturnType<typeof vi.fn>;
-beforeEach(() => {
-  fetchSpy = vi.fn(() => Promise.reject(new Error('no request may be sent while the inputs are read')));
-  vi.stubGlobal('fetch', fetchSpy);
-});
-afterEach(() => {
-  expect(fetchSpy).not.toHaveBeenCalled();
-  vi.unstubAllGlobals();
-});
+expectNoRequests();
 
 describe('readE2eUpdateInputs', () => {
   it('direct mode: one target from the inputs, on the workflow’s own repository, with the defaults', () => {
@@ -96,14 +79,14 @@ describe('readE2eUpdateInputs', () => {
     ['an invalid namespace', { ...direct, namespace: 'Apps_1' }, env, /not a valid Kubernetes namespace/, undefined],
     ['direct mode outside GitHub Actions without repository', direct, { GITHUB_WORKSPACE: '/w' }, /input 'repository' is required outside GitHub Actions/, undefined],
   ])('refuses %s', (_what, values, environment, message, hint) => {
-    const err = thrown(() => readE2eUpdateInputs(inputs(values), environment));
+    const err = thrownBy(() => readE2eUpdateInputs(inputs(values), environment));
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toMatch(message);
     if (hint) expect((err as InputError).hint).toMatch(hint);
   });
 
   it('an input error raised once the secrets are known carries them redacted, and stays an InputError', () => {
-    const err = thrown(() => readE2eUpdateInputs(inputs({ ...direct, token: 'ghp_leakedtoken', 'registry-credentials': '{"ghp_leakedtoken":1}' }), env));
+    const err = thrownBy(() => readE2eUpdateInputs(inputs({ ...direct, token: 'ghp_leakedtoken', 'registry-credentials': '{"ghp_leakedtoken":1}' }), env));
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toBe("registry-credentials: entry '***' must be an object");
   });

@@ -2,23 +2,15 @@
  * The GitHub Actions adapter of image-updates-pr (action/image-updates-pr.ts): the inputs → an ImageUpdatesPrConfig,
  * and every bad input an InputError raised before any request.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { headPrefix, Inputs, readImageUpdatesPrInputs } from '../../src/action/index.js';
+import { describe, expect, it } from 'vitest';
+import { headPrefix, readImageUpdatesPrInputs } from '../../src/action/index.js';
 import { InputError } from '../../src/errors.js';
+import { expectNoRequests, inputs } from './helpers.js';
 
-const inputs = (values: Record<string, string>) => new Inputs((name) => values[name] ?? '');
 const env = { GITHUB_REPOSITORY: 'acme/fleet' };
 const token = { token: 'ghs_workflowtoken' };
 
-let fetchSpy: ReturnType<typeof vi.fn>;
-beforeEach(() => {
-  fetchSpy = vi.fn(() => Promise.reject(new Error('no request may be sent while the inputs are read')));
-  vi.stubGlobal('fetch', fetchSpy);
-});
-afterEach(() => {
-  expect(fetchSpy).not.toHaveBeenCalled();
-  vi.unstubAllGlobals();
-});
+expectNoRequests();
 
 describe('readImageUpdatesPrInputs', () => {
   it('the defaults: head image-updates, the default branch as base, closed when empty, no auto-merge', () => {

@@ -8,21 +8,8 @@ import * as core from '@actions/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { Inputs, splitList, timeoutInput } from '../../src/action/inputs.js';
-
-function inputs(values: Record<string, string>): Inputs {
-  return new Inputs((name) => values[name] ?? '');
-}
-
-function refusal(f: () => unknown): InputError {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(InputError);
-  return caught as InputError;
-}
+import { inputs } from './helpers.js';
+import { thrownAs } from '../support/failures.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -57,7 +44,7 @@ describe('Inputs.boolean', () => {
   });
 
   it('a refusal names the input and the accepted values', () => {
-    const err = refusal(() => inputs({ sign: 'yes' }).boolean('sign', true));
+    const err = thrownAs(InputError, () => inputs({ sign: 'yes' }).boolean('sign', true));
     expect(err.message).toBe("input 'sign' must be true or false, got 'yes'");
   });
 });
@@ -69,12 +56,12 @@ describe('Inputs.oneOf / required / integer / string', () => {
   });
 
   it('oneOf names the input and every allowed value; it is case-sensitive', () => {
-    const err = refusal(() => inputs({ format: 'Bundle' }).oneOf('format', ['legacy', 'bundle', 'both'] as const, 'legacy'));
+    const err = thrownAs(InputError, () => inputs({ format: 'Bundle' }).oneOf('format', ['legacy', 'bundle', 'both'] as const, 'legacy'));
     expect(err.message).toBe("input 'format' must be one of legacy, bundle, both; got 'Bundle'");
   });
 
   it('required names the input and how to set it', () => {
-    const err = refusal(() => inputs({ repository: ' \n' }).required('repository'));
+    const err = thrownAs(InputError, () => inputs({ repository: ' \n' }).required('repository'));
     expect(err.message).toBe("input 'repository' is required");
     expect(err.hint).toBe("set 'with: repository: ...' on the step");
     expect(inputs({ repository: ' ghcr.io/o/r ' }).required('repository')).toBe('ghcr.io/o/r');
@@ -84,11 +71,11 @@ describe('Inputs.oneOf / required / integer / string', () => {
     const i = inputs({ a: '8', b: '-1', c: '1.5', d: '0', e: '1e3', f: '65' });
     expect(i.integer('a', 4)).toBe(8);
     expect(i.integer('missing', 4)).toBe(4);
-    expect(refusal(() => i.integer('b', 4)).message).toBe("input 'b' must be a whole number, got '-1'");
-    expect(refusal(() => i.integer('c', 4)).message).toBe("input 'c' must be a whole number, got '1.5'");
-    expect(refusal(() => i.integer('e', 4)).message).toBe("input 'e' must be a whole number, got '1e3'");
-    expect(refusal(() => i.integer('d', 4)).message).toBe("input 'd' must be between 1 and 9007199254740991, got 0");
-    expect(refusal(() => i.integer('f', 4, 1, 64)).message).toBe("input 'f' must be between 1 and 64, got 65");
+    expect(thrownAs(InputError, () => i.integer('b', 4)).message).toBe("input 'b' must be a whole number, got '-1'");
+    expect(thrownAs(InputError, () => i.integer('c', 4)).message).toBe("input 'c' must be a whole number, got '1.5'");
+    expect(thrownAs(InputError, () => i.integer('e', 4)).message).toBe("input 'e' must be a whole number, got '1e3'");
+    expect(thrownAs(InputError, () => i.integer('d', 4)).message).toBe("input 'd' must be between 1 and 9007199254740991, got 0");
+    expect(thrownAs(InputError, () => i.integer('f', 4, 1, 64)).message).toBe("input 'f' must be between 1 and 64, got 65");
   });
 
   it('string trims and falls back on empty', () => {
@@ -135,11 +122,11 @@ describe('timeoutInput', () => {
   });
 
   it('a malformed or out-of-range timeout names the input and the accepted forms', () => {
-    const bad = refusal(() => timeoutInput(inputs({ timeout: '10 minutes' })));
+    const bad = thrownAs(InputError, () => timeoutInput(inputs({ timeout: '10 minutes' })));
     expect(bad.message).toBe("input 'timeout' must be a duration, got '10 minutes'");
     expect(bad.hint).toContain('90s, 5m or 1h30m');
-    expect(refusal(() => timeoutInput(inputs({ timeout: '0s' }))).message).toBe("input 'timeout' must be between 1s and 24h, got '0s'");
-    expect(refusal(() => timeoutInput(inputs({ timeout: '25h' }))).message).toBe("input 'timeout' must be between 1s and 24h, got '25h'");
+    expect(thrownAs(InputError, () => timeoutInput(inputs({ timeout: '0s' }))).message).toBe("input 'timeout' must be between 1s and 24h, got '0s'");
+    expect(thrownAs(InputError, () => timeoutInput(inputs({ timeout: '25h' }))).message).toBe("input 'timeout' must be between 1s and 24h, got '25h'");
   });
 
   it('the budget starts when the input is read', () => {
@@ -155,14 +142,14 @@ describe('long values are clipped in messages, with their length', () => {
 
   it('boolean, oneOf and integer quote at most 256 characters and say how long the value was', () => {
     for (const f of [() => inputs({ a: huge }).boolean('a', true), () => inputs({ a: huge }).oneOf('a', ['p', 'q'] as const, 'p'), () => inputs({ a: huge }).integer('a', 1)]) {
-      const err = refusal(f);
+      const err = thrownAs(InputError, f);
       expect(err.message).toContain(`'${'x'.repeat(256)}… (100000 characters)'`);
       expect(err.message.length).toBeLessThan(400);
     }
   });
 
   it('timeout quotes at most 40 characters', () => {
-    const err = refusal(() => timeoutInput(inputs({ timeout: `${'9'.repeat(50)}x` })));
+    const err = thrownAs(InputError, () => timeoutInput(inputs({ timeout: `${'9'.repeat(50)}x` })));
     expect(err.message).toBe(`input 'timeout' must be a duration, got '${'9'.repeat(40)}…'`);
   });
 });

@@ -2,33 +2,17 @@
  * The GitHub Actions adapters of push-artifact and release-artifact (action/push-artifact.ts, action/release-artifact.ts):
  * the inputs → a config, and every bad input an InputError before anything is built or sent.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { artifactOutput, Inputs, readPushArtifactInputs, readReleaseArtifactInputs } from '../../src/action/index.js';
+import { describe, expect, it } from 'vitest';
+import { artifactOutput, readPushArtifactInputs, readReleaseArtifactInputs } from '../../src/action/index.js';
 import { D2Error, InputError } from '../../src/errors.js';
 import { ANNOTATION_VERSION, type PublishResult } from '../../src/publish/index.js';
+import { expectNoRequests, inputs } from './helpers.js';
+import { thrownBy } from '../support/failures.js';
 
-const inputs = (values: Record<string, string>) => new Inputs((name) => values[name] ?? '');
 const env = { GITHUB_REPOSITORY: 'Acme/Fleet', GITHUB_REF: 'refs/tags/frontend/v1.2.3', GITHUB_SHA: 'abc', DOCKER_CONFIG: '/nonexistent' };
 const unsigned = { sign: 'false' };
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
-let fetchSpy: ReturnType<typeof vi.fn>;
-beforeEach(() => {
-  fetchSpy = vi.fn(() => Promise.reject(new Error('no request may be sent while the inputs are read')));
-  vi.stubGlobal('fetch', fetchSpy);
-});
-afterEach(() => {
-  expect(fetchSpy).not.toHaveBeenCalled();
-  vi.unstubAllGlobals();
-});
+expectNoRequests();
 
 describe('readPushArtifactInputs', () => {
   it('components: the repository and path default to one per component, under the workflow’s owner, lowercase', () => {
@@ -52,7 +36,7 @@ describe('readPushArtifactInputs', () => {
     ['workers that are not a number', { ...unsigned, repository: 'ghcr.io/acme/app', workers: 'many' }, env, /input 'workers'/],
     ['an unknown compressor', { ...unsigned, repository: 'ghcr.io/acme/app', compressor: 'zstd' }, env, /input 'compressor' must be one of/],
   ])('refuses %s', (_what, values, environment, message) => {
-    const err = thrown(() => readPushArtifactInputs(inputs(values), environment));
+    const err = thrownBy(() => readPushArtifactInputs(inputs(values), environment));
     expect(err).toBeInstanceOf(D2Error);
     expect((err as D2Error).code).toBe('INPUT_INVALID');
     expect((err as D2Error).message).toMatch(message);
@@ -84,7 +68,7 @@ describe('readReleaseArtifactInputs', () => {
     ['no repository outside GitHub Actions', unsigned, { GITHUB_REF: 'refs/tags/frontend/v1.2.3' }, /input 'repository' is required outside GitHub Actions/, undefined],
     ['allow-downgrade that is not a boolean', { ...unsigned, 'allow-downgrade': 'y' }, env, /input 'allow-downgrade' must be true or false/, undefined],
   ])('refuses %s', (_what, values, environment, message, hint) => {
-    const err = thrown(() => readReleaseArtifactInputs(inputs(values), environment));
+    const err = thrownBy(() => readReleaseArtifactInputs(inputs(values), environment));
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toMatch(message);
     if (hint) expect((err as InputError).hint).toMatch(hint);
