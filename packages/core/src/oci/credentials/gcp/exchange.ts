@@ -16,7 +16,10 @@ const IAM_CREDENTIALS_URL = 'https://iamcredentials.googleapis.com';
 const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 export async function gcpAccessToken(plan: GcpPlan, registry: string, scrubber: SecretScrubber, budget?: TimeBudget): Promise<string> {
-  const lib = await import('google-auth-library');
+  const imported = await import('google-auth-library');
+  // google-auth-library is CommonJS: the split ESM bundles hand it over as the `default` export only (Node's own
+  // import() also gives named exports). Either way `lib` is its module.exports.
+  const lib = 'gaxios' in imported ? imported : (imported as unknown as { default: typeof imported }).default;
   // Every token Google returns, the intermediate federated token of an impersonation included (which the library
   // keeps to itself), is masked as its response arrives, through gaxios's own response interceptor.
   const transporter = new lib.gaxios.Gaxios({ timeout: requestTimeoutMs(budget) });
