@@ -9,18 +9,17 @@
  * D2_BENCH_BASELINE=<git ref>: also runs the bundles committed at that ref (copied into .reports/bench), in the same
  * rounds, for a before/after comparison of a change to the bundles.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { actionDefaults, inputEnvName } from '../packages/sandbox/src/runner.js';
-import { median, writeSection } from './harness.js';
+import { runMeasured, summarize, writeSection, type ProcessSample } from './harness.js';
 
 const root = process.env.D2_ROOT ?? process.cwd();
 const out = process.env.D2_BENCH_OUT ?? join(root, '.reports', 'bench');
 const ROUNDS = Number(process.env.D2_BENCH_ROUNDS ?? 25);
 const WARMUP = 3;
-const TIME = '/usr/bin/time';
 const baselineRef = process.env.D2_BENCH_BASELINE;
 
 /** A step that passes input validation and stops right before its first request (nothing is built or sent). */
@@ -70,25 +69,13 @@ interface Case {
   expect?: RegExp;
 }
 
-interface Sample {
-  wallMs: number;
-  cpuMs?: number;
-  rssMiB?: number;
-}
-
-function runOnce(c: Case): Sample {
-  const useTime = existsSync(TIME);
-  const cmd = useTime ? TIME : process.execPath;
-  const args = useTime ? ['-f', '__T__%U %S %M', process.execPath, ...c.args] : c.args;
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd: c.env?.GITHUB_WORKSPACE ?? root, encoding: 'utf8', env: c.env ?? process.env });
-  const wallMs = performance.now() - t0;
+function runOnce(c: Case): ProcessSample {
+  const { sample, result: r } = runMeasured(process.execPath, c.args, { cwd: c.env?.GITHUB_WORKSPACE ?? root, env: c.env });
   if (c.expect) {
     // The step fails (exit 1) with the expected ::error:: line; anything else means the case measures something else.
     if (r.status !== 1 || !c.expect.test(r.stdout)) throw new Error(`${c.name}: expected exit 1 and ${c.expect}, got ${r.status}:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   } else if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const m = /__T__([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  return m ? { wallMs, cpuMs: (Number(m[1]) + Number(m[2])) * 1000, rssMiB: Number(m[3]) / 1024 } : { wallMs };
+  return sample;
 }
 
 /** The runner's environment for one step of `s` (action.yml defaults, INPUT_*, GITHUB_* files), no id-token variables. */
@@ -164,7 +151,7 @@ function main(): void {
     if (old) cases.push({ name: `${s.action}, bundle of ${baselineRef}`, args: [old], env, expect: s.expect });
   }
   const loadBefore = loadavg()[0];
-  const samples = new Map<string, Sample[]>(cases.map((c) => [c.name, []]));
+  const samples = new Map<string, ProcessSample[]>(cases.map((c) => [c.name, []]));
   for (let round = -WARMUP; round < ROUNDS; round++) {
     for (const c of cases) {
       const s = runOnce(c);
@@ -173,12 +160,7 @@ function main(): void {
   }
   const loadAfter = loadavg()[0];
   rmSync(tmp, { recursive: true, force: true });
-  const stat = (name: string): { wall: number; min: number; cpu?: number; rss?: number } => {
-    const s = samples.get(name) ?? [];
-    const cpu = s.flatMap((x) => (x.cpuMs === undefined ? [] : [x.cpuMs]));
-    const rss = s.flatMap((x) => (x.rssMiB === undefined ? [] : [x.rssMiB]));
-    return { wall: median(s.map((x) => x.wallMs)), min: Math.min(...s.map((x) => x.wallMs)), cpu: cpu.length ? median(cpu) : undefined, rss: rss.length ? Math.max(...rss) : undefined };
-  };
+  const stat = (name: string) => summarize(samples.get(name) ?? []);
   const base = stat(cases[0].name);
   const rows = cases.map((c) => {
     const s = stat(c.name);

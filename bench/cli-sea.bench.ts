@@ -4,15 +4,14 @@
  * interleaved round by round with a bare `node -e 0`, and the sizes users download. docs/cli.md "Installing d2".
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, writeSection } from './harness.js';
+import { runMeasured, summarize, writeSection, type ProcessSample } from './harness.js';
 
 const root = process.env.D2_ROOT ?? process.cwd();
 const ROUNDS = 15;
 const WARMUP = 2;
-const TIME = '/usr/bin/time';
 
 interface Case {
   name: string;
@@ -20,20 +19,10 @@ interface Case {
   args: string[];
 }
 
-interface Sample {
-  wallMs: number;
-  cpuMs?: number;
-  rssMiB?: number;
-}
-
-function runOnce(c: Case, cwd: string): Sample {
-  const useTime = existsSync(TIME);
-  const t0 = performance.now();
-  const r = spawnSync(useTime ? TIME : c.cmd, useTime ? ['-f', '__T__%U %S %M', c.cmd, ...c.args] : c.args, { cwd, encoding: 'utf8' });
-  const wallMs = performance.now() - t0;
+function runOnce(c: Case, cwd: string): ProcessSample {
+  const { sample, result: r } = runMeasured(c.cmd, c.args, { cwd });
   if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const m = /__T__([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  return m ? { wallMs, cpuMs: (Number(m[1]) + Number(m[2])) * 1000, rssMiB: Number(m[3]) / 1024 } : { wallMs };
+  return sample;
 }
 
 const MiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -68,19 +57,14 @@ function main(): void {
     { name: '`d2-linux-x64 build comp`', cmd: sea, args: ['build', 'comp'] },
   ];
   const loadBefore = loadavg()[0];
-  const samples = new Map<string, Sample[]>(cases.map((c) => [c.name, []]));
+  const samples = new Map<string, ProcessSample[]>(cases.map((c) => [c.name, []]));
   for (let round = -WARMUP; round < ROUNDS; round++) {
     for (const c of cases) {
       const s = runOnce(c, work);
       if (round >= 0) samples.get(c.name)?.push(s);
     }
   }
-  const stat = (name: string) => {
-    const s = samples.get(name) ?? [];
-    const cpu = s.flatMap((x) => (x.cpuMs === undefined ? [] : [x.cpuMs]));
-    const rss = s.flatMap((x) => (x.rssMiB === undefined ? [] : [x.rssMiB]));
-    return { wall: median(s.map((x) => x.wallMs)), min: Math.min(...s.map((x) => x.wallMs)), cpu: cpu.length ? median(cpu) : undefined, rss: rss.length ? Math.max(...rss) : undefined };
-  };
+  const stat = (name: string) => summarize(samples.get(name) ?? []);
   const base = stat(cases[0].name);
   const rows = cases.map((c) => {
     const s = stat(c.name);

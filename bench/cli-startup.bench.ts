@@ -6,16 +6,15 @@
  * "CLI start-up" explains what each command loads.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { median, writeSection } from './harness.js';
+import { runMeasured, summarize, writeSection, type ProcessSample } from './harness.js';
 
 const root = process.env.D2_ROOT ?? process.cwd();
 const out = process.env.D2_BENCH_OUT ?? join(root, '.reports', 'bench');
 const ROUNDS = 25;
 const WARMUP = 3;
-const TIME = '/usr/bin/time';
 
 interface Case {
   name: string;
@@ -23,23 +22,10 @@ interface Case {
   env?: NodeJS.ProcessEnv;
 }
 
-interface Sample {
-  wallMs: number;
-  /** user + system CPU of the process (GNU time, 10 ms resolution). */
-  cpuMs?: number;
-  rssMiB?: number;
-}
-
-function runOnce(c: Case): Sample {
-  const useTime = existsSync(TIME);
-  const cmd = useTime ? TIME : process.execPath;
-  const args = useTime ? ['-f', '__T__%U %S %M', process.execPath, ...c.args] : c.args;
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...c.env } });
-  const wallMs = performance.now() - t0;
+function runOnce(c: Case): ProcessSample {
+  const { sample, result: r } = runMeasured(process.execPath, c.args, { cwd: root, env: { ...process.env, ...c.env } });
   if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const m = /__T__([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  return m ? { wallMs, cpuMs: (Number(m[1]) + Number(m[2])) * 1000, rssMiB: Number(m[3]) / 1024 } : { wallMs };
+  return sample;
 }
 
 /** The previous packaging: the same sources as one CommonJS bundle that imports every command at start. */
@@ -82,19 +68,14 @@ function main(): void {
     { name: '`d2 push --help`, no compile cache', args: [d2, 'push', '--help'], env: noCache },
   ];
   const loadBefore = loadavg()[0];
-  const samples = new Map<string, Sample[]>(cases.map((c) => [c.name, []]));
+  const samples = new Map<string, ProcessSample[]>(cases.map((c) => [c.name, []]));
   for (let round = -WARMUP; round < ROUNDS; round++) {
     for (const c of cases) {
       const s = runOnce(c);
       if (round >= 0) samples.get(c.name)?.push(s);
     }
   }
-  const stat = (name: string): { wall: number; min: number; cpu?: number; rss?: number } => {
-    const s = samples.get(name) ?? [];
-    const cpu = s.flatMap((x) => (x.cpuMs === undefined ? [] : [x.cpuMs]));
-    const rss = s.flatMap((x) => (x.rssMiB === undefined ? [] : [x.rssMiB]));
-    return { wall: median(s.map((x) => x.wallMs)), min: Math.min(...s.map((x) => x.wallMs)), cpu: cpu.length ? median(cpu) : undefined, rss: rss.length ? Math.max(...rss) : undefined };
-  };
+  const stat = (name: string) => summarize(samples.get(name) ?? []);
   const base = stat(cases[0].name);
   const rows = cases.map((c) => {
     const s = stat(c.name);

@@ -4,8 +4,8 @@
  * `writeSection` with a markdown section. scripts/bench.mjs assembles the sections into docs/benchmarks.md.
  * Benchmarks never assert timings.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Stats {
@@ -79,4 +79,31 @@ export function writeSection(name: string, markdown: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.md`), markdown.trimEnd() + '\n');
   console.log(markdown);
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+/** One whole-process run: wall time, and user + system CPU and peak RSS from GNU time when it is installed. */
+export interface ProcessSample {
+  wallMs: number;
+  /** user + system CPU of the process (GNU time, 10 ms resolution). */
+  cpuMs?: number;
+  rssMiB?: number;
+}
+
+/** Runs `cmd args` once under GNU time (when present); the caller checks the result's status and output. */
+export function runMeasured(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): { sample: ProcessSample; result: SpawnSyncReturns<string> } {
+  const useTime = existsSync(GNU_TIME);
+  const t0 = performance.now();
+  const result = spawnSync(useTime ? GNU_TIME : cmd, useTime ? ['-f', '__T__%U %S %M', cmd, ...args] : args, { cwd: opts.cwd, encoding: 'utf8', env: opts.env ?? process.env });
+  const wallMs = performance.now() - t0;
+  const m = /__T__([\d.]+) ([\d.]+) (\d+)/.exec(result.stderr);
+  return { sample: m ? { wallMs, cpuMs: (Number(m[1]) + Number(m[2])) * 1000, rssMiB: Number(m[3]) / 1024 } : { wallMs }, result };
+}
+
+/** Median wall and CPU, fastest wall and peak RSS of repeated runs. */
+export function summarize(samples: ProcessSample[]): { wall: number; min: number; cpu?: number; rss?: number } {
+  const cpu = samples.flatMap((x) => (x.cpuMs === undefined ? [] : [x.cpuMs]));
+  const rss = samples.flatMap((x) => (x.rssMiB === undefined ? [] : [x.rssMiB]));
+  return { wall: median(samples.map((x) => x.wallMs)), min: Math.min(...samples.map((x) => x.wallMs)), cpu: cpu.length ? median(cpu) : undefined, rss: rss.length ? Math.max(...rss) : undefined };
 }
