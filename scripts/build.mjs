@@ -19,6 +19,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinModules } from 'node:module';
+import { barrelImports } from './build-barrels.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -120,7 +122,7 @@ async function bundle(entry, dist) {
     define: {},
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: [corePure, undici.plugin],
+    plugins: [builtinsViaRequire, corePure, undici.plugin, barrelImports(root)],
     metafile: true,
   });
   writeFileSync(join(dist, 'index.cjs'), ACTION_LAUNCHER);
@@ -159,6 +161,27 @@ const corePure = {
       if (r.errors.length > 0 || !r.path.startsWith(join(root, 'packages', 'core', 'src') + '/')) return undefined;
       return { ...r, sideEffects: false };
     });
+  },
+};
+
+/**
+ * Node's built-in modules reach the ESM bundles through `require()`, never through an ESM `import`. Importing a builtin
+ * as ESM makes Node read every export of it to build the module namespace, and some exports are lazy getters: reading
+ * `node:http`'s (WebSocket, EventSource …) loads and compiles Node's own copy of undici, about 20 ms at every start,
+ * for nothing the bundle uses (docs/architecture.md "Action start-up"). Through require() each export is read only
+ * when the code uses it.
+ */
+const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
+const builtinsViaRequire = {
+  name: 'd2-builtins-via-require',
+  setup(b) {
+    b.onResolve({ filter: /^[a-z_/:]+$/ }, (a) => {
+      if (a.kind !== 'import-statement' && a.kind !== 'dynamic-import') return undefined;
+      const name = a.path.replace(/^node:/, '');
+      if (!BUILTINS.has(name) && !(a.path.startsWith('node:') && builtinModules.includes(a.path))) return undefined;
+      return { path: name, namespace: 'd2-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'd2-builtin' }, (a) => ({ loader: 'js', contents: `module.exports = require(${JSON.stringify(`node:${a.path}`)});` }));
   },
 };
 
@@ -241,7 +264,7 @@ async function bundleCli(entry, dist, flavor = 'dev') {
     chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: flavor === 'dev' ? [corePure] : [corePure, withoutDemo],
+    plugins: flavor === 'dev' ? [builtinsViaRequire, corePure, barrelImports(root)] : [builtinsViaRequire, corePure, withoutDemo, barrelImports(root)],
     define: buildInfo(flavor),
     metafile: true,
     write: false,

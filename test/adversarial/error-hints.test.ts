@@ -115,7 +115,7 @@ describe('d2 push: a registry refusal shows its hint for every failed component 
 });
 
 describe('the GHCR write_package refusal keeps its fix in the push summary', () => {
-  it('a component refused with write_package lists the "Manage Actions access" hint', () => {
+  it('a component refused with write_package lists the "Manage Actions access" hint', async () => {
     const error = new RegistryError({
       registry: 'ghcr.io',
       repository: 'acme/apps/web',
@@ -123,7 +123,7 @@ describe('the GHCR write_package refusal keeps its fix in the push summary', () 
       status: 403,
       errors: [{ code: 'DENIED', message: 'permission_denied: write_package' }],
     });
-    const summary = publishSummary('push-artifact', [], [{ component: 'web', path: 'components/web', error }]);
+    const summary = await publishSummary('push-artifact', [], [{ component: 'web', path: 'components/web', error }]);
     expect(summary).toMatch(/\*\*web\*\*: upload blob on ghcr\.io\/acme\/apps\/web failed \(HTTP 403\)[^\n]*\n\s+- hint: [^\n]*Manage Actions access[^\n]*packages: write/);
   });
 });

@@ -10,6 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '@d2/sandbox/paths';
+import { closureText, staticClosure as closure } from '../support/bundle-closure.js';
 import { runCli, type Io } from '../../packages/cli/src/cli.js';
 import { commands } from '../../packages/cli/src/commands/index.js';
 
@@ -22,13 +23,7 @@ const SANDBOX_MARKERS = ['@octokit/openapi/generated/api.github.com.json', 'dock
 
 /** Files (relative to dist) a module loads before it runs: itself and its static imports, transitively. */
 function staticClosure(file: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(file)) return seen;
-  seen.add(file);
-  const text = readFileSync(join(dist, file), 'utf8');
-  for (const m of text.matchAll(/(?:^|[;}\n])\s*(?:import|export)\s*(?:[^"'()]*?from\s*)?["'](\.{1,2}\/[^"']+\.mjs)["']/g)) {
-    staticClosure(relative(dist, join(dist, dirname(file), m[1])), seen);
-  }
-  return seen;
+  return closure(dist, file, seen);
 }
 
 /**
@@ -44,7 +39,7 @@ function dynamicChunk(file: string, name: string): string {
 }
 
 function markersIn(files: Set<string>): string[] {
-  const text = [...files].map((f) => readFileSync(join(dist, f), 'utf8')).join('\n');
+  const text = closureText(dist, files);
   return SANDBOX_MARKERS.filter((m) => text.includes(m));
 }
 

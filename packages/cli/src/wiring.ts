@@ -314,7 +314,7 @@ export const SUMMARY_HELP = `  --summary FILE              write the job summary
  */
 export async function writeSummary(ctx: CommandContext, title: string, results: PublishResult[], failures: { component?: string; path: string; error: Error }[]): Promise<void> {
   const file = str(ctx, 'summary');
-  if (file) await writeFile(file, publishSummary(title, results, failures));
+  if (file) await writeFile(file, await publishSummary(title, results, failures));
   const signed = results.find((r) => r.signature)?.signature;
-  if (signed && (file || ctx.env.GITLAB_CI === 'true')) ctx.log(`\n${verifySection(signed)}\n`);
+  if (signed && (file || ctx.env.GITLAB_CI === 'true')) ctx.log(`\n${await verifySection(signed)}\n`);
 }

@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
+import type { Logger } from '../oci/index.js';
 import { redactUrls as r } from '../util/index.js';
 
 /** Line breaks as the runner reads them (.NET `StreamReader.ReadLine`: LF, CR, CRLF). */
@@ -78,4 +79,11 @@ export const actionLog: ActionLog = {
   endGroup: () => core.endGroup(),
   group: (title, fn) => core.group(oneLine(r(title)), fn),
   setFailed: (m) => core.setFailed(r(m)),
+};
+
+/** The core library's Logger (registry client, publish, forges) writing to the runner log through {@link actionLog}. */
+export const actionsLogger: Logger = {
+  debug: (m) => actionLog.debug(m),
+  info: (m) => actionLog.info(m),
+  warn: (m) => actionLog.warning(m),
 };

@@ -25,7 +25,7 @@ import {
 import type { SignResult } from '../sign/index.js';
 import type { TimeBudget } from '../util/index.js';
 import { timeoutInput, type Inputs } from './inputs.js';
-import { actionLog } from './log.js';
+import { actionsLogger } from './log.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -38,12 +38,6 @@ export interface CommonPublishInputs {
   /** The `timeout` input: the time limit of the whole run (every registry request and retry). */
   budget: TimeBudget;
 }
-
-export const actionsLogger: Logger = {
-  debug: (m) => actionLog.debug(m),
-  info: (m) => actionLog.info(m),
-  warn: (m) => actionLog.warning(m),
-};
 
 export function readCommonInputs(inputs: Inputs, env: Env = process.env): CommonPublishInputs {
   const budget = timeoutInput(inputs);

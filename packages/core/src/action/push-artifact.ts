@@ -103,6 +103,6 @@ export async function writePushArtifactOutputs(targets: readonly PublishTarget[]
   const moved = results.filter((r) => r.pushed);
   const notified = moved.length > 0 ? await notifyAfterTagsMoved(config.receivers, { artifacts: moved.map((r) => ({ repository: r.repository, digest: r.digest, tags: r.tags })) }, config.common.budget) : [];
   if (moved.length === 0) core.setOutput('notified', '[]');
-  await core.summary.addRaw(publishSummary('push-artifact', results, failures) + (notified.length ? `${notified.join('\n')}\n` : '')).write();
+  await core.summary.addRaw((await publishSummary('push-artifact', results, failures)) + (notified.length ? `${notified.join('\n')}\n` : '')).write();
   if (failures.length) throw publishFailedError(failures, targets.length);
 }

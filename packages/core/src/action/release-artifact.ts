@@ -76,7 +76,7 @@ export async function writeReleaseArtifactOutputs(target: PublishTarget, result:
   setSignatureOutputs(result.signature);
   core.setOutput('attestations', attestationsOutput([result]));
   const notified = await notifyAfterTagsMoved(config.receivers, { artifacts: [{ repository: target.repository, digest: result.digest, tags: result.tags }] }, config.common.budget);
-  const summary = publishSummary(`release-artifact ${release.tag}`, [result], [], { sections: [promotionLine(config.plan, policy, target.repository, result), ...(notified.length ? [notified.join('\n').trim()] : [])] });
+  const summary = await publishSummary(`release-artifact ${release.tag}`, [result], [], { sections: [promotionLine(config.plan, policy, target.repository, result), ...(notified.length ? [notified.join('\n').trim()] : [])] });
   await core.summary.addRaw(summary).write();
 }
 

@@ -7,9 +7,7 @@
 import { X509Certificate } from '@sigstore/core';
 import { RE2JS } from 're2js';
 import { D2Error } from '../errors.js';
-
-/** The OIDC issuer of GitHub Actions tokens on github.com (GHEC adds `/<enterprise>`). */
-export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+import { GITHUB_ACTIONS_ISSUER } from './issuers.js';
 
 export const OID_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';
 export const OID_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';

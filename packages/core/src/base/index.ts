@@ -11,6 +11,7 @@ export * from './flux-verify.js';
 export * from './goregexp.js';
 export * from './gostrings.js';
 export * from './identity.js';
+export * from './issuers.js';
 export type * from './logger.js';
 export * from './media-types.js';
 export type * from './oci.js';

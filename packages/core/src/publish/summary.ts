@@ -4,11 +4,17 @@
  * they are escaped (util/markdown.ts) so they cannot add HTML or break the table.
  */
 import { cosignVerifyAttestationLine } from '../attest/index.js';
-import { exactRegExp, fluxVerifyBlock, generalisedIdentityRegExp } from '../base/index.js';
 import type { SignResult } from '../sign/index.js';
 import { mdCode, mdFence, mdText } from '../util/index.js';
 import { errorHint } from './publish.js';
 import type { PublishResult } from './types.js';
+
+/**
+ * The Flux verify block and the identity regexes (re2js, yaml) come with the signing code, imported when a summary has
+ * a signature or an attestation to show, which the signing code made: a run that signs nothing never loads them
+ * (docs/architecture.md "Action start-up").
+ */
+const verifyBlocks = () => import('../sign/index.js');
 
 export interface SummaryOptions {
   /** Markdown sections (already escaped) placed after the table and the failures, before the Flux verification. */
@@ -19,12 +25,12 @@ function kib(n: number): string {
   return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
-export function publishSummary(
+export async function publishSummary(
   title: string,
   results: PublishResult[],
   failures: { component?: string; path: string; error: Error }[],
   options: SummaryOptions = {},
-): string {
+): Promise<string> {
   const cell = (s: string) => mdCode(s, { inTable: true });
   const rows = results.map((r) =>
     `| ${mdText(r.component ?? r.path)} | ${cell(r.repository)} | ${cell(`${r.digest.slice(0, 19)}…`)} | ${r.tags.map(cell).join(' ')} | ${r.pushed ? 'pushed' : 'unchanged'} | ${kib(r.size)} | ${r.signature ? `${cell(r.signature.signature)} (Rekor ${r.signature.rekorLogIndex})` : r.alreadySigned ? 'already signed' : '—'} |`,
@@ -41,14 +47,15 @@ export function publishSummary(
       }),
     );
   }
-  if (results.some((r) => r.attestations?.length)) parts.push('', attestationsSection(results));
+  if (results.some((r) => r.attestations?.length)) parts.push('', await attestationsSection(results));
   for (const section of options.sections ?? []) parts.push('', section);
   const signed = results.find((r) => r.signature)?.signature;
-  if (signed) parts.push('', verifySection(signed));
+  if (signed) parts.push('', await verifySection(signed));
   return parts.join('\n') + '\n';
 }
 
-export function verifySection(signed: SignResult, subjectRegExp?: string): string {
+export async function verifySection(signed: SignResult, subjectRegExp?: string): Promise<string> {
+  const { fluxVerifyBlock, generalisedIdentityRegExp } = await verifyBlocks();
   return [
     '### Flux verification',
     '',
@@ -62,7 +69,8 @@ export function verifySection(signed: SignResult, subjectRegExp?: string): strin
  * The attestations of each artifact (type, referrer digest, Rekor log index, new or already attached) and a ready
  * `cosign verify-attestation` command per type, with the identity regex of the Flux block.
  */
-export function attestationsSection(results: PublishResult[]): string {
+export async function attestationsSection(results: PublishResult[]): Promise<string> {
+  const { exactRegExp, generalisedIdentityRegExp } = await verifyBlocks();
   const cell = (s: string) => mdCode(s, { inTable: true });
   const rows: string[] = [];
   const commands: string[] = [];

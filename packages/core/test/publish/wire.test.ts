@@ -117,8 +117,8 @@ describe('publishSummary', () => {
     signature,
   } as unknown as PublishResult;
 
-  it("places the caller's sections after the table and before the Flux verification", () => {
-    const md = publishSummary('release-artifact web/v1', [result], [], { sections: ['**Promotion** of x'] });
+  it("places the caller's sections after the table and before the Flux verification", async () => {
+    const md = await publishSummary('release-artifact web/v1', [result], [], { sections: ['**Promotion** of x'] });
     const table = md.indexOf('| web |');
     const section = md.indexOf('**Promotion** of x');
     const verify = md.indexOf('### Flux verification');
@@ -128,8 +128,8 @@ describe('publishSummary', () => {
     expect(md.match(/### Flux verification/g)).toHaveLength(1);
   });
 
-  it('without sections renders the table and the verification only', () => {
-    const md = publishSummary('push-artifact', [result], []);
+  it('without sections renders the table and the verification only', async () => {
+    const md = await publishSummary('push-artifact', [result], []);
     expect(md).toContain('### Flux verification');
     expect(md).not.toContain('Promotion');
   });

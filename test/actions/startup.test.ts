@@ -1,0 +1,48 @@
+/**
+ * What each committed action bundle (actions/<name>/dist: index.cjs → index.mjs + chunks) loads before its first input
+ * is read, from the chunks' static imports (docs/architecture.md "Action start-up"). Heavy code a run reaches only
+ * later (the signing half, the Flux verify block's re2js and yaml, image automation) must stay behind an import(), and
+ * Node's built-in modules must be required, not imported as ESM (an ESM import of `node:http` loads Node's own undici).
+ * Each library is recognised by a message only it has; every marker is checked to be somewhere in the bundle, so a
+ * renamed message cannot make this pass by accident. `pnpm check-dist` keeps the bundles equal to the sources.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '@d2/sandbox/paths';
+import { closureText, staticClosure } from '../support/bundle-closure.js';
+
+const MARKERS = {
+  re2js: 'invalid nested repetition operator',
+  yaml: 'Implicit map keys need to be followed by map values',
+  '@sigstore/sign': 'Received multiple entries in Rekor response',
+} as const;
+type Library = keyof typeof MARKERS;
+
+/** What must not be loaded at start, per action. e2e-update checks its templates (re2js) and its policies (yaml) as inputs. */
+const NOT_AT_START: Record<string, Library[]> = {
+  'push-artifact': ['re2js', 'yaml', '@sigstore/sign'],
+  'release-artifact': ['re2js', 'yaml', '@sigstore/sign'],
+  'image-updates-pr': ['re2js', 'yaml', '@sigstore/sign'],
+  'e2e-update': ['@sigstore/sign'],
+};
+
+const root = repoRoot();
+
+describe('action start-up: what each bundle loads before reading its inputs', () => {
+  for (const [action, libraries] of Object.entries(NOT_AT_START)) {
+    it(`${action}: no ${libraries.join(', ')} at start, built-in modules through require()`, () => {
+      const dist = join(root, 'actions', action, 'dist');
+      const start = staticClosure(dist, 'index.mjs');
+      const startText = closureText(dist, start);
+      const all = closureText(dist, readdirSync(dist).filter((f) => f.endsWith('.mjs')));
+      for (const lib of libraries) {
+        if (action !== 'image-updates-pr') expect(all, `${lib} is in the ${action} bundle`).toContain(MARKERS[lib]);
+        expect(startText.includes(MARKERS[lib]), `${lib} loaded at start by ${action}`).toBe(false);
+      }
+      // Every chunk's banner imports node:module (createRequire); any other built-in is required where it is used.
+      const esmBuiltins = [...startText.matchAll(/\bfrom\s*["'](node:[a-z_/]+)["']/g)].map((m) => m[1]).filter((m) => m !== 'node:module');
+      expect(esmBuiltins).toEqual([]);
+    });
+  }
+});
