@@ -19,8 +19,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinModules } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { barrelImports } from './build-barrels.mjs';
+
+const requireHere = createRequire(import.meta.url);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -122,7 +124,7 @@ async function bundle(entry, dist) {
     define: {},
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: [builtinsViaRequire, corePure, undici.plugin, barrelImports(root)],
+    plugins: [builtinsOnFirstUse, corePure, undici.plugin, barrelImports(root)],
     metafile: true,
   });
   writeFileSync(join(dist, 'index.cjs'), ACTION_LAUNCHER);
@@ -165,23 +167,64 @@ const corePure = {
 };
 
 /**
- * Node's built-in modules reach the ESM bundles through `require()`, never through an ESM `import`. Importing a builtin
- * as ESM makes Node read every export of it to build the module namespace, and some exports are lazy getters: reading
- * `node:http`'s (WebSocket, EventSource …) loads and compiles Node's own copy of undici, about 20 ms at every start,
- * for nothing the bundle uses (docs/architecture.md "Action start-up"). Through require() each export is read only
- * when the code uses it.
+ * Node's built-in modules reach the ESM bundles through `require()`, and only when the code first uses them
+ * (docs/architecture.md "Action start-up"):
+ * - never as an ESM `import`, which makes Node read every export to build the namespace; `node:http`'s exports include
+ *   lazy getters (WebSocket, EventSource …) that load and compile Node's own copy of undici, about 20 ms of every start;
+ * - the built-ins of LAZY_BUILTINS, which a bare `node -e 0` has not loaded (tls alone costs about 20 ms of CPU,
+ *   OpenSSL's set-up), are required on the first read of one of their exports: the module object the code sees
+ *   forwards each export (read and write) to the real module, loaded then (modules that are themselves functions,
+ *   assert and stream, are required directly). A run that stops at an input check does not
+ *   pay for the HTTP, TLS or compression stack it would have used next. Their export names come from this Node (the
+ *   newest the bundles run on) and sit once in the bundle, in the module `d2-lazy-builtins`.
+ * The wrapper of a built-in is written per importing file, so that it lands in its importer's chunk (a wrapper shared
+ * by files of different chunks would be a tiny chunk of its own, and every chunk file costs a read and a compile).
+ * `import()` of a built-in stays as esbuild writes it.
  */
-const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
-const builtinsViaRequire = {
-  name: 'd2-builtins-via-require',
+const LAZY_BUILTINS = ['child_process', 'crypto', 'dgram', 'diagnostics_channel', 'dns', 'dns/promises', 'fs/promises', 'http', 'http2', 'https', 'net', 'os', 'perf_hooks', 'readline', 'stream/promises', 'stream/web', 'string_decoder', 'tls', 'util/types', 'worker_threads', 'zlib'];
+const builtinsOnFirstUse = {
+  name: 'd2-builtins-on-first-use',
   setup(b) {
-    b.onResolve({ filter: /^[a-z_/:]+$/ }, (a) => {
-      if (a.kind !== 'import-statement' && a.kind !== 'dynamic-import') return undefined;
+    b.onResolve({ filter: /^d2-lazy-builtins$/ }, () => ({ path: 'd2-lazy-builtins', namespace: 'd2-builtin' }));
+    b.onResolve({ filter: /^(node:)?[a-z_][a-z0-9_/]*$/ }, (a) => {
+      if (!isBuiltin(a.path) || a.kind === 'dynamic-import') return undefined;
       const name = a.path.replace(/^node:/, '');
-      if (!BUILTINS.has(name) && !(a.path.startsWith('node:') && builtinModules.includes(a.path))) return undefined;
-      return { path: name, namespace: 'd2-builtin' };
+      if (a.namespace === 'd2-builtin') return { path: `node:${name}`, external: true };
+      // The path ends in .cjs: esbuild reads the wrapper as CommonJS whatever its importer's extension (.mjs …).
+      return { path: `${a.importer}|${name}.cjs`, namespace: 'd2-builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'd2-builtin' }, (a) => ({ loader: 'js', contents: `module.exports = require(${JSON.stringify(`node:${a.path}`)});` }));
+    b.onLoad({ filter: /.*/, namespace: 'd2-builtin' }, (a) => {
+      if (a.path === 'd2-lazy-builtins') {
+        // One module for every wrapper: the export names of each lazily required built-in, and the forwarding object.
+        const table = Object.fromEntries(
+          LAZY_BUILTINS.map((n) => {
+            const m = requireHere(`node:${n}`);
+            // A module that is itself a function (assert, stream: called, or extended by a class) cannot be forwarded.
+            if (typeof m !== 'object') throw new Error(`LAZY_BUILTINS: node:${n} is a ${typeof m}, not an object of exports`);
+            return [n, Object.getOwnPropertyNames(m)];
+          }),
+        );
+        return {
+          loader: 'js',
+          contents: [
+            `const names = ${JSON.stringify(table)};`,
+            'const loaders = {',
+            ...LAZY_BUILTINS.map((n) => `  ${JSON.stringify(n)}: () => require(${JSON.stringify(`node:${n}`)}),`),
+            '};',
+            'exports.lazy = (name) => {',
+            '  let m;',
+            '  const load = () => (m ??= loaders[name]());',
+            '  const o = {};',
+            '  for (const k of names[name]) Object.defineProperty(o, k, { get: () => load()[k], set: (v) => { load()[k] = v; }, enumerable: true, configurable: true });',
+            '  return o;',
+            '};',
+          ].join('\n'),
+        };
+      }
+      const name = /\|([^|]+)\.cjs$/.exec(a.path)[1];
+      if (!LAZY_BUILTINS.includes(name)) return { loader: 'js', contents: `module.exports = require(${JSON.stringify(`node:${name}`)});` };
+      return { loader: 'js', contents: `module.exports = require('d2-lazy-builtins').lazy(${JSON.stringify(name)});` };
+    });
   },
 };
 
@@ -264,7 +307,7 @@ async function bundleCli(entry, dist, flavor = 'dev') {
     chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: flavor === 'dev' ? [builtinsViaRequire, corePure, barrelImports(root)] : [builtinsViaRequire, corePure, withoutDemo, barrelImports(root)],
+    plugins: flavor === 'dev' ? [builtinsOnFirstUse, corePure, barrelImports(root)] : [builtinsOnFirstUse, corePure, withoutDemo, barrelImports(root)],
     define: buildInfo(flavor),
     metafile: true,
     write: false,

@@ -101,49 +101,61 @@ function targetPort(url: URL): number {
   return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 }
 
-/** An https agent whose sockets are TLS sessions inside a CONNECT tunnel through `route` to `target`. */
-class TunnelAgent extends HttpsAgent {
-  constructor(private readonly route: ProxyRoute, private readonly target: URL) {
-    super(AGENT_OPTIONS);
-  }
+/**
+ * An https agent whose sockets are TLS sessions inside a CONNECT tunnel through `route` to `target`. The class is
+ * defined on first use: extending `https.Agent` when the module loads would load Node's TLS stack at every start, a
+ * run that fails an input check included (docs/architecture.md "Action start-up").
+ */
+let tunnelAgentClass: ReturnType<typeof defineTunnelAgent> | undefined;
+function tunnelAgent(route: ProxyRoute, target: URL): HttpAgent {
+  tunnelAgentClass ??= defineTunnelAgent();
+  return new tunnelAgentClass(route, target);
+}
 
-  override createConnection(options: ConnectionOptions, callback?: (err: Error | null, stream: Duplex) => void): undefined {
-    const cb = callback ?? (() => undefined);
-    const timeoutMs = options.timeout ?? 60_000; // the request's inactivity timeout (Transport.send passes it)
-    const authority = `${this.target.hostname}:${targetPort(this.target)}`; // hostname keeps IPv6 brackets
-    const headers: Record<string, string> = { host: authority };
-    if (this.route.authorization) headers['proxy-authorization'] = this.route.authorization;
-    const proxy = this.route.url;
-    const connectReq = (proxy.protocol === 'https:' ? httpsRequest : httpRequest)({
-      host: proxy.hostname.replace(/^\[|\]$/g, ''),
-      port: targetPort(proxy),
-      method: 'CONNECT',
-      path: authority,
-      headers,
-      agent: false,
-    });
-    let done = false;
-    const finish = (err: Error | null, socket?: Duplex) => {
-      if (done) return;
-      done = true;
-      if (err) cb(err, undefined as unknown as Duplex);
-      else if (socket) cb(null, socket);
-    };
-    connectReq.setTimeout(timeoutMs, () => connectReq.destroy(new NetworkError(`no answer from proxy ${this.route.display} to CONNECT ${authority} for ${timeoutMs} ms`, 'ETIMEDOUT')));
-    connectReq.on('connect', (res: IncomingMessage, socket, head: Buffer) => {
-      connectReq.setTimeout(0);
-      const code = res.statusCode ?? 0;
-      if (code < 200 || code >= 300) {
-        socket.destroy();
-        finish(new ProxyError(`proxy ${this.route.display} answered ${res.statusCode ?? 0} ${res.statusMessage ?? ''} to CONNECT ${authority}`.trim(), this.route.display, res.statusCode));
-        return;
-      }
-      if (head.length) socket.unshift(head);
-      finish(null, tlsConnect({ ...options, socket }));
-    });
-    connectReq.on('error', (e) => finish(proxyNetworkError(e, this.route)));
-    connectReq.end();
-    return undefined;
+function defineTunnelAgent() {
+  return class TunnelAgent extends HttpsAgent {
+    constructor(private readonly route: ProxyRoute, private readonly target: URL) {
+      super(AGENT_OPTIONS);
+    }
+
+    override createConnection(options: ConnectionOptions, callback?: (err: Error | null, stream: Duplex) => void): undefined {
+      const cb = callback ?? (() => undefined);
+      const timeoutMs = options.timeout ?? 60_000; // the request's inactivity timeout (Transport.send passes it)
+      const authority = `${this.target.hostname}:${targetPort(this.target)}`; // hostname keeps IPv6 brackets
+      const headers: Record<string, string> = { host: authority };
+      if (this.route.authorization) headers['proxy-authorization'] = this.route.authorization;
+      const proxy = this.route.url;
+      const connectReq = (proxy.protocol === 'https:' ? httpsRequest : httpRequest)({
+        host: proxy.hostname.replace(/^\[|\]$/g, ''),
+        port: targetPort(proxy),
+        method: 'CONNECT',
+        path: authority,
+        headers,
+        agent: false,
+      });
+      let done = false;
+      const finish = (err: Error | null, socket?: Duplex) => {
+        if (done) return;
+        done = true;
+        if (err) cb(err, undefined as unknown as Duplex);
+        else if (socket) cb(null, socket);
+      };
+      connectReq.setTimeout(timeoutMs, () => connectReq.destroy(new NetworkError(`no answer from proxy ${this.route.display} to CONNECT ${authority} for ${timeoutMs} ms`, 'ETIMEDOUT')));
+      connectReq.on('connect', (res: IncomingMessage, socket, head: Buffer) => {
+        connectReq.setTimeout(0);
+        const code = res.statusCode ?? 0;
+        if (code < 200 || code >= 300) {
+          socket.destroy();
+          finish(new ProxyError(`proxy ${this.route.display} answered ${res.statusCode ?? 0} ${res.statusMessage ?? ''} to CONNECT ${authority}`.trim(), this.route.display, res.statusCode));
+          return;
+        }
+        if (head.length) socket.unshift(head);
+        finish(null, tlsConnect({ ...options, socket }));
+      });
+      connectReq.on('error', (e) => finish(proxyNetworkError(e, this.route)));
+      connectReq.end();
+      return undefined;
+    }
   }
 }
 
@@ -156,7 +168,8 @@ function proxyNetworkError(err: unknown, route: ProxyRoute): Error {
 
 export class Transport {
   private readonly http = new HttpAgent(AGENT_OPTIONS);
-  private readonly https = new HttpsAgent(AGENT_OPTIONS);
+  /** Created by the first https request (an https agent loads Node's TLS stack). */
+  private httpsAgent: HttpsAgent | undefined;
   /** Keep-alive agents per (proxy, target origin). */
   private readonly proxied = new Map<string, HttpAgent>();
 
@@ -164,7 +177,7 @@ export class Transport {
 
   close(): void {
     this.http.destroy();
-    this.https.destroy();
+    this.httpsAgent?.destroy();
     for (const a of this.proxied.values()) a.destroy();
     this.proxied.clear();
   }
@@ -178,7 +191,7 @@ export class Transport {
     const key = `${route.display}|${route.authorization ?? ''}|${target.origin}`;
     let agent = this.proxied.get(key);
     if (!agent) {
-      if (target.protocol === 'https:') agent = new TunnelAgent(route, target);
+      if (target.protocol === 'https:') agent = tunnelAgent(route, target);
       else agent = route.url.protocol === 'https:' ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS);
       this.proxied.set(key, agent);
     }
@@ -275,7 +288,7 @@ export class Transport {
         res.on('error', fail);
       };
       let request: ReturnType<typeof httpRequest>;
-      if (!route) request = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http }, onResponse);
+      if (!route) request = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? (this.httpsAgent ??= new HttpsAgent(AGENT_OPTIONS)) : this.http }, onResponse);
       else if (isHttps) request = httpsRequest(req.url, { method: req.method, headers, agent: this.agentFor(route, req.url), timeout: req.timeoutMs }, onResponse);
       else {
         // Absolute-form request to the proxy (RFC 9112, section 3.2.2); Host stays the registry's.

@@ -1,2 +1,0 @@
-import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);
-import{a as e,c as r}from"./chunk-BAKELXPE.mjs";var p=r((s,i)=>{i.exports=e("node:events")});var q=r((t,o)=>{o.exports=e("node:assert")});export{p as a,q as b};
