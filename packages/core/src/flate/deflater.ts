@@ -131,7 +131,7 @@ export class GoDeflater {
       this.hashOffset = 1;
       this.chainHead -= delta;
       const mem = this.mem;
-      for (let i = Mem.HEAD; i < Mem.PREV + K.WINDOW; i++) mem[i] = mem[i] > delta ? mem[i] - delta : 0;
+      for (let i = Mem.HEAD; i < Mem.PREV2 + K.WINDOW; i++) mem[i] = mem[i] > delta ? mem[i] - delta : 0;
     }
   }
 
@@ -175,8 +175,10 @@ export class GoDeflater {
     const hashOffset = this.hashOffset;
     let index = this.index;
     let ntokens = this.ntokens;
-    let byteAvailable = this.byteAvailable;
+    let byteAvailable = this.byteAvailable === true;
     let chainHead = this.chainHead;
+    /** The link of chainHead's position (what was stored in PREV2 for the position just inserted). */
+    let chainNext = 0;
     let curLength = this.matchLength;
     let curDistance = this.matchDistance;
     let full = false;
@@ -208,7 +210,11 @@ export class GoDeflater {
           mem[Mem.PREV + (index & K.WINDOW_MASK)] = chainHead;
           mem[Mem.HEAD + h] = index + hashOffset;
           const candidate = chainHead - hashOffset;
-          if (candidate >= 0 && candidate >= index - K.WINDOW) break;
+          if (candidate >= 0 && candidate >= index - K.WINDOW) {
+            chainNext = mem[Mem.PREV + (candidate & K.WINDOW_MASK)];
+            mem[Mem.PREV2 + (index & K.WINDOW_MASK)] = chainNext;
+            break;
+          }
           mem[Mem.TOKENS + ntokens++] = b;
           mem[Mem.LIT_FREQ + b]++;
           if (ntokens === K.MAX_BLOCK_TOKENS || index + 1 >= runEnd) break;
@@ -230,12 +236,15 @@ export class GoDeflater {
         inserted = true;
       }
       if (inserted) inserted = false;
-      else if (index < maxInsert) {
+      else if (index >= maxInsert) chainNext = mem[Mem.PREV + ((chainHead - hashOffset) & K.WINDOW_MASK)];
+      else {
         word = wordPos === index - 1 ? (word << 8) | win[index + 3] : (win[index] << 24) | (win[index + 1] << 16) | (win[index + 2] << 8) | win[index + 3];
         wordPos = index;
         const h = Math.imul(word, K.HASH_MUL) >>> K.HASH_SHIFT;
         chainHead = mem[Mem.HEAD + h];
         mem[Mem.PREV + (index & K.WINDOW_MASK)] = chainHead;
+        chainNext = mem[Mem.PREV + ((chainHead - hashOffset) & K.WINDOW_MASK)];
+        mem[Mem.PREV2 + (index & K.WINDOW_MASK)] = chainNext;
         mem[Mem.HEAD + h] = index + hashOffset;
         hIndex = h;
       }
@@ -254,6 +263,9 @@ export class GoDeflater {
         let bestDist = 0;
         let endByte = win[index + best];
         let pos = candidate;
+        // The link of pos, known one step ahead: PREV2 gives the link of the next entry, so the walk chases two
+        // independent chains of loads instead of one (invariant in memory.ts, PREV2).
+        let next = chainNext - hashOffset;
         for (let tries = Chain.TRIES; tries > 0; tries--) {
           if (win[pos + best] === endByte) {
             let n = 0;
@@ -276,9 +288,10 @@ export class GoDeflater {
               endByte = win[index + n];
             }
           }
-          if (pos === minPos) break;
-          pos = mem[Mem.PREV + (pos & K.WINDOW_MASK)] - hashOffset;
-          if (pos < lowest) break;
+          if (pos === minPos || next < lowest) break;
+          const after = mem[Mem.PREV2 + (pos & K.WINDOW_MASK)] - hashOffset;
+          pos = next;
+          next = after;
         }
         if (bestDist !== 0) {
           curLength = best;
@@ -299,7 +312,12 @@ export class GoDeflater {
           // with the same four bytes, so they share index's hash and each links to the position before it.
           const last = next - 4 < end - 1 ? next - 4 : end - 1;
           if (last >= p) {
-            for (let q = p; q <= last; q++) mem[Mem.PREV + (q & K.WINDOW_MASK)] = q - 1 + hashOffset;
+            mem[Mem.PREV + (p & K.WINDOW_MASK)] = index + hashOffset;
+            mem[Mem.PREV2 + (p & K.WINDOW_MASK)] = mem[Mem.PREV + (index & K.WINDOW_MASK)];
+            for (let q = p + 1; q <= last; q++) {
+              mem[Mem.PREV + (q & K.WINDOW_MASK)] = q - 1 + hashOffset;
+              mem[Mem.PREV2 + (q & K.WINDOW_MASK)] = q - 2 + hashOffset;
+            }
             mem[Mem.HEAD + hIndex] = last + hashOffset;
             p = last + 1;
           }
@@ -312,7 +330,9 @@ export class GoDeflater {
           for (; p < end; p++) {
             word = (word << 8) | win[p + 3];
             const h = Math.imul(word, K.HASH_MUL) >>> K.HASH_SHIFT;
-            mem[Mem.PREV + (p & K.WINDOW_MASK)] = mem[Mem.HEAD + h];
+            const head = mem[Mem.HEAD + h];
+            mem[Mem.PREV + (p & K.WINDOW_MASK)] = head;
+            mem[Mem.PREV2 + (p & K.WINDOW_MASK)] = mem[Mem.PREV + ((head - hashOffset) & K.WINDOW_MASK)];
             mem[Mem.HEAD + h] = p + hashOffset;
           }
           wordPos = end - 1;

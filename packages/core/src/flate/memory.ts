@@ -13,8 +13,15 @@ export const enum Mem {
   HEAD = WINDOW_BYTES >> 2,
   /** Chain links: prev[p & 32767] = the previous head of p's hash when p was inserted (same encoding as HEAD). */
   PREV = HEAD + (1 << 17),
+  /**
+   * Second links: prev2[p & 32767] = prev[q & 32767] as it was when p was inserted, q being p's link (same
+   * encoding). While q is in the window its slot is not reused, so this is the link of the next chain entry, and a
+   * chain walk can load two entries ahead (docs/flate.md, "Performance"). Written only when q is in the window at
+   * insertion; otherwise the slot is stale and never read, since a walk stops at a link below the window first.
+   */
+  PREV2 = PREV + (1 << 15),
   /** Tokens of the current block: a literal byte, or (length << 16) | distance. */
-  TOKENS = PREV + (1 << 15),
+  TOKENS = PREV2 + (1 << 15),
   /** Symbol frequencies of the current block, counted as tokens are made: 286 literal/length, then 30 distance. */
   LIT_FREQ = TOKENS + (1 << 14) + 4,
   DIST_FREQ = LIT_FREQ + 288,
