@@ -192,15 +192,17 @@ export class GoDeflater {
 
     while (index < limit) {
       if (curLength < K.MIN_MATCH && byteAvailable && index < maxInsert && index + 1 < limit) {
-        // Literal run: no match is pending, so each position whose chain is empty (no candidate in the window)
-        // just emits the previous byte. This loop handles such positions with little live state; it stops at the
-        // first position that has a candidate (already inserted; the search below runs for it) or at the limits.
+        // Literal run: no match is pending, so each position whose search cannot find a match just emits the
+        // previous byte: its chain is empty (no candidate in the window), or holds one candidate whose fourth byte
+        // differs. This loop handles such positions with little live state; it stops at the first position that
+        // needs the search (already inserted; the search below runs for it) or at the limits.
         const runEnd = limit < maxInsert ? limit : maxInsert;
         if (wordPos !== index - 1) {
           const q = index - 1;
           word = (win[q] << 24) | (win[q + 1] << 16) | (win[q + 2] << 8) | win[q + 3];
         }
         let h = 0;
+        let search = false;
         for (;;) {
           // The byte at index - 1 (this position's literal, if it gets one) is the top byte of the word before the roll.
           const b = word >>> 24;
@@ -213,7 +215,13 @@ export class GoDeflater {
           if (candidate >= 0 && candidate >= index - K.WINDOW) {
             chainNext = mem[Mem.PREV + (candidate & K.WINDOW_MASK)];
             mem[Mem.PREV2 + (index & K.WINDOW_MASK)] = chainNext;
-            break;
+            // The search below finds nothing when the chain has this one entry and its fourth byte differs (no
+            // match can then be longer than 3): the position is a literal, as without a candidate.
+            const next = chainNext - hashOffset;
+            if (win[candidate + 3] === (word & 0xff) || (next >= 0 && next >= index - K.WINDOW)) {
+              search = true;
+              break;
+            }
           }
           mem[Mem.TOKENS + ntokens++] = b;
           mem[Mem.LIT_FREQ + b]++;
@@ -222,8 +230,7 @@ export class GoDeflater {
         }
         wordPos = index;
         hIndex = h;
-        const candidate = chainHead - hashOffset;
-        if (!(candidate >= 0 && candidate >= index - K.WINDOW)) {
+        if (!search) {
           // Stopped on a literal: finish this position as the general loop would (curLength stays 3).
           index++;
           if (ntokens === K.MAX_BLOCK_TOKENS) {
