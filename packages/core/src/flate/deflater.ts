@@ -10,8 +10,8 @@
  *    262 bytes (min match 4 + max match 258) of lookahead" and "append input"; before appending, when the position
  *    reached 65536 - 262, the upper 32 KiB are moved down. Data that slid below the buffer start can no longer be
  *    referenced, and a pending block whose bytes slid out can no longer be sent stored.
- *  - Hash chains over 4-byte prefixes (multiplicative hash 0x1e35a7bd, 17 bits), positions stored with a running
- *    offset so sliding does not touch the tables.
+ *  - Hash chains over 4-byte prefixes (multiplicative hash 0x1e35a7bd, 17 bits): heads stored with a running
+ *    offset and links as distances back, so sliding does not touch the tables.
  *  - Lazy matching with level-6 parameters: lazy 16 (no search while the pending match is at least that long),
  *    nice 128, chain 128; a 4-byte match farther than 4096 is not taken; the "good" parameter never applies
  *    because the search always starts from length 3.
@@ -19,9 +19,10 @@
  *    final stored block.
  *
  * How it is made fast (docs/flate.md, "Performance"): all state the loop touches is in one ArrayBuffer (memory.ts);
- * the loop is free of calls; constants are const enums (inlined); hashes roll from one position to the next; symbol
- * frequencies are counted as tokens are made; and a run (a match at distance 1) links its positions without hashing
- * them, since they all start with the same four bytes.
+ * the loop is free of calls (but for filling a long run's links); constants are const enums (inlined); hashes roll
+ * from one position to the next; symbol frequencies are counted as tokens are made; a run (a match at distance 1)
+ * links its positions without hashing them, since they all start with the same four bytes; second links let the
+ * chain walk load two entries ahead; and the literal run also takes positions whose one candidate cannot match.
  */
 import { D2Error } from '../errors.js';
 import { BitWriter, type ByteSink } from './bitwriter.js';
@@ -47,6 +48,8 @@ const enum K {
   /** hashOffset is rebased before it could overflow. */
   MAX_HASH_OFFSET = 1 << 24,
   NO_BLOCK_START = 0x7fffffff,
+  /** Runs at least this long get their links with TypedArray fill rather than a loop. */
+  FILL_RUN = 32,
 }
 
 /** Level 6: chain entries examined per search (an enum of its own: it equals K.NICE). */
@@ -72,7 +75,7 @@ export class GoDeflater {
   private blockStart = 0;
   /** The byte before `index` has not been emitted yet (lazy matching). */
   private byteAvailable = false;
-  /** Positions in the hash tables are buffer position + hashOffset, so sliding does not touch the tables. */
+  /** Chain heads hold buffer position + hashOffset, so sliding does not touch them (links are relative). */
   private hashOffset = 1;
   /** Head of the chain found by the last insert (hashOffset included); carried over to positions not hashed. */
   private chainHead = -1;
@@ -126,12 +129,13 @@ export class GoDeflater {
     this.blockStart = this.blockStart >= K.WINDOW ? this.blockStart - K.WINDOW : K.NO_BLOCK_START;
     this.hashOffset += K.WINDOW;
     if (this.hashOffset > K.MAX_HASH_OFFSET) {
-      // Rebase stored positions; anything older than the buffer start becomes 0 ("none"). Not observable.
+      // Rebase the chain heads; anything older than the buffer start becomes 0 ("none"). Links are relative and
+      // stay. Not observable.
       const delta = this.hashOffset - 1;
       this.hashOffset = 1;
       this.chainHead -= delta;
       const mem = this.mem;
-      for (let i = Mem.HEAD; i < Mem.PREV + K.WINDOW; i++) mem[i] = mem[i] > delta ? mem[i] - delta : 0;
+      for (let i = Mem.HEAD; i < Mem.HEAD + K.HASH_SIZE; i++) mem[i] = mem[i] > delta ? mem[i] - delta : 0;
     }
   }
 
@@ -175,8 +179,10 @@ export class GoDeflater {
     const hashOffset = this.hashOffset;
     let index = this.index;
     let ntokens = this.ntokens;
-    let byteAvailable = this.byteAvailable;
+    let byteAvailable = this.byteAvailable === true;
     let chainHead = this.chainHead;
+    /** Buffer position of the link of chainHead's position (the second link of the position just inserted). */
+    let chainNext = 0;
     let curLength = this.matchLength;
     let curDistance = this.matchDistance;
     let full = false;
@@ -190,25 +196,36 @@ export class GoDeflater {
 
     while (index < limit) {
       if (curLength < K.MIN_MATCH && byteAvailable && index < maxInsert && index + 1 < limit) {
-        // Literal run: no match is pending, so each position whose chain is empty (no candidate in the window)
-        // just emits the previous byte. This loop handles such positions with little live state; it stops at the
-        // first position that has a candidate (already inserted; the search below runs for it) or at the limits.
+        // Literal run: no match is pending, so each position whose search cannot find a match just emits the
+        // previous byte: its chain is empty (no candidate in the window), or holds one candidate whose fourth byte
+        // differs. This loop handles such positions with little live state; it stops at the first position that
+        // needs the search (already inserted; the search below runs for it) or at the limits.
         const runEnd = limit < maxInsert ? limit : maxInsert;
         if (wordPos !== index - 1) {
           const q = index - 1;
           word = (win[q] << 24) | (win[q + 1] << 16) | (win[q + 2] << 8) | win[q + 3];
         }
         let h = 0;
+        let search = false;
         for (;;) {
           // The byte at index - 1 (this position's literal, if it gets one) is the top byte of the word before the roll.
           const b = word >>> 24;
           word = (word << 8) | win[index + 3];
           h = Math.imul(word, K.HASH_MUL) >>> K.HASH_SHIFT;
           chainHead = mem[Mem.HEAD + h];
-          mem[Mem.PREV + (index & K.WINDOW_MASK)] = chainHead;
           mem[Mem.HEAD + h] = index + hashOffset;
           const candidate = chainHead - hashOffset;
-          if (candidate >= 0 && candidate >= index - K.WINDOW) break;
+          mem[Mem.PREV + (index & K.WINDOW_MASK)] = index - candidate;
+          if (candidate >= 0 && candidate >= index - K.WINDOW) {
+            chainNext = candidate - mem[Mem.PREV + (candidate & K.WINDOW_MASK)];
+            mem[Mem.PREV2 + (index & K.WINDOW_MASK)] = index - chainNext;
+            // The search below finds nothing when the chain has this one entry and its fourth byte differs (no
+            // match can then be longer than 3): the position is a literal, as without a candidate.
+            if (win[candidate + 3] === (word & 0xff) || (chainNext >= 0 && chainNext >= index - K.WINDOW)) {
+              search = true;
+              break;
+            }
+          }
           mem[Mem.TOKENS + ntokens++] = b;
           mem[Mem.LIT_FREQ + b]++;
           if (ntokens === K.MAX_BLOCK_TOKENS || index + 1 >= runEnd) break;
@@ -216,8 +233,7 @@ export class GoDeflater {
         }
         wordPos = index;
         hIndex = h;
-        const candidate = chainHead - hashOffset;
-        if (!(candidate >= 0 && candidate >= index - K.WINDOW)) {
+        if (!search) {
           // Stopped on a literal: finish this position as the general loop would (curLength stays 3).
           index++;
           if (ntokens === K.MAX_BLOCK_TOKENS) {
@@ -230,12 +246,18 @@ export class GoDeflater {
         inserted = true;
       }
       if (inserted) inserted = false;
-      else if (index < maxInsert) {
+      else if (index >= maxInsert) {
+        const c = chainHead - hashOffset;
+        chainNext = c - mem[Mem.PREV + (c & K.WINDOW_MASK)];
+      } else {
         word = wordPos === index - 1 ? (word << 8) | win[index + 3] : (win[index] << 24) | (win[index + 1] << 16) | (win[index + 2] << 8) | win[index + 3];
         wordPos = index;
         const h = Math.imul(word, K.HASH_MUL) >>> K.HASH_SHIFT;
         chainHead = mem[Mem.HEAD + h];
-        mem[Mem.PREV + (index & K.WINDOW_MASK)] = chainHead;
+        const c = chainHead - hashOffset;
+        mem[Mem.PREV + (index & K.WINDOW_MASK)] = index - c;
+        chainNext = c - mem[Mem.PREV + (c & K.WINDOW_MASK)];
+        mem[Mem.PREV2 + (index & K.WINDOW_MASK)] = index - chainNext;
         mem[Mem.HEAD + h] = index + hashOffset;
         hIndex = h;
       }
@@ -254,6 +276,9 @@ export class GoDeflater {
         let bestDist = 0;
         let endByte = win[index + best];
         let pos = candidate;
+        // The link of pos, known one step ahead: PREV2 gives the link of the next entry, so the walk chases two
+        // independent chains of loads instead of one (invariant in memory.ts, PREV2).
+        let next = chainNext;
         for (let tries = Chain.TRIES; tries > 0; tries--) {
           if (win[pos + best] === endByte) {
             let n = 0;
@@ -276,9 +301,10 @@ export class GoDeflater {
               endByte = win[index + n];
             }
           }
-          if (pos === minPos) break;
-          pos = mem[Mem.PREV + (pos & K.WINDOW_MASK)] - hashOffset;
-          if (pos < lowest) break;
+          if (pos === minPos || next < lowest) break;
+          const after = pos - mem[Mem.PREV2 + (pos & K.WINDOW_MASK)];
+          pos = next;
+          next = after;
         }
         if (bestDist !== 0) {
           curLength = best;
@@ -299,7 +325,26 @@ export class GoDeflater {
           // with the same four bytes, so they share index's hash and each links to the position before it.
           const last = next - 4 < end - 1 ? next - 4 : end - 1;
           if (last >= p) {
-            for (let q = p; q <= last; q++) mem[Mem.PREV + (q & K.WINDOW_MASK)] = q - 1 + hashOffset;
+            mem[Mem.PREV + (p & K.WINDOW_MASK)] = 1;
+            mem[Mem.PREV2 + (p & K.WINDOW_MASK)] = 1 + mem[Mem.PREV + (index & K.WINDOW_MASK)];
+            // Positions p+1 .. last: links 1 and 2 back. Long runs fill ranges of slots (at most one wrap of the
+            // ring); short ones, such as indentation, are cheaper as a loop than as calls.
+            const count = last - p;
+            if (count < K.FILL_RUN) {
+              for (let q = p + 1; q <= last; q++) {
+                mem[Mem.PREV + (q & K.WINDOW_MASK)] = 1;
+                mem[Mem.PREV2 + (q & K.WINDOW_MASK)] = 2;
+              }
+            } else {
+              const from = (p + 1) & K.WINDOW_MASK;
+              const first = from + count <= K.WINDOW ? count : K.WINDOW - from;
+              mem.fill(1, Mem.PREV + from, Mem.PREV + from + first);
+              mem.fill(2, Mem.PREV2 + from, Mem.PREV2 + from + first);
+              if (first < count) {
+                mem.fill(1, Mem.PREV, Mem.PREV + count - first);
+                mem.fill(2, Mem.PREV2, Mem.PREV2 + count - first);
+              }
+            }
             mem[Mem.HEAD + hIndex] = last + hashOffset;
             p = last + 1;
           }
@@ -312,7 +357,10 @@ export class GoDeflater {
           for (; p < end; p++) {
             word = (word << 8) | win[p + 3];
             const h = Math.imul(word, K.HASH_MUL) >>> K.HASH_SHIFT;
-            mem[Mem.PREV + (p & K.WINDOW_MASK)] = mem[Mem.HEAD + h];
+            const c = mem[Mem.HEAD + h] - hashOffset;
+            const d = p - c;
+            mem[Mem.PREV + (p & K.WINDOW_MASK)] = d;
+            mem[Mem.PREV2 + (p & K.WINDOW_MASK)] = d + mem[Mem.PREV + (c & K.WINDOW_MASK)];
             mem[Mem.HEAD + h] = p + hashOffset;
           }
           wordPos = end - 1;

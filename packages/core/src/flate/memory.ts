@@ -11,10 +11,21 @@ export const enum Mem {
   WINDOW_BYTES = 1 << 16,
   /** Chain heads, one per 17-bit hash: latest position with that hash + hashOffset (0 = none). */
   HEAD = WINDOW_BYTES >> 2,
-  /** Chain links: prev[p & 32767] = the previous head of p's hash when p was inserted (same encoding as HEAD). */
+  /**
+   * Chain links, as distances back: prev[p & 32767] = p - q, q being the previous head of p's hash when p was
+   * inserted (a negative or out-of-window q when there was none). Relative, so neither sliding nor rebasing touches
+   * them, and a run links its positions with constant values (1, and 2 in PREV2).
+   */
   PREV = HEAD + (1 << 17),
+  /**
+   * Second links: prev2[p & 32767] = p - (q's link), as it was when p was inserted, q being p's link. While q is in
+   * the window its slot is not reused, so this gives the link of the next chain entry, and a chain walk can load two
+   * entries ahead (docs/flate.md, "Performance"). Written only when q is in the window at insertion; otherwise the
+   * slot is stale and never read, since a walk stops at a link below the window first.
+   */
+  PREV2 = PREV + (1 << 15),
   /** Tokens of the current block: a literal byte, or (length << 16) | distance. */
-  TOKENS = PREV + (1 << 15),
+  TOKENS = PREV2 + (1 << 15),
   /** Symbol frequencies of the current block, counted as tokens are made: 286 literal/length, then 30 distance. */
   LIT_FREQ = TOKENS + (1 << 14) + 4,
   DIST_FREQ = LIT_FREQ + 288,
