@@ -42,6 +42,7 @@ function buildSingleBundle(): string {
   const script = `import { build } from 'esbuild';
 await build({ entryPoints: [${JSON.stringify(entry)}], outfile: ${JSON.stringify(outfile)}, bundle: true, platform: 'node', target: 'node20',
   format: 'cjs', minify: true, legalComments: 'none', logLevel: 'error', absWorkingDir: ${JSON.stringify(root)},
+  external: ['xmlbuilder2', 'libxmljs2'], // CycloneDX's optional XML peers, left out as scripts/build.mjs does
   define: { 'import.meta.url': '__d2_import_meta_url' },
   banner: { js: 'const __d2_import_meta_url = require("node:url").pathToFileURL(__filename).href;' } });`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
