@@ -12,8 +12,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** @param {string} root the repository root */
-export function barrelImports(root) {
+/**
+ * @param {string} root the repository root
+ * @param {{ include?: RegExp }} [options] `include`: more files to rewrite besides the sources of core, the CLI and the
+ *   actions (tests bundle entries of their own)
+ */
+export function barrelImports(root, options = {}) {
   const core = join(root, 'packages', 'core', 'src');
   let ts;
   /** file → { values: Map<name, { file, name }>, types: Set<name> } */
@@ -150,7 +154,7 @@ export function barrelImports(root) {
       ts = (await import('typescript')).default;
       const ours = new RegExp(`^${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(packages/(core|cli)/src|actions/[^/]+/src)/.*\\.ts$`);
       b.onLoad({ filter: /\.ts$/ }, (a) => {
-        if (!ours.test(a.path)) return undefined;
+        if (!ours.test(a.path) && !options.include?.test(a.path)) return undefined;
         const text = readFileSync(a.path, 'utf8');
         sourceCache.delete(a.path);
         return { contents: rewrite(a.path, text), loader: 'ts', resolveDir: dirname(a.path) };

@@ -1,0 +1,117 @@
+/**
+ * The two esbuild plugins that keep the bundles' start small (docs/architecture.md "Action start-up"), each run on a
+ * small entry with esbuild as scripts/build.mjs runs it:
+ * - scripts/build-barrels.mjs: an import of a core barrel reaches only the modules that define the imported names;
+ * - scripts/build-builtins.mjs: a built-in of LAZY_BUILTINS is required when an export is first read, reads and
+ *   writes reach the real module, and a built-in that is itself a function (stream) stays usable as one.
+ * Each case also bundles without the plugin, so the test shows what the plugin changes (and fails without it).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '@d2/sandbox/paths';
+// @ts-expect-error: plain JavaScript build scripts, no type declarations
+import { barrelImports } from '../../scripts/build-barrels.mjs';
+// @ts-expect-error: plain JavaScript build scripts, no type declarations
+import { builtinsOnFirstUse } from '../../scripts/build-builtins.mjs';
+
+const root = repoRoot();
+const work = mkdtempSync(join(tmpdir(), 'd2-bundle-plugins-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Bundles `source` (an ESM entry in the repository, so that `@d2/core/<domain>` resolves) as the action bundles are built. */
+async function bundle(name: string, source: string, plugins: Plugin[]): Promise<{ file: string; inputs: string[] }> {
+  mkdirSync(join(root, '.reports'), { recursive: true });
+  const entry = join(root, '.reports', `bundle-plugins-${process.pid}-${name}.ts`);
+  writeFileSync(entry, source);
+  try {
+    const file = join(work, `${name}.mjs`);
+    const r = await build({
+      entryPoints: [entry],
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      metafile: true,
+      logLevel: 'silent',
+      absWorkingDir: root,
+      banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
+      plugins,
+    });
+    return { file, inputs: Object.keys(r.metafile.inputs) };
+  } catch (err) {
+    throw new Error(`bundling ${name} failed: ${JSON.stringify((err as { errors?: unknown }).errors ?? String(err))}`);
+  } finally {
+    rmSync(entry, { force: true });
+  }
+}
+
+/** Runs a bundle and returns what it printed (one JSON line). */
+function run(file: string): unknown {
+  const r = spawnSync(process.execPath, [file], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+describe('build-barrels: imports past the core barrels', () => {
+  // GITHUB_ACTIONS_ISSUER sits in base/issuers.ts; base/index.ts also re-exports identity.ts (re2js, @sigstore/core).
+  const source = "import { GITHUB_ACTIONS_ISSUER } from '@d2/core/base';\nconsole.log(JSON.stringify(GITHUB_ACTIONS_ISSUER));\n";
+
+  it('reaches only the module that defines the imported name', async () => {
+    const without = await bundle('barrel-without', source, []);
+    expect(without.inputs.some((f) => f.endsWith('base/identity.ts'))).toBe(true);
+    expect(without.inputs.some((f) => f.includes('re2js'))).toBe(true);
+    const withPlugin = await bundle('barrel-with', source, [barrelImports(root, { include: /\/\.reports\/bundle-plugins-/ }) as Plugin]);
+    expect(withPlugin.inputs.filter((f) => f.startsWith('packages/'))).toEqual(['packages/core/src/base/issuers.ts']);
+    expect(run(withPlugin.file)).toBe('https://token.actions.githubusercontent.com');
+  });
+
+  it('follows `export *` through a barrel and leaves type-only names out', async () => {
+    // action/index.ts re-exports log.ts with `export *`; Logger is a type of oci/index.ts.
+    const src =
+      "import { oneLine, type ActionLog } from '@d2/core/action';\nimport { isLoopback } from '@d2/core/base';\n" +
+      "const log: Partial<ActionLog> = {};\nconsole.log(JSON.stringify([oneLine('a\\nb'), isLoopback('127.0.0.1:5000'), Object.keys(log).length]));\n";
+    const b = await bundle('barrel-reexport', src, [barrelImports(root, { include: /\/\.reports\/bundle-plugins-/ }) as Plugin]);
+    expect(b.inputs.filter((f) => f.startsWith('packages/')).sort()).toEqual(
+      expect.arrayContaining(['packages/core/src/action/log.ts', 'packages/core/src/base/hosts.ts']),
+    );
+    expect(b.inputs.some((f) => f.endsWith('action/publish.ts'))).toBe(false);
+    expect(run(b.file)).toEqual([expect.stringMatching(/^a.*b$/), true, 0]);
+  });
+
+  it('leaves a namespace import as written', async () => {
+    const src = "import * as base from '@d2/core/base';\nconsole.log(JSON.stringify(base.GITHUB_ACTIONS_ISSUER));\n";
+    const b = await bundle('barrel-namespace', src, [barrelImports(root, { include: /\/\.reports\/bundle-plugins-/ }) as Plugin]);
+    expect(b.inputs.some((f) => f.endsWith('base/identity.ts'))).toBe(true);
+    expect(run(b.file)).toBe('https://token.actions.githubusercontent.com');
+  });
+});
+
+describe('build-builtins: built-ins through require(), the heavy ones on first use', () => {
+  // Which built-ins the process has loaded, before and after the code first reads an export of node:tls.
+  const source = `import { connect } from 'node:tls';
+import { Transform } from 'node:stream';
+const z = require('node:zlib');
+const loaded = () => process.moduleLoadList.filter((m) => m === 'NativeModule tls' || m === 'NativeModule zlib');
+const before = loaded();
+const type = typeof connect;
+const afterTls = loaded();
+z.crc32 = function patched() {};
+const patched = process.getBuiltinModule('node:zlib').crc32.name;
+class Upper extends Transform {}
+console.log(JSON.stringify({ before, type, afterTls, patched, stream: new Upper() instanceof Transform }));
+`;
+
+  it('loads node:tls when the code first reads one of its exports, not when the bundle loads', async () => {
+    const withPlugin = await bundle('builtins-with', source, [builtinsOnFirstUse as Plugin]);
+    // A write to an export reaches the real module (code that patches a built-in keeps working).
+    expect(run(withPlugin.file)).toEqual({ before: [], type: 'function', afterTls: ['NativeModule tls'], patched: 'patched', stream: true });
+    // Without the plugin both are loaded before the code reads anything.
+    const without = await bundle('builtins-without', source, []);
+    expect(run(without.file)).toEqual({ before: ['NativeModule tls', 'NativeModule zlib'], type: 'function', afterTls: ['NativeModule tls', 'NativeModule zlib'], patched: 'patched', stream: true });
+  });
+});
