@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { actionDefaults, inputEnvName } from '../packages/sandbox/src/runner.js';
-import { runMeasured, summarize, writeSection, type ProcessSample } from './harness.js';
+import { interleavedRounds, runMeasured, summarize, writeSection, type ProcessSample } from './harness.js';
 
 const root = process.env.D2_ROOT ?? process.cwd();
 const out = process.env.D2_BENCH_OUT ?? join(root, '.reports', 'bench');
@@ -151,13 +151,7 @@ function main(): void {
     if (old) cases.push({ name: `${s.action}, bundle of ${baselineRef}`, args: [old], env, expect: s.expect });
   }
   const loadBefore = loadavg()[0];
-  const samples = new Map<string, ProcessSample[]>(cases.map((c) => [c.name, []]));
-  for (let round = -WARMUP; round < ROUNDS; round++) {
-    for (const c of cases) {
-      const s = runOnce(c);
-      if (round >= 0) samples.get(c.name)?.push(s);
-    }
-  }
+  const samples = interleavedRounds(cases, ROUNDS, WARMUP, (c) => runOnce(c));
   const loadAfter = loadavg()[0];
   rmSync(tmp, { recursive: true, force: true });
   const stat = (name: string) => summarize(samples.get(name) ?? []);

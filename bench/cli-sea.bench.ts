@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runMeasured, summarize, writeSection, type ProcessSample } from './harness.js';
+import { interleavedRounds, runMeasured, summarize, writeSection, type ProcessSample } from './harness.js';
 
 const root = process.env.D2_ROOT ?? process.cwd();
 const ROUNDS = 15;
@@ -57,13 +57,7 @@ function main(): void {
     { name: '`d2-linux-x64 build comp`', cmd: sea, args: ['build', 'comp'] },
   ];
   const loadBefore = loadavg()[0];
-  const samples = new Map<string, ProcessSample[]>(cases.map((c) => [c.name, []]));
-  for (let round = -WARMUP; round < ROUNDS; round++) {
-    for (const c of cases) {
-      const s = runOnce(c, work);
-      if (round >= 0) samples.get(c.name)?.push(s);
-    }
-  }
+  const samples = interleavedRounds(cases, ROUNDS, WARMUP, (c) => runOnce(c, work));
   const stat = (name: string) => summarize(samples.get(name) ?? []);
   const base = stat(cases[0].name);
   const rows = cases.map((c) => {

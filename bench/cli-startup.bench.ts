@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { runMeasured, summarize, writeSection, type ProcessSample } from './harness.js';
+import { interleavedRounds, runMeasured, summarize, writeSection, type ProcessSample } from './harness.js';
 
 const root = process.env.D2_ROOT ?? process.cwd();
 const out = process.env.D2_BENCH_OUT ?? join(root, '.reports', 'bench');
@@ -69,13 +69,7 @@ function main(): void {
     { name: '`d2 push --help`, no compile cache', args: [d2, 'push', '--help'], env: noCache },
   ];
   const loadBefore = loadavg()[0];
-  const samples = new Map<string, ProcessSample[]>(cases.map((c) => [c.name, []]));
-  for (let round = -WARMUP; round < ROUNDS; round++) {
-    for (const c of cases) {
-      const s = runOnce(c);
-      if (round >= 0) samples.get(c.name)?.push(s);
-    }
-  }
+  const samples = interleavedRounds(cases, ROUNDS, WARMUP, (c) => runOnce(c));
   const stat = (name: string) => summarize(samples.get(name) ?? []);
   const base = stat(cases[0].name);
   const rows = cases.map((c) => {

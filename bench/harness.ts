@@ -107,3 +107,18 @@ export function summarize(samples: ProcessSample[]): { wall: number; min: number
   const rss = samples.flatMap((x) => (x.rssMiB === undefined ? [] : [x.rssMiB]));
   return { wall: median(samples.map((x) => x.wallMs)), min: Math.min(...samples.map((x) => x.wallMs)), cpu: cpu.length ? median(cpu) : undefined, rss: rss.length ? Math.max(...rss) : undefined };
 }
+
+/**
+ * Runs every case once per round, `rounds` rounds after `warmup` rounds that are not kept: interleaved, so that load on
+ * a shared machine hits every case alike. The samples of each case, by name.
+ */
+export function interleavedRounds<C extends { name: string }>(cases: C[], rounds: number, warmup: number, run: (c: C) => ProcessSample): Map<string, ProcessSample[]> {
+  const samples = new Map<string, ProcessSample[]>(cases.map((c) => [c.name, []]));
+  for (let round = -warmup; round < rounds; round++) {
+    for (const c of cases) {
+      const s = run(c);
+      if (round >= 0) samples.get(c.name)?.push(s);
+    }
+  }
+  return samples;
+}

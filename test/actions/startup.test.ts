@@ -3,8 +3,9 @@
  * is read, from the chunks' static imports (docs/architecture.md "Action start-up"). Heavy code a run reaches only
  * later (the signing half, the Flux verify block's re2js and yaml, image automation) must stay behind an import(), and
  * Node's built-in modules must be required, not imported as ESM (an ESM import of `node:http` loads Node's own undici).
- * Each library is recognised by a message only it has; every marker is checked to be somewhere in the bundle, so a
- * renamed message cannot make this pass by accident. `pnpm check-dist` keeps the bundles equal to the sources.
+ * Each library is recognised by a message only it has. In the three bundles that use them later, every marker is checked
+ * to be somewhere in the bundle, so a renamed message cannot make this pass by accident (image-updates-pr has none of
+ * these libraries at all). `pnpm check-dist` keeps the bundles equal to the sources.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
