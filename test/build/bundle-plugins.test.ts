@@ -3,11 +3,12 @@
  * small entry with esbuild as scripts/build.mjs runs it:
  * - scripts/build-barrels.mjs: an import of a core barrel reaches only the modules that define the imported names;
  * - scripts/build-builtins.mjs: a built-in of LAZY_BUILTINS is required when an export is first read, reads and
- *   writes reach the real module, and a built-in that is itself a function (stream) stays usable as one.
+ *   writes reach the real module, a built-in that is itself a function (stream) stays usable as one, assert is
+ *   required when first called, and an import statement's object holds only the names it imports or reads.
  * Each case also bundles without the plugin, so the test shows what the plugin changes (and fails without it).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
@@ -113,5 +114,40 @@ console.log(JSON.stringify({ before, type, afterTls, patched, stream: new Upper(
     // Without the plugin both are loaded before the code reads anything.
     const without = await bundle('builtins-without', source, []);
     expect(run(without.file)).toEqual({ before: ['NativeModule tls', 'NativeModule zlib'], type: 'function', afterTls: ['NativeModule tls', 'NativeModule zlib'], patched: 'patched', stream: true });
+  });
+});
+
+describe('build-builtins: an import takes only what it uses; assert on first call', () => {
+  const source = `import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import * as zlib from 'node:zlib';
+import { join } from 'node:path';
+const assert = require('node:assert');
+const whole = zlib;
+const loaded = () => process.moduleLoadList.filter((m) => m === 'NativeModule assert');
+const before = loaded();
+let threw = '';
+try { assert(false, 'no'); } catch (err) { threw = err instanceof assert.AssertionError ? err.message : 'other'; }
+assert.strictEqual(1, 1);
+console.log(JSON.stringify({ before, after: loaded(), threw, hash: createHash('sha256').update('').digest('hex').slice(0, 8), eol: os.EOL, crc: typeof whole.crc32, p: join('a', 'b') }));
+`;
+
+  it('writes picks for named imports and for namespaces read only as ns.<name>, the whole module otherwise', async () => {
+    const b = await bundle('builtins-pick', source, [builtinsOnFirstUse as Plugin]);
+    const text = readFileSync(b.file, 'utf8');
+    expect(text).toContain('.pick("crypto", ["createHash"], true)');
+    expect(text).toContain('.pick("os", ["EOL"], true)');
+    expect(text).toContain('.pick("path", ["join"], false)');
+    // `const whole = zlib` passes the namespace on: the whole module, forwarded.
+    expect(text).toContain('.lazy("zlib")');
+    expect(text).not.toMatch(/\.pick\("zlib"/);
+    // assert: not loaded before its first call; calls, properties and its error class are the real module's.
+    expect(run(b.file)).toEqual({ before: [], after: ['NativeModule assert'], threw: 'no', hash: 'e3b0c442', eol: '\n', crc: 'function', p: 'a/b' });
+  });
+
+  it('refuses to build a named import the built-in does not export', async () => {
+    await expect(bundle('builtins-missing', "import { noSuchExport } from 'node:os';\nconsole.log(typeof noSuchExport);\n", [builtinsOnFirstUse as Plugin])).rejects.toThrow(
+      /noSuchExport from node:os/,
+    );
   });
 });
