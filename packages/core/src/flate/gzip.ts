@@ -29,10 +29,12 @@ export function crc32Table(data: Uint8Array, crc = 0): number {
 }
 
 type Crc32Fn = (data: Uint8Array, value?: number) => number;
-const nativeCrc32 = (zlib as unknown as { crc32?: Crc32Fn }).crc32;
+/** `zlib.crc32`, or null where Node has none; looked up on first use, so that loading this module does not load zlib. */
+let nativeCrc32: Crc32Fn | null | undefined;
 
 /** CRC-32 (IEEE) as gzip uses it: `zlib.crc32` (Node >= 20.15 / 22.2) when available, else a table. */
 export function crc32(data: Uint8Array, crc = 0): number {
+  nativeCrc32 ??= (zlib as unknown as { crc32?: Crc32Fn }).crc32 ?? null;
   return nativeCrc32 ? nativeCrc32(data, crc) >>> 0 : crc32Table(data, crc);
 }
 

@@ -12,12 +12,16 @@ import { Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { GzipMember } from '../flate/index.js';
 
-/** Pinned zlib parameters: the deflate output must not depend on Node's defaults. */
+/**
+ * Pinned zlib parameters: the deflate output must not depend on Node's defaults. The strategy is zlib's
+ * Z_DEFAULT_STRATEGY (0), written out so that loading this module does not load zlib (docs/architecture.md
+ * "Action start-up"); the gzip tests check it against `zlib.constants`.
+ */
 export const ZLIB_DEFLATE_OPTIONS: Readonly<zlib.ZlibOptions> = Object.freeze({
   level: 6,
   windowBits: 15,
   memLevel: 8,
-  strategy: zlib.constants.Z_DEFAULT_STRATEGY,
+  strategy: 0,
   chunkSize: 64 * 1024,
 });
 

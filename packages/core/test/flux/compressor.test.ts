@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import * as zlib from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildArtifact, createZlibGzip } from '@d2/core/flux';
+import { buildArtifact, createZlibGzip, ZLIB_DEFLATE_OPTIONS } from '@d2/core/flux';
 import { crc32, crc32Table, GZIP_HEADER } from '@d2/core/flate';
 import { makeFx, tempDir, VECTOR_META } from './fixtures.js';
 
@@ -36,6 +36,10 @@ async function gzipWith(factory: () => import('node:stream').Transform, input: B
 }
 
 describe('zlib compressor with Go gzip framing', () => {
+  it("pins zlib's default strategy (written out as a number in the source)", () => {
+    expect(ZLIB_DEFLATE_OPTIONS.strategy).toBe(zlib.constants.Z_DEFAULT_STRATEGY);
+  });
+
   it('header 1f8b 0800 00000000 00ff, CRC32 + ISIZE trailer, decompresses to the input', async () => {
     const input = Buffer.from('hello flux '.repeat(10000));
     const gz = await gzipWith(createZlibGzip, input);
