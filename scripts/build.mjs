@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { barrelImports } from './build-barrels.mjs';
 import { builtinsOnFirstUse } from './build-builtins.mjs';
 
@@ -93,6 +93,41 @@ function lazyUndici(dist) {
 }
 
 /**
+ * Dependencies imported at the top of a module that uses them only in rarely called async functions: @actions/core's
+ * platform.js imports @actions/exec (and through it @actions/io, which reads `fs.promises` when it loads) for
+ * `platform.getDetails()`, which no step calls. For the importers listed, the import is replaced by a module of async
+ * functions of the same names that `import()` the real one on first call, so that it becomes a chunk of its own and a
+ * run that never calls it does not load it (docs/architecture.md "Action start-up"). The build fails if an export of
+ * the real module is not a function, or if the real module is missing.
+ */
+const LAZY_ASYNC_IMPORTS = [{ importer: /\/node_modules\/@actions\/core\/lib\/platform\.js$/, module: '@actions/exec' }];
+const lazyAsyncImports = {
+  name: 'd2-lazy-async-imports',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (a) => {
+      if (a.pluginData === NESTED || a.kind !== 'import-statement') return undefined;
+      const entry = LAZY_ASYNC_IMPORTS.find((e) => e.module === a.path && e.importer.test(a.importer));
+      if (!entry) return undefined;
+      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: NESTED });
+      if (r.errors.length > 0) return { errors: r.errors };
+      return { path: r.path, namespace: 'd2-lazy-async', pluginData: { resolveDir: a.resolveDir, spec: a.path } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'd2-lazy-async' }, async (a) => {
+      const real = await import(pathToFileURL(a.path).href);
+      const names = Object.keys(real).filter((n) => n !== 'default');
+      const notFunctions = names.filter((n) => typeof real[n] !== 'function');
+      if (notFunctions.length > 0) throw new Error(`${a.pluginData.spec}: ${notFunctions.join(', ')} are not functions; it cannot be imported on first call`);
+      const load = `import(${JSON.stringify(a.pluginData.spec)})`;
+      return {
+        loader: 'js',
+        resolveDir: a.pluginData.resolveDir,
+        contents: names.map((n) => `export async function ${n}(...args) { return (await ${load}).${n}(...args); }`).join('\n'),
+      };
+    });
+  },
+};
+
+/**
  * The entry `index.cjs` of an action (runs.main): it loads the ESM bundle index.mjs, which imports its chunks (next to
  * it in dist/) only when the run reaches them. A failure to load is the step's failure, in the runner's format.
  */
@@ -122,7 +157,7 @@ async function bundle(entry, dist) {
     define: {},
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: [builtinsOnFirstUse, corePure, undici.plugin, barrelImports(root)],
+    plugins: [builtinsOnFirstUse, corePure, undici.plugin, lazyAsyncImports, barrelImports(root)],
     metafile: true,
   });
   writeFileSync(join(dist, 'index.cjs'), ACTION_LAUNCHER);
