@@ -1,6 +1,5 @@
-import { actionLog, e2eUpdateGitOptions, e2eUpdateLogger, e2eUpdateRegistry, e2eUpdateTargets, Inputs, readE2eUpdateInputs, redacting, runAction, writeE2eUpdateOutputs, type E2eUpdateConfig } from '@d2/core/action';
-import { createOctokit, githubApiUrlFor, githubCommitWriter, githubRefLister, githubRepoOf } from '@d2/core/github';
-import { resolveCommitSigners, runImageUpdate, type AutomationTarget, type EngineResult } from '@d2/core/image-automation';
+import { actionLog, e2eUpdateGitHub, e2eUpdateGitOptions, e2eUpdateLogger, e2eUpdateRegistry, e2eUpdateTargets, Inputs, readE2eUpdateInputs, redacting, runAction, writeE2eUpdateOutputs, type E2eUpdateConfig } from '@d2/core/action';
+import { resolveCommitSigners, runImageUpdate, type EngineResult } from '@d2/core/image-automation';
 
 /**
  * e2e-update: Flux's image update automation in one step (docs/image-automation.md): scan the registries, select the
@@ -17,22 +16,18 @@ export async function run(): Promise<void> {
 
 async function update(config: E2eUpdateConfig): Promise<void> {
   const log = e2eUpdateLogger(config.redact);
-  const octokit = (url: string) => createOctokit(config.tokens.tokenFor(url) ?? '', { baseUrl: githubApiUrlFor(url), budget: config.budget, warn: log.warn });
+  const github = e2eUpdateGitHub(config, log.warn);
   const { client, registry } = e2eUpdateRegistry(config, log);
   let result: EngineResult;
   try {
     // Logic: the targets (checked against the inputs before anything is cloned), their signers, the engine.
-    const targets = await e2eUpdateTargets(config, { registry, github: (url) => githubRefLister(octokit(url)) });
+    const targets = await e2eUpdateTargets(config, { registry, github: github.refLister });
     const signing = await resolveCommitSigners(targets, { key: config.signingKey, passphrase: config.signingPassphrase, direct: config.automation === undefined });
     if (signing.unused) actionLog.warning("input 'signing-key' is set but no ImageUpdateAutomation has spec.git.commit.signingKey: commits are not signed");
     if (targets.length === 0) actionLog.info('every ImageUpdateAutomation is suspended: nothing to run');
-    const commitWriter = (t: AutomationTarget) => {
-      const gh = githubRepoOf(t.repository);
-      return gh ? githubCommitWriter(octokit(t.repository), gh.owner, gh.repo) : undefined;
-    };
     result = await runImageUpdate(
       { targets, dryRun: config.dryRun, ...(config.grouping ? { grouping: config.grouping } : {}) },
-      { registry, workDir: config.workDir, gitOptions: e2eUpdateGitOptions(config), log, signer: signing.signerFor, ...(config.commitVia === 'api' ? { commitWriter } : {}) },
+      { registry, workDir: config.workDir, gitOptions: e2eUpdateGitOptions(config), log, signer: signing.signerFor, ...(config.commitVia === 'api' ? { commitWriter: github.commitWriter } : {}) },
     );
   } finally {
     client.close();

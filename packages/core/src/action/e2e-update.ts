@@ -7,7 +7,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { D2Error, InputError } from '../errors.js';
-import { githubRepoOf } from '../github/index.js';
+import { githubCommitWriter, githubCommitWriterDescription, githubRefLister, githubRepoOf, type GitHubClient } from '../github/index.js';
 import {
   checkTokensCover,
   directTarget,
@@ -20,8 +20,10 @@ import {
   type EngineDeps,
   type EngineLogger,
   type EngineResult,
+  type ForgeClient,
   type Grouping,
   type InputProviderDeps,
+  type RemoteCommitWriter,
   type SubstituteSecrets,
   type TokenMap,
 } from '../image-automation/index.js';
@@ -213,6 +215,39 @@ export function e2eUpdateRegistry(config: E2eUpdateConfig, logger: Logger): { cl
     budget: config.budget,
   });
   return { client, registry: withScanProviders(client, cloud) };
+}
+
+/**
+ * The GitHub API of the run: ref listers for the ResourceSetInputProviders (GitHubTag, GitHubBranch) and commit writers
+ * for `commit-via: api`, each with the token of its repository and the run's time limit. Octokit is created on the
+ * first request, and imported then: the input checks, and a run that never calls the API, do not load it
+ * (docs/architecture.md "Action start-up").
+ */
+export function e2eUpdateGitHub(
+  config: E2eUpdateConfig,
+  warn: (message: string) => void,
+): { refLister(url: string): ForgeClient; commitWriter(target: AutomationTarget): RemoteCommitWriter | undefined } {
+  const octokitFor = async (url: string): Promise<GitHubClient> => {
+    const gh = await import('../github/index.js');
+    return gh.createOctokit(config.tokens.tokenFor(url) ?? '', { baseUrl: gh.githubApiUrlFor(url), budget: config.budget, warn });
+  };
+  return {
+    refLister(url) {
+      let lister: Promise<ForgeClient> | undefined;
+      const get = () => (lister ??= octokitFor(url).then(githubRefLister));
+      return {
+        listTags: async (owner, repo, page, perPage) => (await get()).listTags(owner, repo, page, perPage),
+        listBranches: async (owner, repo, page, perPage) => (await get()).listBranches(owner, repo, page, perPage),
+      };
+    },
+    commitWriter(target) {
+      const gh = githubRepoOf(target.repository);
+      if (!gh) return undefined;
+      let writer: Promise<RemoteCommitWriter> | undefined;
+      const get = () => (writer ??= octokitFor(target.repository).then((o) => githubCommitWriter(o, gh.owner, gh.repo)));
+      return { description: githubCommitWriterDescription(gh.owner, gh.repo), write: async (o) => (await get()).write(o) };
+    },
+  };
 }
 
 /** Git options of a target: the run's time limit, and the token of its repository. */

@@ -35,6 +35,11 @@ export type ApiCommitResult = { ok: true; sha: string; verified: boolean } | { o
 const statusOf = (err: unknown): number | undefined => classifyGitHubError(err).status;
 const messageOf = (err: unknown): string => classifyGitHubError(err).message;
 
+/** How a commit writer of `owner/repo` names itself in logs and errors. */
+export function githubCommitWriterDescription(owner: string, repo: string): string {
+  return `the GitHub API (${owner}/${repo})`;
+}
+
 /** Writes commits to `owner/repo` through the Git Data API with `octokit`. */
 export function githubCommitWriter(octokit: GitHubClient, owner: string, repo: string): { description: string; write(o: ApiCommitRequest): Promise<ApiCommitResult> } {
   const r = { owner, repo };
@@ -46,7 +51,7 @@ export function githubCommitWriter(octokit: GitHubClient, owner: string, repo: s
     }
   };
   return {
-    description: `the GitHub API (${owner}/${repo})`,
+    description: githubCommitWriterDescription(owner, repo),
     async write(o) {
       const tree: Array<{ path: string; mode: '100644' | '100755' | '040000' | '160000' | '120000'; type: 'blob'; sha: string | null }> = [];
       for (const f of o.files) {

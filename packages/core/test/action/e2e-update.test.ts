@@ -4,7 +4,7 @@
  * against the inputs before anything is cloned.
  */
 import { describe, expect, it } from 'vitest';
-import { e2eUpdateTargets, readE2eUpdateInputs, redacting, type E2eUpdateConfig } from '../../src/action/index.js';
+import { e2eUpdateGitHub, e2eUpdateTargets, readE2eUpdateInputs, redacting, type E2eUpdateConfig } from '../../src/action/index.js';
 import { D2Error, InputError } from '../../src/errors.js';
 import type { InputProviderDeps } from '../../src/image-automation/index.js';
 import { expectNoRequests, inputs } from './helpers.js';
@@ -89,6 +89,20 @@ describe('readE2eUpdateInputs', () => {
     const err = thrownBy(() => readE2eUpdateInputs(inputs({ ...direct, token: 'ghp_leakedtoken', 'registry-credentials': '{"ghp_leakedtoken":1}' }), env));
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toBe("registry-credentials: entry '***' must be an object");
+  });
+});
+
+describe('e2eUpdateGitHub', () => {
+  it('a commit writer only for https://<host>/<owner>/<repo> URLs, named after its repository; no client until the first request', () => {
+    const config = readE2eUpdateInputs(inputs({ automation: 'clusters/update', 'commit-via': 'api', token: 'ghp_fallbacktoken' }), env);
+    const github = e2eUpdateGitHub(config, () => undefined);
+    const target = (repository: string) => ({ repository }) as Parameters<typeof github.commitWriter>[0];
+    expect(github.commitWriter(target('ssh://git@github.com/acme/apps.git'))).toBeUndefined();
+    expect(github.commitWriter(target('https://gitlab.example/group/sub/apps.git'))).toBeUndefined();
+    expect(github.commitWriter(target('https://github.com/acme/apps.git'))?.description).toBe('the GitHub API (acme/apps)');
+    // Creating the listers and writers sends nothing (expectNoRequests): Octokit is made on the first call.
+    const lister = github.refLister('https://github.com/acme/apps');
+    expect(typeof lister.listTags).toBe('function');
   });
 });
 
