@@ -5,7 +5,13 @@
  * promotion guard (the stable tag never moves to a lower semver version unless asked). Both guards hold for concurrent
  * releases too: see releasePolicy.
  */
-import semver from 'semver';
+// Only the functions used, not semver's index, which loads (and builds the regular expressions of) every module of
+// the package at start (docs/architecture.md "Action start-up").
+import type { SemVer } from 'semver';
+import semverEq from 'semver/functions/eq.js';
+import semverGt from 'semver/functions/gt.js';
+import semverLt from 'semver/functions/lt.js';
+import semverParse from 'semver/functions/parse.js';
 import { InputError, D2Error } from '../errors.js';
 import { validateTag } from '../oci/index.js';
 import type { GuardContext, MoveContext, RemoteArtifact, TagMoveResult } from './types.js';
@@ -82,9 +88,9 @@ function matchReleaseTag(tag: string, pattern: string): { component?: string; ve
 }
 
 /** Semver view of a version string (`v` prefix allowed); undefined when it is not semver. */
-export function semverOf(v: string | undefined): semver.SemVer | undefined {
+export function semverOf(v: string | undefined): SemVer | undefined {
   if (!v) return undefined;
-  return semver.parse(v.replace(/^v/, '')) ?? undefined;
+  return semverParse(v.replace(/^v/, '')) ?? undefined;
 }
 
 /**
@@ -163,7 +169,7 @@ export function releasePolicy(o: ReleaseGuardOptions): ReleasePolicy {
     const state = concurrent
       ? ` (a concurrent release moved it while this one was publishing; ${concurrent.moved.length ? `${concurrent.moved.map((t) => `:${t}`).join(', ')} already point${concurrent.moved.length === 1 ? 's' : ''} at ${concurrent.digest}` : 'no tag was moved'})`
       : '';
-    if (next && prev && semver.lt(next, prev) && !o.allowDowngrade) {
+    if (next && prev && semverLt(next, prev) && !o.allowDowngrade) {
       throw new D2Error(`refusing to move ${where}:${o.stableTag} from ${prevVersion} down to ${o.version}${state}`, {
         code: 'DOWNGRADE',
         hint: concurrent
@@ -171,7 +177,7 @@ export function releasePolicy(o: ReleaseGuardOptions): ReleasePolicy {
           : 'release a higher version, or set allow-downgrade: true to roll back on purpose',
       });
     }
-    if (concurrent && stable && stable.digest !== concurrent.digest && !o.overwriteVersion && !o.allowDowngrade && prevVersion !== undefined && (prevVersion === o.version || (next && prev && semver.eq(next, prev)))) {
+    if (concurrent && stable && stable.digest !== concurrent.digest && !o.overwriteVersion && !o.allowDowngrade && prevVersion !== undefined && (prevVersion === o.version || (next && prev && semverEq(next, prev)))) {
       throw new D2Error(`refusing to move ${where}:${o.stableTag}: it now points at ${prevVersion} with other content (${stable.digest})${state}`, {
         code: 'RELEASE_RACE',
         hint: `two releases of ${o.version} with different content ran at once: decide which content ${o.version} is, re-run that release with overwrite-version: true; ${CONCURRENCY_HINT}`,
@@ -274,13 +280,13 @@ export function releasePolicy(o: ReleaseGuardOptions): ReleasePolicy {
       if (head === ctx.digest) break;
       const now = head === undefined ? undefined : await ctx.inspect(o.stableTag);
       const prev = semverOf(versionOf(now));
-      if (now && !o.allowDowngrade && next && prev && semver.gt(prev, next)) {
+      if (now && !o.allowDowngrade && next && prev && semverGt(prev, next)) {
         superseded = { digest: now.digest, version: versionOf(now) };
         ctx.logger.warn(`${where}:${o.stableTag} was moved on to ${describeArtifact(now)} by a concurrent release of a higher version; this release keeps :${o.versionTag} only`);
         tags = tags.filter((t) => t !== o.stableTag);
         break;
       }
-      const lower = !now || (!o.allowDowngrade && next && prev && semver.lt(prev, next));
+      const lower = !now || (!o.allowDowngrade && next && prev && semverLt(prev, next));
       if (!lower || round >= RELEASE_MOVE_ATTEMPTS) {
         throw new D2Error(
           `${where}:${o.stableTag} was moved to ${describeArtifact(now)} by a concurrent release after this release (${o.version}, ${ctx.digest}) moved it${lower ? ` (${round} times)` : ''}; it is left there`,

@@ -3,7 +3,7 @@
  * the version or digest the manifests pin and a package URL. Found by reading the objects as written — no kustomize
  * build, no Flux post-build substitution: variables (`${VAR}`, `<< inputs.x >>`) are recorded as is and flagged.
  */
-import semver from 'semver';
+import semverValid from 'semver/functions/valid.js';
 import { at, isMap, str, type ManifestObject, type Yaml, type YamlMap } from './manifests.js';
 import { dockerPurl, formatImageRef, nameAndGroup, ociPurl, ociRepository, parseImageRef, unresolvedVariables, type ImageRef } from './references.js';
 
@@ -105,7 +105,7 @@ function image(ref: ImageRef, origin: DeployedOrigin): Omit<Deployed, 'foundIn' 
 
 /** Pinned version of a semver field: the version itself when it names exactly one, else a range. */
 function semverPin(v: string): { version?: string; versionRange?: string } {
-  return semver.valid(v) !== null ? { version: v } : { versionRange: v };
+  return semverValid(v) !== null ? { version: v } : { versionRange: v };
 }
 
 /** `image:` strings and Helm-style `image: {registry, repository, tag, digest}` maps under `v`, not in embedded objects. */
@@ -285,7 +285,7 @@ function kustomizeHelmCharts(list: Yaml | undefined, o: ManifestObject, out: Col
         name,
         ...(version ? semverPin(version) : {}),
         ...(repoUrl ? { group: repo ?? repoUrl, location: repo ? `oci://${repo}/${name}` : repoUrl } : {}),
-        ...(repo ? { purl: ociPurl(`${repo}/${name}`, version && semver.valid(version) ? { tag: version } : {}) } : {}),
+        ...(repo ? { purl: ociPurl(`${repo}/${name}`, version && semverValid(version) ? { tag: version } : {}) } : {}),
         origin: 'kustomize helmCharts',
       },
       o,
