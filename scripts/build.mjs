@@ -21,6 +21,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { barrelImports } from './build-barrels.mjs';
 import { builtinsOnFirstUse } from './build-builtins.mjs';
+import { yamlBrowserBuild } from './build-yaml.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -157,7 +158,7 @@ async function bundle(entry, dist) {
     define: {},
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: [builtinsOnFirstUse, corePure, undici.plugin, lazyAsyncImports, barrelImports(root)],
+    plugins: [yamlBrowserBuild, builtinsOnFirstUse, corePure, undici.plugin, lazyAsyncImports, barrelImports(root)],
     metafile: true,
   });
   writeFileSync(join(dist, 'index.cjs'), ACTION_LAUNCHER);
@@ -278,7 +279,7 @@ async function bundleCli(entry, dist, flavor = 'dev') {
     chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: flavor === 'dev' ? [builtinsOnFirstUse, corePure, barrelImports(root)] : [builtinsOnFirstUse, corePure, withoutDemo, barrelImports(root)],
+    plugins: flavor === 'dev' ? [yamlBrowserBuild, builtinsOnFirstUse, corePure, barrelImports(root)] : [yamlBrowserBuild, builtinsOnFirstUse, corePure, withoutDemo, barrelImports(root)],
     define: buildInfo(flavor),
     metafile: true,
     write: false,
@@ -330,7 +331,7 @@ async function buildSea(entry, dist) {
     ...common,
     entryPoints: [entry],
     outfile: script,
-    plugins: [corePure, withoutDemo],
+    plugins: [yamlBrowserBuild, corePure, withoutDemo],
     define: { ...common.define, ...buildInfo('sea') },
   });
   const out = join(dist, 'd2-linux-x64');

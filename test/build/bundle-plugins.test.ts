@@ -4,11 +4,12 @@
  * - scripts/build-barrels.mjs: an import of a core barrel reaches only the modules that define the imported names;
  * - scripts/build-builtins.mjs: a built-in of LAZY_BUILTINS is required when an export is first read, reads and
  *   writes reach the real module, a built-in that is itself a function (stream) stays usable as one, assert is
- *   required when first called, and an import statement's object holds only the names it imports or reads.
+ *   required when first called, and an import statement's object holds only the names it imports or reads;
+ * - scripts/build-yaml.mjs: `yaml` is its browser build, without the per-token reads of process.env.
  * Each case also bundles without the plugin, so the test shows what the plugin changes (and fails without it).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
@@ -18,6 +19,8 @@ import { repoRoot } from '@d2/sandbox/paths';
 import { barrelImports } from '../../scripts/build-barrels.mjs';
 // @ts-expect-error: plain JavaScript build scripts, no type declarations
 import { builtinsOnFirstUse } from '../../scripts/build-builtins.mjs';
+// @ts-expect-error: plain JavaScript build scripts, no type declarations
+import { yamlBrowserBuild } from '../../scripts/build-yaml.mjs';
 
 const root = repoRoot();
 const work = mkdtempSync(join(tmpdir(), 'd2-bundle-plugins-'));
@@ -149,5 +152,27 @@ console.log(JSON.stringify({ before, after: loaded(), threw, hash: createHash('s
     await expect(bundle('builtins-missing', "import { noSuchExport } from 'node:os';\nconsole.log(typeof noSuchExport);\n", [builtinsOnFirstUse as Plugin])).rejects.toThrow(
       /noSuchExport from node:os/,
     );
+  });
+});
+
+describe('build-yaml: the yaml build without per-token process.env reads', () => {
+  const source = "import { parseDocument } from 'yaml';\nconsole.log(JSON.stringify(parseDocument('a: [1, b]\\n').toJS()));\n";
+
+  it('bundles yaml/browser, which parses alike and never reads LOG_TOKENS or LOG_STREAM', async () => {
+    const without = await bundle('yaml-without', source, []);
+    expect(readFileSync(without.file, 'utf8')).toContain('LOG_TOKENS');
+    const withPlugin = await bundle('yaml-with', source, [yamlBrowserBuild as Plugin]);
+    const text = readFileSync(withPlugin.file, 'utf8');
+    expect(text).not.toMatch(/LOG_TOKENS|LOG_STREAM/);
+    expect(withPlugin.inputs.some((f) => /\/yaml\/browser\/index\.js$/.test(f))).toBe(true);
+    expect(run(withPlugin.file)).toEqual({ a: [1, 'b'] });
+    expect(run(without.file)).toEqual({ a: [1, 'b'] });
+  });
+
+  it('is what the committed e2e-update bundle holds', () => {
+    const dist = join(root, 'actions', 'e2e-update', 'dist');
+    const all = readdirSync(dist).filter((f) => f.endsWith('.mjs')).map((f) => readFileSync(join(dist, f), 'utf8')).join('\n');
+    expect(all).toContain('Implicit map keys need to be followed by map values');
+    expect(all).not.toMatch(/LOG_TOKENS|LOG_STREAM/);
   });
 });
