@@ -86,15 +86,20 @@ function sshKey(type: string, bits?: number, passphrase = ''): { identity: strin
   return { identity: readFileSync(file, 'utf8'), public: readFileSync(`${file}.pub`, 'utf8') };
 }
 
-/** The commits' time: now, as in a run (a key cannot sign before it was made). */
-const commitDate = new Date(Math.floor(Date.now() / 1000) * 1000);
-const stamp = String(commitDate.getTime() / 1000);
+/**
+ * The commits' time: now, as in a run, taken once the gpg key exists (a key cannot sign before it was made, and
+ * generating an RSA key takes seconds).
+ */
+let commitDate: Date;
+let stamp: string;
 /** Keys made by OpenPGP.js are dated before the commits they sign. */
 const keyDate = new Date('2025-06-01T00:00:00Z');
 let gpg: { secret: string; public: string };
 
 beforeAll(() => {
   gpg = gpgKey();
+  commitDate = new Date(Math.floor(Date.now() / 1000) * 1000);
+  stamp = String(commitDate.getTime() / 1000);
 });
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
