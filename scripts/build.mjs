@@ -21,6 +21,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { barrelImports } from './build-barrels.mjs';
 import { builtinsOnFirstUse } from './build-builtins.mjs';
+import { mergeStartChunks } from './build-merge.mjs';
 import { yamlBrowserBuild } from './build-yaml.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -168,8 +169,11 @@ async function bundle(entry, dist) {
   const entryOut = Object.keys(outputs).find((f) => f.endsWith('/index.mjs'));
   const start = startClosure(outputs, entryOut).map((f) => outputs[f]);
   const startBytes = start.reduce((n, o) => n + o.bytes, 0);
-  if (!quiet) console.log(`${relative(root, join(dist, 'index.cjs'))} + index.mjs + ${Object.keys(outputs).length - 1} chunks  ${(total / 1024).toFixed(0)} KiB, ${(startBytes / 1024).toFixed(0)} KiB loaded at start`);
   if (analyze) printTopPackages(`${relative(root, dist)} (at start)`, start);
+  // The entry and the chunks it imports statically become one file (scripts/build-merge.mjs).
+  const { merged } = await mergeStartChunks(dist, 'index.mjs', outputs);
+  const files = readdirSync(dist).filter((f) => f.endsWith('.mjs')).length;
+  if (!quiet) console.log(`${relative(root, join(dist, 'index.cjs'))} + index.mjs + ${files - 1} chunks  ${(total / 1024).toFixed(0)} KiB, ${(startBytes / 1024).toFixed(0)} KiB loaded at start (${merged} chunks merged into index.mjs)`);
   return result;
 }
 

@@ -3,7 +3,8 @@
  * is read, from the chunks' static imports (docs/architecture.md "Action start-up"). Heavy code a run reaches only
  * later (the signing half, the Flux verify block's re2js and yaml, image automation) must stay behind an import(), and
  * Node's built-in modules must be required, not imported as ESM (an ESM import of `node:http` loads Node's own undici).
- * Each library is recognised by a message only it has. In the three bundles that use them later, every marker is checked
+ * The start is one file: the build merges the chunks the entry imports into it. Each library is recognised by a
+ * message only it has. In the three bundles that use them later, every marker is checked
  * to be somewhere in the bundle, so a renamed message cannot make this pass by accident (image-updates-pr has none of
  * these libraries at all). `pnpm check-dist` keeps the bundles equal to the sources.
  */
@@ -40,6 +41,8 @@ describe('action start-up: what each bundle loads before reading its inputs', ()
     it(`${action}: no ${libraries.join(', ')} at start, built-in modules through require()`, () => {
       const dist = join(root, 'actions', action, 'dist');
       const start = staticClosure(dist, 'index.mjs');
+      // The build merges the entry and the chunks it imports statically into one file (scripts/build-merge.mjs).
+      expect([...start]).toEqual(['index.mjs']);
       const startText = closureText(dist, start);
       const all = closureText(dist, readdirSync(dist).filter((f) => f.endsWith('.mjs')));
       for (const lib of libraries) {
