@@ -167,8 +167,11 @@ function proxyNetworkError(err: unknown, route: ProxyRoute): Error {
 }
 
 export class Transport {
-  private readonly http = new HttpAgent(AGENT_OPTIONS);
-  /** Created by the first https request (an https agent loads Node's TLS stack). */
+  /**
+   * Created by the first request of their protocol: an https agent loads Node's TLS stack, an http agent its HTTP
+   * stack, neither of which a run that stops at an input check needs (docs/architecture.md "Action start-up").
+   */
+  private httpAgent: HttpAgent | undefined;
   private httpsAgent: HttpsAgent | undefined;
   /** Keep-alive agents per (proxy, target origin). */
   private readonly proxied = new Map<string, HttpAgent>();
@@ -176,7 +179,7 @@ export class Transport {
   constructor(private readonly userAgent: string, private readonly proxies?: ProxyResolver) {}
 
   close(): void {
-    this.http.destroy();
+    this.httpAgent?.destroy();
     this.httpsAgent?.destroy();
     for (const a of this.proxied.values()) a.destroy();
     this.proxied.clear();
@@ -288,7 +291,7 @@ export class Transport {
         res.on('error', fail);
       };
       let request: ReturnType<typeof httpRequest>;
-      if (!route) request = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? (this.httpsAgent ??= new HttpsAgent(AGENT_OPTIONS)) : this.http }, onResponse);
+      if (!route) request = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? (this.httpsAgent ??= new HttpsAgent(AGENT_OPTIONS)) : (this.httpAgent ??= new HttpAgent(AGENT_OPTIONS)) }, onResponse);
       else if (isHttps) request = httpsRequest(req.url, { method: req.method, headers, agent: this.agentFor(route, req.url), timeout: req.timeoutMs }, onResponse);
       else {
         // Absolute-form request to the proxy (RFC 9112, section 3.2.2); Host stays the registry's.
