@@ -19,10 +19,11 @@ const requireHere = createRequire(import.meta.url);
  * - LAZY_CALLABLE_BUILTINS are modules that are themselves a function and are only ever called (assert): the code sees
  *   a function that calls the real one, its properties forwarded the same way. Other function modules (stream, which
  *   code extends) are required directly;
- * - an `import { a, b } from 'node:x'` sees an object of just `a` and `b` (forwarded to the module): esbuild copies
- *   every property of what an ES module imports from CommonJS (`__toESM`), per importing file, and copying all of
- *   node:fs's or node:crypto's exports into each of the ~80 importers of a start cost about 5 ms. A default or
- *   namespace import, an `export *`, and every `require()` see the whole module.
+ * - an `import { a, b } from 'node:x'` sees an object of just `a` and `b` (forwarded to the module), and so does an
+ *   `import * as x` whose every use is `x.a` or `x.b`: esbuild copies every property of what an ES module imports
+ *   from CommonJS (`__toESM`), per importing file, and copying all of node:fs's or node:crypto's exports into each of
+ *   the ~80 importers of a start cost about 5 ms. A default import, a namespace import used otherwise, an `export *`,
+ *   and every `require()` see the whole module.
  * The wrapper of a built-in is written per importing file, so that it lands in its importer's chunk (a wrapper shared
  * by files of different chunks would be a tiny chunk of its own, and every chunk file costs a read and a compile).
  * `import()` of a built-in stays as esbuild writes it.
@@ -32,7 +33,8 @@ export const LAZY_CALLABLE_BUILTINS = ['assert'];
 
 /**
  * The names an importer takes from built-in `name` with import/export declarations, or undefined when it takes the
- * whole module (a default or namespace import, `export *`, or a declaration this parser does not find).
+ * whole module (a default import, a namespace import not only read as `ns.<name>`, `export *`, or no declaration
+ * this parser finds).
  */
 function importedNames(ts, file, name) {
   const text = readFileSync(file, 'utf8');
