@@ -20,9 +20,11 @@ import { basename, join } from 'node:path';
  * @param {string} entry the entry file's name in `dist` (index.mjs)
  * @param {Record<string, { imports: { path: string, kind: string }[], exports: string[] }>} outputs esbuild's metafile
  *   outputs of the bundle, keyed by path relative to the working directory
+ * @param {{ target: string, minify: boolean, legalComments: string, charset: string }} output the output options of
+ *   the bundle itself, so that the merged entry is written as its chunks were
  * @returns {{ merged: number }} how many chunk files went into the entry
  */
-export async function mergeStartChunks(dist, entry, outputs) {
+export async function mergeStartChunks(dist, entry, outputs, output) {
   const byName = new Map(Object.entries(outputs).map(([path, o]) => [basename(path), o]));
   const start = [];
   const visit = (name) => {
@@ -50,10 +52,10 @@ export async function mergeStartChunks(dist, entry, outputs) {
     bundle: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
-    minify: true,
-    legalComments: 'none',
-    charset: 'utf8',
+    target: output.target,
+    minify: output.minify,
+    legalComments: output.legalComments,
+    charset: output.charset,
     logLevel: 'warning',
     write: false,
     plugins: [

@@ -171,7 +171,7 @@ async function bundle(entry, dist) {
   const startBytes = start.reduce((n, o) => n + o.bytes, 0);
   if (analyze) printTopPackages(`${relative(root, dist)} (at start)`, start);
   // The entry and the chunks it imports statically become one file (scripts/build-merge.mjs).
-  const { merged } = await mergeStartChunks(dist, 'index.mjs', outputs);
+  const { merged } = await mergeStartChunks(dist, 'index.mjs', outputs, { target: common.target, minify: common.minify, legalComments: common.legalComments, charset: common.charset });
   const files = readdirSync(dist).filter((f) => f.endsWith('.mjs')).length;
   if (!quiet) console.log(`${relative(root, join(dist, 'index.cjs'))} + index.mjs + ${files - 1} chunks  ${(total / 1024).toFixed(0)} KiB, ${(startBytes / 1024).toFixed(0)} KiB loaded at start (${merged} chunks merged into index.mjs)`);
   return result;
