@@ -24,14 +24,14 @@ const MARKERS = {
 type Library = keyof typeof MARKERS;
 
 /**
- * What must not be loaded at start, per action. e2e-update checks its templates (re2js) and its policies (yaml) as
- * inputs, and creates its GitHub clients on their first request.
+ * What must not be loaded at start, per action. e2e-update reads its inputs (a branch template renders through an
+ * import of the template engine) before it imports the engine, and creates its GitHub clients on their first request.
  */
 const NOT_AT_START: Record<string, Library[]> = {
   'push-artifact': ['re2js', 'yaml', '@sigstore/sign'],
   'release-artifact': ['re2js', 'yaml', '@sigstore/sign'],
   'image-updates-pr': ['re2js', 'yaml', '@sigstore/sign'],
-  'e2e-update': ['@sigstore/sign', 'octokit'],
+  'e2e-update': ['re2js', 'yaml', '@sigstore/sign', 'octokit'],
 };
 
 const root = repoRoot();

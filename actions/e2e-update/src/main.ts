@@ -1,5 +1,4 @@
-import { actionLog, e2eUpdateGitHub, e2eUpdateGitOptions, e2eUpdateLogger, e2eUpdateRegistry, e2eUpdateTargets, Inputs, readE2eUpdateInputs, redacting, runAction, writeE2eUpdateOutputs, type E2eUpdateConfig } from '@d2/core/action';
-import { resolveCommitSigners, runImageUpdate, type EngineResult } from '@d2/core/image-automation';
+import { Inputs, readE2eUpdateInputs, redacting, runAction } from '@d2/core/action';
 
 /**
  * e2e-update: Flux's image update automation in one step (docs/image-automation.md): scan the registries, select the
@@ -8,30 +7,11 @@ import { resolveCommitSigners, runImageUpdate, type EngineResult } from '@d2/cor
  */
 export async function run(): Promise<void> {
   await runAction(async () => {
-    // Inputs: validated before any clone, scan or push; the time limit starts now.
-    const config = readE2eUpdateInputs(new Inputs(), process.env);
+    // Inputs: validated before any clone, scan or push (in direct mode the target's token too); the time limit starts now.
+    const config = await readE2eUpdateInputs(new Inputs(), process.env);
+    // The engine, the registry client and the GitHub API are imported once the inputs are valid: a step that fails its
+    // input checks loads none of them (docs/architecture.md, "Action start-up").
+    const { update } = await import('./update.js');
     await redacting(config.redact, () => update(config));
   });
-}
-
-async function update(config: E2eUpdateConfig): Promise<void> {
-  const log = e2eUpdateLogger(config.redact);
-  const github = e2eUpdateGitHub(config, log.warn);
-  const { client, registry } = e2eUpdateRegistry(config, log);
-  let result: EngineResult;
-  try {
-    // Logic: the targets (checked against the inputs before anything is cloned), their signers, the engine.
-    const targets = await e2eUpdateTargets(config, { registry, github: github.refLister });
-    const signing = await resolveCommitSigners(targets, { key: config.signingKey, passphrase: config.signingPassphrase, direct: config.automation === undefined });
-    if (signing.unused) actionLog.warning("input 'signing-key' is set but no ImageUpdateAutomation has spec.git.commit.signingKey: commits are not signed");
-    if (targets.length === 0) actionLog.info('every ImageUpdateAutomation is suspended: nothing to run');
-    result = await runImageUpdate(
-      { targets, dryRun: config.dryRun, ...(config.grouping ? { grouping: config.grouping } : {}) },
-      { registry, workDir: config.workDir, gitOptions: e2eUpdateGitOptions(config), log, signer: signing.signerFor, ...(config.commitVia === 'api' ? { commitWriter: github.commitWriter } : {}) },
-    );
-  } finally {
-    client.close();
-  }
-  // Outputs and summary; a failed repository (or a policy error with fail-on-policy-error) fails the step.
-  await writeE2eUpdateOutputs(result, config);
 }

@@ -167,7 +167,7 @@ Examples:
     const token = str(ctx, 'token') ?? ctx.env.GIT_TOKEN ?? ctx.env.GITHUB_TOKEN ?? ctx.env.GITLAB_TOKEN;
     const tokens = parseTokenMap(str(ctx, 'tokens') ?? '', { fallback: token, serverUrl: ctx.env.GITHUB_SERVER_URL ?? ctx.env.CI_SERVER_URL, input: '--tokens' });
     const gitUser = gitUsernameFor(ctx.env);
-    const grouping = parseGrouping(str(ctx, 'group-by') ?? 'none', str(ctx, 'branch-template') ?? '');
+    const grouping = await parseGrouping(str(ctx, 'group-by') ?? 'none', str(ctx, 'branch-template') ?? '');
     const commitVia = str(ctx, 'commit-via') ?? 'git';
     if (commitVia !== 'git' && commitVia !== 'api') throw new InputError(`--commit-via must be git or api, got '${commitVia}'`);
     const keyFile = str(ctx, 'signing-key');

@@ -4,6 +4,7 @@ export * from './log.js';
 export * from './publish.js';
 export * from './receivers.js';
 export * from './e2e-update.js';
+export * from './e2e-update-run.js';
 export * from './image-updates-pr.js';
 export * from './push-artifact.js';
 export * from './release-artifact.js';

@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { e2eUpdateGitHub, e2eUpdateTargets, readE2eUpdateInputs, redacting, type E2eUpdateConfig } from '../../src/action/index.js';
 import { D2Error, InputError } from '../../src/errors.js';
-import type { InputProviderDeps } from '../../src/image-automation/index.js';
+import { parseTokenMap, type InputProviderDeps } from '../../src/image-automation/index.js';
 import { expectNoRequests, inputs } from './helpers.js';
-import { thrownBy } from '../support/failures.js';
+import { rejectionOf } from '../support/failures.js';
 
 const env = { GITHUB_REPOSITORY: 'acme/fleet', GITHUB_SERVER_URL: 'https://github.com', GITHUB_WORKSPACE: '/work/space', RUNNER_TEMP: '/runner/tmp' };
 const direct = { 'policies-path': 'policies', namespace: 'apps' };
@@ -16,8 +16,8 @@ const direct = { 'policies-path': 'policies', namespace: 'apps' };
 expectNoRequests();
 
 describe('readE2eUpdateInputs', () => {
-  it('direct mode: one target from the inputs, on the workflow’s own repository, with the defaults', () => {
-    const config = readE2eUpdateInputs(inputs(direct), env);
+  it('direct mode: one target from the inputs, on the workflow’s own repository, with the defaults', async () => {
+    const config = await readE2eUpdateInputs(inputs(direct), env);
     expect(config).toMatchObject({ dryRun: false, commitVia: 'git', failOnPolicyError: false, signingKey: '', workspace: '/work/space', workDir: '/runner/tmp', serverUrl: 'https://github.com' });
     expect(config.grouping).toBeUndefined();
     expect(config.automation).toBeUndefined();
@@ -32,8 +32,8 @@ describe('readE2eUpdateInputs', () => {
     expect(config.budget.remainingMs()).toBeGreaterThan(9 * 60_000);
   });
 
-  it('fleet mode: the automation path, no direct inputs needed; every other input read', () => {
-    const config = readE2eUpdateInputs(
+  it('fleet mode: the automation path, no direct inputs needed; every other input read', async () => {
+    const config = await readE2eUpdateInputs(
       inputs({
         automation: 'clusters/update',
         'dry-run': 'true',
@@ -51,8 +51,8 @@ describe('readE2eUpdateInputs', () => {
     expect(config.budget.remainingMs()).toBeLessThanOrEqual(90_000);
   });
 
-  it('the redactor knows the token, the tokens map and the substitute-secrets values', () => {
-    const config = readE2eUpdateInputs(
+  it('the redactor knows the token, the tokens map and the substitute-secrets values', async () => {
+    const config = await readE2eUpdateInputs(
       inputs({ automation: 'clusters/update', token: 'ghp_fallbacktoken', tokens: 'https://github.com/acme/apps=ghp_appstoken', 'substitute-secrets': 'apps/db.PASSWORD=DB_PW' }),
       { ...env, DB_PW: 's3cr3t-value' },
     );
@@ -78,23 +78,24 @@ describe('readE2eUpdateInputs', () => {
     ['direct mode without namespace', { 'policies-path': 'policies' }, env, /input 'namespace' is required/, /with: namespace/],
     ['an invalid namespace', { ...direct, namespace: 'Apps_1' }, env, /not a valid Kubernetes namespace/, undefined],
     ['direct mode outside GitHub Actions without repository', direct, { GITHUB_WORKSPACE: '/w' }, /input 'repository' is required outside GitHub Actions/, undefined],
-  ])('refuses %s', (_what, values, environment, message, hint) => {
-    const err = thrownBy(() => readE2eUpdateInputs(inputs(values), environment));
+    ['direct mode on a repository the tokens map does not cover, without a fallback token', { ...direct, tokens: 'https://github.com/acme/other=ghp_othertoken' }, env, /no token for github.com\/acme\/fleet/, /add a line/],
+  ])('refuses %s', async (_what, values, environment, message, hint) => {
+    const err = await rejectionOf(readE2eUpdateInputs(inputs(values), environment));
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toMatch(message);
     if (hint) expect((err as InputError).hint).toMatch(hint);
   });
 
-  it('an input error raised once the secrets are known carries them redacted, and stays an InputError', () => {
-    const err = thrownBy(() => readE2eUpdateInputs(inputs({ ...direct, token: 'ghp_leakedtoken', 'registry-credentials': '{"ghp_leakedtoken":1}' }), env));
+  it('an input error raised once the secrets are known carries them redacted, and stays an InputError', async () => {
+    const err = await rejectionOf(readE2eUpdateInputs(inputs({ ...direct, token: 'ghp_leakedtoken', 'registry-credentials': '{"ghp_leakedtoken":1}' }), env));
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toBe("registry-credentials: entry '***' must be an object");
   });
 });
 
 describe('e2eUpdateGitHub', () => {
-  it('a commit writer only for https://<host>/<owner>/<repo> URLs, named after its repository; no client until the first request', () => {
-    const config = readE2eUpdateInputs(inputs({ automation: 'clusters/update', 'commit-via': 'api', token: 'ghp_fallbacktoken' }), env);
+  it('a commit writer only for https://<host>/<owner>/<repo> URLs, named after its repository; no client until the first request', async () => {
+    const config = await readE2eUpdateInputs(inputs({ automation: 'clusters/update', 'commit-via': 'api', token: 'ghp_fallbacktoken' }), env);
     const github = e2eUpdateGitHub(config, () => undefined);
     const target = (repository: string) => ({ repository }) as Parameters<typeof github.commitWriter>[0];
     expect(github.commitWriter(target('ssh://git@github.com/acme/apps.git'))).toBeUndefined();
@@ -124,21 +125,27 @@ describe('e2eUpdateTargets', () => {
       throw new Error('no forge in direct mode');
     },
   };
-  const read = (values: Record<string, string>): E2eUpdateConfig => readE2eUpdateInputs(inputs({ ...direct, ...values }), env);
+  const read = (values: Record<string, string>): Promise<E2eUpdateConfig> => readE2eUpdateInputs(inputs({ ...direct, ...values }), env);
 
   it('direct mode: the one target', async () => {
-    const targets = await e2eUpdateTargets(read({}), providers);
+    const targets = await e2eUpdateTargets(await read({}), providers);
     expect(targets.map((t) => t.repository)).toEqual(['https://github.com/acme/fleet.git']);
   });
 
   it.each<[string, Record<string, string>, RegExp, RegExp]>([
     ['commit-via: api on a repository that is not on GitHub', { 'commit-via': 'api', repository: 'ssh://git@git.example/fleet.git' }, /commit-via: api needs a GitHub repository URL/, /commit-via: git/],
     ['commit-via: api with a signing key', { 'commit-via': 'api', 'signing-key': 'KEY' }, /does not combine with 'signing-key'/, /remove signing-key/],
-    ['a repository the tokens map does not cover, without a fallback token', { tokens: 'https://github.com/acme/other=ghp_othertoken' }, /no token for github.com\/acme\/fleet/, /add a line/],
   ])('refuses %s before anything is cloned', async (_what, values, message, hint) => {
-    const err = await e2eUpdateTargets(read(values), providers).catch((e: unknown) => e);
+    const err = await e2eUpdateTargets(await read(values), providers).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toMatch(message);
     expect((err as InputError).hint).toMatch(hint);
+  });
+
+  it('refuses a target the tokens map does not cover, without a fallback token (fleet mode reads its targets here)', async () => {
+    const config = { ...(await read({})), tokens: parseTokenMap('https://github.com/acme/other=ghp_othertoken', { serverUrl: 'https://github.com' }) };
+    const err = await e2eUpdateTargets(config, providers).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toMatch(/no token for github.com\/acme\/fleet/);
   });
 });

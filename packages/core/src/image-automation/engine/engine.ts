@@ -24,7 +24,8 @@ import type { ImageRepository, ReflectorRegistry, ScanResult } from '../reflecto
 import { applyPolicies, type FileUpdate } from '../setters/apply.js';
 import type { ObjectIdentifier, PolicySetterSource } from '../setters/types.js';
 import { renderCommitMessage } from '../template/commit.js';
-import { componentOf, groupBranch, policyOf, type Grouping } from './groups.js';
+import { groupBranch } from './branch.js';
+import { componentOf, policyOf, type Grouping } from './groups.js';
 
 /** What the engine logs: the one Logger's info and warn, and optionally a group per repository (a log group in the action). */
 export type EngineLogger = Pick<Logger, 'info' | 'warn'> & {

@@ -6,9 +6,6 @@
  * on the repository's layout and the policies, so the same group always lands on the same branch.
  */
 import { InputError } from '../../errors.js';
-import { isValidBranchName } from '../git/checkout.js';
-import { Template } from '../template/exec.js';
-import { sprigFuncs } from '../template/sprig.js';
 
 export const GROUP_BY = ['none', 'component', 'policy'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -21,29 +18,18 @@ export interface Grouping {
   branchTemplate: string;
 }
 
-/** Renders the branch of `group`; an invalid ref is an error naming the group and the rendered name. */
-export function groupBranch(branchTemplate: string, group: string): string {
-  let branch: string;
-  try {
-    branch = new Template(branchTemplate, sprigFuncs()).execute({ Group: group });
-  } catch (err) {
-    throw new InputError(`branch-template '${branchTemplate}' cannot be rendered for group '${group}': ${err instanceof Error ? err.message : String(err)}`, 'use Go template syntax with .Group, e.g. image-updates/{{ .Group }}');
-  }
-  if (!isValidBranchName(branch)) {
-    throw new InputError(`branch-template '${branchTemplate}' renders '${branch}' for group '${group}', which is not a valid branch name`, 'the rendered name must be a valid git branch name (no spaces, "..", "~", "^", ":", "?", "*", "[", "\\\\", no trailing "/" or ".lock")');
-  }
-  return branch;
-}
-
 /**
  * `group-by` and `branch-template` as given: `none` (or empty) is no grouping; the template must render a valid branch
  * for a sample group and depend on `.Group` (two groups on one branch would overwrite each other's pull request).
  */
-export function parseGrouping(groupBy: string, branchTemplate: string): Grouping | undefined {
+export async function parseGrouping(groupBy: string, branchTemplate: string): Promise<Grouping | undefined> {
   const by = groupBy.trim() || 'none';
   if (!(GROUP_BY as readonly string[]).includes(by)) throw new InputError(`input 'group-by' must be one of ${GROUP_BY.join(', ')}, got '${groupBy}'`, 'group-by: component opens one branch and pull request per component, policy one per ImagePolicy');
   const template = branchTemplate.trim() || DEFAULT_BRANCH_TEMPLATE;
   if (by === 'none') return undefined;
+  // The template engine (and the regular expressions of its functions) is imported only when a branch is rendered:
+  // e2e-update reads its inputs before it loads the engine (docs/architecture.md, "Action start-up").
+  const { groupBranch } = await import('./branch.js');
   const a = groupBranch(template, 'frontend');
   const b = groupBranch(template, OTHER_GROUP);
   if (a === b) throw new InputError(`branch-template '${template}' renders the same branch '${a}' for every group`, 'use .Group in the template, e.g. image-updates/{{ .Group }}');

@@ -1,2 +1,3 @@
 export * from './engine.js';
 export * from './groups.js';
+export * from './branch.js';
