@@ -7,4 +7,6 @@ export * from './e2e-update.js';
 export * from './e2e-update-run.js';
 export * from './image-updates-pr.js';
 export * from './push-artifact.js';
+export * from './push-artifact-run.js';
 export * from './release-artifact.js';
+export * from './release-artifact-run.js';

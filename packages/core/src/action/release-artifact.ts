@@ -1,9 +1,9 @@
 /**
- * The GitHub Actions adapter of release-artifact (actions/release-artifact/README.md): its inputs → a
+ * The GitHub Actions adapter of release-artifact, its inputs (actions/release-artifact/README.md): the inputs → a
  * ReleaseArtifactConfig (the release planned from the ref, with the common publishing inputs of publish.ts and the
- * Receivers of receivers.ts), and the outputs, Receiver notifications and job summary after the release.
+ * Receivers of receivers.ts). The outputs, Receiver notifications and job summary after the release are
+ * release-artifact-run.ts, which the action imports once its inputs are valid and its clients wired.
  */
-import * as core from '@actions/core';
 import { InputError } from '../errors.js';
 import type { ReceiverTarget } from '../notify/index.js';
 import {
@@ -12,17 +12,12 @@ import {
   DEFAULT_VERSION_TAG,
   defaultTagPattern,
   planRelease,
-  publishSummary,
-  type PublishResult,
-  type PublishTarget,
   type ReleaseMode,
   type ReleasePlan,
-  type ReleasePolicy,
 } from '../publish/index.js';
-import { mdCode, mdText } from '../util/index.js';
 import type { Inputs } from './inputs.js';
-import { attestationsOutput, readCommonInputs, setSignatureOutputs, type CommonPublishInputs } from './publish.js';
-import { notifyAfterTagsMoved, readReceiverInputs } from './receivers.js';
+import { readCommonInputs, type CommonPublishInputs } from './publish.js';
+import { readReceiverInputs } from './receivers.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -60,34 +55,4 @@ export function readReleaseArtifactInputs(inputs: Inputs, env: Env = process.env
   const receivers = readReceiverInputs(inputs, env);
   common.build.annotations = { ...common.build.annotations, [ANNOTATION_VERSION]: plan.release.version };
   return { mode, plan, allowDowngrade, overwriteVersion, repository, path, common, receivers };
-}
-
-/**
- * After the release: the outputs, the Receivers told (the release's tags have moved: publishArtifact returns only
- * then), and the job summary with the stable tag's move.
- */
-export async function writeReleaseArtifactOutputs(target: PublishTarget, result: PublishResult, policy: ReleasePolicy, config: ReleaseArtifactConfig): Promise<void> {
-  const { release } = config.plan;
-  core.setOutput('component', release.component ?? '');
-  core.setOutput('version', release.version);
-  core.setOutput('digest', result.digest);
-  core.setOutput('digest-url', result.digestUrl);
-  core.setOutput('tags', result.tags.join(','));
-  setSignatureOutputs(result.signature);
-  core.setOutput('attestations', attestationsOutput([result]));
-  const notified = await notifyAfterTagsMoved(config.receivers, { artifacts: [{ repository: target.repository, digest: result.digest, tags: result.tags }] }, config.common.budget);
-  const summary = await publishSummary(`release-artifact ${release.tag}`, [result], [], { sections: [promotionLine(config.plan, policy, target.repository, result), ...(notified.length ? [notified.join('\n').trim()] : [])] });
-  await core.summary.addRaw(summary).write();
-}
-
-/** The stable tag's move. The previous version comes from the registry's annotations: untrusted, escaped. */
-export function promotionLine({ release, versionTag, stableTag }: ReleasePlan, policy: ReleasePolicy, repository: string, result: PublishResult): string {
-  const stable = mdCode(`${repository}:${stableTag}`);
-  const superseded = policy.superseded;
-  if (superseded) {
-    return `**Promotion** of ${stable}: superseded — a concurrent release moved it on to ${mdText(superseded.version ?? 'a higher version')} (${mdCode(`${superseded.digest.slice(0, 19)}…`)}); ${mdText(release.version)} is published as ${mdCode(versionTag)} only`;
-  }
-  const before = policy.stableBefore;
-  const from = before ? `${mdText(before.annotations[ANNOTATION_VERSION] ?? 'unversioned')} (${mdCode(`${before.digest.slice(0, 19)}…`)})` : 'none';
-  return `**Promotion** of ${stable}: ${from} → ${mdText(release.version)} (${mdCode(`${result.digest.slice(0, 19)}…`)})${result.pushed ? '' : ' — content unchanged, nothing pushed'}`;
 }

@@ -2,9 +2,12 @@
  * Flux OCI artifacts (flux-artifact.md): a tar byte-identical to `flux push artifact`'s, gzip framing, the Flux 2.9
  * manifest and config, ignore rules, extraction. See docs/artifacts.md.
  */
-export { buildArtifact, buildLayer, layerOptions, writeFluxTar, planEntries, inspectSource, emptyArtifactError, assertSourceHasFiles, createGoTarGzip, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
-export type { BuildOptions, BuiltArtifact, BuiltLayer, LayerBuilder, LayerOptions, EntryPlan, IgnoredFiles, SourceInventory, TarOptions, TarResult } from './build.js';
-export { BuildPool, createBuildPool, defaultBuildWorkerScript, defaultWorkers, parseWorkers, MAX_DEFAULT_WORKERS, MAX_WORKERS } from './build-pool.js';
+export { buildArtifact, buildLayer, layerOptions, writeFluxTar, createGoTarGzip, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
+export type { BuildOptions, BuiltArtifact, BuiltLayer, LayerBuilder, LayerOptions, TarOptions, TarResult } from './build.js';
+export { planEntries, inspectSource, emptyArtifactError, assertSourceHasFiles } from './source.js';
+export type { EntryPlan, IgnoredFiles, SourceInventory } from './source.js';
+export { BuildPool, createBuildPool, defaultBuildWorkerScript } from './build-pool.js';
+export { defaultWorkers, parseWorkers, MAX_DEFAULT_WORKERS, MAX_WORKERS } from './workers.js';
 export type { BuildPoolOptions } from './build-pool.js';
 export { fsCall, sourceReadError } from './source-errors.js';
 export type { SourceKind } from './source-errors.js';
