@@ -1,5 +1,4 @@
-import { actionLog, actionsLogger, Inputs, readImageUpdatesPrInputs, runAction, writeImageUpdatesPrOutputs, writePerBranchOutputs } from '@d2/core/action';
-import { forgeFor, ImageUpdatesPr, type ImageUpdatesPrResult } from '@d2/core/forge';
+import { actionLog, Inputs, readImageUpdatesPrInputs, runAction } from '@d2/core/action';
 
 /**
  * image-updates-pr: open, refresh or close the pull request of the image-updates branch that e2e-update pushed
@@ -10,27 +9,8 @@ export async function run(): Promise<void> {
     // Inputs: validated before any request.
     const config = readImageUpdatesPrInputs(new Inputs(), process.env);
     actionLog.info(`Event ${process.env.GITHUB_EVENT_NAME ?? '?'} on ${process.env.GITHUB_REF ?? '?'}; head ${config.head}, base ${config.base ?? '(default branch)'}.`);
-    const forge = forgeFor('github', { repository: config.repository, token: config.token, budget: config.budget, warn: actionsLogger.warn });
-    const flow = new ImageUpdatesPr(forge, actionsLogger);
-    const prefix = config.headPrefix;
-    if (!prefix) {
-      await writeImageUpdatesPrOutputs(await flow.run(config), config.head);
-      return;
-    }
-    // head: <prefix>/*: each branch's pull request is opened, refreshed or closed exactly as a single head's, with the
-    // change rows of that branch.
-    let branches: string[];
-    try {
-      branches = await forge.branchesWithPrefix(prefix);
-    } catch (err) {
-      throw forge.describeError(err, `list the branches ${prefix}* of ${config.repository}`);
-    }
-    actionLog.info(`${branches.length} branch(es) match ${prefix}*: ${branches.join(', ') || '(none)'}`);
-    const runs: Array<{ head: string; result: ImageUpdatesPrResult }> = [];
-    for (const head of branches) {
-      const changes = config.changes?.filter((c) => c.branch === undefined || c.branch === head);
-      runs.push({ head, result: await actionLog.group(`${head}`, () => flow.run({ ...config, head, ...(changes ? { changes } : {}) })) });
-    }
-    await writePerBranchOutputs(runs, prefix);
+    // The forge client (Octokit) and the flow are imported once the inputs are valid (docs/architecture.md, "Action start-up").
+    const { pullRequests } = await import('./pulls.js');
+    await pullRequests(config);
   });
 }
