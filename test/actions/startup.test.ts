@@ -22,20 +22,22 @@ const MARKERS = {
   octokit: 'This limiter has been stopped',
   // The artifact builder's compressor (flate/deflater.ts).
   'go-flate': 'create a new compressor for each gzip stream',
+  // The registry client's request engine (oci/engine.ts).
+  'registry client': 'check that the registry is reachable (URL, proxy, firewall)',
 } as const;
 type Library = keyof typeof MARKERS;
 
 /**
- * What must not be loaded at start, per action. The publishing actions check their inputs and sources and wire their
- * clients before they import the builder; e2e-update reads its inputs (a branch template renders through an import of
+ * What must not be loaded at start, per action. The publishing actions check their inputs, sources and identity
+ * before they import the registry client, and wire their clients before they import the builder; e2e-update reads its inputs (a branch template renders through an import of
  * the template engine) before it imports the engine, and creates its GitHub clients on their first request;
  * image-updates-pr reads its inputs before it imports the forge client.
  */
 const NOT_AT_START: Record<string, Library[]> = {
-  'push-artifact': ['re2js', 'yaml', '@sigstore/sign', 'go-flate'],
-  'release-artifact': ['re2js', 'yaml', '@sigstore/sign', 'go-flate'],
+  'push-artifact': ['re2js', 'yaml', '@sigstore/sign', 'go-flate', 'registry client'],
+  'release-artifact': ['re2js', 'yaml', '@sigstore/sign', 'go-flate', 'registry client'],
   'image-updates-pr': ['re2js', 'yaml', '@sigstore/sign', 'octokit'],
-  'e2e-update': ['re2js', 'yaml', '@sigstore/sign', 'octokit'],
+  'e2e-update': ['re2js', 'yaml', '@sigstore/sign', 'octokit', 'registry client'],
 };
 
 const root = repoRoot();

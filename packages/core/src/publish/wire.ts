@@ -4,7 +4,7 @@
  */
 import type { SbomGenerator } from '../attest/index.js';
 import { InputError } from '../errors.js';
-import { CloudCredentials, cloudOfHost, credentialChain, RegistryClient, type CredentialProvider, type Logger } from '../oci/index.js';
+import { CloudCredentials, cloudOfHost, credentialChain, type CredentialProvider, type Logger, type RegistryClient } from '../oci/index.js';
 import { audienceTokenSource, type IdentityProvider } from '../oidc/index.js';
 import type { TimeBudget } from '../util/index.js';
 import type { CloudConfig, PublishConfig } from './config.js';
@@ -91,6 +91,9 @@ async function wireClientAndSigner(config: PublishConfig, deps: PublishDeps): Pr
   const { logger } = deps;
   const signing = config.signing;
   if (signing && !deps.identity) throw (deps.missingIdentity ?? defaultMissingIdentity)();
+  // The registry client is imported here, once every input is checked: a step that fails its checks does not load it
+  // (docs/architecture.md, "Action start-up").
+  const { RegistryClient } = await import('../oci/index.js');
   const client = new RegistryClient({ credentials: deps.credentials, logger, budget: deps.budget, ...(config.insecure?.length ? { insecure: config.insecure } : {}) });
   if (!signing) {
     if (config.attestations) throw new InputError('attestations need signing: they are signed with the keyless identity of the signature', 'turn signing on, or remove the attestations');

@@ -1,0 +1,2 @@
+import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);
+var o="application/vnd.oci.image.manifest.v1+json",t="application/vnd.oci.image.index.v1+json",c="application/vnd.oci.image.config.v1+json",i="application/vnd.docker.distribution.manifest.v2+json",n="application/vnd.docker.distribution.manifest.list.v2+json",a="application/vnd.docker.container.image.v1+json",e="application/octet-stream",s={OciManifest:o,OciIndex:t,DockerManifest:i,DockerManifestList:n,OctetStream:e};export{o as a,t as b,c,i as d,a as e,s as f};

@@ -1,0 +1,2 @@
+import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);
+function u(e,t){return Math.max(1,Math.min(t,e))}async function m(e,t,a){let o=new Array(e.length),l=0,r,i=async()=>{for(;!r&&l<e.length;){let n=l++;try{o[n]=await a(e[n],n)}catch(s){r??={error:s}}}};if(await Promise.all(Array.from({length:u(e.length,t)},i)),r)throw r.error;return o}export{m as a};
