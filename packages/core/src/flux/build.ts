@@ -14,18 +14,7 @@ import { createZlibGzip, type CompressorFactory, type CompressorName } from './g
 import { encodeManifest, fluxAnnotations, FLUX_LAYER_MEDIA_TYPE } from './manifest.js';
 import { TarStats, tarBytes, tarChunks, type TarChunk } from './tar.js';
 import { makeTempDir } from '../util/index.js';
-import { emptyArtifactError, planEntries, statSource } from './source.js';
-
-export interface TarOptions {
-  /** `--ignore-paths`: undefined gives Flux's default list; a given list replaces it. */
-  ignorePaths?: readonly string[];
-  /**
-   * Also honour `.sourceignore` files inside the directory, as source-controller does in-cluster (opt-in; `flux push`
-   * does not read them). Precedence, lowest first: Flux's default list, `.sourceignore` files (outer before inner),
-   * an explicit `ignorePaths` list — the order source-controller gives defaults, `.sourceignore` and `spec.ignore`.
-   */
-  sourceignore?: boolean;
-}
+import { emptyArtifactError, planEntries, statSource, type TarOptions } from './source.js';
 
 export interface BuildOptions extends TarOptions {
   /** Layer compressor. `go-flate` = Flux's exact bytes; `zlib` = faster, same tar, different layer digest. */

@@ -3,9 +3,9 @@
  * manifest and config, ignore rules, extraction. See docs/artifacts.md.
  */
 export { buildArtifact, buildLayer, layerOptions, writeFluxTar, createGoTarGzip, COMPRESSORS, DEFAULT_COMPRESSOR } from './build.js';
-export type { BuildOptions, BuiltArtifact, BuiltLayer, LayerBuilder, LayerOptions, TarOptions, TarResult } from './build.js';
+export type { BuildOptions, BuiltArtifact, BuiltLayer, LayerBuilder, LayerOptions, TarResult } from './build.js';
 export { planEntries, inspectSource, emptyArtifactError, assertSourceHasFiles } from './source.js';
-export type { EntryPlan, IgnoredFiles, SourceInventory } from './source.js';
+export type { EntryPlan, IgnoredFiles, SourceInventory, TarOptions } from './source.js';
 export { BuildPool, createBuildPool, defaultBuildWorkerScript } from './build-pool.js';
 export { defaultWorkers, parseWorkers, MAX_DEFAULT_WORKERS, MAX_WORKERS } from './workers.js';
 export type { BuildPoolOptions } from './build-pool.js';

@@ -11,7 +11,18 @@ import { IgnoreMatcher, ignorePathPatterns, loadSourceIgnorePatterns, SOURCEIGNO
 import { fsCall, fsCallAsync, sourceReadError } from './source-errors.js';
 import { tarMode, walkFluxTree, type SourcedEntry, type WalkObserver } from './tar.js';
 import { makeTempDir } from '../util/index.js';
-import type { TarOptions } from './build.js';
+
+/** What decides the entries of an artifact (BuildOptions extends it, build.ts). */
+export interface TarOptions {
+  /** `--ignore-paths`: undefined gives Flux's default list; a given list replaces it. */
+  ignorePaths?: readonly string[];
+  /**
+   * Also honour `.sourceignore` files inside the directory, as source-controller does in-cluster (opt-in; `flux push`
+   * does not read them). Precedence, lowest first: Flux's default list, `.sourceignore` files (outer before inner),
+   * an explicit `ignorePaths` list — the order source-controller gives defaults, `.sourceignore` and `spec.ignore`.
+   */
+  sourceignore?: boolean;
+}
 
 /** Files left out of an artifact by one ignore pattern (the one that decided for them). */
 export interface IgnoredFiles {
