@@ -91,14 +91,12 @@ async function wireClientAndSigner(config: PublishConfig, deps: PublishDeps): Pr
   const { logger } = deps;
   const signing = config.signing;
   if (signing && !deps.identity) throw (deps.missingIdentity ?? defaultMissingIdentity)();
+  if (!signing && config.attestations) throw new InputError('attestations need signing: they are signed with the keyless identity of the signature', 'turn signing on, or remove the attestations');
   // The registry client is imported here, once every input is checked: a step that fails its checks does not load it
   // (docs/architecture.md, "Action start-up").
   const { RegistryClient } = await import('../oci/index.js');
   const client = new RegistryClient({ credentials: deps.credentials, logger, budget: deps.budget, ...(config.insecure?.length ? { insecure: config.insecure } : {}) });
-  if (!signing) {
-    if (config.attestations) throw new InputError('attestations need signing: they are signed with the keyless identity of the signature', 'turn signing on, or remove the attestations');
-    return { client };
-  }
+  if (!signing) return { client };
   // The signer, the attestor and the verifier are wired by a module loaded only when signing is on (signing.ts), so
   // that a split bundle (the CLI) leaves what only they use out of a push without signing.
   const { wireSigning } = await import('./signing.js');
