@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from './paths.js';
@@ -179,17 +179,23 @@ export async function runActionBundle(name: string, opts: RunActionOptions = {})
   clearTimeout(timer);
 
   const commands = parseWorkflowCommands(stdout);
-  return {
-    exitCode,
-    outputs: parseCommandFile(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
-    summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
-    state: readFileSync(opts.env?.GITHUB_STATE ?? files.GITHUB_STATE, 'utf8'),
-    exportedEnv: parseCommandFile(readFileSync(files.GITHUB_ENV, 'utf8')),
-    stdout,
-    stderr,
-    commands,
-    errors: commands.filter((c) => c.command === 'error').map((c) => c.data),
-    warnings: commands.filter((c) => c.command === 'warning').map((c) => c.data),
-    durationMs: performance.now() - started,
-  };
+  try {
+    return {
+      exitCode,
+      outputs: parseCommandFile(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+      summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+      state: readFileSync(opts.env?.GITHUB_STATE ?? files.GITHUB_STATE, 'utf8'),
+      exportedEnv: parseCommandFile(readFileSync(files.GITHUB_ENV, 'utf8')),
+      stdout,
+      stderr,
+      commands,
+      errors: commands.filter((c) => c.command === 'error').map((c) => c.data),
+      warnings: commands.filter((c) => c.command === 'warning').map((c) => c.data),
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    // The runner's files and RUNNER_TEMP, and the workspace when this call made it, go with the step, as on a runner.
+    rmSync(tmp, { recursive: true, force: true });
+    if (!opts.workspace) rmSync(workspace, { recursive: true, force: true });
+  }
 }
