@@ -217,6 +217,8 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI', ['flux'], (to
     expect(changed.equal).toBe(false);
   });
 
+  // A CLI build, then a flux push and a d2 diff per case: on 2 cores the suite runs it beside the single-executable
+  // build (test/cli/package.test.ts), which has taken it to 100–120 s, so it gets more than the default limit.
   itWith([d2DiffCli], 'our diff (`d2 diff`) treats a flux-pushed artifact of the same content as unchanged, and an edited tree as changed', async () => {
     // The d2 CLI bundle, built as `pnpm d2` does (esbuild, ~1 s).
     const built = await runTool(process.execPath, [join(repoRoot(), 'scripts', 'build.mjs'), '--cli', '--quiet'], { cwd: repoRoot(), env: process.env });
@@ -238,7 +240,7 @@ describeConformance('conformance: Flux artifacts, d2 vs flux CLI', ['flux'], (to
     mkdirSync(join(edited, 'app', 'new'));
     const changed = await d2Diff(edited, `${registry.host}/conformance/flux-diff:d0`);
     expect(changed.code, changed.stdout + changed.stderr).toBe(1);
-  });
+  }, 300_000);
 
   it('no reference-tool run tried to reach the internet', () => {
     expect(guard.attempts).toEqual([]);
