@@ -64,6 +64,7 @@ export class ArtifactSigner {
   private readonly env: Record<string, string | undefined>;
   private readonly now: () => Date;
   private privacyWarned = false;
+  private holder?: ReusableCertificateSigner;
 
   constructor(opts: ArtifactSignerOptions) {
     const format = opts.format ?? 'legacy';
@@ -110,15 +111,21 @@ export class ArtifactSigner {
     return subject;
   }
 
-  private async signOne(repo: Repository, digest: string, signer?: Signer): Promise<SignResult> {
+  private async signOne(repo: Repository, digest: string): Promise<SignResult> {
     const subject = await this.subjectOf(repo, digest, 'sign');
     this.warnIfPrivate(undefined);
-    // One ephemeral key and certificate per call (shared by the legacy and bundle recipes), as cosign does per run.
-    return this.signWith(repo, digest, subject, signer ?? this.newSigner());
+    return this.signWith(repo, digest, subject, this.keyHolder());
   }
 
-  private newSigner(): ReusableCertificateSigner {
-    return new ReusableCertificateSigner({ identityProvider: this.watchingProvider(), fulcioBaseURL: this.fulcioURL, ...this.fetchOpts });
+  /**
+   * The one ephemeral key and Fulcio certificate of this signer: every sign(), signAll() and attest() call, and both
+   * recipes of `both`, use it, as `cosign sign ref1 ref2 …` does within one run (renewed when under 3 minutes of validity
+   * remain; a failed certificate request is asked again by the next call). One signer serves one run of an action or
+   * of a `d2` command, so a step of 50 components asks Fulcio once, not 50 times.
+   */
+  private keyHolder(): ReusableCertificateSigner {
+    this.holder ??= new ReusableCertificateSigner({ identityProvider: this.watchingProvider(), fulcioBaseURL: this.fulcioURL, ...this.fetchOpts });
+    return this.holder;
   }
 
   private async signWith(repo: Repository, digest: string, subject: Descriptor, signer: Signer): Promise<SignResult> {
@@ -144,13 +151,12 @@ export class ArtifactSigner {
   }
 
   /**
-   * Signs several artifacts with bounded concurrency (default 4) and ONE ephemeral key and Fulcio certificate, as
-   * `cosign sign ref1 ref2 …` does (renewed when it has under 3 minutes left); results in input order. All-or-nothing
+   * Signs several artifacts with bounded concurrency (default 4) and the signer's one ephemeral key and Fulcio
+   * certificate, as `cosign sign ref1 ref2 …` does (renewed when it has under 3 minutes left); results in input order. All-or-nothing
    * for the caller: if any signature fails, the in-flight ones finish and the first error is thrown, so no tag moves.
    */
   async signAll(items: { repo: Repository; digest: string }[], concurrency = 4): Promise<SignResult[]> {
-    const shared = this.newSigner();
-    return mapLimit(items, concurrency, (item) => this.signOne(item.repo, item.digest, shared));
+    return mapLimit(items, concurrency, (item) => this.signOne(item.repo, item.digest));
   }
 
   private witnesses(entryType?: 'dsse' | 'intoto'): Witness[] {
@@ -241,15 +247,15 @@ export class ArtifactSigner {
   }
 
   /**
-   * Signs in-toto statements about the manifest `digest` with the signature's keyless identity (one ephemeral key and
-   * Fulcio certificate for the call) and attaches them (docs/attestations.md, "On the registry"): each as a DSSE v0.3
+   * Signs in-toto statements about the manifest `digest` with the signature's keyless identity (the signer's one
+   * ephemeral key and Fulcio certificate) and attaches them (docs/attestations.md, "On the registry"): each as a DSSE v0.3
    * bundle referrer annotated with its predicate type, and with `legacy` also as one layer each of cosign's
    * `sha256-<hex>.att` image (appended, never replaced). All statements are signed before anything is written, so a
    * Sigstore failure leaves the registry untouched; a registry failure throws (the caller moves no tag).
    */
   async attest(repo: Repository, digest: string, statements: StatementToSign[], opts: { legacy: boolean }): Promise<AttestedStatement[]> {
     const subject = await this.subjectOf(repo, digest, 'attest');
-    const signer = this.newSigner();
+    const signer = this.keyHolder();
     const builder = new DSSEBundleBuilder({ signer, witnesses: this.witnesses(this.dsseEntryType) });
     const signed: { st: StatementToSign; bundle: SerializedBundle }[] = [];
     for (const st of statements) {

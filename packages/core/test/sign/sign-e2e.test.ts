@@ -404,6 +404,36 @@ describe('signAll (several artifacts in one step)', () => {
     }
   });
 
+  it('one signer asks Fulcio once for every sign() and attest() call of its run (a step of many components)', async () => {
+    const arts = [await pushArtifact(), await pushArtifact()];
+    const signer = signerFor(MAIN, 'both');
+    const before = sigstore.requests.fulcio;
+    const results = [await signer.sign(arts[0].repo, arts[0].digest), await signer.sign(arts[1].repo, arts[1].digest)];
+    const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'x', digest: { sha256: arts[0].digest.slice(7) } }], predicateType: 'https://example.com/p/v1', predicate: {} }));
+    const [attested] = await signer.attest(arts[0].repo, arts[0].digest, [{ predicateType: 'https://example.com/p/v1', statement }], { legacy: false });
+    expect(sigstore.requests.fulcio - before).toBe(1);
+    const certs = new Set(await Promise.all(arts.map(async (a) => (await sigManifest(a.repo, a.digest)).layers[0].annotations![ANNOTATION_CERTIFICATE])));
+    expect(certs.size).toBe(1);
+    expect(attested.certificateIdentity).toBe(results[0].certificateIdentity);
+    for (const a of arts) {
+      await expect(verifyArtifact({ registry: client, repo: a.repo, digest: a.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot })).resolves.toMatchObject({ verified: true });
+    }
+  });
+
+  it('a signer whose certificate request failed asks Fulcio again on its next call', async () => {
+    const [a, b] = [await pushArtifact(), await pushArtifact()];
+    const signer = signerFor(MAIN);
+    sigstore.failFulcio(10);
+    try {
+      await expect(signer.sign(a.repo, a.digest)).rejects.toMatchObject({ code: 'SIGNING_FAILED' });
+    } finally {
+      sigstore.failFulcio(0);
+    }
+    const before = sigstore.requests.fulcio;
+    await expect(signer.sign(b.repo, b.digest)).resolves.toMatchObject({ certificateIdentity: oidc.expectedIdentity(MAIN) });
+    expect(sigstore.requests.fulcio - before).toBe(1);
+  });
+
   it('throws when one artifact cannot be signed', async () => {
     const arts = [await pushArtifact(), { repo: { registry: host, repository: 'acme/missing' }, digest: sha256Digest('missing') }];
     await expect(signerFor(MAIN).signAll(arts)).rejects.toThrow(/not in the registry/);
