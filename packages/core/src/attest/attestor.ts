@@ -85,7 +85,7 @@ export class Attestor {
       const predicate = await this.predicate(type, ctx, claims);
       statements.push({ predicateType: predicate.predicateType ?? predicateType, statement: inTotoStatement(ctx.repo, ctx.digest, predicate.predicateType ?? predicateType, predicate.predicate) });
     }
-    const attested = await signer.attest(ctx.repo, ctx.digest, statements, { legacy: signer.format !== 'bundle' });
+    const attested = await signer.attest(ctx.repo, ctx.digest, statements, { legacy: signer.format !== 'bundle', ...(ctx.subject ? { subject: ctx.subject } : {}) });
     const fresh: AttestationResult[] = attested.map((a, i) => ({ ...a, type: todo[i], existing: false }));
 
     if (this.opts.verifyAfterAttest ?? true) {

@@ -38,7 +38,8 @@ export interface AttestationConfig {
 /** The part of the signer that attests (ArtifactSigner satisfies it). */
 export interface StatementSigner {
   readonly format: 'legacy' | 'bundle' | 'both';
-  attest(repo: Repository, digest: string, statements: StatementToSign[], opts: { legacy: boolean }): Promise<AttestedStatement[]>;
+  /** `opts.subject`: the manifest's descriptor when the caller has just pushed it (not asked of the registry again). */
+  attest(repo: Repository, digest: string, statements: StatementToSign[], opts: { legacy: boolean; subject?: Descriptor }): Promise<AttestedStatement[]>;
 }
 
 /** The registry reads of the idempotence check (RegistryClient satisfies it). */
@@ -66,5 +67,7 @@ export interface AttestContext {
   /** The build's ignore rules (the SBOM lists the files the artifact holds). */
   ignorePaths?: readonly string[];
   sourceignore?: boolean;
+  /** The manifest's descriptor when the caller has just pushed it (the signer does not ask the registry for it). */
+  subject?: Descriptor;
   logger: Logger;
 }

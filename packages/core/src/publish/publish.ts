@@ -59,6 +59,8 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
       log.info(`pushed ${target.repository}@${digest}`);
     }
 
+    // Just pushed: the signer and the attestor get the manifest's descriptor instead of asking the registry for it.
+    const subject = pushed ? { mediaType: manifest.mediaType, digest, size: manifest.bytes.length } : undefined;
     let signature: PublishResult['signature'];
     let alreadySigned: boolean | undefined;
     if (opts.signer) {
@@ -68,7 +70,7 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
         alreadySigned = true;
         log.info(`${target.repository}@${digest} is already signed`);
       } else {
-        signature = await opts.signer.sign(repo, digest);
+        signature = await opts.signer.sign(repo, digest, subject);
         log.info(`signed ${target.repository}@${digest}: ${signature.signature} (Rekor log index ${signature.rekorLogIndex})`);
         if (opts.verifier) await opts.verifier(repo, digest, signature);
       }
@@ -82,6 +84,7 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
           ...(opts.version ? { version: opts.version } : {}),
           ...(opts.build?.ignorePaths ? { ignorePaths: opts.build.ignorePaths } : {}),
           ...(opts.build?.sourceignore ? { sourceignore: true } : {}),
+          ...(subject ? { subject } : {}),
           logger: log,
         })
       : undefined;

@@ -19,7 +19,8 @@ export interface PublishRegistry {
 /** Signs a pushed manifest digest (ArtifactSigner satisfies it). */
 export interface DigestSigner {
   readonly format: 'legacy' | 'bundle' | 'both';
-  sign(repo: Repository, digest: string): Promise<SignResult>;
+  /** `subject`: the manifest's descriptor when the caller has just pushed it (the signer then does not ask the registry). */
+  sign(repo: Repository, digest: string, subject?: Descriptor): Promise<SignResult>;
 }
 
 /** Attaches (and verifies) the attestations of a pushed, signed digest (the attest domain's Attestor satisfies it). */

@@ -93,14 +93,23 @@ export class ArtifactSigner {
     this.now = opts.now ?? (() => new Date());
   }
 
-  /** Signs the manifest `digest` in `repo` (which must exist there) in the configured format(s). */
-  async sign(repo: Repository, digest: string): Promise<SignResult> {
-    return this.signOne(repo, digest);
+  /**
+   * Signs the manifest `digest` in `repo` (which must exist there) in the configured format(s). `subject` is its
+   * descriptor when the caller has just pushed it (the PUT by digest answered with that digest): the signer then does
+   * not ask the registry for it again (a request less per artifact); without it, the signer HEADs the manifest and
+   * refuses a digest the registry does not have.
+   */
+  async sign(repo: Repository, digest: string, subject?: Descriptor): Promise<SignResult> {
+    return this.signOne(repo, digest, subject);
   }
 
   /** The descriptor of the manifest to sign or attest; it must be in the registry already (pushed by digest). */
-  private async subjectOf(repo: Repository, digest: string, verb: 'sign' | 'attest'): Promise<Descriptor> {
+  private async subjectOf(repo: Repository, digest: string, verb: 'sign' | 'attest', known?: Descriptor): Promise<Descriptor> {
     assertDigest(digest);
+    if (known) {
+      if (known.digest !== digest) throw new D2Error(`internal: the subject descriptor names ${known.digest}, not ${digest}`, { code: 'SIGNING_FAILED' });
+      return known;
+    }
     const subject = await this.registry.headManifest(repo, digest);
     if (!subject) {
       throw new D2Error(`cannot ${verb} ${repo.registry}/${repo.repository}@${digest}: the manifest is not in the registry`, {
@@ -111,8 +120,8 @@ export class ArtifactSigner {
     return subject;
   }
 
-  private async signOne(repo: Repository, digest: string): Promise<SignResult> {
-    const subject = await this.subjectOf(repo, digest, 'sign');
+  private async signOne(repo: Repository, digest: string, known?: Descriptor): Promise<SignResult> {
+    const subject = await this.subjectOf(repo, digest, 'sign', known);
     this.warnIfPrivate(undefined);
     return this.signWith(repo, digest, subject, this.keyHolder());
   }
@@ -253,8 +262,8 @@ export class ArtifactSigner {
    * `sha256-<hex>.att` image (appended, never replaced). All statements are signed before anything is written, so a
    * Sigstore failure leaves the registry untouched; a registry failure throws (the caller moves no tag).
    */
-  async attest(repo: Repository, digest: string, statements: StatementToSign[], opts: { legacy: boolean }): Promise<AttestedStatement[]> {
-    const subject = await this.subjectOf(repo, digest, 'attest');
+  async attest(repo: Repository, digest: string, statements: StatementToSign[], opts: { legacy: boolean; subject?: Descriptor }): Promise<AttestedStatement[]> {
+    const subject = await this.subjectOf(repo, digest, 'attest', opts.subject);
     const signer = this.keyHolder();
     const builder = new DSSEBundleBuilder({ signer, witnesses: this.witnesses(this.dsseEntryType) });
     const signed: { st: StatementToSign; bundle: SerializedBundle }[] = [];

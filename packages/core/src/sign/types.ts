@@ -9,6 +9,7 @@ import type { IdentityProvider } from '../oidc/index.js';
 export interface SignatureRegistry {
   pushBlob(repo: Repository, source: BlobSource, digest: string, size?: number): Promise<unknown>;
   putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<string>;
+  /** Throws a D2Error with code `REGISTRY_NOT_FOUND` when the manifest does not exist (RegistryClient does). */
   getManifest(repo: Repository, reference: string): Promise<ManifestBytes>;
   /** undefined when the manifest does not exist. */
   headManifest(repo: Repository, reference: string): Promise<Descriptor | undefined>;

@@ -5,6 +5,7 @@
  */
 import { assertDigest, compileRE2, signatureTag, type Descriptor, type IdentityPolicy, type Repository } from '../base/index.js';
 import type { SignatureRegistry } from '../sign/index.js';
+import { D2Error } from '../errors.js';
 import { bundleReferrers } from './attestation.js';
 import { verifyBundleBytes } from './bundle.js';
 import { VerificationFailure } from './errors.js';
@@ -61,12 +62,16 @@ export async function verifyArtifact(opts: VerifyArtifactOptions): Promise<Verif
   }
 
   const tag = signatureTag(opts.digest);
-  if (!(await opts.registry.headManifest(opts.repo, tag))) {
+  // One GET, not a HEAD first: a missing tag is the registry's not-found error (SignatureRegistry.getManifest).
+  const m = await opts.registry.getManifest(opts.repo, tag).catch((err: unknown) => {
+    if (err instanceof D2Error && err.code === 'REGISTRY_NOT_FOUND') return undefined;
+    throw err;
+  });
+  if (!m) {
     throw new VerificationFailure('no-signature', `no signature found for ${ref} (no sigstore bundle referrer, no ${tag} tag)`, {
       hint: 'sign the artifact (push-artifact `sign: true`) before verifying',
     });
   }
-  const m = await opts.registry.getManifest(opts.repo, tag);
   const layers = (JSON.parse(m.bytes.toString('utf8')) as { layers?: Descriptor[] }).layers ?? [];
   const failures: VerificationFailure[] = [];
   for (const layer of layers) {

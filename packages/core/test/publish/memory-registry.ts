@@ -119,12 +119,16 @@ export class MemoryRegistry implements PublishRegistry {
   }
 }
 
-/** A signer that records `sign <repository> <digest>` in the registry's log; `fail` makes it throw. */
-export function memorySigner(reg: MemoryRegistry, o: { fail?: (repository: string) => boolean; format?: DigestSigner['format'] } = {}): DigestSigner {
+/**
+ * A signer that records `sign <repository> <digest>` in the registry's log (and the subject descriptor it is handed in
+ * `subjects`); `fail` makes it throw.
+ */
+export function memorySigner(reg: MemoryRegistry, o: { fail?: (repository: string) => boolean; format?: DigestSigner['format']; subjects?: (Descriptor | undefined)[] } = {}): DigestSigner {
   return {
     format: o.format ?? 'legacy',
-    async sign(repo, digest): Promise<SignResult> {
+    async sign(repo, digest, subject): Promise<SignResult> {
       reg.calls.push(`sign ${repo.repository} ${digest}`);
+      o.subjects?.push(subject);
       if (o.fail?.(repo.repository)) throw new Error(`signing ${repo.repository} failed`);
       return {
         signature: `${repo.registry}/${repo.repository}:${digest.replace(':', '-')}.sig`,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { D2Error } from '../../src/errors.js';
 import { publishAll, publishArtifact, type PublishOptions, type PublishTarget } from '../../src/publish/index.js';
+import type { Descriptor } from '../../src/oci/types.js';
 import { MemoryRegistry, memorySigner, memoryVerifier } from './memory-registry.js';
 
 let dir: string;
@@ -178,6 +179,18 @@ describe('publishArtifact: unchanged content and tags already in place', () => {
     expect(r.digest).not.toBe(first.digest);
     expect(callsOf(reg, 'fleet/app').map((c) => c.split(' ')[0])).toEqual(['headManifest', 'getManifest', 'fetchBlobToFile', 'pushBlob', 'pushBlob', 'putManifest', 'headManifest', 'putManifest']);
     expect(reg.tag('fleet/app', 'main')).toBe(r.digest);
+  });
+
+  it('hands the signer the descriptor of the manifest it has just pushed, and none for unchanged content (the signer asks the registry)', async () => {
+    const reg = new MemoryRegistry();
+    const subjects: (Descriptor | undefined)[] = [];
+    const r = await publishArtifact(reg, target('app', 'subject: 1\n'), { build, diffTag: 'main', signer: memorySigner(reg, { subjects }) });
+    const pushed = await reg.getManifest({ registry: 'registry.test', repository: 'fleet/app' }, r.digest);
+    expect(subjects).toEqual([{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: r.digest, size: pushed.bytes.length }]);
+    subjects.length = 0;
+    const again = await publishArtifact(reg, target('app', 'subject: 1\n'), { build, diffTag: 'main', signer: memorySigner(reg, { subjects }) });
+    expect(again.pushed).toBe(false);
+    expect(subjects).toEqual([undefined]);
   });
 
   it('unchanged content already signed is not signed again; unsigned unchanged content is signed before any tag moves', async () => {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { BlobSource, Descriptor, ManifestBytes, Repository } from '../../src/oci/types.js';
 import type { SignatureRegistry } from '../../src/sign/index.js';
+import { D2Error } from '../../src/errors.js';
 
 const ACCEPT = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -49,6 +50,7 @@ export class MiniRegistry implements SignatureRegistry {
 
   async getManifest(repo: Repository, reference: string): Promise<ManifestBytes> {
     const res = await this.req('GET', this.url(repo, `manifests/${reference}`), { headers: { accept: ACCEPT } });
+    if (res.status === 404) throw new D2Error(`manifest GET ${reference}: 404`, { code: 'REGISTRY_NOT_FOUND' }); // as SignatureRegistry asks
     if (!res.ok) throw new Error(`manifest GET ${reference}: ${res.status}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     return { bytes, mediaType: res.headers.get('content-type') ?? '', digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };

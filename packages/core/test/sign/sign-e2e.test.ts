@@ -434,6 +434,42 @@ describe('signAll (several artifacts in one step)', () => {
     expect(sigstore.requests.fulcio - before).toBe(1);
   });
 
+  it('sign() with the descriptor of a manifest just pushed does not ask the registry for it; a descriptor of another digest is refused', async () => {
+    const art = await pushArtifact();
+    const subject = (await client.headManifest(art.repo, art.digest))!;
+    const asked: string[] = [];
+    const counting: typeof client = Object.create(client, {
+      headManifest: { value: (repo: Repository, reference: string) => (asked.push(reference), client.headManifest(repo, reference)) },
+    });
+    const signer = new ArtifactSigner({ registry: counting, fulcioURL: sigstore.fulcioURL, rekorURL: sigstore.rekorURL, format: 'both', identityProvider: githubIdentityProvider({ env: oidc.envFor(MAIN) }) });
+    const r = await signer.sign(art.repo, art.digest, subject);
+    const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'x', digest: { sha256: art.digest.slice(7) } }], predicateType: 'https://example.com/p/v1', predicate: {} }));
+    await signer.attest(art.repo, art.digest, [{ predicateType: 'https://example.com/p/v1', statement }], { legacy: false, subject });
+    expect(asked).not.toContain(art.digest);
+    expect(r.bundleReferrer).toBeDefined();
+    await expect(verifyArtifact({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot })).resolves.toMatchObject({ verified: true, format: 'bundle' });
+    const other = await pushArtifact();
+    await expect(signer.sign(other.repo, other.digest, subject)).rejects.toMatchObject({ code: 'SIGNING_FAILED' });
+    await signer.sign(other.repo, other.digest);
+    expect(asked).toContain(other.digest);
+  });
+
+  it('verifyArtifact reads the .sig tag with one GET (no HEAD first), and a missing one is no-signature', async () => {
+    const art = await pushArtifact();
+    await signerFor(MAIN).sign(art.repo, art.digest);
+    const asked: string[] = [];
+    const counting: typeof client = Object.create(client, {
+      headManifest: { value: (repo: Repository, reference: string) => (asked.push(`HEAD ${reference}`), client.headManifest(repo, reference)) },
+      getManifest: { value: (repo: Repository, reference: string) => (asked.push(`GET ${reference}`), client.getManifest(repo, reference)) },
+    });
+    const sigTag = `${art.digest.replace(':', '-')}.sig`;
+    await expect(verifyArtifact({ registry: counting, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot, format: 'legacy' })).resolves.toMatchObject({ verified: true });
+    expect(asked).toEqual([`GET ${sigTag}`]);
+    const unsigned = await pushArtifact();
+    const e = await verifyFails({ registry: counting, repo: unsigned.repo, digest: unsigned.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot, format: 'legacy' });
+    expect(e.check).toBe('no-signature');
+  });
+
   it('throws when one artifact cannot be signed', async () => {
     const arts = [await pushArtifact(), { repo: { registry: host, repository: 'acme/missing' }, digest: sha256Digest('missing') }];
     await expect(signerFor(MAIN).signAll(arts)).rejects.toThrow(/not in the registry/);
