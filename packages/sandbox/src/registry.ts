@@ -48,6 +48,8 @@ export interface SandboxRegistry {
   url: string;
   users: SandboxUser[];
   workDir: string;
+  /** The distribution process (benchmarks count its CPU time: it shares the machine's cores with what they measure). */
+  pid: number;
   /** Token mode only: the token server's realm URL, the issuance counter and log. */
   tokenServer?: { url: string; readonly issued: number; log: TokenIssuance[] };
   /**
@@ -186,6 +188,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Sa
       url: `http://${host}`,
       users,
       workDir,
+      pid: proc.child.pid as number,
       tokenServer: ts,
       dockerConfigDir(user?: SandboxUser): string {
         const u = user ?? users.find((x) => !x.readOnly);
