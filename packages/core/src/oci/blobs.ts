@@ -22,6 +22,12 @@ export interface PushedBlob {
   mounted?: boolean;
 }
 
+/** How a blob is pushed. */
+export interface PushBlobOptions {
+  /** HEAD the blob first and skip the upload when the repository has it (default true). */
+  dedup?: boolean;
+}
+
 export class Blobs {
   constructor(
     private readonly engine: RegistryEngine,
@@ -41,13 +47,13 @@ export class Blobs {
   }
 
   /** `RegistryClient.pushBlob`. */
-  async push(repo: Repository, source: BlobSource, digest: string, size?: number): Promise<PushedBlob> {
+  async push(repo: Repository, source: BlobSource, digest: string, size?: number, opts: PushBlobOptions = {}): Promise<PushedBlob> {
     this.engine.check(repo);
     validateDigest(digest);
     const body = await this.bodyOf(source, size);
     const length = Buffer.isBuffer(body) ? body.length : body.size;
     const ctx = this.engine.ctx(`push blob ${digest}`, repo, ['pull', 'push']);
-    if (await this.existsIn(ctx, digest)) {
+    if ((opts.dedup ?? true) && (await this.existsIn(ctx, digest))) {
       this.engine.logger?.debug(`blob ${digest} exists in ${repo.registry}/${repo.repository}: skipped`);
       return { digest, size: length, uploaded: false };
     }

@@ -11,7 +11,7 @@
  */
 import { mapLimit, MediaType } from '../base/index.js';
 import { InputError } from '../errors.js';
-import { Blobs, type PushedBlob } from './blobs.js';
+import { Blobs, type PushBlobOptions, type PushedBlob } from './blobs.js';
 import { algorithmOf, baseType, header, isDigest, RegistryEngine, sha, type Ctx, type EngineOptions } from './engine.js';
 import { isNotFound, RegistryError, RegistryErrorCode } from './errors.js';
 import { Referrers, type FallbackIndexUpdate } from './referrers.js';
@@ -23,7 +23,7 @@ import type { BlobSource, Descriptor, ManifestBytes, Repository } from './types.
 // The media types are declared once, in the lower layer; the client's API keeps exporting them by name.
 export { MediaType };
 export type { RetryOptions } from '../base/index.js';
-export type { PushedBlob } from './blobs.js';
+export type { PushBlobOptions, PushedBlob } from './blobs.js';
 export type { FallbackIndexUpdate } from './referrers.js';
 
 /** Every manifest type we read; distribution 2.8 answers 404 for an OCI manifest without it. */
@@ -90,9 +90,11 @@ export class RegistryClient {
   /**
    * Pushes a blob unless the repository has it (HEAD first): POST an upload, then one monolithic PUT with `digest`
    * (chunked uploads are broken on some registries). The pair is retried as a unit: an upload Location is single-use state.
+   * `opts.dedup: false` uploads without the HEAD: a round trip less for a small blob that is almost always new (a
+   * signature image's), an upload of a few bytes more when the registry had it after all.
    */
-  async pushBlob(repo: Repository, source: BlobSource, digest: string, size?: number): Promise<PushedBlob> {
-    return this.blobs.push(repo, source, digest, size);
+  async pushBlob(repo: Repository, source: BlobSource, digest: string, size?: number, opts?: PushBlobOptions): Promise<PushedBlob> {
+    return this.blobs.push(repo, source, digest, size, opts);
   }
 
   /**

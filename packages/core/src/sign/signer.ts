@@ -49,6 +49,12 @@ import {
 
 const SIG_WRITE_ATTEMPTS = 3;
 
+/** A signature image already under its tag: what an append keeps. */
+interface ExistingImage {
+  manifest: Buffer;
+  config: Buffer;
+}
+
 const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {} };
 
 export class ArtifactSigner {
@@ -179,10 +185,14 @@ export class ArtifactSigner {
   /** The legacy format: hashedrekord message signature over the simple-signing payload, appended to the `.sig` tag. */
   private async signLegacy(repo: Repository, digest: string, signer: Signer): Promise<{ logIndex: number; certPem: string }> {
     const payload = simpleSigningPayload(repo, digest);
+    const tag = signatureTag(digest);
+    // The signature image there now is read while Sigstore signs (a read only: a Sigstore failure still writes nothing).
+    const existing = this.readSignatureImage(repo, tag);
+    existing.catch(() => undefined); // awaited by appendLayers; not an unhandled rejection if signing fails first
     const builder = new MessageSignatureBundleBuilder({ signer, witnesses: this.witnesses() });
     const bundle = bundleToJSON(await this.sigstoreCall(() => builder.create({ data: payload }))) as SerializedBundle;
     const annotations = cosignAnnotationsFromBundle(bundle);
-    await this.appendLayers(repo, digest, signatureTag(digest), [{ payload, annotations }]);
+    await this.appendLayers(repo, digest, tag, [{ payload, annotations }], existing);
     return { logIndex: Number(bundle.verificationMaterial.tlogEntries[0].logIndex), certPem: annotations[ANNOTATION_CERTIFICATE] };
   }
 
@@ -190,19 +200,14 @@ export class ArtifactSigner {
    * Read-modify-write of `sha256-<hex>.sig` (or `.att`): append, never replace. cosign does not lock; we read back after
    * the PUT and redo the append if a concurrent signer's write replaced ours (last writer wins).
    */
-  private async appendLayers(repo: Repository, digest: string, tag: string, add: SignatureLayer[]): Promise<void> {
+  private async appendLayers(repo: Repository, digest: string, tag: string, add: SignatureLayer[], read?: Promise<ExistingImage | undefined>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      let existing: { manifest: Buffer; config: Buffer } | undefined;
-      if (await this.registry.headManifest(repo, tag)) {
-        const m = await this.registry.getManifest(repo, tag);
-        const parsed = JSON.parse(m.bytes.toString('utf8')) as { config?: Descriptor };
-        if (!parsed.config?.digest) throw new D2Error(`${tag} is not an image manifest`, { code: 'SIGNATURE_INVALID', hint: `delete the tag ${tag} and sign again` });
-        existing = { manifest: m.bytes, config: await this.registry.fetchBlob(repo, parsed.config.digest) };
-      }
+      const existing = await (attempt === 1 && read ? read : this.readSignatureImage(repo, tag));
       const img = buildSignatureImage(add, existing);
+      // Small and almost always new (a fresh signature, a config listing it): uploaded without asking first.
       await Promise.all([
-        ...img.blobs.map((b) => this.registry.pushBlob(repo, { data: b.data }, b.digest, b.data.length)),
-        this.registry.pushBlob(repo, { data: img.config }, img.configDigest, img.config.length),
+        ...img.blobs.map((b) => this.registry.pushBlob(repo, { data: b.data }, b.digest, b.data.length, { dedup: false })),
+        this.registry.pushBlob(repo, { data: img.config }, img.configDigest, img.config.length, { dedup: false }),
       ]);
       await this.registry.putManifest(repo, tag, img.manifest, img.manifestMediaType);
 
@@ -220,6 +225,18 @@ export class ArtifactSigner {
       }
       this.logger.warn(`${tag} was replaced by a concurrent signer; appending again`);
     }
+  }
+
+  /** The image under a `.sig` / `.att` tag (its manifest and config), or undefined when the tag does not exist: one GET. */
+  private async readSignatureImage(repo: Repository, tag: string): Promise<ExistingImage | undefined> {
+    const m = await this.registry.getManifest(repo, tag).catch((err: unknown) => {
+      if (err instanceof D2Error && err.code === 'REGISTRY_NOT_FOUND') return undefined;
+      throw err;
+    });
+    if (!m) return undefined;
+    const parsed = JSON.parse(m.bytes.toString('utf8')) as { config?: Descriptor };
+    if (!parsed.config?.digest) throw new D2Error(`${tag} is not an image manifest`, { code: 'SIGNATURE_INVALID', hint: `delete the tag ${tag} and sign again` });
+    return { manifest: m.bytes, config: await this.registry.fetchBlob(repo, parsed.config.digest) };
   }
 
   /** The bundle format: DSSE in-toto statement in a v0.3 bundle, pushed as a referrer of the signed manifest. */

@@ -7,7 +7,8 @@ import type { IdentityProvider } from '../oidc/index.js';
  * structurally; tests may pass any implementation.
  */
 export interface SignatureRegistry {
-  pushBlob(repo: Repository, source: BlobSource, digest: string, size?: number): Promise<unknown>;
+  /** `opts.dedup: false`: upload without asking first whether the repository has the blob (RegistryClient honours it). */
+  pushBlob(repo: Repository, source: BlobSource, digest: string, size?: number, opts?: { dedup?: boolean }): Promise<unknown>;
   putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<string>;
   /** Throws a D2Error with code `REGISTRY_NOT_FOUND` when the manifest does not exist (RegistryClient does). */
   getManifest(repo: Repository, reference: string): Promise<ManifestBytes>;

@@ -3,7 +3,7 @@
  * what"): the sigstore-bundle referrers first; if at least one exists, only they count (no fallback); otherwise every
  * layer of the legacy `sha256-<hex>.sig` is tried and one success suffices.
  */
-import { assertDigest, compileRE2, signatureTag, type Descriptor, type IdentityPolicy, type Repository } from '../base/index.js';
+import { assertDigest, compileRE2, signatureTag, type Descriptor, type IdentityPolicy, type ManifestBytes, type Repository } from '../base/index.js';
 import type { SignatureRegistry } from '../sign/index.js';
 import { D2Error } from '../errors.js';
 import { bundleReferrers } from './attestation.js';
@@ -39,6 +39,11 @@ export async function verifyArtifact(opts: VerifyArtifactOptions): Promise<Verif
   compileRE2(opts.identity.issuerRegExp, 'the certificate OIDC issuer regexp');
   const { material: trust } = await loadTrust(opts.trustedRoot);
   const ref = `${opts.repo.registry}/${opts.repo.repository}@${opts.digest}`;
+  const tag = signatureTag(opts.digest);
+  // One GET, not a HEAD first: a missing tag is the registry's not-found error (SignatureRegistry.getManifest). Asked
+  // while the bundles are looked up (a read only: it counts only when there is no bundle, as below).
+  const sigManifest = opts.format === 'bundle' ? undefined : readManifest(opts, tag);
+  sigManifest?.catch(() => undefined); // awaited below unless a bundle decides; not an unhandled rejection meanwhile
 
   if (opts.format !== 'legacy') {
     // cosign v3 falls back to .sig when the bundle lookup errors, not only when it finds none.
@@ -61,12 +66,7 @@ export async function verifyArtifact(opts: VerifyArtifactOptions): Promise<Verif
     if (opts.format === 'bundle') throw new VerificationFailure('no-signature', `no sigstore bundle referrer for ${ref}`);
   }
 
-  const tag = signatureTag(opts.digest);
-  // One GET, not a HEAD first: a missing tag is the registry's not-found error (SignatureRegistry.getManifest).
-  const m = await opts.registry.getManifest(opts.repo, tag).catch((err: unknown) => {
-    if (err instanceof D2Error && err.code === 'REGISTRY_NOT_FOUND') return undefined;
-    throw err;
-  });
+  const m = await sigManifest;
   if (!m) {
     throw new VerificationFailure('no-signature', `no signature found for ${ref} (no sigstore bundle referrer, no ${tag} tag)`, {
       hint: 'sign the artifact (push-artifact `sign: true`) before verifying',
@@ -84,6 +84,14 @@ export async function verifyArtifact(opts: VerifyArtifactOptions): Promise<Verif
     }
   }
   throw summarise(ref, `${tag} layer`, failures);
+}
+
+/** A manifest by tag, or undefined when the registry does not have the tag. */
+async function readManifest(opts: VerifyArtifactOptions, tag: string): Promise<ManifestBytes | undefined> {
+  return opts.registry.getManifest(opts.repo, tag).catch((err: unknown) => {
+    if (err instanceof D2Error && err.code === 'REGISTRY_NOT_FOUND') return undefined;
+    throw err;
+  });
 }
 
 function done(v: VerifiedSignature): VerifyResult {

@@ -48,6 +48,19 @@ describe('RegistryClient through a fault-injecting proxy (anonymous registry)', 
     c.close();
   });
 
+  it('pushBlob asks first whether the repository has the blob, unless told not to (dedup: false uploads at once)', async () => {
+    const c = make();
+    const r = repo();
+    const blob = Buffer.from(`a small blob ${Date.now()}`);
+    const heads = () => proxy.log.filter((e) => e.method === 'HEAD' && e.path.includes(`/v2/${r.repository}/blobs/`)).length;
+    expect(await c.pushBlob(r, { data: blob }, sha256(blob), blob.length, { dedup: false })).toMatchObject({ uploaded: true });
+    expect(heads()).toBe(0);
+    expect((await c.fetchBlob(direct(r), sha256(blob))).equals(blob)).toBe(true);
+    expect(await c.pushBlob(r, { data: blob }, sha256(blob), blob.length)).toMatchObject({ uploaded: false });
+    expect(heads()).toBe(1);
+    c.close();
+  });
+
   it('caps a huge Retry-After', async () => {
     const log = new CaptureLogger();
     const c = make({ logger: log, retry: { attempts: 3, baseMs: 20, maxMs: 200, retryAfterMaxMs: 50 } });

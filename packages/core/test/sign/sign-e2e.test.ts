@@ -470,6 +470,41 @@ describe('signAll (several artifacts in one step)', () => {
     expect(e.check).toBe('no-signature');
   });
 
+  it('sign() reads the .sig tag with one GET while Rekor is asked, and uploads the signature image without HEADs', async () => {
+    const art = await pushArtifact();
+    const events: string[] = [];
+    const sigTag = `${art.digest.replace(':', '-')}.sig`;
+    const counting: typeof client = Object.create(client, {
+      headManifest: { value: (repo: Repository, reference: string) => (events.push(`HEAD ${reference}`), client.headManifest(repo, reference)) },
+      getManifest: { value: (repo: Repository, reference: string) => (events.push(`GET ${reference} rekor=${sigstore.requests.rekor}`), client.getManifest(repo, reference)) },
+      pushBlob: { value: (repo: Repository, source: { data: Buffer }, digest: string, size?: number, opts?: { dedup?: boolean }) => (events.push(`blob dedup=${String(opts?.dedup ?? true)}`), client.pushBlob(repo, source, digest, size, opts)) },
+    });
+    const rekorBefore = sigstore.requests.rekor;
+    const signer = new ArtifactSigner({ registry: counting, fulcioURL: sigstore.fulcioURL, rekorURL: sigstore.rekorURL, format: 'legacy', identityProvider: githubIdentityProvider({ env: oidc.envFor(MAIN) }) });
+    await signer.sign(art.repo, art.digest);
+    expect(events.filter((e) => e.startsWith(`HEAD ${sigTag}`))).toEqual([]);
+    expect(events.find((e) => e.startsWith(`GET ${sigTag}`))).toBe(`GET ${sigTag} rekor=${rekorBefore}`); // before the Rekor entry
+    expect(events.filter((e) => e.startsWith('blob'))).toEqual(['blob dedup=false', 'blob dedup=false']);
+    await expect(verifyArtifact({ registry: client, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot })).resolves.toMatchObject({ verified: true });
+    // A second signer appends to the image it reads (the append and its read-back are unchanged).
+    await signerFor(MAIN).sign(art.repo, art.digest);
+    expect((await sigManifest(art.repo, art.digest)).layers).toHaveLength(2);
+  });
+
+  it('verifyArtifact asks for the .sig tag while it looks for bundles (which still decide first: see "both" above)', async () => {
+    const art = await pushArtifact();
+    await signerFor(MAIN).sign(art.repo, art.digest);
+    const events: string[] = [];
+    const sigTag = `${art.digest.replace(':', '-')}.sig`;
+    const counting: typeof client = Object.create(client, {
+      referrers: { value: async (repo: Repository, digest: string) => { events.push('referrers asked'); await new Promise((r) => setTimeout(r, 50)); const out = await client.referrers(repo, digest); events.push('referrers answered'); return out; } },
+      getManifest: { value: (repo: Repository, reference: string) => (events.push(`GET ${reference}`), client.getManifest(repo, reference)) },
+    });
+    await expect(verifyArtifact({ registry: counting, repo: art.repo, digest: art.digest, identity: exactIdentity(MAIN), trustedRoot: sigstore.trustedRoot })).resolves.toMatchObject({ verified: true, format: 'legacy' });
+    expect(events.indexOf(`GET ${sigTag}`)).toBeGreaterThanOrEqual(0);
+    expect(events.indexOf(`GET ${sigTag}`)).toBeLessThan(events.indexOf('referrers answered'));
+  });
+
   it('throws when one artifact cannot be signed', async () => {
     const arts = [await pushArtifact(), { repo: { registry: host, repository: 'acme/missing' }, digest: sha256Digest('missing') }];
     await expect(signerFor(MAIN).signAll(arts)).rejects.toThrow(/not in the registry/);
