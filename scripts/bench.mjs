@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { sigstoreFetch } from './build-sigstore-fetch.mjs';
 import { yamlBrowserBuild } from './build-yaml.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,8 +21,9 @@ for (const name of benches) {
   const outfile = join(out, `${name}.bench.cjs`);
   await build({ entryPoints: [join(root, 'bench', `${name}.bench.ts`)], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
     define: { 'import.meta.url': '__d2_import_meta_url' }, banner: { js: 'const __d2_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
-    // The yaml build the bundles use (scripts/build-yaml.mjs), so that what is measured is what the product runs.
-    plugins: [yamlBrowserBuild] });
+    // The yaml build and the signing HTTP client the bundles use (scripts/build-yaml.mjs, scripts/build-sigstore-fetch.mjs),
+    // so that what is measured is what the product runs.
+    plugins: [yamlBrowserBuild, sigstoreFetch] });
   console.error(`\n=== bench ${name}`);
   const r = spawnSync(process.execPath, ['--expose-gc', outfile], { stdio: 'inherit', cwd: root, env: { ...process.env, D2_BENCH_OUT: out, D2_ROOT: root } });
   if (r.status !== 0) { failed++; console.error(`bench ${name} failed (${r.status})`); }

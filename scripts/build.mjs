@@ -22,6 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { barrelImports } from './build-barrels.mjs';
 import { builtinsOnFirstUse } from './build-builtins.mjs';
 import { mergeStartChunks } from './build-merge.mjs';
+import { sigstoreFetch } from './build-sigstore-fetch.mjs';
 import { yamlBrowserBuild } from './build-yaml.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -159,7 +160,7 @@ async function bundle(entry, dist) {
     define: {},
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: [yamlBrowserBuild, builtinsOnFirstUse, corePure, undici.plugin, lazyAsyncImports, barrelImports(root)],
+    plugins: [yamlBrowserBuild, sigstoreFetch, builtinsOnFirstUse, corePure, undici.plugin, lazyAsyncImports, barrelImports(root)],
     metafile: true,
   });
   writeFileSync(join(dist, 'index.cjs'), ACTION_LAUNCHER);
@@ -283,7 +284,7 @@ async function bundleCli(entry, dist, flavor = 'dev') {
     chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS dependencies call require(): give every ESM chunk one.
     banner: { js: 'import{createRequire as __d2_createRequire}from"node:module";const require=__d2_createRequire(import.meta.url);' },
-    plugins: flavor === 'dev' ? [yamlBrowserBuild, builtinsOnFirstUse, corePure, barrelImports(root)] : [yamlBrowserBuild, builtinsOnFirstUse, corePure, withoutDemo, barrelImports(root)],
+    plugins: flavor === 'dev' ? [yamlBrowserBuild, sigstoreFetch, builtinsOnFirstUse, corePure, barrelImports(root)] : [yamlBrowserBuild, sigstoreFetch, builtinsOnFirstUse, corePure, withoutDemo, barrelImports(root)],
     define: buildInfo(flavor),
     metafile: true,
     write: false,
@@ -335,7 +336,7 @@ async function buildSea(entry, dist) {
     ...common,
     entryPoints: [entry],
     outfile: script,
-    plugins: [yamlBrowserBuild, corePure, withoutDemo],
+    plugins: [yamlBrowserBuild, sigstoreFetch, corePure, withoutDemo],
     define: { ...common.define, ...buildInfo('sea') },
   });
   const out = join(dist, 'd2-linux-x64');

@@ -8,9 +8,11 @@
  * - scripts/build-yaml.mjs: `yaml` is its browser build, without the per-token reads of process.env.
  * Each case also bundles without the plugin, so the test shows what the plugin changes (and fails without it).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,63 @@ import { barrelImports } from '../../scripts/build-barrels.mjs';
 import { builtinsOnFirstUse } from '../../scripts/build-builtins.mjs';
 // @ts-expect-error: plain JavaScript build scripts, no type declarations
 import { yamlBrowserBuild } from '../../scripts/build-yaml.mjs';
+// @ts-expect-error: plain JavaScript build scripts, no type declarations
+import { sigstoreFetch } from '../../scripts/build-sigstore-fetch.mjs';
+
+describe('build-sigstore-fetch: @sigstore/sign without make-fetch-happen', () => {
+  // A Rekor v1 entry request through @sigstore/sign's own client; the local server refuses it with a JSON message,
+  // which @sigstore/sign reads from the response (content-type, json) into the error it throws.
+  const source = `import { RekorWitness } from '../packages/core/node_modules/@sigstore/sign';
+const w = new RekorWitness({ rekorBaseURL: process.argv[2], majorApiVersion: 1, retry: 0, timeout: 5000 });
+const content = { $case: 'messageSignature', messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: Buffer.alloc(32, 1) }, signature: Buffer.alloc(64, 2) } };
+w.testify(content, '-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----\\n').then(
+  () => console.log(JSON.stringify({ ok: true })),
+  (e) => console.log(JSON.stringify({ error: String(e && e.message), cause: String(e && e.cause && e.cause.message) })),
+);
+`;
+
+  it("resolves @sigstore/sign's make-fetch-happen to the shim, which carries its requests and its errors", async () => {
+    const without = await bundle('sigstore-fetch-without', source, []);
+    expect(without.inputs.some((f) => f.includes('/make-fetch-happen/'))).toBe(true);
+    const withPlugin = await bundle('sigstore-fetch-with', source, [sigstoreFetch as Plugin]);
+    expect(withPlugin.inputs.some((f) => f.includes('/make-fetch-happen/') || f.includes('/cacache/'))).toBe(false);
+    expect(withPlugin.inputs).toContain('packages/core/src/oci/sigstore-fetch.ts');
+
+    const requests: { method?: string; url?: string; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        requests.push({ method: req.method, url: req.url, body });
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end('{"message":"no entry for you"}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const out = await runAsync(withPlugin.file, [`http://127.0.0.1:${(server.address() as AddressInfo).port}`]);
+      expect(out).toMatchObject({ cause: expect.stringContaining('no entry for you') });
+      expect(requests).toHaveLength(1);
+      expect(requests[0]).toMatchObject({ method: 'POST', url: '/api/v1/log/entries' });
+      expect(JSON.parse(requests[0].body)).toMatchObject({ kind: 'hashedrekord' });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('refuses make-fetch-happen imported by anything but @sigstore/sign', async () => {
+    await expect(bundle('sigstore-fetch-other', "import f from 'make-fetch-happen';\nconsole.log(typeof f);\n", [sigstoreFetch as Plugin])).rejects.toThrow(/only @sigstore\/sign's import is replaced/);
+  });
+
+  it('is what the committed signing bundles hold', () => {
+    for (const action of ['push-artifact', 'release-artifact']) {
+      const dist = join(root, 'actions', action, 'dist');
+      const all = readdirSync(dist).filter((f) => /\.(mjs|cjs)$/.test(f)).map((f) => readFileSync(join(dist, f), 'utf8')).join('\n');
+      expect(all).toContain('retries belong to the caller');
+      expect(all).not.toMatch(/EINTEGRITY|cacache|iconv-lite/);
+    }
+  });
+});
 
 const root = repoRoot();
 const work = mkdtempSync(join(tmpdir(), 'd2-bundle-plugins-'));
@@ -176,3 +235,20 @@ describe('build-yaml: the yaml build without per-token process.env reads', () =>
     expect(all).not.toMatch(/LOG_TOKENS|LOG_STREAM/);
   });
 });
+
+/** Runs a bundle without blocking this process (a server here answers it) and returns what it printed (one JSON line). */
+function runAsync(file: string, args: string[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`bundle exited ${code}: ${err}`));
+      else resolve(JSON.parse(out) as unknown);
+    });
+  });
+}
