@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { startOidc } from '@d2/sandbox/oidc';
 import { repoRoot } from '@d2/sandbox/paths';
 import { CosignCli, referenceTools, startEgressGuard, startFulcioV1Bridge, toolEnv } from '@d2/sandbox/reference-tools';
+import { startFaultProxy } from '@d2/sandbox/fault-proxy';
 import { startRegistry } from '@d2/sandbox/registry';
 import { startSigstore } from '@d2/sandbox/sigstore';
 import { median, writeSection, type Stats } from './harness.js';
@@ -25,6 +26,8 @@ const COMPONENTS = 50;
 const FLEET_ROUNDS = Number(process.env.D2_BENCH_FLEET_ROUNDS ?? 3);
 const SINGLE_ROUNDS = Number(process.env.D2_BENCH_SINGLE_ROUNDS ?? 7);
 const WORKERS = [1, 2, 4];
+/** The delay the fault proxy adds to every registry response in the "registry far away" case (a round trip's worth). */
+const LATENCY_MS = 20;
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -169,6 +172,10 @@ async function main(): Promise<void> {
   const cosign = new CosignCli(tools.cosign, { fulcioURL: bridge.url, rekorURL: sigstore.rekorURL, trustedRootPath: sigstore.trustedRootPath }, 3, env);
   const work = mkdtempSync(join(tmpdir(), 'd2-bench-workers-'));
   const tokenFile = join(work, 'token');
+  const signFlags = `--sign --fulcio-url ${q(sigstore.fulcioURL)} --rekor-url ${q(sigstore.rekorURL)} --trusted-root ${q(sigstore.trustedRootPath)}`;
+  const cosignSign = (ref: string): string =>
+    `${q(tools.cosign as string)} sign --yes --allow-insecure-registry --allow-http-registry --fulcio-url=${bridge.url} --rekor-url=${sigstore.rekorURL} --identity-token=${q(tokenFile)} ` +
+    `--use-signing-config=false --trusted-root=${q(sigstore.trustedRootPath)} --new-bundle-format=false ${ref}`;
   const load0 = loadavg()[0];
   const rows: string[] = [];
   const notes: string[] = [];
@@ -186,7 +193,6 @@ async function main(): Promise<void> {
         writeFileSync(join(c, 'secret.yaml'), `apiVersion: v1\nkind: Secret\ndata:\n  blob: |\n${base64Noise(200_000, 200 + i).replace(/^/gm, '    ')}\n`);
       }
       const fleet = join(work, 'fleet');
-      const signFlags = `--sign --fulcio-url ${q(sigstore.fulcioURL)} --rekor-url ${q(sigstore.rekorURL)} --trusted-root ${q(sigstore.trustedRootPath)}`;
       const d2Fleet = (workers: number, sign = true): string =>
         `cd ${q(fleet)} && ${q(process.execPath)} ${q(d2)} push 'components/{component}' oci://${repo(`w${workers}`)}/{component} --components '*' --source ${SOURCE} --revision ${REVISION} --workers ${workers} ${sign ? signFlags : ''} >/dev/null`;
       const fluxFleet = (): string => {
@@ -194,8 +200,7 @@ async function main(): Promise<void> {
         return (
           `cd ${q(fleet)} && for d in components/*; do c=$(basename "$d"); ` +
           `${q(tools.flux as string)} push artifact oci://${r}/$c:latest --path="$d" --source=${SOURCE} --revision=${REVISION} --reproducible --insecure-registry >/dev/null 2>&1 || exit 1; ` +
-          `${q(tools.cosign as string)} sign --yes --allow-insecure-registry --allow-http-registry --fulcio-url=${bridge.url} --rekor-url=${sigstore.rekorURL} --identity-token=${q(tokenFile)} ` +
-          `--use-signing-config=false --trusted-root=${q(sigstore.trustedRootPath)} --new-bundle-format=false ${r}/$c:latest >/dev/null 2>&1 || exit 1; done`
+          `${cosignSign(`${r}/$c:latest`)} >/dev/null 2>&1 || exit 1; done`
         );
       };
       const cases = [...WORKERS.map((w) => `w${w}`), ...WORKERS.slice(0, 2).map((w) => `nosign-w${w}`), 'flux'];
@@ -302,6 +307,40 @@ async function main(): Promise<void> {
         rows.push(`| ${name}: the floor of a Node tool (start, node:http, the push's 7 requests, native zlib; bench/workers.bench.ts) | ${fmt(fl)} | ${ratio(fl, f)} | | ${cfl.toFixed(0)} ms (${(cfl / cf).toFixed(2)}×) | |`);
       }
     }
+    // 3. One signed component against a registry LATENCY_MS away: every response of the real registry goes through the
+    // fault proxy, which delays it (Sigstore stays local). Round trips, not CPU, decide here, as with a registry on the
+    // internet; the proxy's log counts the registry requests of each run.
+    const proxy = await startFaultProxy(registry.url);
+    try {
+      proxy.addFault({ action: { delayMs: LATENCY_MS } });
+      const far = (what: string): string => `${proxy.host}/bench/${what}-${process.pid}-${n++}`;
+      const fluxSigned = (r: string): string =>
+        `${q(tools.flux as string)} push artifact oci://${r}:latest --path=${q(small)} --source=${SOURCE} --revision=${REVISION} --reproducible --insecure-registry >/dev/null 2>&1 && ` +
+        `${cosignSign(`${r}:latest`)} >/dev/null 2>&1`;
+      const d2Signed = (r: string): string => `${q(process.execPath)} ${q(d2)} push ${q(small)} oci://${r}:latest --source ${SOURCE} --revision ${REVISION} ${signFlags} >/dev/null`;
+      const cases = [
+        ['flux', fluxSigned],
+        ['d2', d2Signed],
+      ] as const;
+      const got = { flux: { ms: [] as number[], requests: [] as number[] }, d2: { ms: [] as number[], requests: [] as number[] } };
+      for (let round = -1; round < SINGLE_ROUNDS; round++) {
+        writeFileSync(tokenFile, oidc.issueToken(IDENTITY), { mode: 0o600 });
+        for (const [who, cmd] of round % 2 === 0 ? cases : [...cases].reverse()) {
+          const before = proxy.log.length;
+          const t = await run(cmd(far(who)), { ...(who === 'flux' ? cosign.env : env), SIGSTORE_ID_TOKEN: oidc.issueToken(IDENTITY) });
+          if (round >= 0) {
+            got[who].ms.push(t.ms);
+            got[who].requests.push(proxy.log.length - before);
+          }
+        }
+      }
+      const f = stats(got.flux.ms);
+      const o = stats(got.d2.ms);
+      rows.push(`| small component, signing on, registry ${LATENCY_MS} ms away: \`flux push artifact\` + \`cosign sign\` | ${fmt(f)} | 1.00× | ${median(got.flux.requests)} registry requests | | |`);
+      rows.push(`| small component, signing on, registry ${LATENCY_MS} ms away: \`d2 push --sign\` (and the verification as Flux would) | ${fmt(o)} | ${ratio(o, f)} | ${median(got.d2.requests)} registry requests | | |`);
+    } finally {
+      await proxy.stop();
+    }
     if (guard.attempts.length) notes.push(`WARNING: reference tools tried to reach the internet: ${JSON.stringify(guard.attempts)}`);
   } finally {
     await bridge.stop();
@@ -318,7 +357,8 @@ async function main(): Promise<void> {
       '',
       `Reference tools: flux ${v.flux?.version}, cosign ${v.cosign?.version}. Sandbox registry and Sigstore stand-in on 127.0.0.1, a fresh repository per run; every number is a whole process (Node start-up included for d2). ` +
         `Fleet: ${COMPONENTS} components of 7 files each (6 YAML files, 600 KB in all, and a Secret with 200 KB of base64 noise), signing on (legacy .sig, verified after signing by d2), concurrency 4; ` +
-        `the d2 runs with 1, 2 and 4 build workers are interleaved, with one reference run every other round. CPU = user + system time of the whole process tree (GNU time): the d2 process only, flux and cosign processes for the reference; the registry and the Sigstore stand-in (and the cosign bridge) are not counted on either side: their CPU time during each run is the last column (the registry process, and the bench process the stand-in runs in). ${cpus().length} cores; load average (1 min) ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (the machine is shared: compare ratios, not absolute times).`,
+        `the d2 runs with 1, 2 and 4 build workers are interleaved, with one reference run every other round. CPU = user + system time of the whole process tree (GNU time): the d2 process only, flux and cosign processes for the reference; the registry and the Sigstore stand-in (and the cosign bridge) are not counted on either side: their CPU time during each run is the last column (the registry process, and the bench process the stand-in runs in). ${cpus().length} cores; load average (1 min) ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (the machine is shared: compare ratios, not absolute times). ` +
+        `The case with the registry ${LATENCY_MS} ms away puts the fault proxy (@d2/sandbox/fault-proxy) in front of the same registry, delaying every response by ${LATENCY_MS} ms, and counts the requests each run sends through it; flux and cosign run one after the other, as a workflow runs them.`,
       '',
       '| Case | Wall time, median (min, max) | Ratio vs reference | Ratio vs 1 worker / digest | CPU (ratio) | Registry + stand-in CPU |',
       '|---|---|---|---|---|---|',
