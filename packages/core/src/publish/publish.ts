@@ -46,6 +46,11 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
       inspect: (reference) => inspectRemote(registry, repo, reference, { withTar: true, knownLayer: { digest: built.layerDigest, tarDigest: built.tarDigest } }),
     });
 
+    // Where the tags point now, read while the artifact is pushed, signed and verified (reads only: nothing moves before
+    // the end, docs/security.md "Ordering guarantees"); a tag found at the digest is not PUT again. The diff tag's is known.
+    const heads = opts.moveTags ? undefined : headTags(registry, repo, tags, opts.diffTag ? new Map([[opts.diffTag, current?.digest]]) : undefined);
+    heads?.catch(() => undefined); // awaited when the tags move; not an unhandled rejection if a step before fails
+
     let digest: string;
     let manifest: { bytes: Buffer; mediaType: string };
     let pushed = false;
@@ -99,7 +104,7 @@ export async function publishArtifact(registry: PublishRegistry, target: Publish
           inspect: (tag) => inspectRemote(registry, repo, tag),
           put: (tag) => putTag(registry, repo, tag, digest, manifest),
         })
-      : { movedTags: await moveTags(registry, repo, tags, digest, manifest), tags };
+      : { movedTags: await moveTags(registry, repo, tags, digest, manifest, await heads), tags };
     const movedTags = moves.movedTags;
     if (movedTags.length) log.info(`tagged ${target.repository}@${digest} as ${movedTags.map((t) => `:${t}`).join(', ')}`);
     return {
@@ -146,12 +151,22 @@ async function hasSignature(registry: PublishRegistry, repo: Repository, digest:
   return true;
 }
 
-/** Re-PUTs the exact manifest bytes under each tag that does not already point at digest; returns the moved tags. */
-export async function moveTags(registry: PublishRegistry, repo: Repository, tags: string[], digest: string, manifest: { bytes: Buffer; mediaType: string }): Promise<string[]> {
+/** Each tag's digest (undefined: no such tag), the ones in `known` without asking, the others HEADed at once. */
+async function headTags(registry: PublishRegistry, repo: Repository, tags: string[], known = new Map<string, string | undefined>()): Promise<Map<string, string | undefined>> {
+  const out = new Map(known);
+  await Promise.all(tags.filter((t) => !out.has(t)).map(async (t) => out.set(t, (await registry.headManifest(repo, t))?.digest)));
+  return out;
+}
+
+/**
+ * Re-PUTs the exact manifest bytes under each tag that does not already point at digest; returns the moved tags.
+ * `heads`: where the tags pointed when read (earlier, by the caller); a tag not in it is HEADed here.
+ */
+export async function moveTags(registry: PublishRegistry, repo: Repository, tags: string[], digest: string, manifest: { bytes: Buffer; mediaType: string }, heads?: Map<string, string | undefined>): Promise<string[]> {
   const moved: string[] = [];
   for (const tag of tags) {
-    const head = await registry.headManifest(repo, tag);
-    if (head?.digest === digest) continue;
+    const head = heads?.has(tag) ? heads.get(tag) : (await registry.headManifest(repo, tag))?.digest;
+    if (head === digest) continue;
     await putTag(registry, repo, tag, digest, manifest);
     moved.push(tag);
   }
