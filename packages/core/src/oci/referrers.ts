@@ -62,6 +62,10 @@ export class Referrers {
     this.engine.check(repo);
     validateDigest(digest);
     const filter = (list: Descriptor[]) => (artifactType ? list.filter((d) => d.artifactType === artifactType) : list);
+    // Before the repository's first probe, the fallback index is read while the API is probed (registries without the
+    // API, GHCR among them, then answer in one round trip; with the API the read is one request of waste).
+    const fallback = this.capability.has(`${repo.registry}/${repo.repository}`) ? undefined : this.readFallbackIndex(repo, digest);
+    fallback?.catch(() => undefined); // awaited below when the API is missing; not an unhandled rejection otherwise
     if (await this.supported(repo)) {
       const ctx = this.engine.ctx(`list referrers of ${digest}`, repo, ['pull']);
       const first = this.engine.url(repo, `referrers/${digest}`);
@@ -70,7 +74,7 @@ export class Referrers {
       for await (const res of this.engine.pages(ctx, first, { accept: MediaType.OciIndex })) out.push(...this.indexManifests(ctx, res.body));
       return filter(out);
     }
-    const index = await this.readFallbackIndex(repo, digest);
+    const index = await (fallback ?? this.readFallbackIndex(repo, digest));
     return filter(index?.manifests ?? []);
   }
 

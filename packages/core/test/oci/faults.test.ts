@@ -61,6 +61,48 @@ describe('RegistryClient through a fault-injecting proxy (anonymous registry)', 
     c.close();
   });
 
+  it('before the first probe of a repository, the referrers fallback index is read while the API is probed', async () => {
+    // A registry without the referrers API whose probe answers only once the fallback read has arrived (or after 2 s).
+    let fallbackWhileProbing = false;
+    let fallbackArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((r) => (fallbackArrived = r));
+    const notFound = (res: import('node:http').ServerResponse, code: string) => {
+      if (res.headersSent) return;
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code, message: 'not found' }] }));
+    };
+    const server = createServer((req, res) => {
+      const url = req.url ?? '';
+      if (url.includes('/referrers/')) {
+        const late = setTimeout(() => notFound(res, 'NOT_FOUND'), 2000);
+        void arrived.then(() => {
+          clearTimeout(late);
+          if (!res.headersSent) fallbackWhileProbing = true;
+          notFound(res, 'NOT_FOUND');
+        });
+        return;
+      }
+      if (url.includes('/manifests/sha256-')) fallbackArrived();
+      if (url === '/v2/') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+        return;
+      }
+      notFound(res, 'MANIFEST_UNKNOWN');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const c = make();
+      const r = { registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, repository: 'faults/no-referrers-api' };
+      expect(await c.referrers(r, sha256('a subject'))).toEqual([]);
+      expect(fallbackWhileProbing).toBe(true);
+      c.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('caps a huge Retry-After', async () => {
     const log = new CaptureLogger();
     const c = make({ logger: log, retry: { attempts: 3, baseMs: 20, maxMs: 200, retryAfterMaxMs: 50 } });
