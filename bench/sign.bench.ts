@@ -36,9 +36,11 @@ async function main(): Promise<void> {
     const ours: Record<string, Stats> = {};
     for (const format of ['legacy', 'both'] as SignatureFormat[]) {
       let art: Awaited<ReturnType<typeof push>>;
-      const s = signer(format);
+      // A signer per run, as a `d2 sign` or a one-component step has: each run gets its own Fulcio certificate.
+      let s = signer(format);
       ours[format] = await timeAsync(() => s.sign(art.repo, art.digest), RUNS, 1, async () => {
         art = await push();
+        s = signer(format);
       });
     }
     let batch: Awaited<ReturnType<typeof push>>[] = [];
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
       '## Keyless signing (bench/sign.bench.ts)',
       '',
       `Sandbox registry (CNCF distribution) + Sigstore stand-in (@sigstore/mock Fulcio/Rekor over loopback HTTP) + OIDC endpoint; reference: cosign ${cosignVersion}.`,
-      'Each run signs a fresh manifest digest (token fetch, Fulcio certificate, Rekor entry, .sig upload). Ours is measured in-process; cosign includes its process start.',
+      'Each run of the 1-artifact rows signs a fresh manifest digest with a new signer (token fetch, Fulcio certificate, Rekor entry, .sig upload); the 20-artifact rows use one signer for the 20, which asks Fulcio once, as one cosign invocation with 20 references does. Ours is measured in-process; cosign includes its process start.',
       '',
       ...rows,
     ].join('\n'));
