@@ -14,7 +14,7 @@ import { ChainCredentials, DockerConfigCredentials } from './credentials/index.j
 import { parseErrorBody, RegistryError, RegistryErrorCode } from './errors.js';
 import { ProxyResolver, type ProxyOptions } from './proxy.js';
 import { isLoopback, validateRepository } from './references.js';
-import { BodyTooLargeError, DEFAULT_REQUEST_DEADLINE_MS, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
+import { BodyTooLargeError, DEFAULT_REQUEST_DEADLINE_MS, DEFAULT_USER_AGENT, METADATA_LIMIT, NetworkError, ProxyError, Transport, type FileBody, type Sink, type WireResponse } from './transport.js';
 import type { Budget, CredentialProvider, Logger, Repository } from './types.js';
 
 /** The options of the engine: every RegistryClientOptions but the verbs' own (concurrency, uploadMode). */
@@ -133,7 +133,7 @@ export class RegistryEngine {
     this.retry = { attempts: 5, baseMs: 250, maxMs: 3000, factor: 2, retryAfterMaxMs: 10_000, ...opts.retry };
     this.insecure = opts.insecure ?? false;
     const proxies = new ProxyResolver(opts.proxy, opts.env ?? process.env);
-    this.transport = new Transport(opts.userAgent ?? 'd2-actions (+https://github.com/controlplaneio-fluxcd/d2-actions)', proxies);
+    this.transport = new Transport(opts.userAgent ?? DEFAULT_USER_AGENT, proxies);
     const credentials = opts.credentials ?? new ChainCredentials([new DockerConfigCredentials({ env: opts.env, configDir: opts.dockerConfigDir })]);
     this.auth = new AuthManager({
       credentials,

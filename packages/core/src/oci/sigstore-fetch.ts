@@ -13,7 +13,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { ProxyResolver } from './proxy.js';
-import { METADATA_LIMIT, Transport, type WireResponse } from './transport.js';
+import { DEFAULT_USER_AGENT, METADATA_LIMIT, Transport, type WireResponse } from './transport.js';
 
 /** The request options `@sigstore/sign` passes. */
 export interface SigstoreFetchOptions {
@@ -31,15 +31,11 @@ export interface SigstoreFetchResponse {
   readonly ok: boolean;
   readonly status: number;
   readonly statusText: string;
-  readonly url: string;
-  readonly headers: { get(name: string): string | null; has(name: string): boolean };
+  readonly headers: { get(name: string): string | null };
   json(): Promise<unknown>;
-  text(): Promise<string>;
   buffer(): Promise<Buffer>;
-  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
-const USER_AGENT = 'd2-actions (+https://github.com/controlplaneio-fluxcd/d2-actions)';
 /** make-fetch-happen's default when no timeout is given: none; here a deadline still applies. */
 const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -50,7 +46,7 @@ export function createSigstoreFetch(env: Record<string, string | undefined> = pr
     if (opts.retry !== undefined && opts.retry !== false && opts.retry !== 0) {
       throw new TypeError('sigstore fetch: retries belong to the caller (pass retry: false)');
     }
-    transport ??= new Transport(USER_AGENT, new ProxyResolver(undefined, env));
+    transport ??= new Transport(DEFAULT_USER_AGENT, new ProxyResolver(undefined, env));
     const target = new URL(url);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = String(v);
@@ -71,12 +67,9 @@ function toResponse(res: WireResponse): SigstoreFetchResponse {
     ok: res.status >= 200 && res.status < 300,
     status: res.status,
     statusText: STATUS_CODES[res.status] ?? '',
-    url: res.url.href,
-    headers: { get: header, has: (name) => header(name) !== null },
+    headers: { get: header },
     json: async () => JSON.parse(bytes.toString('utf8')) as unknown,
-    text: async () => bytes.toString('utf8'),
     buffer: async () => bytes,
-    arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
   };
 }
 

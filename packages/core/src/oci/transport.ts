@@ -83,6 +83,9 @@ export class ProxyError extends Error {
   }
 }
 
+/** The User-Agent of d2's registry requests (and of its Sigstore requests, sigstore-fetch.ts). */
+export const DEFAULT_USER_AGENT = 'd2-actions (+https://github.com/controlplaneio-fluxcd/d2-actions)';
+
 export const METADATA_LIMIT = 4 * 1024 * 1024;
 
 /** Default deadline of one exchange (before the allowance for large bodies). */

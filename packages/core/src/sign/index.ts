@@ -1,6 +1,6 @@
 export { ArtifactSigner } from './signer.js';
 export type { ArtifactSignerOptions, AttestedStatement, RetryOptions, SignatureFormat, SignatureRegistry, SignResult, StatementToSign } from './types.js';
-export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, SIGNATURE_FORMATS } from './types.js';
+export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, manifestIfAny, SIGNATURE_FORMATS } from './types.js';
 export {
   MAX_SIGNATURE_LAYERS,
   buildSignatureImage,

@@ -38,6 +38,7 @@ import { bundleReferrerManifest, cosignSignStatement, OCI_EMPTY_BLOB, OCI_EMPTY_
 import {
   DEFAULT_FULCIO_URL,
   DEFAULT_REKOR_URL,
+  manifestIfAny,
   SIGNATURE_FORMATS,
   type ArtifactSignerOptions,
   type AttestedStatement,
@@ -229,10 +230,7 @@ export class ArtifactSigner {
 
   /** The image under a `.sig` / `.att` tag (its manifest and config), or undefined when the tag does not exist: one GET. */
   private async readSignatureImage(repo: Repository, tag: string): Promise<ExistingImage | undefined> {
-    const m = await this.registry.getManifest(repo, tag).catch((err: unknown) => {
-      if (err instanceof D2Error && err.code === 'REGISTRY_NOT_FOUND') return undefined;
-      throw err;
-    });
+    const m = await manifestIfAny(this.registry, repo, tag);
     if (!m) return undefined;
     const parsed = JSON.parse(m.bytes.toString('utf8')) as { config?: Descriptor };
     if (!parsed.config?.digest) throw new D2Error(`${tag} is not an image manifest`, { code: 'SIGNATURE_INVALID', hint: `delete the tag ${tag} and sign again` });

@@ -1,6 +1,7 @@
 import type { BlobSource, Descriptor, Logger, ManifestBytes, Repository, RetryOptions, SignatureFormat } from '../base/index.js';
 export type { SignatureFormat } from '../base/index.js';
 import type { IdentityProvider } from '../oidc/index.js';
+import { D2Error } from '../errors.js';
 
 /**
  * The part of `RegistryClient` (@d2/core/oci) that signing and verification use. `RegistryClient` satisfies it
@@ -22,6 +23,14 @@ export interface SignatureRegistry {
    * registry has no referrers API. Without it, the signer does the same with the methods above.
    */
   pushReferrer?(repo: Repository, manifestBytes: Buffer, mediaType: string, subject: Descriptor): Promise<string>;
+}
+
+/** A manifest by tag, or undefined when the registry does not have it (one GET; the not-found contract above). */
+export async function manifestIfAny(registry: Pick<SignatureRegistry, 'getManifest'>, repo: Repository, reference: string): Promise<ManifestBytes | undefined> {
+  return registry.getManifest(repo, reference).catch((err: unknown) => {
+    if (err instanceof D2Error && err.code === 'REGISTRY_NOT_FOUND') return undefined;
+    throw err;
+  });
 }
 
 export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, SIGNATURE_FORMATS } from '../base/index.js';

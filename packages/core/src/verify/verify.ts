@@ -3,9 +3,8 @@
  * what"): the sigstore-bundle referrers first; if at least one exists, only they count (no fallback); otherwise every
  * layer of the legacy `sha256-<hex>.sig` is tried and one success suffices.
  */
-import { assertDigest, compileRE2, signatureTag, type Descriptor, type IdentityPolicy, type ManifestBytes, type Repository } from '../base/index.js';
-import type { SignatureRegistry } from '../sign/index.js';
-import { D2Error } from '../errors.js';
+import { assertDigest, compileRE2, signatureTag, type Descriptor, type IdentityPolicy, type Repository } from '../base/index.js';
+import { manifestIfAny, type SignatureRegistry } from '../sign/index.js';
 import { bundleReferrers } from './attestation.js';
 import { verifyBundleBytes } from './bundle.js';
 import { VerificationFailure } from './errors.js';
@@ -42,7 +41,7 @@ export async function verifyArtifact(opts: VerifyArtifactOptions): Promise<Verif
   const tag = signatureTag(opts.digest);
   // One GET, not a HEAD first: a missing tag is the registry's not-found error (SignatureRegistry.getManifest). Asked
   // while the bundles are looked up (a read only: it counts only when there is no bundle, as below).
-  const sigManifest = opts.format === 'bundle' ? undefined : readManifest(opts, tag);
+  const sigManifest = opts.format === 'bundle' ? undefined : manifestIfAny(opts.registry, opts.repo, tag);
   sigManifest?.catch(() => undefined); // awaited below unless a bundle decides; not an unhandled rejection meanwhile
 
   if (opts.format !== 'legacy') {
@@ -84,14 +83,6 @@ export async function verifyArtifact(opts: VerifyArtifactOptions): Promise<Verif
     }
   }
   throw summarise(ref, `${tag} layer`, failures);
-}
-
-/** A manifest by tag, or undefined when the registry does not have the tag. */
-async function readManifest(opts: VerifyArtifactOptions, tag: string): Promise<ManifestBytes | undefined> {
-  return opts.registry.getManifest(opts.repo, tag).catch((err: unknown) => {
-    if (err instanceof D2Error && err.code === 'REGISTRY_NOT_FOUND') return undefined;
-    throw err;
-  });
 }
 
 function done(v: VerifiedSignature): VerifyResult {
