@@ -40,6 +40,23 @@ export interface RegistryClientOptions extends EngineOptions {
   uploadMode?: 'post-put' | 'single-post';
 }
 
+/** Retries of a manifest PUT that the registry answered MANIFEST_BLOB_UNKNOWN for blobs it has (client.ts, blobRaceSettled). */
+export const MANIFEST_BLOB_RETRIES = 3;
+/** The first pause before the blobs are checked again: 100, 300, 900 ms. */
+const MANIFEST_BLOB_SETTLE_MS = 100;
+
+/** The blobs an image manifest references (config and layers); none for an index, or bytes that are not JSON. */
+function referencedBlobs(manifest: Buffer): Set<string> {
+  const out = new Set<string>();
+  try {
+    const m = JSON.parse(manifest.toString('utf8')) as { config?: { digest?: unknown }; layers?: { digest?: unknown }[] };
+    for (const d of [m.config, ...(Array.isArray(m.layers) ? m.layers : [])]) if (d && typeof d.digest === 'string' && isDigest(d.digest)) out.add(d.digest);
+  } catch {
+    /* not JSON: the registry's answer stands */
+  }
+  return out;
+}
+
 export interface PushImageBlob {
   digest: string;
   size?: number;
@@ -133,12 +150,45 @@ export class RegistryClient {
       throw new InputError(`manifest bytes do not match the digest ${reference} they are pushed under`, 'push by the digest of the exact bytes, never of re-serialised JSON');
     }
     const ctx = this.engine.ctx(`push manifest ${reference}`, repo, ['pull', 'push']);
-    const res = await this.engine.request(ctx, 'PUT', this.engine.url(repo, `manifests/${reference}`), [200, 201, 202, 204], { body: bytes, headers: { 'content-type': mediaType } });
+    const put = () => this.engine.request(ctx, 'PUT', this.engine.url(repo, `manifests/${reference}`), [200, 201, 202, 204], { body: bytes, headers: { 'content-type': mediaType } });
+    let res: WireResponse;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await put();
+        break;
+      } catch (e) {
+        if (!(await this.blobRaceSettled(ctx, e, bytes, attempt))) throw e;
+      }
+    }
     const got = header(res, 'docker-content-digest');
     if (got && algorithmOf(got) === 'sha256' && got !== digest) {
       throw new RegistryError({ registry: repo.registry, repository: repo.repository, operation: ctx.op, status: res.status, code: RegistryErrorCode.DigestMismatch, message: `${ctx.op}: the registry reports ${got}, but the bytes sent hash to ${digest}` });
     }
     return digest;
+  }
+
+  /**
+   * After a manifest PUT answered MANIFEST_BLOB_UNKNOWN: true (after a pause) when every blob it named exists on a
+   * HEAD made a moment later, so the PUT is worth another attempt; false when a blob is really missing, or after
+   * {@link MANIFEST_BLOB_RETRIES} retries. A registry can miss a blob it has: distribution's filesystem driver
+   * rewrites a repository's blob link in place when a concurrent push commits the same blob (the Flux config blob
+   * every artifact shares, two releases of one component), and a manifest PUT that reads the link meanwhile finds
+   * it empty (docs/registry-client.md, "A blob the registry has but cannot find").
+   */
+  private async blobRaceSettled(ctx: Ctx, e: unknown, manifest: Buffer, attempt: number): Promise<boolean> {
+    if (!(e instanceof RegistryError) || e.status !== 400 || attempt > MANIFEST_BLOB_RETRIES) return false;
+    const named = e.errors.filter((x) => x.code === 'MANIFEST_BLOB_UNKNOWN' || x.code === 'BLOB_UNKNOWN');
+    if (named.length === 0) return false;
+    const referenced = referencedBlobs(manifest);
+    // Only blobs this manifest references, named by the registry (or all of them when it names none).
+    const digests = named.map((x) => x.detail?.replace(/^"|"$/g, '')).filter((d): d is string => d !== undefined && d !== '');
+    if (digests.some((d) => !referenced.has(d))) return false;
+    const check = digests.length > 0 ? [...new Set(digests)] : [...referenced];
+    if (check.length === 0) return false;
+    const why = `${check.join(', ')} may be hidden by a concurrent push of the same blob: retried only if the registry then has ${check.length === 1 ? 'it' : 'them'}`;
+    await this.engine.pauseBeforeRetry(ctx, e, MANIFEST_BLOB_SETTLE_MS * 3 ** (attempt - 1), `attempt ${attempt + 1}/${MANIFEST_BLOB_RETRIES + 1}`, why);
+    const present = await Promise.all(check.map((d) => this.blobs.exists(ctx.repo, d)));
+    return !present.includes(false);
   }
 
   /** GET a manifest or index (full Accept list, 4 MiB cap). Throws a REGISTRY_NOT_FOUND RegistryError when missing. */

@@ -312,11 +312,19 @@ export class RegistryEngine {
       } catch (e) {
         const delay = this.retryDelay(e, attempt);
         if (delay === undefined) throw e;
-        if (this.budget && this.budget.remainingMs() <= delay) throw this.noTimeToRetry(e, this.budget);
-        this.logger?.warn(`${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository}: ${e instanceof Error ? e.message : String(e)}; retrying in ${delay} ms (attempt ${attempt + 1}/${this.retry.attempts})`);
-        await sleep(delay);
+        await this.pauseBeforeRetry(ctx, e, delay, `attempt ${attempt + 1}/${this.retry.attempts}`);
       }
     }
+  }
+
+  /**
+   * Waits `delay` before another attempt after the failure `e`, saying so: or throws `e` (saying why) when the time
+   * limit leaves no room for it. For the verbs' own retries of answers the engine treats as final.
+   */
+  async pauseBeforeRetry(ctx: Ctx, e: unknown, delay: number, which: string, why?: string): Promise<void> {
+    if (this.budget && this.budget.remainingMs() <= delay) throw this.noTimeToRetry(e, this.budget);
+    this.logger?.warn(`${ctx.op} on ${ctx.repo.registry}/${ctx.repo.repository}: ${e instanceof Error ? e.message : String(e)}${why ? ` (${why})` : ''}; retrying in ${delay} ms (${which})`);
+    await sleep(delay);
   }
 
   /** `e` (a retryable RegistryError), saying that the time limit leaves no room for another attempt. */

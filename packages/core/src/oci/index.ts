@@ -36,7 +36,7 @@ export { parseChallenge, bearerOf, mergeScopes, repositoryScope } from './challe
 export type { Challenge, BearerChallenge } from './challenge.js';
 export { RegistryError, RegistryErrorCode, isNotFound, parseErrorBody } from './errors.js';
 export type { RegistryErrorDetail, RegistryErrorInit } from './errors.js';
-export { RegistryClient, MediaType, MANIFEST_ACCEPT } from './client.js';
+export { RegistryClient, MediaType, MANIFEST_ACCEPT, MANIFEST_BLOB_RETRIES } from './client.js';
 export type { RegistryClientOptions, RetryOptions, PushedBlob, PushBlobOptions, PushImageBlob, PushImageOptions, FallbackIndexUpdate } from './client.js';
 export { addToReferrersIndex, referrersIndexBytes } from './referrers-index.js';
 export type { TokenFetch } from './auth.js';
