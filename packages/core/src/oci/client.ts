@@ -170,7 +170,7 @@ export class RegistryClient {
   /**
    * After a manifest PUT answered MANIFEST_BLOB_UNKNOWN: true (after a pause) when every blob it named exists on a
    * HEAD made a moment later, so the PUT is worth another attempt; false when a blob is really missing, or after
-   * {@link MANIFEST_BLOB_RETRIES} retries. A registry can miss a blob it has: distribution's filesystem driver
+   * {@link MANIFEST_BLOB_RETRIES} retries. A registry can miss a blob it has: distribution 2.8's filesystem driver
    * rewrites a repository's blob link in place when a concurrent push commits the same blob (the Flux config blob
    * every artifact shares, two releases of one component), and a manifest PUT that reads the link meanwhile finds
    * it empty (docs/registry-client.md, "A blob the registry has but cannot find").
