@@ -180,8 +180,9 @@ export class RegistryClient {
     const named = e.errors.filter((x) => x.code === 'MANIFEST_BLOB_UNKNOWN' || x.code === 'BLOB_UNKNOWN');
     if (named.length === 0) return false;
     const referenced = referencedBlobs(manifest);
-    // Only blobs this manifest references, named by the registry (or all of them when it names none).
-    const digests = named.map((x) => x.detail?.replace(/^"|"$/g, '')).filter((d): d is string => d !== undefined && d !== '');
+    // Only blobs this manifest references, named by the registry (in `detail`: a string on distribution, an object on
+    // some others), or all of them when it names none.
+    const digests = named.map((x) => /sha(?:256|384|512):[0-9a-f]+/.exec(x.detail ?? '')?.[0]).filter((d): d is string => d !== undefined);
     if (digests.some((d) => !referenced.has(d))) return false;
     const check = digests.length > 0 ? [...new Set(digests)] : [...referenced];
     if (check.length === 0) return false;
