@@ -47,17 +47,22 @@ describe('manifest PUT against a concurrent push of the same blob', () => {
   it('every manifest lands while another writer keeps committing the shared config blob (the registry is seen to miss it)', async () => {
     const repo = { registry: registry.host, repository: 'race/shared-config' };
     const { warnings, logger } = recordingLogger();
-    // No engine retries: only the manifest verb's own retry can save a PUT here.
+    // The engine never retries a 400: only the manifest verb's own retry can save a PUT here. (The pusher keeps the
+    // engine's retries for what a loaded machine may throw at it otherwise; the next test shows a 500 on the blob
+    // check's HEAD settling nothing without them.)
     const writer = new RegistryClient({ retry: { attempts: 1 } });
-    const pusher = new RegistryClient({ retry: { attempts: 1 }, logger });
+    const pusher = new RegistryClient({ logger });
     await writer.pushBlob(repo, { data: FLUX_CONFIG }, FLUX_CONFIG_DIGEST);
     let stop = false;
     let commits = 0;
-    // The other push: its uploads of the config blob commit again and again (dedup off, as two runs that both HEADed 404).
+    // The other push: its uploads of the config blob commit again and again (dedup off, as two runs that both HEADed
+    // 404). Its own failures are not what is tested here: it only has to keep committing.
     const other = (async () => {
       while (!stop) {
-        await writer.pushBlob(repo, { data: FLUX_CONFIG }, FLUX_CONFIG_DIGEST, undefined, { dedup: false });
-        commits++;
+        await writer.pushBlob(repo, { data: FLUX_CONFIG }, FLUX_CONFIG_DIGEST, undefined, { dedup: false }).then(
+          () => commits++,
+          () => undefined,
+        );
       }
     })();
     const failures: string[] = [];
@@ -84,7 +89,7 @@ describe('manifest PUT against a concurrent push of the same blob', () => {
     expect(failures, failures.join('\n')).toEqual([]);
     // The race happened (else this test proves nothing), and each time the PUT was retried after the blob was found.
     expect(raceSeen(), `${pushed} manifests, ${commits} concurrent commits`).toBeGreaterThanOrEqual(2);
-    for (const w of warnings) expect(w).toMatch(new RegExp(`MANIFEST_BLOB_UNKNOWN[\\s\\S]*${FLUX_CONFIG_DIGEST}[\\s\\S]*retrying in \\d+ ms \\(attempt [2-${MANIFEST_BLOB_RETRIES + 1}]/`));
+    for (const w of warnings.filter((x) => x.startsWith('push manifest'))) expect(w).toMatch(new RegExp(`MANIFEST_BLOB_UNKNOWN[\\s\\S]*${FLUX_CONFIG_DIGEST}[\\s\\S]*retrying in \\d+ ms \\(attempt [2-${MANIFEST_BLOB_RETRIES + 1}]/`));
   }, 90_000);
 
   it('a blob that is really missing fails at once: one PUT, one HEAD of the named blob, the registry error and its hint', async () => {
@@ -107,6 +112,33 @@ describe('manifest PUT against a concurrent push of the same blob', () => {
         `HEAD /v2/${repo}/blobs/<d>`,
       ]);
       expect(proxy.log[1]?.path).toContain(sha(layer));
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('a HEAD that fails with 500 (the half-written link read again) settles nothing: the PUT decides again and lands', async () => {
+    const repo = 'race/head-500';
+    const layer = Buffer.from('pushed layer, head 500');
+    const m = manifestOf(layer);
+    const proxy = await startFaultProxy(registry.url);
+    try {
+      const client = new RegistryClient({ retry: { attempts: 1 } });
+      const target = { registry: proxy.host, repository: repo };
+      await client.pushBlob(target, { data: FLUX_CONFIG }, FLUX_CONFIG_DIGEST);
+      await client.pushBlob(target, { data: layer }, sha(layer));
+      // distribution 2.8's answers, as it gives them while another commit rewrites the link.
+      proxy.addFault({
+        method: 'PUT',
+        path: /\/manifests\//,
+        times: 1,
+        action: { status: 400, body: JSON.stringify({ errors: [{ code: 'DIGEST_INVALID', message: 'provided digest did not match uploaded content' }, { code: 'MANIFEST_BLOB_UNKNOWN', message: 'blob unknown to registry', detail: FLUX_CONFIG_DIGEST }] }) },
+      });
+      proxy.addFault({ method: 'HEAD', path: /\/blobs\//, times: 1, action: { status: 500, body: JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'unknown error', detail: 'invalid checksum digest format' }] }) } });
+      proxy.log.length = 0;
+      expect(await client.putManifest(target, sha(m), m, OCI_MANIFEST)).toBe(sha(m));
+      expect(proxy.log.map((l) => `${l.method} ${l.status}`)).toEqual(['PUT 400', 'HEAD 500', 'PUT 201']);
+      expect(proxy.log[1]?.path).toContain(FLUX_CONFIG_DIGEST);
     } finally {
       await proxy.stop();
     }

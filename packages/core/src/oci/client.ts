@@ -168,9 +168,9 @@ export class RegistryClient {
   }
 
   /**
-   * After a manifest PUT answered MANIFEST_BLOB_UNKNOWN: true (after a pause) when every blob it named exists on a
-   * HEAD made a moment later, so the PUT is worth another attempt; false when a blob is really missing, or after
-   * {@link MANIFEST_BLOB_RETRIES} retries. A registry can miss a blob it has: distribution 2.8's filesystem driver
+   * After a manifest PUT answered MANIFEST_BLOB_UNKNOWN: true (after a pause) unless a HEAD made a moment later
+   * answers 404 for a blob it named, so the PUT is worth another attempt; false when a blob is really missing, or
+   * after {@link MANIFEST_BLOB_RETRIES} retries. A registry can miss a blob it has: distribution 2.8's filesystem driver
    * rewrites a repository's blob link in place when a concurrent push commits the same blob (the Flux config blob
    * every artifact shares, two releases of one component), and a manifest PUT that reads the link meanwhile finds
    * it empty (docs/registry-client.md, "A blob the registry has but cannot find").
@@ -186,9 +186,11 @@ export class RegistryClient {
     if (digests.some((d) => !referenced.has(d))) return false;
     const check = digests.length > 0 ? [...new Set(digests)] : [...referenced];
     if (check.length === 0) return false;
-    const why = `${check.join(', ')} may be hidden by a concurrent push of the same blob: retried only if the registry then has ${check.length === 1 ? 'it' : 'them'}`;
+    const why = `${check.join(', ')} may be hidden by a concurrent push of the same blob: retried unless the registry then answers 404 for ${check.length === 1 ? 'it' : 'one of them'}`;
     await this.engine.pauseBeforeRetry(ctx, e, MANIFEST_BLOB_SETTLE_MS * 3 ** (attempt - 1), `attempt ${attempt + 1}/${MANIFEST_BLOB_RETRIES + 1}`, why);
-    const present = await Promise.all(check.map((d) => this.blobs.exists(ctx.repo, d)));
+    // A 404 is the registry's definite answer: the blob is missing, and the PUT's error stands. A HEAD that fails
+    // otherwise (2.8 answers 500 when it reads the same half-written link) settles nothing: the PUT decides again.
+    const present = await Promise.all(check.map((d) => this.blobs.exists(ctx.repo, d).catch(() => undefined)));
     return !present.includes(false);
   }
 
